@@ -1,0 +1,178 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using FaasEvents.Log.Storage;
+
+namespace FaasEvents.Log;
+
+/// <summary>A consumer group's position in one partition.</summary>
+/// <param name="Group">Consumer group.</param>
+/// <param name="Stream">Stream.</param>
+/// <param name="Partition">Partition.</param>
+/// <param name="NextOffset">The next offset the group will read.</param>
+/// <param name="UpdatedAt">When it was last written.</param>
+public sealed record Checkpoint(string Group, string Stream, int Partition, long NextOffset, DateTimeOffset UpdatedAt);
+
+/// <summary>
+/// Checkpoints of consumer groups: blob <c>groups/{group}/{stream}/{partition}</c>, next offset in metadata
+/// <c>offset</c>. Writes are ETag-guarded and only move forward; an owner's writes also carry its lease,
+/// so an instance that lost its partition cannot checkpoint it.
+/// </summary>
+public sealed class CheckpointStore
+{
+    internal const string OffsetKey = "offset";
+    internal const string OwnerKey = "owner";
+    private readonly EventLogClient log;
+    private readonly ConcurrentDictionary<string, (ETag ETag, IDictionary<string, string> Metadata)> known = new(StringComparer.Ordinal);
+
+    internal CheckpointStore(EventLogClient log) => this.log = log;
+
+    /// <summary>Reads one checkpoint, or null when the group has none for the partition.</summary>
+    public async Task<Checkpoint?> GetAsync(string group, string stream, int partition, CancellationToken cancellationToken = default)
+    {
+        Validate(group, stream, partition);
+        try
+        {
+            BlobProperties props = (await Blob(group, stream, partition).GetPropertiesAsync(cancellationToken: cancellationToken)).Value;
+            return ToCheckpoint(group, stream, partition, props.Metadata, props.LastModified);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>All checkpoints of a group (for one stream, or all when <paramref name="stream"/> is null), in one listing.</summary>
+    public async Task<IReadOnlyList<Checkpoint>> ListAsync(string group, string? stream = null, CancellationToken cancellationToken = default)
+    {
+        StreamDefinition.ValidateName(group, "consumer group");
+        string prefix = stream is null ? $"{StoragePaths.GroupsRoot}{group}/" : StoragePaths.GroupStreamPrefix(group, stream);
+        var result = new List<Checkpoint>();
+        try
+        {
+            await foreach (BlobItem item in log.Container.GetBlobsAsync(BlobTraits.Metadata, BlobStates.None, prefix, cancellationToken))
+            {
+                string[] parts = item.Name.Split('/');
+                if (parts.Length == 4 && int.TryParse(parts[3], NumberStyles.None, CultureInfo.InvariantCulture, out int partition)
+                    && ToCheckpoint(group, parts[2], partition, item.Metadata, item.Properties.LastModified ?? default) is { } cp)
+                {
+                    result.Add(cp);
+                }
+            }
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+        }
+
+        result.Sort((a, b) => (a.Stream, a.Partition).CompareTo((b.Stream, b.Partition)));
+        return result;
+    }
+
+    /// <summary>
+    /// Moves the checkpoint forward to <paramref name="nextOffset"/>. Returns false (and writes nothing) when the
+    /// stored checkpoint is already at or past it. Pass the partition's lease when the caller owns it; a lost
+    /// lease fails with <see cref="EventLogErrorReason.LeaseLost"/>.
+    /// </summary>
+    public Task<bool> UpdateAsync(string group, string stream, int partition, long nextOffset, PartitionLease? lease = null, CancellationToken cancellationToken = default) =>
+        WriteAsync(group, stream, partition, nextOffset, lease, allowBackwards: false, cancellationToken);
+
+    /// <summary>
+    /// Sets the checkpoint to any offset, backwards included (replay). Fails with
+    /// <see cref="EventLogErrorReason.LeaseLost"/> while an instance owns the partition.
+    /// </summary>
+    public Task ResetAsync(string group, string stream, int partition, long nextOffset, CancellationToken cancellationToken = default) =>
+        WriteAsync(group, stream, partition, nextOffset, null, allowBackwards: true, cancellationToken);
+
+    private async Task<bool> WriteAsync(string group, string stream, int partition, long nextOffset, PartitionLease? lease, bool allowBackwards, CancellationToken cancellationToken)
+    {
+        Validate(group, stream, partition);
+        ArgumentOutOfRangeException.ThrowIfNegative(nextOffset);
+        BlobClient blob = Blob(group, stream, partition);
+        for (int attempt = 0; ; attempt++)
+        {
+            // Common case: one request, guarded by the ETag we last saw.
+            if (!known.TryGetValue(blob.Name, out var cached))
+            {
+                try
+                {
+                    BlobProperties props = (await blob.GetPropertiesAsync(cancellationToken: cancellationToken)).Value;
+                    cached = (props.ETag, props.Metadata);
+                }
+                catch (RequestFailedException ex) when (ex.Status == 404)
+                {
+                    if (await TryCreateAsync(blob, nextOffset, cancellationToken))
+                    {
+                        return true;
+                    }
+
+                    continue;
+                }
+            }
+
+            long? current = ParseOffset(cached.Metadata);
+            if (!allowBackwards && current >= nextOffset)
+            {
+                return false;
+            }
+
+            var metadata = new Dictionary<string, string>(cached.Metadata, StringComparer.OrdinalIgnoreCase)
+            {
+                [OffsetKey] = nextOffset.ToString(CultureInfo.InvariantCulture),
+            };
+            try
+            {
+                BlobInfo info = (await blob.SetMetadataAsync(metadata, new BlobRequestConditions { IfMatch = cached.ETag, LeaseId = lease?.LeaseId }, cancellationToken)).Value;
+                known[blob.Name] = (info.ETag, metadata);
+                return true;
+            }
+            catch (RequestFailedException ex) when (ex.ErrorCode is "LeaseIdMissing" or "LeaseIdMismatchWithBlobOperation" or "LeaseLost" or "LeaseNotPresentWithBlobOperation")
+            {
+                known.TryRemove(blob.Name, out _);
+                string who = lease is null ? "The partition is owned by a running consumer; stop it (or wait for its lease to expire) before resetting." : "This instance no longer owns the partition.";
+                throw new EventLogException(EventLogErrorReason.LeaseLost, $"Checkpoint of group '{group}' on stream '{stream}' partition {partition} not written: {who}", ex);
+            }
+            catch (RequestFailedException ex) when (ex.Status is 412 or 404 && attempt < 20)
+            {
+                known.TryRemove(blob.Name, out _); // someone else wrote it: re-read and decide again
+            }
+        }
+    }
+
+    private static async Task<bool> TryCreateAsync(BlobClient blob, long nextOffset, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await blob.UploadAsync(
+                BinaryData.Empty,
+                new BlobUploadOptions
+                {
+                    Metadata = new Dictionary<string, string> { [OffsetKey] = nextOffset.ToString(CultureInfo.InvariantCulture) },
+                    Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
+                },
+                cancellationToken);
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status is 409 or 412)
+        {
+            return false;
+        }
+    }
+
+    internal BlobClient Blob(string group, string stream, int partition) =>
+        log.Container.GetBlobClient(StoragePaths.Checkpoint(group, stream, partition));
+
+    internal static long? ParseOffset(IDictionary<string, string> metadata) =>
+        metadata.TryGetValue(OffsetKey, out string? v) && long.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out long o) ? o : null;
+
+    internal static void Validate(string group, string stream, int partition)
+    {
+        StreamDefinition.ValidateName(group, "consumer group");
+        StreamDefinition.ValidateName(stream, "stream");
+        ArgumentOutOfRangeException.ThrowIfNegative(partition);
+    }
+
+    private static Checkpoint? ToCheckpoint(string group, string stream, int partition, IDictionary<string, string> metadata, DateTimeOffset updated) =>
+        ParseOffset(metadata) is { } offset ? new Checkpoint(group, stream, partition, offset, updated) : null;
+}

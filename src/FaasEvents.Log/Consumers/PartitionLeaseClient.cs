@@ -1,0 +1,155 @@
+using System.Globalization;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
+using FaasEvents.Log.Storage;
+
+namespace FaasEvents.Log;
+
+/// <summary>A held partition lease.</summary>
+/// <param name="Group">Consumer group.</param>
+/// <param name="Stream">Stream.</param>
+/// <param name="Partition">Partition.</param>
+/// <param name="LeaseId">The storage lease id (also fences checkpoint writes).</param>
+/// <param name="OwnerId">The instance holding it.</param>
+/// <param name="Duration">Lease duration.</param>
+/// <param name="RenewedAt">When it was last acquired or renewed, by the client's clock.</param>
+public sealed record PartitionLease(string Group, string Stream, int Partition, string LeaseId, string OwnerId, TimeSpan Duration, DateTimeOffset RenewedAt)
+{
+    /// <summary>When the lease runs out unless renewed (by the client's clock; storage decides for real).</summary>
+    public DateTimeOffset ExpiresAt => RenewedAt + Duration;
+}
+
+/// <summary>Who owns a partition, as seen in a listing.</summary>
+/// <param name="Partition">Partition.</param>
+/// <param name="OwnerId">Last owner written by an acquirer; meaningful only while <paramref name="IsLeased"/>.</param>
+/// <param name="IsLeased">True while a lease is held and not expired.</param>
+/// <param name="NextOffset">The group's checkpoint, if any.</param>
+public sealed record PartitionOwnership(int Partition, string? OwnerId, bool IsLeased, long? NextOffset);
+
+/// <summary>
+/// Partition leases for one instance: acquire, renew, release, and take over once expired.
+/// The lease is a blob lease on the partition's checkpoint blob (15-60 s, storage-enforced).
+/// </summary>
+public sealed class PartitionLeaseClient
+{
+    /// <summary>Shortest lease storage allows.</summary>
+    public static readonly TimeSpan MinDuration = TimeSpan.FromSeconds(15);
+
+    /// <summary>Longest finite lease storage allows.</summary>
+    public static readonly TimeSpan MaxDuration = TimeSpan.FromSeconds(60);
+
+    private readonly EventLogClient log;
+
+    internal PartitionLeaseClient(EventLogClient log, string ownerId)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(ownerId);
+        this.log = log;
+        OwnerId = ownerId;
+    }
+
+    /// <summary>The instance this client acts for.</summary>
+    public string OwnerId { get; }
+
+    /// <summary>
+    /// Acquires the partition's lease if it is free or expired; returns null when another instance holds it.
+    /// </summary>
+    public async Task<PartitionLease?> TryAcquireAsync(string group, string stream, int partition, TimeSpan duration, CancellationToken cancellationToken = default)
+    {
+        CheckpointStore.Validate(group, stream, partition);
+        if (duration < MinDuration || duration > MaxDuration)
+        {
+            throw new EventLogException(EventLogErrorReason.InvalidArgument, $"Lease duration must be between {MinDuration.TotalSeconds:0} and {MaxDuration.TotalSeconds:0} seconds, not {duration.TotalSeconds:0.###}.");
+        }
+
+        BlobClient blob = log.Checkpoints.Blob(group, stream, partition);
+        string leaseId = Guid.NewGuid().ToString();
+        BlobLeaseClient lease = blob.GetBlobLeaseClient(leaseId);
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await lease.AcquireAsync(duration, cancellationToken: cancellationToken);
+                break;
+            }
+            catch (RequestFailedException ex) when (ex.Status == 409)
+            {
+                return null; // LeaseAlreadyPresent: someone else owns it
+            }
+            catch (RequestFailedException ex) when (ex.Status == 404 && attempt < 3)
+            {
+                await log.EnsureContainerAsync(cancellationToken);
+                try
+                {
+                    await blob.UploadAsync(BinaryData.Empty, new BlobUploadOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All } }, cancellationToken);
+                }
+                catch (RequestFailedException ce) when (ce.Status is 409 or 412)
+                {
+                }
+            }
+        }
+
+        DateTimeOffset now = log.TimeProvider.GetUtcNow();
+        // Record who owns it, so listings show the owner; keep the checkpoint.
+        BlobProperties props = (await blob.GetPropertiesAsync(new BlobRequestConditions { LeaseId = leaseId }, cancellationToken)).Value;
+        var metadata = new Dictionary<string, string>(props.Metadata, StringComparer.OrdinalIgnoreCase) { [CheckpointStore.OwnerKey] = OwnerId };
+        await blob.SetMetadataAsync(metadata, new BlobRequestConditions { LeaseId = leaseId }, cancellationToken);
+        return new PartitionLease(group, stream, partition, leaseId, OwnerId, duration, now);
+    }
+
+    /// <summary>Renews a held lease; throws <see cref="EventLogErrorReason.LeaseLost"/> if another instance took it.</summary>
+    public async Task<PartitionLease> RenewAsync(PartitionLease lease, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        try
+        {
+            await log.Checkpoints.Blob(lease.Group, lease.Stream, lease.Partition).GetBlobLeaseClient(lease.LeaseId).RenewAsync(cancellationToken: cancellationToken);
+            return lease with { RenewedAt = log.TimeProvider.GetUtcNow() };
+        }
+        catch (RequestFailedException ex) when (ex.Status is 409 or 412 or 404)
+        {
+            throw new EventLogException(EventLogErrorReason.LeaseLost, $"Lease on group '{lease.Group}' stream '{lease.Stream}' partition {lease.Partition} was lost: {ex.ErrorCode}.", ex);
+        }
+    }
+
+    /// <summary>Releases a lease so another instance can take the partition at once. A lost lease is ignored.</summary>
+    public async Task ReleaseAsync(PartitionLease lease, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        try
+        {
+            await log.Checkpoints.Blob(lease.Group, lease.Stream, lease.Partition).GetBlobLeaseClient(lease.LeaseId).ReleaseAsync(cancellationToken: cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status is 409 or 412 or 404)
+        {
+            // Already someone else's (or gone): nothing to release.
+        }
+    }
+
+    /// <summary>Ownership and checkpoints of every partition of a group on a stream, in one listing.</summary>
+    public async Task<IReadOnlyList<PartitionOwnership>> ListOwnershipAsync(string group, string stream, CancellationToken cancellationToken = default)
+    {
+        CheckpointStore.Validate(group, stream, 0);
+        var result = new List<PartitionOwnership>();
+        try
+        {
+            await foreach (BlobItem item in log.Container.GetBlobsAsync(BlobTraits.Metadata, BlobStates.None, StoragePaths.GroupStreamPrefix(group, stream), cancellationToken))
+            {
+                string last = item.Name[(item.Name.LastIndexOf('/') + 1)..];
+                if (int.TryParse(last, NumberStyles.None, CultureInfo.InvariantCulture, out int partition))
+                {
+                    bool leased = item.Properties.LeaseState == LeaseState.Leased && item.Properties.LeaseStatus == LeaseStatus.Locked;
+                    item.Metadata.TryGetValue(CheckpointStore.OwnerKey, out string? owner);
+                    result.Add(new PartitionOwnership(partition, owner, leased, CheckpointStore.ParseOffset(item.Metadata)));
+                }
+            }
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+        }
+
+        result.Sort((a, b) => a.Partition.CompareTo(b.Partition));
+        return result;
+    }
+}

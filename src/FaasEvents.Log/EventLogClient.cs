@@ -1,0 +1,540 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Azure;
+using Azure.Core;
+using Azure.Identity;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
+using FaasEvents.Log.Format;
+using FaasEvents.Log.Storage;
+
+namespace FaasEvents.Log;
+
+/// <summary>
+/// Entry point to a FaasEvents event log kept in one blob container: streams, producers, readers,
+/// consumer-group checkpoints, partition leases, lag and retention.
+/// </summary>
+public sealed class EventLogClient
+{
+    /// <summary>The development storage connection string (Azurite on its default ports).</summary>
+    public const string DevelopmentStorage = "UseDevelopmentStorage=true";
+
+    private readonly EventLogClientOptions options;
+    private Task? containerReady;
+
+    /// <summary>Connects with a storage connection string (Azurite: <c>UseDevelopmentStorage=true</c>).</summary>
+    public EventLogClient(string connectionString, EventLogClientOptions? options = null)
+        : this(new BlobServiceClient(connectionString, options?.StorageOptions), options)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        StorageDescription = DescribeConnectionString(connectionString);
+    }
+
+    /// <summary>Connects to a storage account's blob endpoint with a token credential (e.g. managed identity).</summary>
+    public EventLogClient(Uri serviceUri, TokenCredential credential, EventLogClientOptions? options = null)
+        : this(new BlobServiceClient(serviceUri, credential, options?.StorageOptions), options)
+    {
+        StorageDescription = $"{serviceUri.GetLeftPart(UriPartial.Path).TrimEnd('/')} ({credential.GetType().Name})";
+    }
+
+    /// <summary>Uses an existing service client.</summary>
+    public EventLogClient(BlobServiceClient serviceClient, EventLogClientOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(serviceClient);
+        this.options = options?.Clone() ?? new EventLogClientOptions();
+        Container = serviceClient.GetBlobContainerClient(this.options.ContainerName);
+        StorageDescription = serviceClient.Uri.GetLeftPart(UriPartial.Path).TrimEnd('/');
+        Checkpoints = new CheckpointStore(this);
+    }
+
+    /// <summary>
+    /// Creates a client from a storage setting: a connection string, an <c>https://</c> blob endpoint
+    /// (authenticated with <see cref="DefaultAzureCredential"/>), or null/empty for Azurite's development storage.
+    /// </summary>
+    public static EventLogClient FromSetting(string? setting, EventLogClientOptions? options = null)
+    {
+        if (string.IsNullOrWhiteSpace(setting))
+        {
+            return new EventLogClient(DevelopmentStorage, options);
+        }
+
+        setting = setting.Trim();
+        if (setting.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || setting.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
+        {
+            if (!Uri.TryCreate(setting, UriKind.Absolute, out Uri? uri))
+            {
+                throw new EventLogException(EventLogErrorReason.InvalidArgument, $"Storage setting '{setting}' is not a valid blob endpoint URI.");
+            }
+
+            return new EventLogClient(uri, new DefaultAzureCredential(), options);
+        }
+
+        try
+        {
+            return new EventLogClient(setting, options);
+        }
+        catch (Exception ex) when (ex is FormatException or ArgumentException)
+        {
+            throw new EventLogException(
+                EventLogErrorReason.InvalidArgument,
+                "The storage setting is neither a valid connection string nor an https:// blob endpoint (the value is not shown because it may hold a secret).",
+                ex);
+        }
+    }
+
+    /// <summary>Where the log lives, safe to print: account endpoint and auth kind, never a key.</summary>
+    public string StorageDescription { get; }
+
+    /// <summary>The container holding the log.</summary>
+    public BlobContainerClient Container { get; }
+
+    /// <summary>Consumer-group checkpoints.</summary>
+    public CheckpointStore Checkpoints { get; }
+
+    internal TimeProvider TimeProvider => options.TimeProvider;
+
+    /// <summary>Creates a lease client acting for <paramref name="ownerId"/> (an instance id).</summary>
+    public PartitionLeaseClient CreateLeaseClient(string ownerId) => new(this, ownerId);
+
+    /// <summary>Creates a producer for <paramref name="stream"/>.</summary>
+    public EventProducerClient CreateProducer(string stream, EventProducerOptions? producerOptions = null) =>
+        new(this, stream, producerOptions);
+
+    /// <summary>
+    /// Reads a partition in offset order as an async stream of events, with bounded memory (one batch at a time).
+    /// Stops at the end unless <see cref="ReadOptions.Follow"/> is set.
+    /// </summary>
+    public async IAsyncEnumerable<StoredEvent> ReadPartitionAsync(string stream, int partition, ReadOptions? readOptions = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (IReadOnlyList<StoredEvent> batch in ReadBatchesAsync(stream, partition, readOptions, cancellationToken))
+        {
+            foreach (StoredEvent e in batch)
+            {
+                yield return e;
+            }
+        }
+    }
+
+    /// <summary>Reads a partition batch by batch (as appended), in offset order.</summary>
+    public async IAsyncEnumerable<IReadOnlyList<StoredEvent>> ReadBatchesAsync(string stream, int partition, ReadOptions? readOptions = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        StreamDefinition def = await GetStreamAsync(stream, cancellationToken);
+        CheckPartition(def, partition);
+        var reader = new PartitionReader(this, def, partition, readOptions ?? new ReadOptions());
+        await foreach (IReadOnlyList<StoredEvent> batch in reader.ReadBatchesAsync(cancellationToken))
+        {
+            yield return batch;
+        }
+    }
+
+    /// <summary>Creates a stream. Throws <see cref="EventLogErrorReason.StreamAlreadyExists"/> if it exists.</summary>
+    public async Task<StreamDefinition> CreateStreamAsync(StreamDefinition definition, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        definition = definition with { CreatedAt = definition.CreatedAt == default ? TimeProvider.GetUtcNow() : definition.CreatedAt, FormatVersion = BatchFormat.FormatVersion };
+        definition.Validate();
+        await EnsureContainerAsync(cancellationToken);
+
+        // Leftovers of a stream deleted half-way would corrupt the new one: clear them first.
+        await DeleteBlobsAsync(StoragePaths.StreamPrefix(definition.Name), except: StoragePaths.StreamDocument(definition.Name), cancellationToken);
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(StreamDocument.From(definition), StreamDocument.Json);
+        try
+        {
+            await Container.GetBlobClient(StoragePaths.StreamDocument(definition.Name)).UploadAsync(
+                new BinaryData(json),
+                new BlobUploadOptions
+                {
+                    Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
+                    HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" },
+                },
+                cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status is 409 or 412)
+        {
+            throw new EventLogException(EventLogErrorReason.StreamAlreadyExists, $"Stream '{definition.Name}' already exists.", ex);
+        }
+
+        return definition;
+    }
+
+    /// <summary>Reads a stream's definition. Throws <see cref="EventLogErrorReason.StreamNotFound"/>.</summary>
+    public async Task<StreamDefinition> GetStreamAsync(string name, CancellationToken cancellationToken = default) =>
+        await TryGetStreamAsync(name, cancellationToken)
+        ?? throw new EventLogException(EventLogErrorReason.StreamNotFound, $"Stream '{name}' does not exist in container '{Container.Name}'. Create it first (faas streams create {name} --partitions N).");
+
+    /// <summary>Reads a stream's definition, or null when it does not exist.</summary>
+    public async Task<StreamDefinition?> TryGetStreamAsync(string name, CancellationToken cancellationToken = default)
+    {
+        StreamDefinition.ValidateName(name, "stream");
+        try
+        {
+            BlobDownloadResult result = (await Container.GetBlobClient(StoragePaths.StreamDocument(name)).DownloadContentAsync(cancellationToken)).Value;
+            return ParseStreamDocument(name, result.Content);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Lists all streams.</summary>
+    public async IAsyncEnumerable<StreamDefinition> ListStreamsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var names = new List<string>();
+        try
+        {
+            await foreach (BlobHierarchyItem item in Container.GetBlobsByHierarchyAsync(BlobTraits.None, BlobStates.None, "/", StoragePaths.StreamsRoot, cancellationToken))
+            {
+                if (item.IsPrefix)
+                {
+                    names.Add(item.Prefix[StoragePaths.StreamsRoot.Length..].TrimEnd('/'));
+                }
+            }
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            yield break;
+        }
+
+        foreach (string name in names)
+        {
+            if (await TryGetStreamAsync(name, cancellationToken) is { } def)
+            {
+                yield return def;
+            }
+        }
+    }
+
+    /// <summary>Deletes a stream, its segments and every consumer group's checkpoints for it.</summary>
+    public async Task DeleteStreamAsync(string name, CancellationToken cancellationToken = default)
+    {
+        StreamDefinition.ValidateName(name, "stream");
+        try
+        {
+            await Container.GetBlobClient(StoragePaths.StreamDocument(name)).DeleteAsync(cancellationToken: cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            throw new EventLogException(EventLogErrorReason.StreamNotFound, $"Stream '{name}' does not exist.", ex);
+        }
+
+        await DeleteBlobsAsync(StoragePaths.StreamPrefix(name), except: null, cancellationToken);
+        var groupBlobs = new List<string>();
+        await foreach (BlobItem item in Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, StoragePaths.GroupsRoot, cancellationToken))
+        {
+            string[] parts = item.Name.Split('/');
+            if (parts.Length == 4 && parts[2] == name)
+            {
+                groupBlobs.Add(item.Name);
+            }
+        }
+
+        foreach (string blob in groupBlobs)
+        {
+            await BreakLeaseAndDeleteAsync(blob, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Earliest retained offset, end offset, segments and bytes of every partition: one listing plus one
+    /// small ranged read per non-empty partition.
+    /// </summary>
+    public async Task<IReadOnlyList<PartitionInfo>> GetPartitionsAsync(string stream, CancellationToken cancellationToken = default)
+    {
+        StreamDefinition def = await GetStreamAsync(stream, cancellationToken);
+        return await GetPartitionsAsync(def, cancellationToken);
+    }
+
+    internal async Task<IReadOnlyList<PartitionInfo>> GetPartitionsAsync(StreamDefinition def, CancellationToken cancellationToken)
+    {
+        Dictionary<int, List<SegmentInfo>> all = await ListAllSegmentsAsync(def.Name, cancellationToken);
+        var tasks = new Task<PartitionInfo>[def.Partitions];
+        for (int p = 0; p < def.Partitions; p++)
+        {
+            List<SegmentInfo> segments = all.TryGetValue(p, out List<SegmentInfo>? s) ? s : [];
+            tasks[p] = DescribePartitionAsync(def.Name, p, segments, cancellationToken);
+        }
+
+        return await Task.WhenAll(tasks);
+    }
+
+    /// <summary>Describes one partition (one listing plus one small ranged read).</summary>
+    public async Task<PartitionInfo> GetPartitionAsync(string stream, int partition, CancellationToken cancellationToken = default)
+    {
+        StreamDefinition def = await GetStreamAsync(stream, cancellationToken);
+        CheckPartition(def, partition);
+        return await DescribePartitionAsync(stream, partition, await ListSegmentsAsync(stream, partition, cancellationToken), cancellationToken);
+    }
+
+    private async Task<PartitionInfo> DescribePartitionAsync(string stream, int partition, List<SegmentInfo> segments, CancellationToken cancellationToken)
+    {
+        PartitionTail tail = await ReadTailAsync(stream, partition, segments, cancellationToken);
+        long earliest = segments.Count > 0 ? segments[0].BaseOffset : 0;
+        return new PartitionInfo(partition, earliest, tail.NextOffset, segments.Count, segments.Sum(s => s.Length), segments.Count > 0 ? segments[^1].LastModified : null);
+    }
+
+    /// <summary>
+    /// Lag of a consumer group: per partition end offset, checkpoint and lag, and the total.
+    /// A partition without a checkpoint counts from <paramref name="initialOffset"/>.
+    /// </summary>
+    public async Task<LagReport> GetLagAsync(string stream, string group, InitialOffset initialOffset = InitialOffset.Earliest, CancellationToken cancellationToken = default)
+    {
+        StreamDefinition.ValidateName(group, "consumer group");
+        StreamDefinition def = await GetStreamAsync(stream, cancellationToken);
+        Task<IReadOnlyList<PartitionInfo>> partitionsTask = GetPartitionsAsync(def, cancellationToken);
+        Task<IReadOnlyList<Checkpoint>> checkpointsTask = Checkpoints.ListAsync(group, stream, cancellationToken);
+        IReadOnlyList<PartitionInfo> partitions = await partitionsTask;
+        Dictionary<int, Checkpoint> checkpoints = (await checkpointsTask).ToDictionary(c => c.Partition);
+        var rows = new List<PartitionLag>(partitions.Count);
+        foreach (PartitionInfo p in partitions)
+        {
+            long? cp = checkpoints.TryGetValue(p.Partition, out Checkpoint? c) ? c.NextOffset : null;
+            rows.Add(PartitionLag.Compute(p, cp, initialOffset));
+        }
+
+        return new LagReport(stream, group, rows);
+    }
+
+    /// <summary>
+    /// Deletes whole segments past the stream's retention limits (never a partition's last, active segment).
+    /// Returns the deleted segments.
+    /// </summary>
+    public async Task<IReadOnlyList<DeletedSegment>> ApplyRetentionAsync(string stream, CancellationToken cancellationToken = default)
+    {
+        StreamDefinition def = await GetStreamAsync(stream, cancellationToken);
+        var deleted = new List<DeletedSegment>();
+        if (def.Retention.IsInfinite)
+        {
+            return deleted;
+        }
+
+        DateTimeOffset now = TimeProvider.GetUtcNow();
+        foreach ((int partition, List<SegmentInfo> segments) in await ListAllSegmentsAsync(stream, cancellationToken))
+        {
+            long total = segments.Sum(s => s.Length);
+            for (int i = 0; i < segments.Count - 1; i++)
+            {
+                SegmentInfo s = segments[i];
+                bool expired = def.Retention.MaxAge is { } age && s.LastModified < now - age;
+                bool overSize = def.Retention.MaxBytes is { } max && total > max;
+                if (!expired && !overSize)
+                {
+                    break; // delete oldest first only, so the retained offsets stay contiguous
+                }
+
+                try
+                {
+                    await Container.GetBlobClient(s.BlobName).DeleteAsync(cancellationToken: cancellationToken);
+                }
+                catch (RequestFailedException ex) when (ex.Status == 404)
+                {
+                    // Another retention run got there first.
+                }
+
+                total -= s.Length;
+                deleted.Add(new DeletedSegment(partition, s.BaseOffset, segments[i + 1].BaseOffset, s.Length));
+            }
+        }
+
+        return deleted;
+    }
+
+    internal static void CheckPartition(StreamDefinition def, int partition)
+    {
+        if (partition < 0 || partition >= def.Partitions)
+        {
+            throw new EventLogException(EventLogErrorReason.InvalidArgument, $"Stream '{def.Name}' has partitions 0..{def.Partitions - 1}; partition {partition} does not exist.");
+        }
+    }
+
+    internal Task EnsureContainerAsync(CancellationToken cancellationToken)
+    {
+        if (!options.CreateContainerIfMissing)
+        {
+            return Task.CompletedTask;
+        }
+
+        Task? ready = containerReady;
+        if (ready is null || ready.IsFaulted || ready.IsCanceled)
+        {
+            ready = containerReady = Container.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        }
+
+        return ready;
+    }
+
+    internal async Task<List<SegmentInfo>> ListSegmentsAsync(string stream, int partition, CancellationToken cancellationToken)
+    {
+        var list = new List<SegmentInfo>();
+        try
+        {
+            await foreach (BlobItem item in Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, StoragePaths.PartitionPrefix(stream, partition), cancellationToken))
+            {
+                if (SegmentInfo.TryCreate(item, out SegmentInfo s))
+                {
+                    list.Add(s);
+                }
+            }
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            // No container yet: no segments.
+        }
+
+        list.Sort((a, b) => a.BaseOffset.CompareTo(b.BaseOffset));
+        return list;
+    }
+
+    internal async Task<Dictionary<int, List<SegmentInfo>>> ListAllSegmentsAsync(string stream, CancellationToken cancellationToken)
+    {
+        var all = new Dictionary<int, List<SegmentInfo>>();
+        try
+        {
+            await foreach (BlobItem item in Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, StoragePaths.StreamPrefix(stream), cancellationToken))
+            {
+                if (SegmentInfo.TryCreate(item, out SegmentInfo s))
+                {
+                    if (!all.TryGetValue(s.Partition, out List<SegmentInfo>? list))
+                    {
+                        all[s.Partition] = list = [];
+                    }
+
+                    list.Add(s);
+                }
+            }
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+        }
+
+        foreach (List<SegmentInfo> list in all.Values)
+        {
+            list.Sort((a, b) => a.BaseOffset.CompareTo(b.BaseOffset));
+        }
+
+        return all;
+    }
+
+    /// <summary>Finds a partition's end from its last segment: one ranged read of the last batch footer.</summary>
+    internal async Task<PartitionTail> ReadTailAsync(string stream, int partition, List<SegmentInfo> segments, CancellationToken cancellationToken)
+    {
+        if (segments.Count == 0)
+        {
+            return new PartitionTail(null, 0, 0);
+        }
+
+        SegmentInfo last = segments[^1];
+        if (last.Length == 0)
+        {
+            return new PartitionTail(last, last.BaseOffset, 0);
+        }
+
+        if (last.Length < BatchFormat.Overhead)
+        {
+            throw Corrupt(stream, partition, last.BaseOffset, last, last.Length, $"segment is {last.Length} bytes, shorter than one batch");
+        }
+
+        BinaryData bytes = (await Container.GetBlobClient(last.BlobName).DownloadContentAsync(
+            new BlobDownloadOptions { Range = new HttpRange(last.Length - BatchFormat.FooterSize, BatchFormat.FooterSize) },
+            cancellationToken)).Value.Content;
+        BatchFooter footer = BatchFooter.Parse(bytes.ToMemory().Span, out string? error);
+        if (error is not null || footer.BatchLength > last.Length || footer.NextOffset < last.BaseOffset)
+        {
+            throw Corrupt(stream, partition, last.BaseOffset, last, last.Length - BatchFormat.FooterSize, error ?? "last batch footer does not fit its segment");
+        }
+
+        return new PartitionTail(last with { BlockCount = footer.BlockIndex + 1 }, footer.NextOffset, footer.BlockIndex + 1);
+    }
+
+    internal static EventLogException Corrupt(string stream, int partition, long offset, SegmentInfo segment, long bytePosition, string why) =>
+        new(
+            EventLogErrorReason.CorruptData,
+            $"Corrupt data in stream '{stream}' partition {partition} at offset {offset} (segment {segment.BlobName}, byte {bytePosition}): {why}. The read stopped; nothing was skipped.");
+
+    internal static StreamDefinition ParseStreamDocument(string name, BinaryData content)
+    {
+        StreamDocument? doc;
+        try
+        {
+            doc = JsonSerializer.Deserialize<StreamDocument>(content.ToMemory().Span, StreamDocument.Json);
+        }
+        catch (JsonException ex)
+        {
+            throw new EventLogException(EventLogErrorReason.CorruptData, $"streams/{name}/stream.json is not valid JSON: {ex.Message}", ex);
+        }
+
+        if (doc is null || doc.FormatVersion != BatchFormat.FormatVersion)
+        {
+            throw new EventLogException(EventLogErrorReason.CorruptData, $"streams/{name}/stream.json has format version {doc?.FormatVersion}; this client understands {BatchFormat.FormatVersion}.");
+        }
+
+        return doc.ToDefinition();
+    }
+
+    private async Task DeleteBlobsAsync(string prefix, string? except, CancellationToken cancellationToken)
+    {
+        var names = new List<string>();
+        try
+        {
+            await foreach (BlobItem item in Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix, cancellationToken))
+            {
+                if (item.Name != except)
+                {
+                    names.Add(item.Name);
+                }
+            }
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return;
+        }
+
+        await Parallel.ForEachAsync(names, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (n, ct) =>
+        {
+            await Container.GetBlobClient(n).DeleteIfExistsAsync(cancellationToken: ct);
+        });
+    }
+
+    private async Task BreakLeaseAndDeleteAsync(string blob, CancellationToken cancellationToken)
+    {
+        BlobClient client = Container.GetBlobClient(blob);
+        try
+        {
+            await client.DeleteIfExistsAsync(cancellationToken: cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 412)
+        {
+            await client.GetBlobLeaseClient().BreakAsync(TimeSpan.Zero, cancellationToken: cancellationToken);
+            await client.DeleteIfExistsAsync(cancellationToken: cancellationToken);
+        }
+    }
+
+    private static string DescribeConnectionString(string connectionString)
+    {
+        if (connectionString.Contains("UseDevelopmentStorage=true", StringComparison.OrdinalIgnoreCase))
+        {
+            return "Azurite development storage (http://127.0.0.1:10000/devstoreaccount1)";
+        }
+
+        foreach (string part in connectionString.Split(';', StringSplitOptions.RemoveEmptyEntries))
+        {
+            int eq = part.IndexOf('=', StringComparison.Ordinal);
+            if (eq > 0 && part[..eq].Trim().Equals("BlobEndpoint", StringComparison.OrdinalIgnoreCase))
+            {
+                return part[(eq + 1)..].Trim() + " (connection string)";
+            }
+        }
+
+        foreach (string part in connectionString.Split(';', StringSplitOptions.RemoveEmptyEntries))
+        {
+            int eq = part.IndexOf('=', StringComparison.Ordinal);
+            if (eq > 0 && part[..eq].Trim().Equals("AccountName", StringComparison.OrdinalIgnoreCase))
+            {
+                return $"account {part[(eq + 1)..].Trim()} (connection string)";
+            }
+        }
+
+        return "storage account (connection string)";
+    }
+}

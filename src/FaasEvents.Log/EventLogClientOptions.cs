@@ -1,0 +1,42 @@
+using Azure.Storage.Blobs;
+
+namespace FaasEvents.Log;
+
+/// <summary>Options for <see cref="EventLogClient"/>.</summary>
+public sealed class EventLogClientOptions
+{
+    private string containerName = DefaultContainerName;
+
+    /// <summary>The default blob container: <c>faas</c>.</summary>
+    public const string DefaultContainerName = "faas";
+
+    /// <summary>The blob container holding streams and groups. <value>Default: <c>faas</c>.</value></summary>
+    public string ContainerName
+    {
+        get => containerName;
+        set
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(value);
+            if (value.Length is < 3 or > 63 || !value.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-') || value.StartsWith('-') || value.Contains("--", StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"Container name '{value}' is not a valid blob container name (3-63 lower-case letters, digits and single hyphens).", nameof(value));
+            }
+
+            containerName = value;
+        }
+    }
+
+    /// <summary>The clock for timestamps, retention and lease bookkeeping. <value>Default: <see cref="TimeProvider.System"/>.</value></summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>
+    /// Options for the storage SDK (retries, diagnostics, extra pipeline policies).
+    /// <value>Default: the SDK's defaults (exponential retry, 3 retries).</value>
+    /// </summary>
+    public BlobClientOptions? StorageOptions { get; set; }
+
+    /// <summary>Creates the container on first use when it is missing. <value>Default: true.</value></summary>
+    public bool CreateContainerIfMissing { get; set; } = true;
+
+    internal EventLogClientOptions Clone() => (EventLogClientOptions)MemberwiseClone();
+}

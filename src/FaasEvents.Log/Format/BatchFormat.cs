@@ -1,0 +1,223 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+
+namespace FaasEvents.Log.Format;
+
+/// <summary>
+/// The v1 batch layout. One Append Block holds exactly one batch: header, records, footer.
+/// docs/storage-format.md is the normative description; keep the two in step.
+/// </summary>
+internal static class BatchFormat
+{
+    public const byte FormatVersion = 1;
+    public const int HeaderSize = 72;
+    public const int FooterSize = 32;
+    public const int Overhead = HeaderSize + FooterSize;
+
+    /// <summary>Bytes before a record body: record length (4) and offset delta (4).</summary>
+    public const int RecordPrefixSize = 8;
+
+    /// <summary>The largest batch we write or accept: the classic Append Block limit (4 MiB).</summary>
+    public const int MaxBatchSize = 4 * 1024 * 1024;
+
+    public static ReadOnlySpan<byte> HeaderMagic => "FEB1"u8;
+    public static ReadOnlySpan<byte> FooterMagic => "FEF1"u8;
+
+    /// <summary>Writes header, record prefixes + bodies and footer into <paramref name="destination"/>.</summary>
+    /// <returns>The batch length in bytes.</returns>
+    public static int Write(
+        Span<byte> destination,
+        IReadOnlyList<EncodedRecord> records,
+        long baseOffset,
+        Guid producerId,
+        long producerSequence,
+        int blockIndex)
+    {
+        int length = GetBatchLength(records);
+        if (destination.Length < length)
+        {
+            throw new ArgumentException("Destination too small for batch.", nameof(destination));
+        }
+
+        long firstTs = records.Count > 0 ? records[0].Timestamp : 0;
+        long maxTs = firstTs;
+        int pos = HeaderSize;
+        for (int i = 0; i < records.Count; i++)
+        {
+            EncodedRecord r = records[i];
+            maxTs = Math.Max(maxTs, r.Timestamp);
+            BinaryPrimitives.WriteInt32LittleEndian(destination[pos..], 4 + r.Body.Length);
+            BinaryPrimitives.WriteInt32LittleEndian(destination[(pos + 4)..], i);
+            r.Body.Span.CopyTo(destination[(pos + RecordPrefixSize)..]);
+            pos += RecordPrefixSize + r.Body.Length;
+        }
+
+        var header = new BatchHeader(length, records.Count, baseOffset, records.Count, firstTs, maxTs, producerId, producerSequence);
+        header.Write(destination);
+        Span<byte> footer = destination.Slice(length - FooterSize, FooterSize);
+        BinaryPrimitives.WriteInt64LittleEndian(footer, baseOffset);
+        BinaryPrimitives.WriteInt32LittleEndian(footer[8..], records.Count);
+        BinaryPrimitives.WriteInt32LittleEndian(footer[12..], length);
+        BinaryPrimitives.WriteInt32LittleEndian(footer[16..], blockIndex);
+        BinaryPrimitives.WriteInt32LittleEndian(footer[20..], 0);
+        uint crc = Crc32.HashToUInt32(destination[..(length - 8)]);
+        BinaryPrimitives.WriteUInt32LittleEndian(footer[24..], crc);
+        FooterMagic.CopyTo(footer[28..]);
+        return length;
+    }
+
+    public static int GetBatchLength(IReadOnlyList<EncodedRecord> records)
+    {
+        int length = Overhead;
+        foreach (EncodedRecord r in records)
+        {
+            length += RecordPrefixSize + r.Body.Length;
+        }
+
+        return length;
+    }
+
+    /// <summary>Checks the checksum of a complete batch. Returns the stored and computed values.</summary>
+    public static bool VerifyChecksum(ReadOnlySpan<byte> batch, out uint stored, out uint computed)
+    {
+        stored = BinaryPrimitives.ReadUInt32LittleEndian(batch[(batch.Length - 8)..]);
+        computed = Crc32.HashToUInt32(batch[..^8]);
+        return stored == computed;
+    }
+
+    /// <summary>Decodes the records of a verified batch.</summary>
+    public static void ReadRecords(ReadOnlySpan<byte> batch, BatchHeader header, List<StoredEvent> into, int partition)
+    {
+        int pos = HeaderSize;
+        int end = batch.Length - FooterSize;
+        for (int i = 0; i < header.RecordCount; i++)
+        {
+            if (pos + RecordPrefixSize > end)
+            {
+                throw new FormatException($"record {i} runs past the end of the batch");
+            }
+
+            int recordLength = BinaryPrimitives.ReadInt32LittleEndian(batch[pos..]);
+            int offsetDelta = BinaryPrimitives.ReadInt32LittleEndian(batch[(pos + 4)..]);
+            if (recordLength < 4 || pos + 4 + recordLength > end)
+            {
+                throw new FormatException($"record {i} has invalid length {recordLength}");
+            }
+
+            if (offsetDelta < 0 || offsetDelta >= header.OffsetSpan)
+            {
+                throw new FormatException($"record {i} has offset delta {offsetDelta} outside the batch span {header.OffsetSpan}");
+            }
+
+            ReadOnlySpan<byte> body = batch.Slice(pos + RecordPrefixSize, recordLength - 4);
+            (long timestamp, LogEvent e) = EventCodec.DecodeBody(body);
+            into.Add(new StoredEvent(partition, header.BaseOffset + offsetDelta, DateTimeOffset.FromUnixTimeMilliseconds(timestamp), e));
+            pos += 4 + recordLength;
+        }
+
+        if (pos != end)
+        {
+            throw new FormatException($"{end - pos} unexpected bytes after the last record");
+        }
+    }
+}
+
+/// <summary>An event encoded once, when it is handed to the producer, with its produce timestamp.</summary>
+internal readonly record struct EncodedRecord(long Timestamp, ReadOnlyMemory<byte> Body);
+
+/// <summary>The fixed 72-byte batch header.</summary>
+internal readonly record struct BatchHeader(
+    int BatchLength,
+    int RecordCount,
+    long BaseOffset,
+    int OffsetSpan,
+    long FirstTimestamp,
+    long MaxTimestamp,
+    Guid ProducerId,
+    long ProducerSequence)
+{
+    public long NextOffset => BaseOffset + OffsetSpan;
+
+    public void Write(Span<byte> destination)
+    {
+        BatchFormat.HeaderMagic.CopyTo(destination);
+        destination[4] = BatchFormat.FormatVersion;
+        destination[5] = 0;
+        destination[6] = 0;
+        destination[7] = 0;
+        BinaryPrimitives.WriteInt32LittleEndian(destination[8..], BatchLength);
+        BinaryPrimitives.WriteInt32LittleEndian(destination[12..], RecordCount);
+        BinaryPrimitives.WriteInt64LittleEndian(destination[16..], BaseOffset);
+        BinaryPrimitives.WriteInt32LittleEndian(destination[24..], OffsetSpan);
+        BinaryPrimitives.WriteInt32LittleEndian(destination[28..], 0);
+        BinaryPrimitives.WriteInt64LittleEndian(destination[32..], FirstTimestamp);
+        BinaryPrimitives.WriteInt64LittleEndian(destination[40..], MaxTimestamp);
+        ProducerId.TryWriteBytes(destination.Slice(48, 16), bigEndian: true, out _);
+        BinaryPrimitives.WriteInt64LittleEndian(destination[64..], ProducerSequence);
+    }
+
+    /// <summary>Parses a header; returns an error text when the bytes are not a v1 batch header.</summary>
+    public static BatchHeader Parse(ReadOnlySpan<byte> source, out string? error)
+    {
+        error = null;
+        if (source.Length < BatchFormat.HeaderSize || !source[..4].SequenceEqual(BatchFormat.HeaderMagic))
+        {
+            error = "batch header magic 'FEB1' not found";
+            return default;
+        }
+
+        if (source[4] != BatchFormat.FormatVersion)
+        {
+            error = $"unsupported batch format version {source[4]} (this reader understands {BatchFormat.FormatVersion})";
+            return default;
+        }
+
+        var header = new BatchHeader(
+            BinaryPrimitives.ReadInt32LittleEndian(source[8..]),
+            BinaryPrimitives.ReadInt32LittleEndian(source[12..]),
+            BinaryPrimitives.ReadInt64LittleEndian(source[16..]),
+            BinaryPrimitives.ReadInt32LittleEndian(source[24..]),
+            BinaryPrimitives.ReadInt64LittleEndian(source[32..]),
+            BinaryPrimitives.ReadInt64LittleEndian(source[40..]),
+            new Guid(source.Slice(48, 16), bigEndian: true),
+            BinaryPrimitives.ReadInt64LittleEndian(source[64..]));
+        if (header.BatchLength < BatchFormat.Overhead || header.BatchLength > BatchFormat.MaxBatchSize)
+        {
+            error = $"batch length {header.BatchLength} is outside [{BatchFormat.Overhead}, {BatchFormat.MaxBatchSize}]";
+        }
+        else if (header.RecordCount < 0 || header.OffsetSpan < header.RecordCount || header.BaseOffset < 0)
+        {
+            error = $"batch header is inconsistent (records {header.RecordCount}, span {header.OffsetSpan}, base offset {header.BaseOffset})";
+        }
+
+        return header;
+    }
+}
+
+/// <summary>The fixed 32-byte batch footer: lets a reader find a partition's end with one ranged read.</summary>
+internal readonly record struct BatchFooter(long BaseOffset, int OffsetSpan, int BatchLength, int BlockIndex)
+{
+    public long NextOffset => BaseOffset + OffsetSpan;
+
+    public static BatchFooter Parse(ReadOnlySpan<byte> source, out string? error)
+    {
+        error = null;
+        if (source.Length < BatchFormat.FooterSize || !source.Slice(28, 4).SequenceEqual(BatchFormat.FooterMagic))
+        {
+            error = "batch footer magic 'FEF1' not found";
+            return default;
+        }
+
+        var footer = new BatchFooter(
+            BinaryPrimitives.ReadInt64LittleEndian(source),
+            BinaryPrimitives.ReadInt32LittleEndian(source[8..]),
+            BinaryPrimitives.ReadInt32LittleEndian(source[12..]),
+            BinaryPrimitives.ReadInt32LittleEndian(source[16..]));
+        if (footer.BaseOffset < 0 || footer.OffsetSpan < 0 || footer.BatchLength < BatchFormat.Overhead || footer.BlockIndex < 0)
+        {
+            error = $"batch footer is inconsistent (base offset {footer.BaseOffset}, span {footer.OffsetSpan}, length {footer.BatchLength}, block {footer.BlockIndex})";
+        }
+
+        return footer;
+    }
+}

@@ -1,0 +1,289 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Text;
+
+namespace FaasEvents.Log.Format;
+
+/// <summary>CloudEvents attribute types, as stored in the type byte of an encoded attribute.</summary>
+internal enum AttributeType : byte
+{
+    Boolean = 1,
+    Integer = 2,
+    String = 3,
+    Binary = 4,
+    Uri = 5,
+    UriReference = 6,
+    Timestamp = 7,
+}
+
+/// <summary>
+/// Encodes one event into a record body and back. Every attribute value is stored in its CloudEvents
+/// canonical string form (UTF-8) with a type byte, so a reader in any language can decode it.
+/// </summary>
+internal static class EventCodec
+{
+    private const byte FlagKey = 1;
+    private const byte FlagData = 2;
+    private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>Encodes <paramref name="e"/>. Throws <see cref="EventLogException"/> for invalid or oversize events.</summary>
+    public static byte[] EncodeBody(LogEvent e, long timestamp)
+    {
+        Validate(e);
+        var attributes = new List<(string Name, AttributeType Type, string Value)>(8 + e.Extensions.Count)
+        {
+            ("specversion", AttributeType.String, LogEvent.CloudEventsSpecVersion),
+            ("id", AttributeType.String, e.Id),
+            ("source", AttributeType.UriReference, e.Source),
+            ("type", AttributeType.String, e.Type),
+        };
+        if (e.Time is { } time)
+        {
+            attributes.Add(("time", AttributeType.Timestamp, FormatTimestamp(time)));
+        }
+
+        if (e.Subject is not null)
+        {
+            attributes.Add(("subject", AttributeType.String, e.Subject));
+        }
+
+        if (e.DataContentType is not null)
+        {
+            attributes.Add(("datacontenttype", AttributeType.String, e.DataContentType));
+        }
+
+        if (e.DataSchema is not null)
+        {
+            attributes.Add(("dataschema", AttributeType.Uri, e.DataSchema));
+        }
+
+        foreach (KeyValuePair<string, object> ext in e.Extensions.OrderBy(x => x.Key, StringComparer.Ordinal))
+        {
+            (AttributeType type, string value) = ToCanonical(ext.Key, ext.Value);
+            attributes.Add((ext.Key, type, value));
+        }
+
+        var buffer = new ArrayBufferWriter<byte>(256 + (e.Data?.Length ?? 0));
+        Span<byte> head = buffer.GetSpan(9);
+        BinaryPrimitives.WriteInt64LittleEndian(head, timestamp);
+        head[8] = (byte)((e.PartitionKey is null ? 0 : FlagKey) | (e.Data is null ? 0 : FlagData));
+        buffer.Advance(9);
+        if (e.PartitionKey is not null)
+        {
+            int keyBytes = Utf8.GetByteCount(e.PartitionKey);
+            if (keyBytes > ushort.MaxValue)
+            {
+                throw Invalid($"partition key is {keyBytes} bytes; the limit is {ushort.MaxValue}");
+            }
+
+            WriteUInt16(buffer, (ushort)keyBytes);
+            WriteUtf8(buffer, e.PartitionKey);
+        }
+
+        WriteUInt16(buffer, checked((ushort)attributes.Count));
+        foreach ((string name, AttributeType type, string value) in attributes)
+        {
+            Span<byte> span = buffer.GetSpan(2 + name.Length);
+            span[0] = (byte)name.Length;
+            Encoding.ASCII.GetBytes(name, span[1..]);
+            span[1 + name.Length] = (byte)type;
+            buffer.Advance(2 + name.Length);
+            Span<byte> len = buffer.GetSpan(4);
+            BinaryPrimitives.WriteInt32LittleEndian(len, Utf8.GetByteCount(value));
+            buffer.Advance(4);
+            WriteUtf8(buffer, value);
+        }
+
+        if (e.Data is { } data)
+        {
+            Span<byte> len = buffer.GetSpan(4);
+            BinaryPrimitives.WriteInt32LittleEndian(len, data.Length);
+            buffer.Advance(4);
+            buffer.Write(data.Span);
+        }
+
+        if (buffer.WrittenCount > LogEvent.MaxEncodedSize)
+        {
+            throw new EventLogException(
+                EventLogErrorReason.EventTooLarge,
+                $"Event '{e.Id}' is {buffer.WrittenCount:N0} bytes encoded; the limit is {LogEvent.MaxEncodedSize:N0} bytes (1 MiB). Nothing was written.");
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    public static (long Timestamp, LogEvent Event) DecodeBody(ReadOnlySpan<byte> body)
+    {
+        var r = new SpanReader(body);
+        long timestamp = r.Int64();
+        byte flags = r.Byte();
+        string? key = (flags & FlagKey) != 0 ? r.Utf8(r.UInt16()) : null;
+        int count = r.UInt16();
+        string? id = null, source = null, type = null;
+        var attrs = new List<(string Name, AttributeType Type, string Value)>(count);
+        for (int i = 0; i < count; i++)
+        {
+            string name = Encoding.ASCII.GetString(r.Bytes(r.Byte()));
+            var attrType = (AttributeType)r.Byte();
+            string value = r.Utf8(r.Int32());
+            switch (name)
+            {
+                case "id": id = value; break;
+                case "source": source = value; break;
+                case "type": type = value; break;
+                case "specversion":
+                    if (value != LogEvent.CloudEventsSpecVersion)
+                    {
+                        throw new FormatException($"unsupported CloudEvents specversion '{value}'");
+                    }
+
+                    break;
+                default: attrs.Add((name, attrType, value)); break;
+            }
+        }
+
+        ReadOnlyMemory<byte>? data = (flags & FlagData) != 0 ? r.Bytes(r.Int32()).ToArray() : null;
+        if (!r.AtEnd)
+        {
+            throw new FormatException("unexpected bytes after the event data");
+        }
+
+        var e = new LogEvent(
+            id ?? throw new FormatException("event has no 'id' attribute"),
+            source ?? throw new FormatException("event has no 'source' attribute"),
+            type ?? throw new FormatException("event has no 'type' attribute"))
+        {
+            PartitionKey = key,
+            Data = data,
+        };
+        foreach ((string name, AttributeType attrType, string value) in attrs)
+        {
+            switch (name)
+            {
+                case "time": e.Time = ParseTimestamp(value); break;
+                case "subject": e.Subject = value; break;
+                case "datacontenttype": e.DataContentType = value; break;
+                case "dataschema": e.DataSchema = value; break;
+                default: e.Extensions[name] = FromCanonical(attrType, value); break;
+            }
+        }
+
+        return (timestamp, e);
+    }
+
+    /// <summary>Checks required attributes and extension names and types.</summary>
+    public static void Validate(LogEvent e)
+    {
+        if (string.IsNullOrEmpty(e.Id))
+        {
+            throw Invalid("the 'id' attribute is required and must be non-empty");
+        }
+
+        if (string.IsNullOrEmpty(e.Source))
+        {
+            throw Invalid($"event '{e.Id}': the 'source' attribute is required and must be non-empty");
+        }
+
+        if (string.IsNullOrEmpty(e.Type))
+        {
+            throw Invalid($"event '{e.Id}': the 'type' attribute is required and must be non-empty");
+        }
+
+        foreach (string name in e.Extensions.Keys)
+        {
+            if (!IsValidAttributeName(name))
+            {
+                throw Invalid($"event '{e.Id}': extension attribute name '{name}' must be 1-20 lower-case letters or digits (CloudEvents 1.0)");
+            }
+
+            if (name is "specversion" or "id" or "source" or "type" or "time" or "subject" or "datacontenttype" or "dataschema" or "data" or "data_base64")
+            {
+                throw Invalid($"event '{e.Id}': '{name}' is a CloudEvents context attribute, not an extension; set the property instead");
+            }
+
+            if (name == "partitionkey")
+            {
+                throw Invalid($"event '{e.Id}': the 'partitionkey' extension is the event's PartitionKey; set that property instead");
+            }
+        }
+    }
+
+    public static bool IsValidAttributeName(string name) =>
+        name.Length is > 0 and <= 20 && name.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9'));
+
+    public static string FormatTimestamp(DateTimeOffset time) =>
+        time.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture);
+
+    public static DateTimeOffset ParseTimestamp(string value) =>
+        DateTimeOffset.Parse(value, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind | DateTimeStyles.AssumeUniversal);
+
+    private static (AttributeType, string) ToCanonical(string name, object value) => value switch
+    {
+        string s => (AttributeType.String, s),
+        bool b => (AttributeType.Boolean, b ? "true" : "false"),
+        int i => (AttributeType.Integer, i.ToString(CultureInfo.InvariantCulture)),
+        byte[] bytes => (AttributeType.Binary, Convert.ToBase64String(bytes)),
+        Uri { IsAbsoluteUri: true } u => (AttributeType.Uri, u.OriginalString),
+        Uri u => (AttributeType.UriReference, u.OriginalString),
+        DateTimeOffset t => (AttributeType.Timestamp, FormatTimestamp(t)),
+        _ => throw Invalid($"extension attribute '{name}' has type {value.GetType().Name}; CloudEvents allows string, bool, int, byte[], Uri and DateTimeOffset"),
+    };
+
+    private static object FromCanonical(AttributeType type, string value) => type switch
+    {
+        AttributeType.Boolean => value == "true",
+        AttributeType.Integer => int.Parse(value, CultureInfo.InvariantCulture),
+        AttributeType.Binary => Convert.FromBase64String(value),
+        AttributeType.Uri => new Uri(value, UriKind.Absolute),
+        AttributeType.UriReference => new Uri(value, UriKind.RelativeOrAbsolute),
+        AttributeType.Timestamp => ParseTimestamp(value),
+        AttributeType.String => value,
+        _ => throw new FormatException($"unknown attribute type {(byte)type}"),
+    };
+
+    private static EventLogException Invalid(string message) => new(EventLogErrorReason.InvalidArgument, "Invalid event: " + message + ".");
+
+    private static void WriteUInt16(ArrayBufferWriter<byte> buffer, ushort value)
+    {
+        BinaryPrimitives.WriteUInt16LittleEndian(buffer.GetSpan(2), value);
+        buffer.Advance(2);
+    }
+
+    private static void WriteUtf8(ArrayBufferWriter<byte> buffer, string value)
+    {
+        int n = Utf8.GetByteCount(value);
+        Utf8.GetBytes(value, buffer.GetSpan(n));
+        buffer.Advance(n);
+    }
+
+    private ref struct SpanReader(ReadOnlySpan<byte> span)
+    {
+        private readonly ReadOnlySpan<byte> span = span;
+        private int pos;
+
+        public readonly bool AtEnd => pos == span.Length;
+
+        public ReadOnlySpan<byte> Bytes(int count)
+        {
+            if (count < 0 || pos + count > span.Length)
+            {
+                throw new FormatException($"field of {count} bytes at {pos} runs past the end of the record ({span.Length} bytes)");
+            }
+
+            ReadOnlySpan<byte> s = span.Slice(pos, count);
+            pos += count;
+            return s;
+        }
+
+        public byte Byte() => Bytes(1)[0];
+
+        public ushort UInt16() => BinaryPrimitives.ReadUInt16LittleEndian(Bytes(2));
+
+        public int Int32() => BinaryPrimitives.ReadInt32LittleEndian(Bytes(4));
+
+        public long Int64() => BinaryPrimitives.ReadInt64LittleEndian(Bytes(8));
+
+        public string Utf8(int count) => EventCodec.Utf8.GetString(Bytes(count));
+    }
+}

@@ -1,0 +1,198 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace FaasEvents.Log;
+
+/// <summary>What a stream holds.</summary>
+public enum StreamKind
+{
+    /// <summary>Plain events (unkeyed or keyed); every event matters.</summary>
+    Events,
+    /// <summary>Entity events keyed by entity id: the newest per key wins, null data is a tombstone.</summary>
+    Entities,
+}
+
+/// <summary>How long a partition keeps whole segments. Null limits mean "keep forever" (the default).</summary>
+/// <param name="MaxAge">Delete a segment once its newest event is older than this.</param>
+/// <param name="MaxBytes">Delete the oldest segments while a partition holds more than this many bytes.</param>
+public sealed partial record RetentionPolicy(TimeSpan? MaxAge = null, long? MaxBytes = null)
+{
+    /// <summary>Keep everything forever.</summary>
+    public static RetentionPolicy Infinite { get; } = new();
+
+    /// <summary>True when no limit is set.</summary>
+    public bool IsInfinite => MaxAge is null && MaxBytes is null;
+
+    /// <summary>
+    /// Parses <c>infinite</c>, a duration (<c>90s</c>, <c>30m</c>, <c>12h</c>, <c>7d</c>), a size
+    /// (<c>500MB</c>, <c>10GiB</c>, <c>1TB</c>) or both separated by a comma (<c>7d,10GiB</c>).
+    /// </summary>
+    public static RetentionPolicy Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (text.Trim().Equals("infinite", StringComparison.OrdinalIgnoreCase))
+        {
+            return Infinite;
+        }
+
+        TimeSpan? age = null;
+        long? bytes = null;
+        foreach (string raw in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            Match m = RetentionPart().Match(raw);
+            if (!m.Success)
+            {
+                throw Invalid(text, $"'{raw}' is neither a duration (e.g. 7d, 12h, 30m, 90s) nor a size (e.g. 500MB, 10GiB)");
+            }
+
+            long n = long.Parse(m.Groups["n"].Value, CultureInfo.InvariantCulture);
+            if (n <= 0)
+            {
+                throw Invalid(text, $"'{raw}' must be positive");
+            }
+
+            string unit = m.Groups["u"].Value.ToUpperInvariant();
+            switch (unit)
+            {
+                case "S": age = TimeSpan.FromSeconds(n); break;
+                case "M": age = TimeSpan.FromMinutes(n); break;
+                case "H": age = TimeSpan.FromHours(n); break;
+                case "D": age = TimeSpan.FromDays(n); break;
+                default:
+                    long scale = unit switch
+                    {
+                        "B" => 1,
+                        "KB" => 1000, "MB" => 1000 * 1000, "GB" => 1000L * 1000 * 1000, "TB" => 1000L * 1000 * 1000 * 1000,
+                        "KIB" => 1024, "MIB" => 1024 * 1024, "GIB" => 1024L * 1024 * 1024, "TIB" => 1024L * 1024 * 1024 * 1024,
+                        _ => throw Invalid(text, $"unknown unit '{m.Groups["u"].Value}'"),
+                    };
+                    bytes = checked(n * scale);
+                    break;
+            }
+        }
+
+        if (age is null && bytes is null)
+        {
+            throw Invalid(text, "nothing to parse");
+        }
+
+        return new RetentionPolicy(age, bytes);
+    }
+
+    /// <summary>Formats as <see cref="Parse"/> accepts it.</summary>
+    public override string ToString()
+    {
+        if (IsInfinite)
+        {
+            return "infinite";
+        }
+
+        var parts = new List<string>(2);
+        if (MaxAge is { } a)
+        {
+            parts.Add(a.TotalSeconds % 86400 == 0 ? $"{a.TotalDays:0}d"
+                : a.TotalSeconds % 3600 == 0 ? $"{a.TotalHours:0}h"
+                : a.TotalSeconds % 60 == 0 ? $"{a.TotalMinutes:0}m"
+                : $"{a.TotalSeconds:0}s");
+        }
+
+        if (MaxBytes is { } b)
+        {
+            parts.Add(b % (1L << 30) == 0 ? $"{b >> 30}GiB" : b % (1 << 20) == 0 ? $"{b >> 20}MiB" : $"{b}B");
+        }
+
+        return string.Join(',', parts);
+    }
+
+    private static EventLogException Invalid(string text, string why) =>
+        new(EventLogErrorReason.InvalidArgument, $"Invalid retention '{text}': {why}. Use 'infinite', a duration, a size, or 'DURATION,SIZE'.");
+
+    [GeneratedRegex(@"^(?<n>\d{1,15})\s*(?<u>[smhdSMHD]|[KkMmGgTt]i?[Bb]|[Bb])$")]
+    private static partial Regex RetentionPart();
+}
+
+/// <summary>A stream's definition, stored as <c>streams/{name}/stream.json</c>.</summary>
+public sealed partial record StreamDefinition
+{
+    /// <summary>Most partitions a stream may have.</summary>
+    public const int MaxPartitions = 1024;
+
+    /// <summary>Default segment size cap: 256 MiB.</summary>
+    public const long DefaultSegmentMaxBytes = 256L * 1024 * 1024;
+
+    /// <summary>Default block cap per segment, under the append blob's 50,000-block limit.</summary>
+    public const int DefaultSegmentMaxBlocks = 45_000;
+
+    /// <summary>The stream name: 1-200 of <c>a-z A-Z 0-9 . _ -</c>, starting with a letter or digit.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Number of partitions, 1..<see cref="MaxPartitions"/>. Fixed at creation.</summary>
+    public int Partitions { get; init; } = 1;
+
+    /// <summary>Events or entities.</summary>
+    public StreamKind Kind { get; init; } = StreamKind.Events;
+
+    /// <summary>Retention; infinite by default.</summary>
+    public RetentionPolicy Retention { get; init; } = RetentionPolicy.Infinite;
+
+    /// <summary>A segment takes no more appends once it holds this many bytes; then a new one starts.</summary>
+    public long SegmentMaxBytes { get; init; } = DefaultSegmentMaxBytes;
+
+    /// <summary>A segment takes no more appends once it holds this many batches (blocks); at most 50,000.</summary>
+    public int SegmentMaxBlocks { get; init; } = DefaultSegmentMaxBlocks;
+
+    /// <summary>When the stream was created.</summary>
+    public DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>Storage format version of the stream's segments.</summary>
+    public int FormatVersion { get; init; } = 1;
+
+    /// <summary>Throws <see cref="EventLogException"/> naming the first invalid setting.</summary>
+    public void Validate()
+    {
+        ValidateName(Name, "stream");
+        if (Partitions is < 1 or > MaxPartitions)
+        {
+            throw new EventLogException(EventLogErrorReason.InvalidArgument, $"Stream '{Name}': partitions must be between 1 and {MaxPartitions}, not {Partitions}.");
+        }
+
+        if (!Enum.IsDefined(Kind))
+        {
+            throw new EventLogException(EventLogErrorReason.InvalidArgument, $"Stream '{Name}': kind must be 'events' or 'entities'.");
+        }
+
+        if (SegmentMaxBytes < 1024)
+        {
+            throw new EventLogException(EventLogErrorReason.InvalidArgument, $"Stream '{Name}': segmentMaxBytes must be at least 1024, not {SegmentMaxBytes}.");
+        }
+
+        if (SegmentMaxBlocks is < 1 or > 50_000)
+        {
+            throw new EventLogException(EventLogErrorReason.InvalidArgument, $"Stream '{Name}': segmentMaxBlocks must be between 1 and 50,000 (the append blob limit), not {SegmentMaxBlocks}.");
+        }
+
+        if (Retention.MaxAge is { } age && age <= TimeSpan.Zero || Retention.MaxBytes is <= 0)
+        {
+            throw new EventLogException(EventLogErrorReason.InvalidArgument, $"Stream '{Name}': retention limits must be positive.");
+        }
+    }
+
+    /// <summary>Validates a stream or consumer group name; <paramref name="what"/> names it in the error.</summary>
+    public static void ValidateName(string? name, string what)
+    {
+        if (string.IsNullOrEmpty(name))
+        {
+            throw new EventLogException(EventLogErrorReason.InvalidArgument, $"A {what} name is required.");
+        }
+
+        if (!NamePattern().IsMatch(name))
+        {
+            throw new EventLogException(
+                EventLogErrorReason.InvalidArgument,
+                $"Invalid {what} name '{name}': use 1-200 characters from a-z, A-Z, 0-9, '.', '_' and '-', starting with a letter or digit.");
+        }
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")]
+    private static partial Regex NamePattern();
+}
