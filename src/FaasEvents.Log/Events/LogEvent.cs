@@ -61,7 +61,7 @@ public sealed class LogEvent
     public string? PartitionKey { get; set; }
 
     /// <summary>The event data; null means no data (a tombstone on an entity stream).</summary>
-    public ReadOnlyMemory<byte>? Data { get; set; }
+    public BinaryData? Data { get; set; }
 
     /// <summary>True when this event has no data: on an entity stream it deletes <see cref="PartitionKey"/>.</summary>
     public bool IsTombstone => Data is null;

@@ -30,6 +30,18 @@ internal static class EventCodec
     /// <summary>Encodes <paramref name="e"/>. Throws <see cref="EventLogException"/> for invalid or oversize events.</summary>
     public static byte[] EncodeBody(LogEvent e, long timestamp)
     {
+        try
+        {
+            return Encode(e, timestamp);
+        }
+        catch (EncoderFallbackException ex)
+        {
+            throw new EventLogException(EventLogErrorReason.InvalidArgument, $"Invalid event: a text attribute, key or extension of event '{e.Id}' holds invalid UTF-16 (an unpaired surrogate).", ex);
+        }
+    }
+
+    private static byte[] Encode(LogEvent e, long timestamp)
+    {
         Validate(e);
         var attributes = new List<(string Name, AttributeType Type, string Value)>(8 + e.Extensions.Count)
         {
@@ -64,7 +76,7 @@ internal static class EventCodec
             attributes.Add((ext.Key, type, value));
         }
 
-        var buffer = new ArrayBufferWriter<byte>(256 + (e.Data?.Length ?? 0));
+        var buffer = new ArrayBufferWriter<byte>(256 + (e.Data?.ToMemory().Length ?? 0));
         Span<byte> head = buffer.GetSpan(9);
         BinaryPrimitives.WriteInt64LittleEndian(head, timestamp);
         head[8] = (byte)((e.PartitionKey is null ? 0 : FlagKey) | (e.Data is null ? 0 : FlagData));
@@ -95,12 +107,13 @@ internal static class EventCodec
             WriteUtf8(buffer, value);
         }
 
-        if (e.Data is { } data)
+        if (e.Data is not null)
         {
+            ReadOnlySpan<byte> data = e.Data.ToMemory().Span;
             Span<byte> len = buffer.GetSpan(4);
             BinaryPrimitives.WriteInt32LittleEndian(len, data.Length);
             buffer.Advance(4);
-            buffer.Write(data.Span);
+            buffer.Write(data);
         }
 
         if (buffer.WrittenCount > LogEvent.MaxEncodedSize)
@@ -143,7 +156,7 @@ internal static class EventCodec
             }
         }
 
-        ReadOnlyMemory<byte>? data = (flags & FlagData) != 0 ? r.Bytes(r.Int32()).ToArray() : null;
+        BinaryData? data = (flags & FlagData) != 0 ? new BinaryData(r.Bytes(r.Int32()).ToArray()) : null;
         if (!r.AtEnd)
         {
             throw new FormatException("unexpected bytes after the event data");
