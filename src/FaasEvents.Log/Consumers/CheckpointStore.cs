@@ -102,6 +102,7 @@ public sealed class CheckpointStore
                 }
                 catch (RequestFailedException ex) when (ex.Status == 404)
                 {
+                    await log.EnsureContainerAsync(cancellationToken);
                     if (await TryCreateAsync(blob, nextOffset, cancellationToken))
                     {
                         return true;

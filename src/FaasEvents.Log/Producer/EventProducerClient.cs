@@ -17,6 +17,7 @@ public sealed class EventProducerClient : IAsyncDisposable
     private PartitionAppender?[] appenders = [];
     private int stickyPartition = -1;
     private long stickyBatchesSent;
+    private long stickyBytes;
     private bool disposed;
 
     internal EventProducerClient(EventLogClient log, string stream, EventProducerOptions? options)
@@ -55,10 +56,22 @@ public sealed class EventProducerClient : IAsyncDisposable
     /// Appends events; completes when all are in the log, with each one's position in input order.
     /// Every event is validated and size-checked before any is queued, so a bad event writes nothing.
     /// </summary>
-    public async Task<IReadOnlyList<EventPosition>> SendBatchAsync(IEnumerable<LogEvent> events, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<EventPosition>> SendBatchAsync(IEnumerable<LogEvent> events, CancellationToken cancellationToken = default) =>
+        SendBatchCoreAsync(events, null, cancellationToken);
+
+    /// <summary>Appends events to one given partition, in order; see <see cref="SendBatchAsync(IEnumerable{LogEvent}, CancellationToken)"/>.</summary>
+    public Task<IReadOnlyList<EventPosition>> SendBatchAsync(IEnumerable<LogEvent> events, int partition, CancellationToken cancellationToken = default) =>
+        SendBatchCoreAsync(events, partition, cancellationToken);
+
+    private async Task<IReadOnlyList<EventPosition>> SendBatchCoreAsync(IEnumerable<LogEvent> events, int? partition, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(events);
         StreamDefinition def = await GetDefinitionAsync(cancellationToken);
+        if (partition is { } p)
+        {
+            EventLogClient.CheckPartition(def, p);
+        }
+
         long now = log.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
         var encoded = new List<(LogEvent Event, EncodedRecord Record)>();
         foreach (LogEvent e in events)
@@ -69,7 +82,7 @@ public sealed class EventProducerClient : IAsyncDisposable
         var pending = new Task<EventPosition>[encoded.Count];
         for (int i = 0; i < encoded.Count; i++)
         {
-            pending[i] = await EnqueueEncodedAsync(def, encoded[i].Event, encoded[i].Record, null, cancellationToken);
+            pending[i] = await EnqueueEncodedAsync(def, encoded[i].Event, encoded[i].Record, partition, cancellationToken);
         }
 
         return await Task.WhenAll(pending);
@@ -119,27 +132,25 @@ public sealed class EventProducerClient : IAsyncDisposable
 
     private async Task<Task<EventPosition>> EnqueueEncodedAsync(StreamDefinition def, LogEvent e, EncodedRecord record, int? partition, CancellationToken cancellationToken)
     {
-        int p = partition ?? (e.PartitionKey is { } key ? KeyPartitioner.GetPartition(key, def.Partitions) : NextStickyPartition(def));
+        int p = partition ?? (e.PartitionKey is { } key ? KeyPartitioner.GetPartition(key, def.Partitions) : NextStickyPartition(def, record.Body.Length));
         PartitionAppender appender = GetAppender(def, p);
         return await appender.EnqueueAsync(record, cancellationToken);
     }
 
-    private int NextStickyPartition(StreamDefinition def)
+    private int NextStickyPartition(StreamDefinition def, int size)
     {
         lock (gate)
         {
-            if (stickyPartition < 0)
+            bool batchSent = stickyPartition >= 0 && appenders.Length > stickyPartition && appenders[stickyPartition] is { } a && a.BatchesSent != stickyBatchesSent;
+            if (stickyPartition < 0 || batchSent || stickyBytes + size > options.MaxBatchBytes)
             {
-                stickyPartition = Random.Shared.Next(def.Partitions);
-                stickyBatchesSent = appenders.Length > stickyPartition && appenders[stickyPartition] is { } a0 ? a0.BatchesSent : 0;
-            }
-            else if (appenders.Length > stickyPartition && appenders[stickyPartition] is { } a && a.BatchesSent != stickyBatchesSent)
-            {
-                // The sticky partition sent a batch: move to the next partition for the next batch.
-                stickyPartition = (stickyPartition + 1) % def.Partitions;
+                // A batch's worth went to the sticky partition (or it sent one): the next batch goes to the next partition.
+                stickyPartition = stickyPartition < 0 ? Random.Shared.Next(def.Partitions) : (stickyPartition + 1) % def.Partitions;
                 stickyBatchesSent = appenders.Length > stickyPartition && appenders[stickyPartition] is { } b ? b.BatchesSent : 0;
+                stickyBytes = 0;
             }
 
+            stickyBytes += size;
             return stickyPartition;
         }
     }
