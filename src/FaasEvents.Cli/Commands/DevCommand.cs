@@ -1,0 +1,129 @@
+using System.CommandLine;
+using System.Globalization;
+using FaasEvents.DevStorage;
+using FaasEvents.Log;
+using Spectre.Console;
+using Spectre.Console.Rendering;
+
+namespace FaasEvents.Cli.Commands;
+
+internal static class DevCommand
+{
+    public const int DefaultPort = 10000;
+
+    public static Command Build()
+    {
+        var storageOnly = new Option<bool>("--storage-only") { Description = "Run only local storage (Azurite) with a live view of the streams." };
+        var port = new Option<int>("--port") { Description = "Azurite blob port.", DefaultValueFactory = _ => DefaultPort };
+        var inMemory = new Option<bool>("--in-memory") { Description = "Keep nothing on disk (default: .faas/azurite in the repository)." };
+        var command = new Command("dev", "Run FaasEvents locally on Azurite (installed on first use).") { storageOnly, port, inMemory };
+        command.SetAction(async (parse, ct) =>
+        {
+            if (!parse.GetValue(storageOnly))
+            {
+                Console.Error.WriteLine("error: the full local environment (server, function apps, autoscaler) needs the function runtime, which this build does not have yet; run 'faas dev --storage-only'.");
+                return 2;
+            }
+
+            return await RunStorageOnlyAsync(parse.GetValue(port), parse.GetValue(inMemory), parse, ct);
+        });
+        return command;
+    }
+
+    private static async Task<int> RunStorageOnlyAsync(int port, bool inMemory, ParseResult parse, CancellationToken cancellationToken)
+    {
+        AzuriteProcess? azurite = null;
+        try
+        {
+            if (await AzuriteProcess.IsListeningAsync(port, cancellationToken))
+            {
+                Console.WriteLine($"Using the Azurite (or other service) already listening on 127.0.0.1:{port}.");
+            }
+            else
+            {
+                string root = AzuriteProcess.FindRepositoryRoot(Directory.GetCurrentDirectory()) ?? AzuriteProcess.FindRepositoryRoot()
+                    ?? throw new InvalidOperationException("Cannot find the FaasEvents repository (package.json pinning azurite); run faas dev from inside it.");
+                string? data = inMemory ? null : Path.Combine(root, ".faas", "azurite");
+                Console.WriteLine($"Starting Azurite on 127.0.0.1:{port} ({(data is null ? "in memory" : "data in " + Path.GetRelativePath(Directory.GetCurrentDirectory(), data))}) ...");
+                azurite = await AzuriteProcess.StartAsync(root, port, data, msg => Console.WriteLine(msg), cancellationToken);
+            }
+
+            string connection = port == DefaultPort ? EventLogClient.DevelopmentStorage : AzuriteProcess.GetConnectionString(port);
+            var log = new EventLogClient(connection, new EventLogClientOptions { ContainerName = parse.GetValue(FaasCli.Container) ?? Environment.GetEnvironmentVariable("FAAS_CONTAINER") ?? EventLogClientOptions.DefaultContainerName });
+            await log.Container.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+            Console.WriteLine($"Local storage is ready: http://127.0.0.1:{port}/{AzuriteProcess.AccountName}, container '{log.Container.Name}'.");
+            if (port != DefaultPort)
+            {
+                Console.WriteLine($"In other terminals: export FAAS_STORAGE='{connection}'  (Azurite's public development key)");
+            }
+
+            Console.WriteLine("Try, in another terminal:");
+            Console.WriteLine("  ./faas streams create demo --partitions 4");
+            Console.WriteLine("  ./faas produce demo --key order-1 --type com.example.order.created --data '{\"total\": 42}'");
+            Console.WriteLine("  ./faas tail demo --follow");
+            Console.WriteLine("Ctrl+C stops Azurite.");
+
+            if (AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected)
+            {
+                await AnsiConsole.Live(new Text("loading ...")).StartAsync(async ctx =>
+                {
+                    while (!cancellationToken.IsCancellationRequested)
+                    {
+                        ctx.UpdateTarget(await RenderAsync(log, cancellationToken));
+                        await Task.Delay(1000, cancellationToken);
+                    }
+                });
+            }
+            else
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+
+            return 0;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return 0;
+        }
+        catch (Exception ex)
+        {
+            Console.Error.WriteLine("error: " + FaasCli.Describe(ex, null));
+            return 1;
+        }
+        finally
+        {
+            if (azurite is not null)
+            {
+                await azurite.DisposeAsync();
+                Console.WriteLine("Azurite stopped.");
+            }
+        }
+    }
+
+    private static async Task<IRenderable> RenderAsync(EventLogClient log, CancellationToken cancellationToken)
+    {
+        var table = new Table().Title($"streams in container '{Markup.Escape(log.Container.Name)}' ({DateTime.Now:HH:mm:ss})")
+            .AddColumns("Stream", "Kind", "Partitions", "Events", "Bytes", "Last append");
+        try
+        {
+            await foreach (StreamDefinition def in log.ListStreamsAsync(cancellationToken))
+            {
+                IReadOnlyList<PartitionInfo> parts = await log.GetPartitionsAsync(def.Name, cancellationToken);
+                DateTimeOffset? last = parts.Max(p => p.LastAppend);
+                table.AddRow(
+                    Markup.Escape(def.Name),
+                    def.Kind == StreamKind.Entities ? "entities" : "events",
+                    def.Partitions.ToString(CultureInfo.InvariantCulture),
+                    Format.Number(parts.Sum(p => p.RetainedEvents)),
+                    Format.Bytes(parts.Sum(p => p.Bytes)),
+                    last?.ToLocalTime().ToString("HH:mm:ss", CultureInfo.InvariantCulture) ?? "-");
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return new Markup($"[red]{Markup.Escape(FaasCli.Describe(ex, log))}[/]");
+        }
+
+        return table;
+    }
+}

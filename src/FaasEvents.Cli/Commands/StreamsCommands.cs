@@ -1,0 +1,127 @@
+using System.CommandLine;
+using System.Globalization;
+using FaasEvents.Log;
+using Spectre.Console;
+
+namespace FaasEvents.Cli.Commands;
+
+internal static class StreamsCommands
+{
+    public static Command Build()
+    {
+        var streams = new Command("streams", "Create, list, describe and delete streams.");
+
+        var name = new Argument<string>("name") { Description = "Stream name." };
+        var partitions = new Option<int>("--partitions", "-p") { Description = "Number of partitions (1-1024).", DefaultValueFactory = _ => 1 };
+        var kind = new Option<string>("--kind") { Description = "events or entities.", DefaultValueFactory = _ => "events" };
+        kind.AcceptOnlyFromAmong("events", "entities");
+        var retention = new Option<string>("--retention") { Description = "infinite (default), a duration (7d, 12h), a size (10GiB) or both (7d,10GiB).", DefaultValueFactory = _ => "infinite" };
+        var segmentBytes = new Option<long?>("--segment-max-bytes") { Description = "Roll segments at this size (default 256 MiB)." };
+        var create = new Command("create", "Create a stream.") { name, partitions, kind, retention, segmentBytes };
+        create.SetAction((parse, ct) => FaasCli.GuardAsync(parse, ct, async (log, token) =>
+        {
+            var def = new StreamDefinition
+            {
+                Name = parse.GetRequiredValue(name),
+                Partitions = parse.GetValue(partitions),
+                Kind = parse.GetValue(kind) == "entities" ? StreamKind.Entities : StreamKind.Events,
+                Retention = RetentionPolicy.Parse(parse.GetValue(retention)!),
+                SegmentMaxBytes = parse.GetValue(segmentBytes) ?? StreamDefinition.DefaultSegmentMaxBytes,
+            };
+            def = await log.CreateStreamAsync(def, token);
+            Console.WriteLine($"Created stream '{def.Name}': {def.Partitions} partition(s), {Kind(def)}, retention {def.Retention}.");
+            return 0;
+        }));
+
+        var list = new Command("list", "List streams with their size.");
+        list.SetAction((parse, ct) => FaasCli.GuardAsync(parse, ct, async (log, token) =>
+        {
+            var table = new Table().AddColumns("Stream", "Partitions", "Kind", "Retention", "Events", "Bytes");
+            int count = 0;
+            await foreach (StreamDefinition def in log.ListStreamsAsync(token))
+            {
+                IReadOnlyList<PartitionInfo> parts = await log.GetPartitionsAsync(def.Name, token);
+                table.AddRow(Markup.Escape(def.Name), def.Partitions.ToString(CultureInfo.InvariantCulture), Kind(def), def.Retention.ToString(), Format.Number(parts.Sum(p => p.RetainedEvents)), Format.Bytes(parts.Sum(p => p.Bytes)));
+                count++;
+            }
+
+            if (count == 0)
+            {
+                Console.WriteLine($"No streams in {log.StorageDescription}, container '{log.Container.Name}'. Create one: faas streams create NAME --partitions N");
+            }
+            else
+            {
+                AnsiConsole.Write(table);
+            }
+
+            return 0;
+        }));
+
+        var describe = new Command("describe", "Show a stream's definition and partitions.") { name };
+        describe.SetAction((parse, ct) => FaasCli.GuardAsync(parse, ct, async (log, token) =>
+        {
+            StreamDefinition def = await log.GetStreamAsync(parse.GetRequiredValue(name), token);
+            IReadOnlyList<PartitionInfo> parts = await log.GetPartitionsAsync(def.Name, token);
+            Console.WriteLine($"Stream:      {def.Name}");
+            Console.WriteLine($"Kind:        {Kind(def)}");
+            Console.WriteLine($"Partitions:  {def.Partitions}");
+            Console.WriteLine($"Retention:   {def.Retention}");
+            Console.WriteLine($"Segments:    roll at {Format.Bytes(def.SegmentMaxBytes)} or {Format.Number(def.SegmentMaxBlocks)} batches");
+            Console.WriteLine($"Created:     {def.CreatedAt:u}");
+            Console.WriteLine($"Storage:     {log.StorageDescription}, container '{log.Container.Name}'");
+            var table = new Table().AddColumns("Partition", "Earliest", "End offset", "Segments", "Bytes", "Last append");
+            foreach (PartitionInfo p in parts)
+            {
+                table.AddRow(p.Partition.ToString(CultureInfo.InvariantCulture), Format.Number(p.EarliestOffset), Format.Number(p.EndOffset), p.Segments.ToString(CultureInfo.InvariantCulture), Format.Bytes(p.Bytes), p.LastAppend?.ToString("u", CultureInfo.InvariantCulture) ?? "-");
+            }
+
+            AnsiConsole.Write(table);
+            return 0;
+        }));
+
+        var yes = new Option<bool>("--yes", "-y") { Description = "Do not ask for confirmation." };
+        var delete = new Command("delete", "Delete a stream, its events and its consumer groups' checkpoints.") { name, yes };
+        delete.SetAction((parse, ct) => FaasCli.GuardAsync(parse, ct, async (log, token) =>
+        {
+            string stream = parse.GetRequiredValue(name);
+            if (!parse.GetValue(yes))
+            {
+                if (Console.IsInputRedirected)
+                {
+                    throw new EventLogException(EventLogErrorReason.InvalidArgument, $"Refusing to delete stream '{stream}' without confirmation; pass --yes.");
+                }
+
+                if (!AnsiConsole.Confirm($"Delete stream '{Markup.Escape(stream)}' and all its events?", false))
+                {
+                    return 1;
+                }
+            }
+
+            await log.DeleteStreamAsync(stream, token);
+            Console.WriteLine($"Deleted stream '{stream}'.");
+            return 0;
+        }));
+
+        var applyRetention = new Command("retention", "Apply the stream's retention now: delete whole segments past it.") { name };
+        applyRetention.SetAction((parse, ct) => FaasCli.GuardAsync(parse, ct, async (log, token) =>
+        {
+            IReadOnlyList<DeletedSegment> deleted = await log.ApplyRetentionAsync(parse.GetRequiredValue(name), token);
+            foreach (DeletedSegment d in deleted)
+            {
+                Console.WriteLine($"partition {d.Partition}: deleted offsets {d.BaseOffset}..{d.NextOffset - 1} ({Format.Bytes(d.Bytes)})");
+            }
+
+            Console.WriteLine($"{deleted.Count} segment(s) deleted, {Format.Bytes(deleted.Sum(d => d.Bytes))} freed.");
+            return 0;
+        }));
+
+        streams.Add(create);
+        streams.Add(list);
+        streams.Add(describe);
+        streams.Add(delete);
+        streams.Add(applyRetention);
+        return streams;
+    }
+
+    private static string Kind(StreamDefinition def) => def.Kind == StreamKind.Entities ? "entities" : "events";
+}

@@ -1,0 +1,3 @@
+using FaasEvents.Cli;
+
+return await FaasCli.RunAsync(args);
