@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
@@ -43,87 +42,94 @@ internal static class EventCodec
     private static byte[] Encode(LogEvent e, long timestamp)
     {
         Validate(e);
-        var attributes = new List<(string Name, AttributeType Type, string Value)>(8 + e.Extensions.Count)
-        {
-            ("specversion", AttributeType.String, LogEvent.CloudEventsSpecVersion),
-            ("id", AttributeType.String, e.Id),
-            ("source", AttributeType.UriReference, e.Source),
-            ("type", AttributeType.String, e.Type),
-        };
+        int extensionCount = e.Extensions.Count;
+        var attributes = new (string Name, AttributeType Type, string Value)[8 + extensionCount];
+        int count = 0;
+        attributes[count++] = ("specversion", AttributeType.String, LogEvent.CloudEventsSpecVersion);
+        attributes[count++] = ("id", AttributeType.String, e.Id);
+        attributes[count++] = ("source", AttributeType.UriReference, e.Source);
+        attributes[count++] = ("type", AttributeType.String, e.Type);
         if (e.Time is { } time)
         {
-            attributes.Add(("time", AttributeType.Timestamp, FormatTimestamp(time)));
+            attributes[count++] = ("time", AttributeType.Timestamp, FormatTimestamp(time));
         }
 
         if (e.Subject is not null)
         {
-            attributes.Add(("subject", AttributeType.String, e.Subject));
+            attributes[count++] = ("subject", AttributeType.String, e.Subject);
         }
 
         if (e.DataContentType is not null)
         {
-            attributes.Add(("datacontenttype", AttributeType.String, e.DataContentType));
+            attributes[count++] = ("datacontenttype", AttributeType.String, e.DataContentType);
         }
 
         if (e.DataSchema is not null)
         {
-            attributes.Add(("dataschema", AttributeType.Uri, e.DataSchema));
+            attributes[count++] = ("dataschema", AttributeType.Uri, e.DataSchema);
         }
 
-        foreach (KeyValuePair<string, object> ext in e.Extensions.OrderBy(x => x.Key, StringComparer.Ordinal))
+        if (extensionCount > 0)
         {
-            (AttributeType type, string value) = ToCanonical(ext.Key, ext.Value);
-            attributes.Add((ext.Key, type, value));
+            foreach (KeyValuePair<string, object> ext in e.Extensions.OrderBy(x => x.Key, StringComparer.Ordinal))
+            {
+                (AttributeType type, string value) = ToCanonical(ext.Key, ext.Value);
+                attributes[count++] = (ext.Key, type, value);
+            }
         }
 
-        var buffer = new ArrayBufferWriter<byte>(256 + (e.Data?.ToMemory().Length ?? 0));
-        Span<byte> head = buffer.GetSpan(9);
-        BinaryPrimitives.WriteInt64LittleEndian(head, timestamp);
-        head[8] = (byte)((e.PartitionKey is null ? 0 : FlagKey) | (e.Data is null ? 0 : FlagData));
-        buffer.Advance(9);
+        // Size first, then one exact allocation: this runs once per produced event.
+        int keyBytes = e.PartitionKey is null ? 0 : Utf8.GetByteCount(e.PartitionKey);
+        if (keyBytes > ushort.MaxValue)
+        {
+            throw Invalid($"partition key is {keyBytes} bytes; the limit is {ushort.MaxValue}");
+        }
+
+        ReadOnlyMemory<byte> data = e.Data?.ToMemory() ?? default;
+        long size = 9 + (e.PartitionKey is null ? 0 : 2 + keyBytes) + 2 + (e.Data is null ? 0 : 4 + data.Length);
+        for (int i = 0; i < count; i++)
+        {
+            size += 6 + attributes[i].Name.Length + Utf8.GetByteCount(attributes[i].Value);
+        }
+
+        if (size > LogEvent.MaxEncodedSize)
+        {
+            throw new EventLogException(
+                EventLogErrorReason.EventTooLarge,
+                $"Event '{e.Id}' is {size:N0} bytes encoded; the limit is {LogEvent.MaxEncodedSize:N0} bytes (1 MiB). Nothing was written.");
+        }
+
+        byte[] body = new byte[size];
+        Span<byte> span = body;
+        BinaryPrimitives.WriteInt64LittleEndian(span, timestamp);
+        span[8] = (byte)((e.PartitionKey is null ? 0 : FlagKey) | (e.Data is null ? 0 : FlagData));
+        int pos = 9;
         if (e.PartitionKey is not null)
         {
-            int keyBytes = Utf8.GetByteCount(e.PartitionKey);
-            if (keyBytes > ushort.MaxValue)
-            {
-                throw Invalid($"partition key is {keyBytes} bytes; the limit is {ushort.MaxValue}");
-            }
-
-            WriteUInt16(buffer, (ushort)keyBytes);
-            WriteUtf8(buffer, e.PartitionKey);
+            BinaryPrimitives.WriteUInt16LittleEndian(span[pos..], (ushort)keyBytes);
+            pos += 2 + Utf8.GetBytes(e.PartitionKey, span[(pos + 2)..]);
         }
 
-        WriteUInt16(buffer, checked((ushort)attributes.Count));
-        foreach ((string name, AttributeType type, string value) in attributes)
+        BinaryPrimitives.WriteUInt16LittleEndian(span[pos..], checked((ushort)count));
+        pos += 2;
+        for (int i = 0; i < count; i++)
         {
-            Span<byte> span = buffer.GetSpan(2 + name.Length);
-            span[0] = (byte)name.Length;
-            Encoding.ASCII.GetBytes(name, span[1..]);
-            span[1 + name.Length] = (byte)type;
-            buffer.Advance(2 + name.Length);
-            Span<byte> len = buffer.GetSpan(4);
-            BinaryPrimitives.WriteInt32LittleEndian(len, Utf8.GetByteCount(value));
-            buffer.Advance(4);
-            WriteUtf8(buffer, value);
+            (string name, AttributeType type, string value) = attributes[i];
+            span[pos] = (byte)name.Length;
+            pos += 1 + Encoding.ASCII.GetBytes(name, span[(pos + 1)..]);
+            span[pos] = (byte)type;
+            int written = Utf8.GetBytes(value, span[(pos + 5)..]);
+            BinaryPrimitives.WriteInt32LittleEndian(span[(pos + 1)..], written);
+            pos += 5 + written;
         }
 
         if (e.Data is not null)
         {
-            ReadOnlySpan<byte> data = e.Data.ToMemory().Span;
-            Span<byte> len = buffer.GetSpan(4);
-            BinaryPrimitives.WriteInt32LittleEndian(len, data.Length);
-            buffer.Advance(4);
-            buffer.Write(data);
+            BinaryPrimitives.WriteInt32LittleEndian(span[pos..], data.Length);
+            data.Span.CopyTo(span[(pos + 4)..]);
         }
 
-        if (buffer.WrittenCount > LogEvent.MaxEncodedSize)
-        {
-            throw new EventLogException(
-                EventLogErrorReason.EventTooLarge,
-                $"Event '{e.Id}' is {buffer.WrittenCount:N0} bytes encoded; the limit is {LogEvent.MaxEncodedSize:N0} bytes (1 MiB). Nothing was written.");
-        }
-
-        return buffer.WrittenSpan.ToArray();
+        return body;
     }
 
     public static (long Timestamp, LogEvent Event) DecodeBody(ReadOnlySpan<byte> body)
@@ -256,19 +262,6 @@ internal static class EventCodec
     };
 
     private static EventLogException Invalid(string message) => new(EventLogErrorReason.InvalidArgument, "Invalid event: " + message + ".");
-
-    private static void WriteUInt16(ArrayBufferWriter<byte> buffer, ushort value)
-    {
-        BinaryPrimitives.WriteUInt16LittleEndian(buffer.GetSpan(2), value);
-        buffer.Advance(2);
-    }
-
-    private static void WriteUtf8(ArrayBufferWriter<byte> buffer, string value)
-    {
-        int n = Utf8.GetByteCount(value);
-        Utf8.GetBytes(value, buffer.GetSpan(n));
-        buffer.Advance(n);
-    }
 
     private ref struct SpanReader(ReadOnlySpan<byte> span)
     {

@@ -1,0 +1,210 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
+using FaasEvents.DevStorage;
+using FaasEvents.Log;
+using Spectre.Console;
+
+// Producer benchmark: FaasEvents producer vs raw Append Block calls of the same batch sizes and bytes,
+// against the same Azurite, in one run, rounds interleaved so machine noise hits both alike.
+// Usage: dotnet run -c Release --project bench/FaasEvents.Bench -- [--events N] [--size BYTES] [--rounds R] [--latency-sends N] [--out DIR]
+int events = Arg("--events", 100_000);
+int size = Arg("--size", 1024);
+int rounds = Arg("--rounds", 3);
+int latencySends = Arg("--latency-sends", 300);
+string root = AzuriteProcess.FindRepositoryRoot(Directory.GetCurrentDirectory()) ?? AzuriteProcess.FindRepositoryRoot() ?? Directory.GetCurrentDirectory();
+string outDir = ArgS("--out", Path.Combine(root, "bench", "results"));
+
+string? storage = Environment.GetEnvironmentVariable("FAAS_STORAGE");
+AzuriteProcess? azurite = null;
+if (string.IsNullOrEmpty(storage))
+{
+    AnsiConsole.MarkupLine("Starting an in-memory Azurite for the benchmark ...");
+    azurite = await AzuriteProcess.StartAsync(root);
+    storage = azurite.ConnectionString;
+}
+
+try
+{
+    var log = EventLogClient.FromSetting(storage, new EventLogClientOptions { ContainerName = "bench" + DateTime.UtcNow.ToString("HHmmss", CultureInfo.InvariantCulture) });
+    await log.Container.CreateIfNotExistsAsync();
+    var producerRuns = new List<double>();
+    var rawRuns = new List<double>();
+    List<int> batchSizes = [];
+    long eventBytes = 0;
+
+    for (int round = 0; round < rounds + 1; round++) // round 0 warms up both paths and is discarded
+    {
+        string stream = $"p{round}";
+        await log.CreateStreamAsync(new StreamDefinition { Name = stream, Partitions = 1 });
+        List<LogEvent> batch = MakeEvents(events, size);
+
+        // Both writers are warm (blob created, one append done) before their clocks start: this measures
+        // sustained throughput, not the one-off cost of opening a partition.
+        Stopwatch sw;
+        await using (EventProducerClient producer = log.CreateProducer(stream, new EventProducerOptions { MaxBatchBytes = 1024 * 1024, Linger = TimeSpan.FromMilliseconds(5) }))
+        {
+            await producer.SendAsync(MakeEvents(1, size)[0]);
+            sw = Stopwatch.StartNew();
+            var inFlight = new List<Task>();
+            for (int i = 0; i < batch.Count; i += 5000)
+            {
+                inFlight.Add(producer.SendBatchAsync(batch.GetRange(i, Math.Min(5000, batch.Count - i))));
+            }
+
+            await Task.WhenAll(inFlight);
+            sw.Stop();
+        }
+
+        // The raw baseline replays exactly the append blocks the producer made: same count, same sizes.
+        batchSizes = (await BlockSizesAsync(log, stream)).Skip(1).ToList(); // minus the warm-up append
+        eventBytes = batch.Sum(e => (long)e.Data!.ToMemory().Length);
+        double rawSeconds = await RawAppendAsync(log, $"raw/{round}", batchSizes);
+        if (round > 0)
+        {
+            producerRuns.Add(sw.Elapsed.TotalSeconds);
+            rawRuns.Add(rawSeconds);
+        }
+
+        AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, $"round {round}{(round == 0 ? " (warm-up)" : "")}: producer {events / sw.Elapsed.TotalSeconds:N0} ev/s, raw {events / rawSeconds:N0} ev/s, {batchSizes.Count} blocks");
+    }
+
+    // Single-event send latency (linger 0, one at a time) vs one raw Append Block of the same bytes.
+    await log.CreateStreamAsync(new StreamDefinition { Name = "latency" });
+    var sendLatencies = new List<double>();
+    var rawLatencies = new List<double>();
+    await using (EventProducerClient producer = log.CreateProducer("latency", new EventProducerOptions { Linger = TimeSpan.Zero }))
+    {
+        LogEvent warm = MakeEvents(1, size)[0];
+        await producer.SendAsync(warm);
+        int singleBlock = (await BlockSizesAsync(log, "latency"))[0];
+        AppendBlobClient raw = log.Container.GetAppendBlobClient("raw/latency");
+        await raw.CreateAsync();
+        byte[] payload = new byte[singleBlock];
+        foreach (LogEvent e in MakeEvents(latencySends, size))
+        {
+            var t = Stopwatch.StartNew();
+            await producer.SendAsync(e);
+            sendLatencies.Add(t.Elapsed.TotalMilliseconds);
+            t.Restart();
+            await raw.AppendBlockAsync(new MemoryStream(payload));
+            rawLatencies.Add(t.Elapsed.TotalMilliseconds);
+        }
+    }
+
+    double producerMedian = Median(producerRuns), rawMedian = Median(rawRuns);
+    double mib = eventBytes / (1024.0 * 1024.0);
+    double ratio = rawMedian / producerMedian;
+    var table = new Table().AddColumns("", "events/s", "MiB/s (data)", "append blocks", "median of");
+    table.AddRow("FaasEvents producer", $"{events / producerMedian:N0}", $"{mib / producerMedian:0.0}", batchSizes.Count.ToString(CultureInfo.InvariantCulture), $"{rounds} rounds");
+    table.AddRow("raw AppendBlockAsync", $"{events / rawMedian:N0}", $"{mib / rawMedian:0.0}", batchSizes.Count.ToString(CultureInfo.InvariantCulture), $"{rounds} rounds");
+    table.AddRow("[bold]ratio[/]", $"[bold]{ratio:0.00}x[/]", "", "", "target >= 0.90x");
+    AnsiConsole.Write(table);
+    var lat = new Table().AddColumns("single event", "p50 ms", "p99 ms", "sends");
+    lat.AddRow("producer SendAsync (linger 0)", $"{Percentile(sendLatencies, 50):0.00}", $"{Percentile(sendLatencies, 99):0.00}", latencySends.ToString(CultureInfo.InvariantCulture));
+    lat.AddRow("raw AppendBlockAsync", $"{Percentile(rawLatencies, 50):0.00}", $"{Percentile(rawLatencies, 99):0.00}", latencySends.ToString(CultureInfo.InvariantCulture));
+    AnsiConsole.Write(lat);
+
+    Directory.CreateDirectory(outDir);
+    var md = new StringBuilder();
+    md.AppendLine(CultureInfo.InvariantCulture, $"Producer benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {events:N0} events of {size} B data, 1 partition, both writers warm, median of {rounds} interleaved rounds.");
+    md.AppendLine();
+    md.AppendLine("| path | events/s | MiB/s (data) | append blocks |");
+    md.AppendLine("| --- | ---: | ---: | ---: |");
+    md.AppendLine(CultureInfo.InvariantCulture, $"| FaasEvents producer | {events / producerMedian:N0} | {mib / producerMedian:0.0} | {batchSizes.Count} |");
+    md.AppendLine(CultureInfo.InvariantCulture, $"| raw AppendBlockAsync, same blocks | {events / rawMedian:N0} | {mib / rawMedian:0.0} | {batchSizes.Count} |");
+    md.AppendLine(CultureInfo.InvariantCulture, $"| **ratio producer / raw** | **{ratio:0.00}x** | | |");
+    md.AppendLine();
+    md.AppendLine("Per-round ratios (same round, back to back): " + string.Join(", ", rawRuns.Zip(producerRuns, (r, p) => (r / p).ToString("0.00", CultureInfo.InvariantCulture) + "x")) + ".");
+    md.AppendLine();
+    md.AppendLine("| single event | p50 ms | p99 ms |");
+    md.AppendLine("| --- | ---: | ---: |");
+    md.AppendLine(CultureInfo.InvariantCulture, $"| producer SendAsync (linger 0) | {Percentile(sendLatencies, 50):0.00} | {Percentile(sendLatencies, 99):0.00} |");
+    md.AppendLine(CultureInfo.InvariantCulture, $"| raw AppendBlockAsync | {Percentile(rawLatencies, 50):0.00} | {Percentile(rawLatencies, 99):0.00} |");
+    await File.WriteAllTextAsync(Path.Combine(outDir, "producer.md"), md.ToString());
+
+    var plot = new ScottPlot.Plot();
+    plot.Add.Bars([events / producerMedian, events / rawMedian]);
+    plot.Axes.Bottom.SetTicks([0, 1], ["FaasEvents producer", "raw AppendBlockAsync"]);
+    plot.Axes.Left.Label.Text = "events/s (1 KiB)";
+    plot.Title($"Producer throughput vs raw appends: {ratio:0.00}x");
+    plot.Axes.Margins(bottom: 0);
+    plot.SavePng(Path.Combine(outDir, "producer.png"), 640, 420);
+    AnsiConsole.MarkupLine($"Wrote {Markup.Escape(Path.Combine(outDir, "producer.md"))} and producer.png");
+}
+finally
+{
+    if (azurite is not null)
+    {
+        await azurite.DisposeAsync();
+    }
+}
+
+static async Task<double> RawAppendAsync(EventLogClient log, string name, List<int> blockSizes)
+{
+    AppendBlobClient blob = log.Container.GetAppendBlobClient(name);
+    await blob.CreateAsync();
+    await blob.AppendBlockAsync(new MemoryStream(new byte[1024])); // warm, like the producer
+    byte[][] blocks = blockSizes.Select(n => { var b = new byte[n]; Random.Shared.NextBytes(b); return b; }).ToArray();
+    var sw = Stopwatch.StartNew();
+    foreach (byte[] b in blocks)
+    {
+        await blob.AppendBlockAsync(new MemoryStream(b));
+    }
+
+    return sw.Elapsed.TotalSeconds;
+}
+
+static async Task<List<int>> BlockSizesAsync(EventLogClient log, string stream)
+{
+    // Walk the batches of partition 0's segments by their header lengths.
+    var sizes = new List<int>();
+    await foreach (BlobItem item in log.Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, $"streams/{stream}/00000/", CancellationToken.None))
+    {
+        byte[] bytes = (await log.Container.GetBlobClient(item.Name).DownloadContentAsync()).Value.Content.ToArray();
+        for (int pos = 0; pos < bytes.Length;)
+        {
+            int len = BitConverter.ToInt32(bytes, pos + 8);
+            sizes.Add(len);
+            pos += len;
+        }
+    }
+
+    return sizes;
+}
+
+static List<LogEvent> MakeEvents(int count, int size) =>
+    Enumerable.Range(0, count).Select(i => new LogEvent(Guid.NewGuid().ToString(), "/bench", "bench.event")
+    {
+        DataContentType = "application/octet-stream",
+        Data = new BinaryData(RandomBytes(size)),
+    }).ToList();
+
+static byte[] RandomBytes(int n)
+{
+    byte[] b = new byte[n];
+    Random.Shared.NextBytes(b);
+    return b;
+}
+
+static double Median(List<double> xs) => Percentile(xs, 50);
+
+static double Percentile(List<double> xs, double p)
+{
+    var sorted = xs.Order().ToList();
+    return sorted[(int)Math.Clamp(Math.Ceiling(p / 100.0 * sorted.Count) - 1, 0, sorted.Count - 1)];
+}
+
+int Arg(string name, int fallback)
+{
+    int i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+}
+
+string ArgS(string name, string fallback)
+{
+    int i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+}
