@@ -78,6 +78,10 @@ public sealed class AzuriteFixture : IAsyncLifetime
         return new EventLogClient(ConnectionString, options);
     }
 
+    /// <summary>Another client on an existing container, as a separate process would have (own producer id, own caches).</summary>
+    public EventLogClient CreateClientFor(EventLogClient existing) =>
+        new(ConnectionString, new EventLogClientOptions { ContainerName = existing.Container.Name });
+
     private static bool DockerEngineLikely() =>
         !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("DOCKER_HOST")) || File.Exists("/var/run/docker.sock");
 }

@@ -32,7 +32,7 @@ public class ConsumerGroupTests(AzuriteFixture azurite) : IClassFixture<AzuriteF
     {
         EventLogClient log = azurite.CreateClient();
         // Several clients (separate ETag caches) write interleaved offsets; the maximum must win.
-        EventLogClient[] writers = Enumerable.Range(0, 4).Select(_ => new EventLogClient(azurite.ConnectionString, new EventLogClientOptions { ContainerName = log.Container.Name })).ToArray();
+        EventLogClient[] writers = Enumerable.Range(0, 4).Select(_ => azurite.CreateClientFor(log)).ToArray();
         await log.Checkpoints.UpdateAsync("g", "s", 0, 0);
         await Task.WhenAll(writers.Select((w, i) => Task.Run(async () =>
         {

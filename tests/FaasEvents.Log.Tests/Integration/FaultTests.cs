@@ -20,7 +20,7 @@ public class FaultTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
         await Task.WhenAll(Enumerable.Range(0, producers).Select(p => Task.Run(async () =>
         {
             // Separate clients: separate producer ids and tail caches, as separate processes would have.
-            EventLogClient own = new(azurite.ConnectionString, new EventLogClientOptions { ContainerName = log.Container.Name });
+            EventLogClient own = azurite.CreateClientFor(log);
             await using EventProducerClient producer = own.CreateProducer("race", new EventProducerOptions { Linger = TimeSpan.Zero });
             for (int i = 0; i < perProducer; i += chunk)
             {

@@ -14,7 +14,7 @@ public class SegmentTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture
 
         await Task.WhenAll(Enumerable.Range(0, 3).Select(p => Task.Run(async () =>
         {
-            EventLogClient own = new(azurite.ConnectionString, new EventLogClientOptions { ContainerName = log.Container.Name });
+            EventLogClient own = azurite.CreateClientFor(log);
             await using EventProducerClient producer = own.CreateProducer("roll", new EventProducerOptions { Linger = TimeSpan.Zero });
             for (int i = 0; i < 100; i += 4)
             {
