@@ -98,6 +98,25 @@ public sealed class PartitionLeaseClient
         return new PartitionLease(group, stream, partition, leaseId, OwnerId, duration, now);
     }
 
+    /// <summary>
+    /// Takes a partition held by another instance (load balancing): breaks its lease, then acquires it. Returns null
+    /// if a third instance got there first. The previous owner's renewals and checkpoints fail from then on.
+    /// </summary>
+    public async Task<PartitionLease?> TryStealAsync(string group, string stream, int partition, TimeSpan duration, CancellationToken cancellationToken = default)
+    {
+        CheckpointStore.Validate(group, stream, partition);
+        try
+        {
+            await log.Checkpoints.Blob(group, stream, partition).GetBlobLeaseClient().BreakAsync(TimeSpan.Zero, cancellationToken: cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status is 409 or 404)
+        {
+            // Not leased any more (or gone): just try to acquire.
+        }
+
+        return await TryAcquireAsync(group, stream, partition, duration, cancellationToken);
+    }
+
     /// <summary>Renews a held lease; throws <see cref="EventLogErrorReason.LeaseLost"/> if another instance took it.</summary>
     public async Task<PartitionLease> RenewAsync(PartitionLease lease, CancellationToken cancellationToken = default)
     {

@@ -89,7 +89,17 @@ public static class CloudEventConverter
 
         foreach (KeyValuePair<string, object> ext in logEvent.Extensions)
         {
-            ce[ext.Key] = ext.Value;
+            CloudEventAttributeType type = ext.Value switch
+            {
+                bool => CloudEventAttributeType.Boolean,
+                int => CloudEventAttributeType.Integer,
+                byte[] => CloudEventAttributeType.Binary,
+                Uri { IsAbsoluteUri: true } => CloudEventAttributeType.Uri,
+                Uri => CloudEventAttributeType.UriReference,
+                DateTimeOffset => CloudEventAttributeType.Timestamp,
+                _ => CloudEventAttributeType.String,
+            };
+            ce[CloudEventAttribute.CreateExtension(ext.Key, type)] = type == CloudEventAttributeType.String ? ext.Value.ToString() : ext.Value;
         }
 
         if (logEvent.Data is { } data)

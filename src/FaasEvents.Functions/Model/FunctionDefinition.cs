@@ -1,0 +1,107 @@
+using System.Reflection;
+
+namespace FaasEvents.Functions;
+
+/// <summary>A discovered function: where it listens, as whom, and how it is called.</summary>
+public sealed class FunctionDefinition
+{
+    internal FunctionDefinition(string name, MethodInfo method, EventTriggerAttribute trigger, TriggerShape shape, ParameterBinding[] parameters, ReturnShape returns, EventOutputAttribute? output, RetrySettings? retry)
+    {
+        Name = name;
+        Method = method;
+        Stream = trigger.Stream;
+        ConsumerGroup = trigger.ConsumerGroup ?? name;
+        Connection = trigger.Connection ?? FunctionsDefaults.ConnectionSetting;
+        Shape = shape;
+        Parameters = parameters;
+        Returns = returns;
+        Output = output;
+        Retry = retry;
+    }
+
+    /// <summary>Function name.</summary>
+    public string Name { get; }
+
+    /// <summary>Kind for listings: <c>event</c> (one event per invocation) or <c>batch</c>.</summary>
+    public string Kind => Shape.IsBatch ? "batch" : "event";
+
+    /// <summary>Triggering stream.</summary>
+    public string Stream { get; }
+
+    /// <summary>Consumer group (default: the function name).</summary>
+    public string ConsumerGroup { get; }
+
+    /// <summary>Name of the storage setting.</summary>
+    public string Connection { get; }
+
+    /// <summary>Output stream, if the function has one.</summary>
+    public string? OutputStream => Output?.Stream;
+
+    /// <summary>The method.</summary>
+    public MethodInfo Method { get; }
+
+    internal TriggerShape Shape { get; }
+
+    internal ParameterBinding[] Parameters { get; }
+
+    internal ReturnShape Returns { get; }
+
+    internal EventOutputAttribute? Output { get; }
+
+    /// <summary>Retry declared on the method; null = host.json's.</summary>
+    internal RetrySettings? Retry { get; }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{Name} ({Kind}) on {Stream} as {ConsumerGroup}{(OutputStream is null ? "" : " -> " + OutputStream)}";
+}
+
+/// <summary>Defaults shared by the programming model.</summary>
+public static class FunctionsDefaults
+{
+    /// <summary>The setting (environment variable) read for storage unless a trigger names another.</summary>
+    public const string ConnectionSetting = "FAAS_STORAGE";
+}
+
+internal enum ElementKind
+{
+    CloudEvent,
+    LogEvent,
+    StoredEvent,
+    String,
+    Bytes,
+    BinaryData,
+    Poco,
+}
+
+internal enum CollectionKind
+{
+    None,
+    Array,
+    List,
+}
+
+internal sealed record TriggerShape(ElementKind Element, Type ElementType, CollectionKind Collection)
+{
+    public bool IsBatch => Collection != CollectionKind.None;
+}
+
+internal enum ParameterKind
+{
+    Trigger,
+    Context,
+    CancellationToken,
+    Logger,
+    Service,
+}
+
+internal sealed record ParameterBinding(ParameterKind Kind, Type Type, string Name);
+
+internal enum AsyncKind
+{
+    Sync,
+    Task,
+    ValueTask,
+}
+
+/// <summary>What the method returns: whether to await it, and the value type (null for none).</summary>
+internal sealed record ReturnShape(AsyncKind Async, Type? ValueType);

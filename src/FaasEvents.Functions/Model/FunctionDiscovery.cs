@@ -1,0 +1,299 @@
+using System.Reflection;
+using CloudNative.CloudEvents;
+using FaasEvents.Log;
+using Microsoft.Extensions.Logging;
+
+namespace FaasEvents.Functions;
+
+/// <summary>Raised at start-up when functions cannot be indexed; the message lists every problem.</summary>
+public sealed class FunctionIndexingException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public FunctionIndexingException(IReadOnlyList<string> problems)
+        : base("The function app cannot start:" + Environment.NewLine + string.Join(Environment.NewLine, problems.Select(p => "  - " + p)))
+    {
+        Problems = problems;
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public FunctionIndexingException()
+        : this([])
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public FunctionIndexingException(string message)
+        : this([message])
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public FunctionIndexingException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+        Problems = [message];
+    }
+
+    /// <summary>One line per problem, each naming the method.</summary>
+    public IReadOnlyList<string> Problems { get; }
+}
+
+/// <summary>Finds <c>[Function]</c> methods and checks their signatures.</summary>
+public static class FunctionDiscovery
+{
+    /// <summary>Discovers the functions of <paramref name="types"/>; throws <see cref="FunctionIndexingException"/> listing every problem.</summary>
+    public static IReadOnlyList<FunctionDefinition> Discover(IEnumerable<Type> types)
+    {
+        ArgumentNullException.ThrowIfNull(types);
+        var problems = new List<string>();
+        var found = new List<FunctionDefinition>();
+        foreach (Type type in types.OrderBy(t => t.FullName, StringComparer.Ordinal))
+        {
+            foreach (MethodInfo method in type.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.Instance | BindingFlags.DeclaredOnly))
+            {
+                if (method.GetCustomAttribute<FunctionAttribute>() is { } fn)
+                {
+                    FunctionDefinition? def = Index(method, fn, problems);
+                    if (def is not null)
+                    {
+                        found.Add(def);
+                    }
+                }
+            }
+        }
+
+        foreach (IGrouping<string, FunctionDefinition> dup in found.GroupBy(f => f.Name, StringComparer.Ordinal).Where(g => g.Count() > 1))
+        {
+            problems.Add($"function name '{dup.Key}' is used by {string.Join(" and ", dup.Select(d => Where(d.Method)))}; names must be unique");
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new FunctionIndexingException(problems);
+        }
+
+        return found;
+    }
+
+    /// <summary>Discovers the functions of an assembly.</summary>
+    public static IReadOnlyList<FunctionDefinition> Discover(Assembly assembly)
+    {
+        ArgumentNullException.ThrowIfNull(assembly);
+        return Discover(assembly.GetTypes());
+    }
+
+    internal static string Where(MethodInfo m) => $"{m.DeclaringType?.FullName}.{m.Name}";
+
+    private static FunctionDefinition? Index(MethodInfo method, FunctionAttribute fn, List<string> problems)
+    {
+        string where = $"[Function(\"{fn.Name}\")] {Where(method)}";
+        int before = problems.Count;
+        void Problem(string what) => problems.Add($"{where}: {what}");
+
+        try
+        {
+            StreamDefinition.ValidateName(fn.Name, "function");
+        }
+        catch (EventLogException ex)
+        {
+            Problem(ex.Message);
+        }
+
+        if (method.IsGenericMethodDefinition)
+        {
+            Problem("a function cannot be a generic method");
+        }
+
+        if (!method.IsStatic && (method.DeclaringType!.IsAbstract || method.DeclaringType.IsGenericTypeDefinition))
+        {
+            Problem("an instance function must be declared on a concrete, non-generic class");
+        }
+
+        EventTriggerAttribute? trigger = null;
+        TriggerShape? shape = null;
+        var bindings = new List<ParameterBinding>();
+        foreach (ParameterInfo p in method.GetParameters())
+        {
+            if (p.ParameterType.IsByRef)
+            {
+                Problem($"parameter '{p.Name}' is ref/out; functions take inputs only");
+                continue;
+            }
+
+            if (p.GetCustomAttribute<EventTriggerAttribute>() is { } t)
+            {
+                if (trigger is not null)
+                {
+                    Problem($"parameter '{p.Name}' has a second [EventTrigger]; a function has exactly one trigger");
+                    continue;
+                }
+
+                trigger = t;
+                try
+                {
+                    StreamDefinition.ValidateName(t.Stream, "stream");
+                    if (t.ConsumerGroup is not null)
+                    {
+                        StreamDefinition.ValidateName(t.ConsumerGroup, "consumer group");
+                    }
+                }
+                catch (EventLogException ex)
+                {
+                    Problem($"[EventTrigger] on '{p.Name}': {ex.Message}");
+                }
+
+                shape = ShapeOf(p.ParameterType, out string? why);
+                if (shape is null)
+                {
+                    Problem($"trigger parameter '{p.Name}' has type {Pretty(p.ParameterType)}, which cannot be bound: {why}");
+                }
+
+                bindings.Add(new ParameterBinding(ParameterKind.Trigger, p.ParameterType, p.Name!));
+            }
+            else if (p.ParameterType == typeof(FunctionContext))
+            {
+                bindings.Add(new ParameterBinding(ParameterKind.Context, p.ParameterType, p.Name!));
+            }
+            else if (p.ParameterType == typeof(CancellationToken))
+            {
+                bindings.Add(new ParameterBinding(ParameterKind.CancellationToken, p.ParameterType, p.Name!));
+            }
+            else if (p.ParameterType == typeof(ILogger))
+            {
+                bindings.Add(new ParameterBinding(ParameterKind.Logger, p.ParameterType, p.Name!));
+            }
+            else
+            {
+                bindings.Add(new ParameterBinding(ParameterKind.Service, p.ParameterType, p.Name!)); // checked against DI at start-up
+            }
+        }
+
+        if (trigger is null)
+        {
+            Problem("no parameter has [EventTrigger(\"stream\")]; mark the parameter that receives the events");
+        }
+
+        ReturnShape returns = ReturnOf(method.ReturnType);
+        EventOutputAttribute? output = method.GetCustomAttribute<EventOutputAttribute>();
+        if (returns.ValueType is { } rt && output is null)
+        {
+            Problem($"returns {Pretty(rt)} but has no [EventOutput(\"stream\")]; return void/Task, or say where the result goes");
+        }
+
+        if (output is not null)
+        {
+            if (returns.ValueType is null)
+            {
+                Problem("has [EventOutput] but returns nothing; return the event(s) to append");
+            }
+
+            try
+            {
+                StreamDefinition.ValidateName(output.Stream, "stream");
+            }
+            catch (EventLogException ex)
+            {
+                Problem($"[EventOutput]: {ex.Message}");
+            }
+        }
+
+        RetrySettings? retry = null;
+        try
+        {
+            retry = RetrySettings.FromAttributes(method);
+        }
+        catch (FormatException ex)
+        {
+            Problem(ex.Message);
+        }
+
+        if (problems.Count > before || trigger is null || shape is null)
+        {
+            return null;
+        }
+
+        return new FunctionDefinition(fn.Name, method, trigger, shape, bindings.ToArray(), returns, output, retry);
+    }
+
+    private static TriggerShape? ShapeOf(Type type, out string? why)
+    {
+        why = null;
+        Type? element = null;
+        CollectionKind collection = CollectionKind.None;
+        if (type.IsArray && type != typeof(byte[]))
+        {
+            element = type.GetElementType();
+            collection = CollectionKind.Array;
+        }
+        else if (type.IsGenericType && type.GetGenericArguments().Length == 1)
+        {
+            Type def = type.GetGenericTypeDefinition();
+            if (def == typeof(IReadOnlyList<>) || def == typeof(IList<>) || def == typeof(List<>) || def == typeof(IEnumerable<>) || def == typeof(IReadOnlyCollection<>) || def == typeof(ICollection<>))
+            {
+                element = type.GetGenericArguments()[0];
+                collection = CollectionKind.List;
+            }
+        }
+
+        Type single = element ?? type;
+        ElementKind? kind = single == typeof(CloudEvent) ? ElementKind.CloudEvent
+            : single == typeof(LogEvent) ? ElementKind.LogEvent
+            : single == typeof(StoredEvent) ? ElementKind.StoredEvent
+            : single == typeof(string) ? ElementKind.String
+            : single == typeof(byte[]) ? ElementKind.Bytes
+            : single == typeof(BinaryData) ? ElementKind.BinaryData
+            : null;
+        if (kind is null)
+        {
+            if (single == typeof(object) || single.IsInterface || single.IsAbstract || single.IsPointer || single.IsGenericTypeDefinition || typeof(Delegate).IsAssignableFrom(single))
+            {
+                why = "use CloudEvent, LogEvent, StoredEvent, string, byte[], BinaryData, a concrete POCO, or an array/IReadOnlyList of one of these";
+                return null;
+            }
+
+            if (element is not null && element.IsArray && element != typeof(byte[]))
+            {
+                why = "nested collections are not supported";
+                return null;
+            }
+
+            kind = ElementKind.Poco;
+        }
+
+        return new TriggerShape(kind.Value, single, collection);
+    }
+
+    private static ReturnShape ReturnOf(Type type)
+    {
+        if (type == typeof(void))
+        {
+            return new ReturnShape(AsyncKind.Sync, null);
+        }
+
+        if (type == typeof(Task))
+        {
+            return new ReturnShape(AsyncKind.Task, null);
+        }
+
+        if (type == typeof(ValueTask))
+        {
+            return new ReturnShape(AsyncKind.ValueTask, null);
+        }
+
+        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Task<>))
+        {
+            return new ReturnShape(AsyncKind.Task, type.GetGenericArguments()[0]);
+        }
+
+        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(ValueTask<>))
+        {
+            return new ReturnShape(AsyncKind.ValueTask, type.GetGenericArguments()[0]);
+        }
+
+        return new ReturnShape(AsyncKind.Sync, type);
+    }
+
+    internal static string Pretty(Type t) => t.IsGenericType
+        ? $"{t.Name[..t.Name.IndexOf('`', StringComparison.Ordinal)]}<{string.Join(", ", t.GetGenericArguments().Select(Pretty))}>"
+        : t.Name;
+}

@@ -1,0 +1,125 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using FaasEvents.Log;
+using Microsoft.Extensions.Logging;
+
+namespace FaasEvents.Functions.Runtime;
+
+/// <summary>Everything one function needs at run time: its log client, invoker, options, outputs and dead letters.</summary>
+internal sealed class FunctionHost
+{
+    private readonly Func<string, EventLogClient> clientFor;
+    private readonly ConcurrentDictionary<string, EventProducerClient> producers = new(StringComparer.Ordinal);
+
+    public FunctionHost(FunctionDefinition function, EventLogClient log, Func<string, EventLogClient> clientFor, FunctionInvoker invoker, EventLogHostOptions options, SemaphoreSlim concurrency, TimeProvider time, ILogger logger, string instanceId)
+    {
+        Function = function;
+        Log = log;
+        this.clientFor = clientFor;
+        Invoker = invoker;
+        Options = options;
+        Concurrency = concurrency;
+        Time = time;
+        Logger = logger;
+        InstanceId = instanceId;
+    }
+
+    public FunctionDefinition Function { get; }
+
+    public EventLogClient Log { get; }
+
+    public FunctionInvoker Invoker { get; }
+
+    public EventLogHostOptions Options { get; }
+
+    public SemaphoreSlim Concurrency { get; }
+
+    public TimeProvider Time { get; }
+
+    public ILogger Logger { get; }
+
+    public string InstanceId { get; }
+
+    public async Task AppendOutputsAsync(IReadOnlyList<LogEvent> outputs, CancellationToken cancellationToken)
+    {
+        EventOutputAttribute output = Function.Output!;
+        EventLogClient client = output.Connection is null ? Log : clientFor(output.Connection);
+        await Producer(client, output.Stream).SendBatchAsync(outputs, cancellationToken);
+    }
+
+    /// <summary>Appends the events to the dead-letter stream with the error; retries until it succeeds or the partition is lost.</summary>
+    public async Task DeadLetterAsync(IReadOnlyList<StoredEvent> events, int partition, Exception error, int attempts, CancellationToken cancellationToken)
+    {
+        string stream = Options.DeadLetterStreamFor(Function);
+        string message = $"{error.GetType().Name}: {error.Message}";
+        if (message.Length > 1024)
+        {
+            message = message[..1024];
+        }
+
+        var letters = events.Select(e =>
+        {
+            var copy = new LogEvent(e.Event.Id, e.Event.Source, e.Event.Type)
+            {
+                Time = e.Event.Time,
+                Subject = e.Event.Subject,
+                DataContentType = e.Event.DataContentType,
+                DataSchema = e.Event.DataSchema,
+                PartitionKey = e.Event.PartitionKey,
+                Data = e.Event.Data,
+            };
+            foreach (KeyValuePair<string, object> x in e.Event.Extensions)
+            {
+                copy.Extensions[x.Key] = x.Value;
+            }
+
+            copy.Extensions["dlqerror"] = message;
+            copy.Extensions["dlqattempts"] = attempts;
+            copy.Extensions["dlqfunction"] = Function.Name;
+            copy.Extensions["dlqgroup"] = Function.ConsumerGroup;
+            copy.Extensions["dlqstream"] = Function.Stream;
+            copy.Extensions["dlqpartition"] = partition;
+            copy.Extensions["dlqoffset"] = e.Offset.ToString(CultureInfo.InvariantCulture);
+            copy.Extensions["dlqtime"] = Time.GetUtcNow();
+            return copy;
+        }).ToList();
+
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                if (await Log.TryGetStreamAsync(stream, cancellationToken) is null)
+                {
+                    try
+                    {
+                        await Log.CreateStreamAsync(new StreamDefinition { Name = stream, Partitions = 1 }, cancellationToken);
+                    }
+                    catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.StreamAlreadyExists)
+                    {
+                    }
+                }
+
+                await Producer(Log, stream).SendBatchAsync(letters, cancellationToken);
+                Logger.LogError(error, "{Function}: dead-lettered {Count} event(s) from {Stream} partition {Partition} at offset {Offset} to '{DeadLetter}' after {Attempts} tries", Function.Name, events.Count, Function.Stream, partition, events[0].Offset, stream, attempts);
+                return;
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Never drop: keep trying (the partition does not move on until the letter is written).
+                Logger.LogWarning(ex, "{Function}: writing to dead-letter stream '{DeadLetter}' failed (try {Attempt}); retrying", Function.Name, stream, attempt);
+                await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, attempt)), Time, cancellationToken);
+            }
+        }
+    }
+
+    public async ValueTask DisposeProducersAsync()
+    {
+        foreach (EventProducerClient p in producers.Values)
+        {
+            await p.DisposeAsync();
+        }
+    }
+
+    private EventProducerClient Producer(EventLogClient client, string stream) =>
+        producers.GetOrAdd(client.StorageDescription + "|" + client.Container.Name + "|" + stream, _ => client.CreateProducer(stream, new EventProducerOptions { Linger = TimeSpan.Zero }));
+}

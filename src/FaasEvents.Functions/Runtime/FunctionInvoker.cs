@@ -1,0 +1,247 @@
+using System.Collections;
+using System.Reflection;
+using System.Runtime.ExceptionServices;
+using System.Text.Json;
+using CloudNative.CloudEvents;
+using FaasEvents.Log;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace FaasEvents.Functions.Runtime;
+
+/// <summary>Binds an invocation's arguments, runs the middleware pipeline and the method, and collects its outputs.</summary>
+internal sealed class FunctionInvoker
+{
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly FunctionDefinition function;
+    private readonly IServiceProvider services;
+    private readonly ILoggerFactory loggers;
+    private readonly IReadOnlyList<Type> middleware;
+    private readonly TimeProvider time;
+
+    public FunctionInvoker(FunctionDefinition function, IServiceProvider services, IReadOnlyList<Type> middleware, TimeProvider time)
+    {
+        this.function = function;
+        this.services = services;
+        loggers = services.GetRequiredService<ILoggerFactory>();
+        this.middleware = middleware;
+        this.time = time;
+    }
+
+    /// <summary>Runs one invocation; returns the events to append to the output stream (empty if none).</summary>
+    public async Task<IReadOnlyList<LogEvent>> InvokeAsync(IReadOnlyList<StoredEvent> events, int partition, int attempt, int maxRetries, CancellationToken cancellationToken)
+    {
+        await using AsyncServiceScope scope = services.CreateAsyncScope();
+        var context = new InvocationContext(function, partition, events, attempt, maxRetries, scope.ServiceProvider, cancellationToken, loggers);
+        FunctionExecutionDelegate pipeline = ExecuteAsync;
+        for (int i = middleware.Count - 1; i >= 0; i--)
+        {
+            var m = (IFunctionsWorkerMiddleware)scope.ServiceProvider.GetRequiredService(middleware[i]);
+            FunctionExecutionDelegate next = pipeline;
+            pipeline = c => m.Invoke(c, next);
+        }
+
+        await pipeline(context);
+        return context.Outputs;
+    }
+
+    private async Task ExecuteAsync(FunctionContext context)
+    {
+        var ctx = (InvocationContext)context;
+        object?[] args = new object?[function.Parameters.Length];
+        for (int i = 0; i < args.Length; i++)
+        {
+            ParameterBinding p = function.Parameters[i];
+            args[i] = p.Kind switch
+            {
+                ParameterKind.Trigger => BindTrigger(ctx.Events),
+                ParameterKind.Context => ctx,
+                ParameterKind.CancellationToken => ctx.CancellationToken,
+                ParameterKind.Logger => ctx.Logger,
+                _ => ctx.InstanceServices.GetRequiredService(p.Type),
+            };
+        }
+
+        object? target = function.Method.IsStatic ? null : ActivatorUtilities.GetServiceOrCreateInstance(ctx.InstanceServices, function.Method.DeclaringType!);
+        object? result;
+        try
+        {
+            result = function.Method.Invoke(target, args);
+        }
+        catch (TargetInvocationException ex) when (ex.InnerException is not null)
+        {
+            ExceptionDispatchInfo.Capture(ex.InnerException).Throw();
+            throw;
+        }
+
+        object? value = await UnwrapAsync(result);
+        if (function.Output is { } output && value is not null)
+        {
+            ToEvents(value, output, ctx.Events[0].Event.PartitionKey, ctx.Outputs);
+        }
+    }
+
+    private async Task<object?> UnwrapAsync(object? result)
+    {
+        switch (function.Returns.Async)
+        {
+            case AsyncKind.Sync:
+                return result;
+            case AsyncKind.Task:
+                var task = (Task)result!;
+                await task;
+                return function.Returns.ValueType is null ? null : task.GetType().GetProperty("Result")!.GetValue(task);
+            default:
+                if (function.Returns.ValueType is null)
+                {
+                    await (ValueTask)result!;
+                    return null;
+                }
+
+                var asTask = (Task)result!.GetType().GetMethod("AsTask")!.Invoke(result, null)!;
+                await asTask;
+                return asTask.GetType().GetProperty("Result")!.GetValue(asTask);
+        }
+    }
+
+    private object? BindTrigger(IReadOnlyList<StoredEvent> events)
+    {
+        TriggerShape shape = function.Shape;
+        if (!shape.IsBatch)
+        {
+            return Convert(events[0], shape);
+        }
+
+        Array array = Array.CreateInstance(shape.ElementType, events.Count);
+        for (int i = 0; i < events.Count; i++)
+        {
+            array.SetValue(Convert(events[i], shape), i);
+        }
+
+        if (shape.Collection == CollectionKind.Array)
+        {
+            return array;
+        }
+
+        var list = (IList)Activator.CreateInstance(typeof(List<>).MakeGenericType(shape.ElementType), events.Count)!;
+        foreach (object? item in array)
+        {
+            list.Add(item);
+        }
+
+        return list;
+    }
+
+    private static object? Convert(StoredEvent stored, TriggerShape shape)
+    {
+        LogEvent e = stored.Event;
+        return shape.Element switch
+        {
+            ElementKind.CloudEvent => CloudEventConverter.ToCloudEvent(e),
+            ElementKind.LogEvent => e,
+            ElementKind.StoredEvent => stored,
+            ElementKind.String => e.Data?.ToString(),
+            ElementKind.Bytes => e.Data?.ToArray(),
+            ElementKind.BinaryData => e.Data,
+            _ => e.Data is null ? null : DeserializePoco(e, shape.ElementType),
+        };
+    }
+
+    private static object? DeserializePoco(LogEvent e, Type type)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(e.Data!.ToMemory().Span, type, Json);
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"Event '{e.Id}' data is not JSON of type {type.Name}: {ex.Message}", ex);
+        }
+    }
+
+    private void ToEvents(object value, EventOutputAttribute output, string? inputKey, List<LogEvent> into)
+    {
+        switch (value)
+        {
+            case LogEvent le:
+                le.PartitionKey ??= inputKey;
+                into.Add(le);
+                break;
+            case CloudEvent ce:
+                LogEvent converted = CloudEventConverter.ToLogEvent(ce);
+                converted.PartitionKey ??= inputKey;
+                into.Add(converted);
+                break;
+            case string s:
+                into.Add(NewOutput(output, inputKey, "text/plain", BinaryData.FromString(s)));
+                break;
+            case byte[] b:
+                into.Add(NewOutput(output, inputKey, "application/octet-stream", new BinaryData(b)));
+                break;
+            case BinaryData bd:
+                into.Add(NewOutput(output, inputKey, "application/octet-stream", bd));
+                break;
+            case IEnumerable items:
+                foreach (object? item in items)
+                {
+                    if (item is not null)
+                    {
+                        ToEvents(item, output, inputKey, into);
+                    }
+                }
+
+                break;
+            default:
+                into.Add(NewOutput(output, inputKey, "application/json", new BinaryData(JsonSerializer.SerializeToUtf8Bytes(value, value.GetType(), Json))));
+                break;
+        }
+    }
+
+    private LogEvent NewOutput(EventOutputAttribute output, string? key, string contentType, BinaryData data) =>
+        new(Guid.NewGuid().ToString(), $"/faas/functions/{function.Name}", output.Type ?? $"{function.Name}.output")
+        {
+            PartitionKey = key,
+            Time = time.GetUtcNow(),
+            DataContentType = contentType,
+            Data = data,
+        };
+
+    private sealed class InvocationContext : FunctionContext
+    {
+        private readonly ILoggerFactory loggers;
+
+        public InvocationContext(FunctionDefinition function, int partition, IReadOnlyList<StoredEvent> events, int attempt, int maxRetries, IServiceProvider services, CancellationToken cancellationToken, ILoggerFactory loggers)
+        {
+            FunctionDefinition = function;
+            Partition = partition;
+            Events = events;
+            RetryAttempt = attempt;
+            MaxRetryCount = maxRetries;
+            InstanceServices = services;
+            CancellationToken = cancellationToken;
+            this.loggers = loggers;
+        }
+
+        public List<LogEvent> Outputs { get; } = [];
+
+        public override string InvocationId { get; } = Guid.NewGuid().ToString();
+
+        public override FunctionDefinition FunctionDefinition { get; }
+
+        public override int Partition { get; }
+
+        public override IReadOnlyList<StoredEvent> Events { get; }
+
+        public override int RetryAttempt { get; }
+
+        public override int MaxRetryCount { get; }
+
+        public override IServiceProvider InstanceServices { get; set; }
+
+        public override CancellationToken CancellationToken { get; }
+
+        public override IDictionary<object, object> Items { get; } = new Dictionary<object, object>();
+
+        public override ILogger GetLogger(string categoryName) => loggers.CreateLogger(categoryName);
+    }
+}

@@ -1,0 +1,121 @@
+using System.Collections.Concurrent;
+using FaasEvents.Log;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace FaasEvents.Functions.Runtime;
+
+/// <summary>Runs every function of the app: checks streams at start-up, balances partitions, stops gracefully.</summary>
+internal sealed class FunctionsRuntime : IHostedService
+{
+    private readonly IServiceProvider services;
+    private readonly FunctionsAppSettings settings;
+    private readonly ILogger logger;
+    private readonly ConcurrentDictionary<string, EventLogClient> clients = new(StringComparer.Ordinal);
+    private readonly List<PartitionBalancer> balancers = [];
+    private readonly List<FunctionHost> hosts = [];
+    private readonly CancellationTokenSource stopping = new();
+    private Task running = Task.CompletedTask;
+
+    public FunctionsRuntime(IServiceProvider services, FunctionsAppSettings settings, ILogger<FunctionsRuntime> logger)
+    {
+        this.services = services;
+        this.settings = settings;
+        this.logger = logger;
+    }
+
+    public IReadOnlyList<PartitionBalancer> Balancers => balancers;
+
+    /// <summary>The client for a storage setting name (the setting's value is read from configuration, never logged).</summary>
+    public EventLogClient ClientFor(string settingName) => clients.GetOrAdd(settingName, name =>
+    {
+        IConfiguration config = services.GetRequiredService<IConfiguration>();
+        string? container = config["FAAS_CONTAINER"];
+        var options = new EventLogClientOptions { TimeProvider = services.GetRequiredService<TimeProvider>() };
+        if (!string.IsNullOrEmpty(container))
+        {
+            options.ContainerName = container;
+        }
+
+        return EventLogClient.FromSetting(config[name], options);
+    });
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        EventLogHostOptions options = settings.Options;
+        logger.LogInformation("Instance {Instance}: {Count} function(s); extensions.eventLog: {Options}", settings.InstanceId, settings.Functions.Count, options);
+        foreach (FunctionDefinition f in settings.Functions)
+        {
+            logger.LogInformation("  {Name}: {Kind} on stream '{Stream}' as consumer group '{Group}'{Output}; storage {Storage}", f.Name, f.Kind, f.Stream, f.ConsumerGroup, f.OutputStream is null ? "" : $", output to '{f.OutputStream}'", ClientFor(f.Connection).StorageDescription);
+        }
+
+        await EnsureStreamsAsync(cancellationToken);
+        var concurrency = new SemaphoreSlim(options.MaxConcurrentPartitions);
+        TimeProvider time = services.GetRequiredService<TimeProvider>();
+        ILoggerFactory loggers = services.GetRequiredService<ILoggerFactory>();
+        foreach (FunctionDefinition f in settings.Functions)
+        {
+            var invoker = new FunctionInvoker(f, services, settings.Middleware, time);
+            var host = new FunctionHost(f, ClientFor(f.Connection), ClientFor, invoker, options, concurrency, time, loggers.CreateLogger("FaasEvents.Functions." + f.Name), settings.InstanceId);
+            hosts.Add(host);
+            balancers.Add(new PartitionBalancer(host));
+        }
+
+        running = Task.WhenAll(balancers.Select(b => Task.Run(() => b.RunAsync(stopping.Token), CancellationToken.None)));
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        logger.LogInformation("Stopping: finishing in-flight invocations, checkpointing and releasing partitions ...");
+        await stopping.CancelAsync();
+        await running;
+        await Task.WhenAll(balancers.Select(b => b.StopAsync()));
+        foreach (FunctionHost h in hosts)
+        {
+            await h.DisposeProducersAsync();
+        }
+
+        logger.LogInformation("Stopped cleanly.");
+    }
+
+    private async Task EnsureStreamsAsync(CancellationToken cancellationToken)
+    {
+        var problems = new List<string>();
+        var needed = settings.Functions.Select(f => (Stream: f.Stream, Connection: f.Connection, Function: f.Name, Role: "trigger"))
+            .Concat(settings.Functions.Where(f => f.Output is not null).Select(f => (Stream: f.Output!.Stream, Connection: f.Output.Connection ?? f.Connection, Function: f.Name, Role: "output")))
+            .DistinctBy(x => (x.Stream, x.Connection));
+        foreach ((string stream, string connection, string function, string role) in needed)
+        {
+            EventLogClient client = ClientFor(connection);
+            if (await client.TryGetStreamAsync(stream, cancellationToken) is not null)
+            {
+                continue;
+            }
+
+            if (!settings.Options.CreateStreamsIfMissing)
+            {
+                problems.Add($"function '{function}': its {role} stream '{stream}' does not exist in {client.StorageDescription}, container '{client.Container.Name}'. Create it (faas streams create {stream} --partitions N) or set extensions.eventLog.createStreamsIfMissing in host.json.");
+                continue;
+            }
+
+            try
+            {
+                await client.CreateStreamAsync(new StreamDefinition { Name = stream, Partitions = settings.Options.DefaultPartitions }, cancellationToken);
+                logger.LogInformation("Created stream '{Stream}' with {Partitions} partitions (createStreamsIfMissing)", stream, settings.Options.DefaultPartitions);
+            }
+            catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.StreamAlreadyExists)
+            {
+            }
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new FunctionIndexingException(problems);
+        }
+    }
+}
+
+/// <summary>What the app was built with.</summary>
+internal sealed record FunctionsAppSettings(IReadOnlyList<FunctionDefinition> Functions, EventLogHostOptions Options, IReadOnlyList<Type> Middleware, string InstanceId);

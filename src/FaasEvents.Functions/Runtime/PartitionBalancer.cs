@@ -1,0 +1,207 @@
+using System.Globalization;
+using FaasEvents.Log;
+using Microsoft.Extensions.Logging;
+
+namespace FaasEvents.Functions.Runtime;
+
+/// <summary>
+/// Keeps one function's share of partitions: every <see cref="EventLogHostOptions.LoadBalancingInterval"/> it renews
+/// owned leases (stopping partitions whose lease was lost), then claims free partitions and steals from owners above
+/// their fair share (<see cref="BalancePlan"/>). Each owned partition runs a <see cref="PartitionProcessor"/>.
+/// </summary>
+internal sealed class PartitionBalancer
+{
+    private readonly FunctionHost host;
+    private readonly PartitionLeaseClient leases;
+    private readonly Dictionary<int, PartitionProcessor> processors = [];
+    private readonly Lock gate = new();
+    private int partitions;
+
+    public PartitionBalancer(FunctionHost host)
+    {
+        this.host = host;
+        leases = host.Log.CreateLeaseClient(host.InstanceId);
+    }
+
+    public FunctionDefinition Function => host.Function;
+
+    /// <summary>Partitions owned now.</summary>
+    public IReadOnlyList<int> Owned
+    {
+        get
+        {
+            lock (gate)
+            {
+                return processors.Keys.Order().ToList();
+            }
+        }
+    }
+
+    /// <summary>Partitions halted by the stop policy.</summary>
+    public IReadOnlyList<int> Halted
+    {
+        get
+        {
+            lock (gate)
+            {
+                return processors.Values.Where(p => p.Halted).Select(p => p.Partition).Order().ToList();
+            }
+        }
+    }
+
+    /// <summary>The last balancing error, if the last cycle failed.</summary>
+    public string? LastError { get; private set; }
+
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        partitions = (await host.Log.GetStreamAsync(host.Function.Stream, stopping)).Partitions;
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await CycleAsync(stopping);
+                LastError = null;
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                LastError = ex.Message;
+                host.Logger.LogError(ex, "{Function}: load-balancing cycle failed; retrying in {Interval}", host.Function.Name, host.Options.LoadBalancingInterval);
+            }
+
+            try
+            {
+                await Task.Delay(host.Options.LoadBalancingInterval, host.Time, stopping);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+    }
+
+    /// <summary>Graceful stop: finish in-flight invocations, checkpoint, release every lease.</summary>
+    public async Task StopAsync()
+    {
+        List<PartitionProcessor> all;
+        lock (gate)
+        {
+            all = [.. processors.Values];
+        }
+
+        foreach (PartitionProcessor p in all)
+        {
+            p.Stop();
+        }
+
+        await Task.WhenAll(all.Select(p => p.Completion));
+        await Task.WhenAll(all.Select(async p =>
+        {
+            try
+            {
+                await leases.ReleaseAsync(p.Lease);
+            }
+            catch (Exception ex)
+            {
+                host.Logger.LogWarning(ex, "{Function}: releasing partition {Partition} failed; it frees itself when the lease expires", host.Function.Name, p.Partition);
+            }
+        }));
+        lock (gate)
+        {
+            processors.Clear();
+        }
+
+        host.Logger.LogInformation("{Function}: stopped; checkpointed and released partitions [{Partitions}]", host.Function.Name, string.Join(",", all.Select(p => p.Partition).Order()));
+    }
+
+    private async Task CycleAsync(CancellationToken cancellationToken)
+    {
+        FunctionDefinition fn = host.Function;
+        List<PartitionProcessor> current;
+        lock (gate)
+        {
+            current = [.. processors.Values];
+        }
+
+        foreach (PartitionProcessor p in current)
+        {
+            try
+            {
+                p.Lease = await leases.RenewAsync(p.Lease, cancellationToken);
+                if (p.Completion.IsCompleted && !p.Halted)
+                {
+                    host.Logger.LogInformation("{Function}: restarting partition {Partition}", fn.Name, p.Partition);
+                    Replace(p.Partition, new PartitionProcessor(host, p.Lease));
+                }
+            }
+            catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.LeaseLost)
+            {
+                host.Logger.LogWarning("{Function}: partition {Partition} of {Stream} was taken by another instance; stopping it", fn.Name, p.Partition, fn.Stream);
+                p.Abort();
+                lock (gate)
+                {
+                    processors.Remove(p.Partition);
+                }
+            }
+        }
+
+        IReadOnlyList<PartitionOwnership> ownership = await leases.ListOwnershipAsync(fn.ConsumerGroup, fn.Stream, cancellationToken);
+        HashSet<int> mine;
+        lock (gate)
+        {
+            mine = [.. processors.Keys];
+        }
+
+        (IReadOnlyList<int> claim, IReadOnlyList<int> steal) = BalancePlan.Decide(partitions, host.InstanceId, mine, ownership, Random.Shared);
+        foreach (int p in claim)
+        {
+            if (await leases.TryAcquireAsync(fn.ConsumerGroup, fn.Stream, p, host.Options.LeaseDuration, cancellationToken) is { } lease)
+            {
+                host.Logger.LogInformation("{Function}: claimed partition {Partition} of {Stream}", fn.Name, p, fn.Stream);
+                Replace(p, new PartitionProcessor(host, lease));
+            }
+        }
+
+        foreach (int p in steal)
+        {
+            string? from = ownership.FirstOrDefault(o => o.Partition == p)?.OwnerId;
+            if (await leases.TryStealAsync(fn.ConsumerGroup, fn.Stream, p, host.Options.LeaseDuration, cancellationToken) is { } lease)
+            {
+                host.Logger.LogInformation("{Function}: took partition {Partition} of {Stream} from {Owner} to balance load", fn.Name, p, fn.Stream, from);
+                Replace(p, new PartitionProcessor(host, lease));
+            }
+        }
+
+        await ReportAsync(ownership, cancellationToken);
+    }
+
+    private void Replace(int partition, PartitionProcessor processor)
+    {
+        lock (gate)
+        {
+            processors[partition] = processor;
+        }
+    }
+
+    private async Task ReportAsync(IReadOnlyList<PartitionOwnership> ownership, CancellationToken cancellationToken)
+    {
+        FunctionDefinition fn = host.Function;
+        IReadOnlyList<int> owned = Owned;
+        FunctionMetrics.OwnedPartitions.WithLabels(fn.Name, fn.Stream, fn.ConsumerGroup).Set(owned.Count);
+        if (owned.Count == 0)
+        {
+            return;
+        }
+
+        IReadOnlyList<PartitionInfo> infos = await host.Log.GetPartitionsAsync(fn.Stream, cancellationToken);
+        foreach (int p in owned)
+        {
+            long? cp = ownership.FirstOrDefault(o => o.Partition == p)?.NextOffset;
+            PartitionLag lag = PartitionLag.Compute(infos[p], cp, host.Options.InitialOffset);
+            FunctionMetrics.Lag.WithLabels(fn.Name, fn.Stream, fn.ConsumerGroup, p.ToString(CultureInfo.InvariantCulture)).Set(lag.Lag);
+        }
+    }
+}

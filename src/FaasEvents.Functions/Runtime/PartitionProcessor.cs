@@ -1,0 +1,246 @@
+using System.Diagnostics;
+using System.Globalization;
+using FaasEvents.Log;
+using Microsoft.Extensions.Logging;
+
+namespace FaasEvents.Functions.Runtime;
+
+/// <summary>
+/// Runs one function on one owned partition: reads in offset order, invokes (per event or per batch), retries,
+/// dead-letters, and checkpoints after success. Stops gracefully (finish in-flight, checkpoint) or aborts
+/// (lease lost: stop at once, no checkpoint).
+/// </summary>
+internal sealed class PartitionProcessor
+{
+    private readonly FunctionHost host;
+    private readonly int partition;
+    private readonly CancellationTokenSource stop = new();
+    private readonly CancellationTokenSource abort = new();
+    private readonly string[] labels;
+    private long checkpointed = -1;
+    private PartitionLease lease;
+
+    public PartitionProcessor(FunctionHost host, PartitionLease lease)
+    {
+        this.host = host;
+        this.lease = lease;
+        partition = lease.Partition;
+        labels = [host.Function.Name, host.Function.Stream, host.Function.ConsumerGroup, partition.ToString(CultureInfo.InvariantCulture)];
+        Completion = Task.Run(RunAsync);
+    }
+
+    public int Partition => partition;
+
+    public Task Completion { get; }
+
+    /// <summary>True once the stop policy halted this partition after a poison event.</summary>
+    public bool Halted { get; private set; }
+
+    /// <summary>Next offset to handle.</summary>
+    public long NextOffset { get; private set; } = -1;
+
+    public PartitionLease Lease
+    {
+        get => Volatile.Read(ref lease);
+        set => Volatile.Write(ref lease, value);
+    }
+
+    /// <summary>Finish the in-flight invocation, checkpoint, and end.</summary>
+    public void Stop() => stop.Cancel();
+
+    /// <summary>The lease is gone: end at once without checkpointing.</summary>
+    public void Abort()
+    {
+        abort.Cancel();
+        stop.Cancel();
+    }
+
+    private ILogger Log => host.Logger;
+
+    private async Task RunAsync()
+    {
+        FunctionDefinition fn = host.Function;
+        try
+        {
+            Checkpoint? cp = await host.Log.Checkpoints.GetAsync(fn.ConsumerGroup, fn.Stream, partition, abort.Token);
+            StartPosition start;
+            if (cp is not null)
+            {
+                start = StartPosition.FromOffset(cp.NextOffset);
+                checkpointed = cp.NextOffset;
+            }
+            else if (host.Options.InitialOffset == InitialOffset.Latest)
+            {
+                // Pin "latest" now, so a restart before the first event does not skip what arrives meanwhile.
+                long end = (await host.Log.GetPartitionAsync(fn.Stream, partition, abort.Token)).EndOffset;
+                await CheckpointAsync(end);
+                start = StartPosition.FromOffset(end);
+            }
+            else
+            {
+                start = StartPosition.Earliest;
+            }
+
+            Log.LogInformation("{Function}: processing {Stream} partition {Partition} from {Start}", fn.Name, fn.Stream, partition, start);
+            var read = new ReadOptions { From = start, Follow = true, PollInterval = host.Options.PollInterval, StartAtEarliestIfTruncated = true };
+            int sinceCheckpoint = 0;
+            await foreach (IReadOnlyList<StoredEvent> block in host.Log.ReadBatchesAsync(fn.Stream, partition, read, stop.Token))
+            {
+                for (int i = 0; i < block.Count && !stop.IsCancellationRequested; i += host.Options.MaxBatchSize)
+                {
+                    IReadOnlyList<StoredEvent> chunk = Slice(block, i, host.Options.MaxBatchSize);
+                    if (!await HandleChunkAsync(chunk))
+                    {
+                        return; // halted by policy, or stopping mid-retry: nothing past the last success is checkpointed
+                    }
+
+                    NextOffset = chunk[^1].Offset + 1;
+                    if (++sinceCheckpoint >= host.Options.BatchCheckpointFrequency)
+                    {
+                        await CheckpointAsync(NextOffset);
+                        sinceCheckpoint = 0;
+                    }
+                }
+
+                if (stop.IsCancellationRequested)
+                {
+                    break;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+        catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.LeaseLost)
+        {
+            Log.LogWarning("{Function}: lost partition {Partition} of {Stream}; stopping it without checkpointing", fn.Name, partition, fn.Stream);
+            abort.Cancel();
+        }
+        catch (Exception ex)
+        {
+            Log.LogError(ex, "{Function}: partition {Partition} of {Stream} failed at offset {Offset}; it will be restarted", fn.Name, partition, fn.Stream, NextOffset);
+        }
+        finally
+        {
+            await FinalCheckpointAsync();
+        }
+    }
+
+    private async Task FinalCheckpointAsync()
+    {
+        if (abort.IsCancellationRequested || NextOffset <= checkpointed || NextOffset < 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await CheckpointAsync(NextOffset);
+        }
+        catch (Exception ex)
+        {
+            Log.LogWarning(ex, "{Function}: final checkpoint of partition {Partition} at {Offset} failed; the next owner resumes from the previous one", host.Function.Name, partition, NextOffset);
+        }
+    }
+
+    private async Task CheckpointAsync(long next)
+    {
+        await host.Log.Checkpoints.UpdateAsync(host.Function.ConsumerGroup, host.Function.Stream, partition, next, Lease, CancellationToken.None);
+        checkpointed = next;
+    }
+
+    /// <summary>Handles a chunk; false means stop processing this partition (halt policy, or a stop/abort during retries).</summary>
+    private async Task<bool> HandleChunkAsync(IReadOnlyList<StoredEvent> chunk)
+    {
+        if (host.Function.Shape.IsBatch)
+        {
+            return await InvokeWithRetriesAsync(chunk);
+        }
+
+        foreach (StoredEvent e in chunk)
+        {
+            if (!await InvokeWithRetriesAsync([e]))
+            {
+                return false;
+            }
+
+            NextOffset = e.Offset + 1;
+        }
+
+        return true;
+    }
+
+    private async Task<bool> InvokeWithRetriesAsync(IReadOnlyList<StoredEvent> events)
+    {
+        RetrySettings retry = host.Function.Retry ?? host.Options.Retry;
+        Exception? last = null;
+        for (int attempt = 0; attempt <= retry.MaxRetryCount; attempt++)
+        {
+            if (attempt > 0)
+            {
+                try
+                {
+                    using var either = CancellationTokenSource.CreateLinkedTokenSource(stop.Token, abort.Token);
+                    await Task.Delay(retry.GetDelay(attempt), host.Time, either.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return false; // shutting down between retries: the event stays unchecked, the next owner retries it
+                }
+            }
+
+            await host.Concurrency.WaitAsync(abort.Token);
+            long started = Stopwatch.GetTimestamp();
+            try
+            {
+                IReadOnlyList<LogEvent> outputs = await host.Invoker.InvokeAsync(events, partition, attempt, retry.MaxRetryCount, abort.Token);
+                if (outputs.Count > 0)
+                {
+                    await host.AppendOutputsAsync(outputs, abort.Token);
+                }
+
+                FunctionMetrics.EventsHandled.WithLabels(labels).Inc(events.Count);
+                return true;
+            }
+            catch (Exception ex) when (!abort.IsCancellationRequested)
+            {
+                last = ex;
+                FunctionMetrics.Failures.WithLabels(labels).Inc();
+                Log.LogWarning(ex, "{Function}: try {Attempt} of {Tries} failed for {Stream} partition {Partition} offset {Offset} (event {Id})", host.Function.Name, attempt + 1, retry.MaxRetryCount + 1, host.Function.Stream, partition, events[0].Offset, events[0].Event.Id);
+            }
+            finally
+            {
+                FunctionMetrics.HandlerDuration.WithLabels(host.Function.Name).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+                host.Concurrency.Release();
+            }
+        }
+
+        if (host.Options.DeadLetterMode == DeadLetterMode.Stop)
+        {
+            Halted = true;
+            Log.LogCritical(last, "{Function}: {Stream} partition {Partition} is STOPPED at offset {Offset} after {Tries} tries (deadLetter.mode = stop). Fix the cause and restart the app.", host.Function.Name, host.Function.Stream, partition, events[0].Offset, retry.MaxRetryCount + 1);
+            return false;
+        }
+
+        await host.DeadLetterAsync(events, partition, last!, retry.MaxRetryCount + 1, abort.Token);
+        FunctionMetrics.DeadLettered.WithLabels(labels).Inc(events.Count);
+        return true;
+    }
+
+    private static IReadOnlyList<StoredEvent> Slice(IReadOnlyList<StoredEvent> block, int start, int count)
+    {
+        if (start == 0 && block.Count <= count)
+        {
+            return block;
+        }
+
+        int n = Math.Min(count, block.Count - start);
+        var slice = new StoredEvent[n];
+        for (int i = 0; i < n; i++)
+        {
+            slice[i] = block[start + i];
+        }
+
+        return slice;
+    }
+}
