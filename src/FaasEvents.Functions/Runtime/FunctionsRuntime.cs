@@ -33,7 +33,8 @@ internal sealed class FunctionsRuntime : IHostedService
     {
         IConfiguration config = services.GetRequiredService<IConfiguration>();
         string? container = config["FAAS_CONTAINER"];
-        var options = new EventLogClientOptions { TimeProvider = services.GetRequiredService<TimeProvider>() };
+        // Storage runs on real time (leases and polling are storage-side); retries and balancing use the injected TimeProvider.
+        var options = new EventLogClientOptions();
         if (!string.IsNullOrEmpty(container))
         {
             options.ContainerName = container;

@@ -1,0 +1,126 @@
+using CloudNative.CloudEvents;
+using FaasEvents.Log;
+
+namespace FaasEvents.Functions.Tests;
+
+public class DiscoveryTests
+{
+    private sealed record Order(string Id);
+
+    private static class Good
+    {
+        [Function("single")]
+        public static void Single([EventTrigger("orders", ConsumerGroup = "billing")] Order order, FunctionContext context, CancellationToken token) { }
+
+        [Function("batch")]
+        [EventOutput("out")]
+        public static Task<IEnumerable<LogEvent>> Batch([EventTrigger("orders")] IReadOnlyList<CloudEvent> events) => Task.FromResult(Enumerable.Empty<LogEvent>());
+
+        [Function("raw")]
+        [FixedDelayRetry(2, "00:00:05")]
+        public static void Raw([EventTrigger("orders")] StoredEvent[] events) { }
+    }
+
+    [Fact]
+    public void Good_signatures_are_discovered_with_defaults()
+    {
+        IReadOnlyList<FunctionDefinition> fns = FunctionDiscovery.Discover([typeof(Good)]);
+        FunctionDefinition single = fns.Single(f => f.Name == "single");
+        Assert.Equal(("orders", "billing", "event", (string?)null), (single.Stream, single.ConsumerGroup, single.Kind, single.OutputStream));
+        FunctionDefinition batch = fns.Single(f => f.Name == "batch");
+        Assert.Equal(("batch", "batch", "out", "FAAS_STORAGE"), (batch.ConsumerGroup, batch.Kind, batch.OutputStream, batch.Connection)); // group defaults to the name
+        Assert.Equal(RetrySettings.Fixed(2, TimeSpan.FromSeconds(5)), fns.Single(f => f.Name == "raw").Retry);
+    }
+
+    private static class NoTrigger
+    {
+        [Function("no-trigger")]
+        public static void Run(string s) { }
+    }
+
+    private static class TwoTriggers
+    {
+        [Function("two")]
+        public static void Run([EventTrigger("a")] string a, [EventTrigger("b")] string b) { }
+    }
+
+    private static class ReturnsWithoutOutput
+    {
+        [Function("ret")]
+        public static int Run([EventTrigger("a")] string a) => 1;
+    }
+
+    private static class OutputWithoutReturn
+    {
+        [Function("out")]
+        [EventOutput("x")]
+        public static void Run([EventTrigger("a")] string a) { }
+    }
+
+    private static class ObjectTrigger
+    {
+        [Function("obj")]
+        public static void Run([EventTrigger("a")] object a) { }
+    }
+
+    private static class BadStream
+    {
+        [Function("bad-stream")]
+        public static void Run([EventTrigger("no/slashes")] string a) { }
+    }
+
+    private static class BothRetries
+    {
+        [Function("both")]
+        [FixedDelayRetry(1, "00:00:01")]
+        [ExponentialBackoffRetry(1, "00:00:01", "00:00:02")]
+        public static void Run([EventTrigger("a")] string a) { }
+    }
+
+    private static class BadInterval
+    {
+        [Function("interval")]
+        [FixedDelayRetry(1, "soon")]
+        public static void Run([EventTrigger("a")] string a) { }
+    }
+
+    private static class Duplicate1
+    {
+        [Function("same")]
+        public static void Run([EventTrigger("a")] string a) { }
+    }
+
+    private static class Duplicate2
+    {
+        [Function("same")]
+        public static void Run([EventTrigger("a")] string a) { }
+    }
+
+    [Theory]
+    [InlineData(typeof(NoTrigger), "NoTrigger.Run: no parameter has [EventTrigger")]
+    [InlineData(typeof(TwoTriggers), "second [EventTrigger]")]
+    [InlineData(typeof(ReturnsWithoutOutput), "returns Int32 but has no [EventOutput")]
+    [InlineData(typeof(OutputWithoutReturn), "has [EventOutput] but returns nothing")]
+    [InlineData(typeof(ObjectTrigger), "has type Object, which cannot be bound")]
+    [InlineData(typeof(BadStream), "Invalid stream name 'no/slashes'")]
+    [InlineData(typeof(BothRetries), "has both [FixedDelayRetry] and [ExponentialBackoffRetry]")]
+    [InlineData(typeof(BadInterval), "'soon' is not a time span")]
+    public void Bad_signatures_fail_naming_the_method_and_the_problem(Type type, string expected)
+    {
+        FunctionIndexingException ex = Assert.Throws<FunctionIndexingException>(() => FunctionDiscovery.Discover([type]));
+        string problem = Assert.Single(ex.Problems);
+        Assert.Contains(type.Name, problem, StringComparison.Ordinal);
+        Assert.Contains(expected, problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Duplicate_names_are_rejected() =>
+        Assert.Contains("function name 'same' is used by", Assert.Throws<FunctionIndexingException>(() => FunctionDiscovery.Discover([typeof(Duplicate1), typeof(Duplicate2)])).Message, StringComparison.Ordinal);
+
+    [Fact]
+    public void Sample_app_functions_are_all_valid()
+    {
+        IReadOnlyList<FunctionDefinition> fns = FunctionDiscovery.Discover(typeof(Samples.OrderFunctions).Assembly);
+        Assert.Equal(["event-display", "order-audit", "order-billing", "order-enrich", "shipping"], fns.Select(f => f.Name).Order());
+    }
+}
