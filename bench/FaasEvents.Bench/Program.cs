@@ -9,7 +9,7 @@ using Spectre.Console;
 
 // Producer benchmark: FaasEvents producer vs raw Append Block calls of the same batch sizes and bytes,
 // against the same Azurite, in one run, rounds interleaved so machine noise hits both alike.
-// Usage: dotnet run -c Release --project bench/FaasEvents.Bench -- [--events N] [--size BYTES] [--rounds R] [--latency-sends N] [--out DIR]
+// Usage: dotnet run -c Release --project bench/FaasEvents.Bench -- [functions] [--events N] [--size BYTES] [--rounds R] [--latency-sends N] [--out DIR]
 int events = Arg("--events", 100_000);
 int size = Arg("--size", 1024);
 int rounds = Arg("--rounds", 3);
@@ -28,6 +28,12 @@ if (string.IsNullOrEmpty(storage))
 
 try
 {
+    if (args.Contains("functions"))
+    {
+        await FaasEvents.Bench.FunctionsBench.RunAsync(storage, outDir, Arg("--events", 100_000), rounds, Arg("--latency-events", 300));
+        return;
+    }
+
     var log = EventLogClient.FromSetting(storage, new EventLogClientOptions { ContainerName = "bench" + DateTime.UtcNow.ToString("HHmmss", CultureInfo.InvariantCulture) });
     await log.Container.CreateIfNotExistsAsync();
     var producerRuns = new List<double>();

@@ -19,6 +19,8 @@ internal sealed class FunctionInvoker
     private readonly IReadOnlyList<Type> middleware;
     private readonly TimeProvider time;
 
+    private readonly bool needsScope;
+
     public FunctionInvoker(FunctionDefinition function, IServiceProvider services, IReadOnlyList<Type> middleware, TimeProvider time)
     {
         this.function = function;
@@ -26,11 +28,21 @@ internal sealed class FunctionInvoker
         loggers = services.GetRequiredService<ILoggerFactory>();
         this.middleware = middleware;
         this.time = time;
+
+        // A scope per invocation only when something can use one: services, an instance method, or middleware.
+        needsScope = middleware.Count > 0 || !function.Method.IsStatic || function.Parameters.Any(p => p.Kind == ParameterKind.Service);
     }
 
     /// <summary>Runs one invocation; returns the events to append to the output stream (empty if none).</summary>
     public async Task<IReadOnlyList<LogEvent>> InvokeAsync(IReadOnlyList<StoredEvent> events, int partition, int attempt, int maxRetries, CancellationToken cancellationToken)
     {
+        if (!needsScope)
+        {
+            var direct = new InvocationContext(function, partition, events, attempt, maxRetries, services, cancellationToken, loggers);
+            await ExecuteAsync(direct);
+            return direct.OutputsOrEmpty;
+        }
+
         await using AsyncServiceScope scope = services.CreateAsyncScope();
         var context = new InvocationContext(function, partition, events, attempt, maxRetries, scope.ServiceProvider, cancellationToken, loggers);
         FunctionExecutionDelegate pipeline = ExecuteAsync;
@@ -42,7 +54,7 @@ internal sealed class FunctionInvoker
         }
 
         await pipeline(context);
-        return context.Outputs;
+        return context.OutputsOrEmpty;
     }
 
     private async Task ExecuteAsync(FunctionContext context)
@@ -222,9 +234,15 @@ internal sealed class FunctionInvoker
             this.loggers = loggers;
         }
 
-        public List<LogEvent> Outputs { get; } = [];
+        private string? invocationId;
+        private Dictionary<object, object>? items;
+        private List<LogEvent>? outputs;
 
-        public override string InvocationId { get; } = Guid.NewGuid().ToString();
+        public List<LogEvent> Outputs => outputs ??= [];
+
+        public IReadOnlyList<LogEvent> OutputsOrEmpty => (IReadOnlyList<LogEvent>?)outputs ?? [];
+
+        public override string InvocationId => invocationId ??= Guid.NewGuid().ToString();
 
         public override FunctionDefinition FunctionDefinition { get; }
 
@@ -240,7 +258,7 @@ internal sealed class FunctionInvoker
 
         public override CancellationToken CancellationToken { get; }
 
-        public override IDictionary<object, object> Items { get; } = new Dictionary<object, object>();
+        public override IDictionary<object, object> Items => items ??= [];
 
         public override ILogger GetLogger(string categoryName) => loggers.CreateLogger(categoryName);
     }

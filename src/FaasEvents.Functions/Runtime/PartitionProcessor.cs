@@ -16,7 +16,10 @@ internal sealed class PartitionProcessor
     private readonly int partition;
     private readonly CancellationTokenSource stop = new();
     private readonly CancellationTokenSource abort = new();
-    private readonly string[] labels;
+    private readonly Prometheus.Counter.Child handled;
+    private readonly Prometheus.Counter.Child failures;
+    private readonly Prometheus.Counter.Child deadLettered;
+    private readonly Prometheus.Histogram.Child duration;
     private long checkpointed = -1;
     private PartitionLease lease;
 
@@ -25,7 +28,11 @@ internal sealed class PartitionProcessor
         this.host = host;
         this.lease = lease;
         partition = lease.Partition;
-        labels = [host.Function.Name, host.Function.Stream, host.Function.ConsumerGroup, partition.ToString(CultureInfo.InvariantCulture)];
+        string[] labels = [host.Function.Name, host.Function.Stream, host.Function.ConsumerGroup, partition.ToString(CultureInfo.InvariantCulture)];
+        handled = FunctionMetrics.EventsHandled.WithLabels(labels);
+        failures = FunctionMetrics.Failures.WithLabels(labels);
+        deadLettered = FunctionMetrics.DeadLettered.WithLabels(labels);
+        duration = FunctionMetrics.HandlerDuration.WithLabels(host.Function.Name);
         Completion = Task.Run(RunAsync);
     }
 
@@ -199,18 +206,18 @@ internal sealed class PartitionProcessor
                     await host.AppendOutputsAsync(outputs, abort.Token);
                 }
 
-                FunctionMetrics.EventsHandled.WithLabels(labels).Inc(events.Count);
+                handled.Inc(events.Count);
                 return true;
             }
             catch (Exception ex) when (!abort.IsCancellationRequested)
             {
                 last = ex;
-                FunctionMetrics.Failures.WithLabels(labels).Inc();
+                failures.Inc();
                 Log.LogWarning(ex, "{Function}: try {Attempt} of {Tries} failed for {Stream} partition {Partition} offset {Offset} (event {Id})", host.Function.Name, attempt + 1, retry.MaxRetryCount + 1, host.Function.Stream, partition, events[0].Offset, events[0].Event.Id);
             }
             finally
             {
-                FunctionMetrics.HandlerDuration.WithLabels(host.Function.Name).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+                duration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
                 host.Concurrency.Release();
             }
         }
@@ -223,7 +230,7 @@ internal sealed class PartitionProcessor
         }
 
         await host.DeadLetterAsync(events, partition, last!, retry.MaxRetryCount + 1, abort.Token);
-        FunctionMetrics.DeadLettered.WithLabels(labels).Inc(events.Count);
+        deadLettered.Inc(events.Count);
         return true;
     }
 

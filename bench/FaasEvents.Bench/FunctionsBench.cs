@@ -1,0 +1,182 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using FaasEvents.Functions;
+using FaasEvents.Log;
+using Spectre.Console;
+
+namespace FaasEvents.Bench;
+
+/// <summary>
+/// Function runtime benchmark: no-op handler invocations/s vs a raw read loop over the same events with the same
+/// checkpoint cadence, and append -> handler start latency at a steady rate with a warm instance.
+/// </summary>
+internal static class FunctionsBench
+{
+    private static long handled;
+    private static readonly ConcurrentDictionary<string, long> Started = new(StringComparer.Ordinal);
+
+    public static class NoopFunctions
+    {
+        [Function("bench-noop")]
+        public static void Noop([EventTrigger("bench-fn")] LogEvent e) => Interlocked.Increment(ref handled);
+    }
+
+    public static class LatencyFunctions
+    {
+        [Function("bench-latency")]
+        public static void Latency([EventTrigger("bench-lat")] LogEvent e) => Started.TryAdd(e.Id, Stopwatch.GetTimestamp());
+    }
+
+    public static async Task RunAsync(string storage, string outDir, int events, int rounds, int latencyEvents)
+    {
+        const int batch = 100, checkpointEvery = 10; // runtime: maxBatchSize 100, batchCheckpointFrequency 10
+        var runtimeRuns = new List<double>();
+        var rawRuns = new List<double>();
+        for (int round = 0; round <= rounds; round++)
+        {
+            string container = $"fb{round}-{DateTime.UtcNow:HHmmss}";
+            var log = EventLogClient.FromSetting(storage, new EventLogClientOptions { ContainerName = container });
+            await log.CreateStreamAsync(new StreamDefinition { Name = "bench-fn" });
+            await using (EventProducerClient p = log.CreateProducer("bench-fn"))
+            {
+                for (int i = 0; i < events; i += 5000)
+                {
+                    await p.SendBatchAsync(Enumerable.Range(i, Math.Min(5000, events - i)).Select(n => new LogEvent(n.ToString(CultureInfo.InvariantCulture), "/bench", "noop") { Data = new BinaryData(new byte[100]) }));
+                }
+            }
+
+            // Raw loop: read every event and checkpoint every batch * checkpointEvery events, as a hand-written consumer would.
+            var sw = Stopwatch.StartNew();
+            long count = 0;
+            await foreach (StoredEvent e in log.ReadPartitionAsync("bench-fn", 0))
+            {
+                if (++count % (batch * checkpointEvery) == 0)
+                {
+                    await log.Checkpoints.UpdateAsync("raw", "bench-fn", 0, e.Offset + 1);
+                }
+            }
+
+            await log.Checkpoints.UpdateAsync("raw", "bench-fn", 0, count);
+            double raw = sw.Elapsed.TotalSeconds;
+
+            Interlocked.Exchange(ref handled, 0);
+            await using FunctionsApp app = Build(storage, container, batch, checkpointEvery, "00:00:00.100", typeof(NoopFunctions));
+            await app.StartAsync();
+            while (Interlocked.Read(ref handled) == 0)
+            {
+                await Task.Delay(1);
+            }
+
+            sw.Restart(); // from the first invocation: excludes start-up and the first lease claim
+            long startCount = Interlocked.Read(ref handled);
+            while (Interlocked.Read(ref handled) < events)
+            {
+                await Task.Delay(2);
+            }
+
+            double fn = sw.Elapsed.TotalSeconds * events / (events - startCount);
+            await app.StopAsync();
+            if (round > 0)
+            {
+                rawRuns.Add(raw);
+                runtimeRuns.Add(fn);
+            }
+
+            AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, $"round {round}{(round == 0 ? " (warm-up)" : "")}: runtime {events / fn:N0} inv/s, raw loop {events / raw:N0} events/s");
+        }
+
+        // Latency: a warm instance, one event every 20 ms, linger 0.
+        var latencies = new Dictionary<string, List<double>>();
+        foreach (string poll in new[] { "00:00:00.100", "00:00:00.020" })
+        {
+            string container = $"lat-{DateTime.UtcNow:HHmmssfff}";
+            var log = EventLogClient.FromSetting(storage, new EventLogClientOptions { ContainerName = container });
+            await log.CreateStreamAsync(new StreamDefinition { Name = "bench-lat" });
+            Started.Clear();
+            await using FunctionsApp app = Build(storage, container, batch, 1, poll, typeof(LatencyFunctions));
+            await app.StartAsync();
+            await using EventProducerClient p = log.CreateProducer("bench-lat", new EventProducerOptions { Linger = TimeSpan.Zero });
+            await p.SendAsync(new LogEvent("warm", "/bench", "lat"));
+            while (!Started.ContainsKey("warm"))
+            {
+                await Task.Delay(5);
+            }
+
+            var sent = new Dictionary<string, long>();
+            for (int i = 0; i < latencyEvents; i++)
+            {
+                string id = "e" + i.ToString(CultureInfo.InvariantCulture);
+                sent[id] = Stopwatch.GetTimestamp();
+                await p.SendAsync(new LogEvent(id, "/bench", "lat"));
+                await Task.Delay(20);
+            }
+
+            while (Started.Count < latencyEvents + 1)
+            {
+                await Task.Delay(10);
+            }
+
+            latencies[poll] = sent.Select(kv => Stopwatch.GetElapsedTime(kv.Value, Started[kv.Key]).TotalMilliseconds).ToList();
+            await app.StopAsync();
+        }
+
+        double rt = Median(runtimeRuns), rw = Median(rawRuns), ratio = rw / rt;
+        var table = new Table().AddColumns("", "events/s", "median of");
+        table.AddRow("FaasEvents runtime, no-op handler", $"{events / rt:N0}", $"{rounds} rounds");
+        table.AddRow("raw ReadPartitionAsync loop", $"{events / rw:N0}", $"{rounds} rounds");
+        table.AddRow("[bold]ratio[/]", $"[bold]{ratio:0.00}x[/]", "target >= 0.80x");
+        AnsiConsole.Write(table);
+        var lat = new Table().AddColumns("append -> handler start", "p50 ms", "p99 ms", "events");
+        foreach ((string poll, List<double> xs) in latencies)
+        {
+            lat.AddRow($"pollInterval {TimeSpan.Parse(poll, CultureInfo.InvariantCulture).TotalMilliseconds:0} ms", $"{Percentile(xs, 50):0.0}", $"{Percentile(xs, 99):0.0}", xs.Count.ToString(CultureInfo.InvariantCulture));
+        }
+
+        AnsiConsole.Write(lat);
+        var md = new StringBuilder();
+        md.AppendLine(CultureInfo.InvariantCulture, $"Function runtime benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {events:N0} events of 100 B on 1 partition, maxBatchSize {batch}, checkpoint every {batch * checkpointEvery} events on both sides, median of {rounds} rounds.");
+        md.AppendLine();
+        md.AppendLine("| path | events/s |");
+        md.AppendLine("| --- | ---: |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| FaasEvents runtime, no-op single-event handler | {events / rt:N0} |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| raw `ReadPartitionAsync` loop + checkpoints | {events / rw:N0} |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| **ratio** | **{ratio:0.00}x** |");
+        md.AppendLine();
+        md.AppendLine("Per-round ratios: " + string.Join(", ", rawRuns.Zip(runtimeRuns, (r, f) => (r / f).ToString("0.00", CultureInfo.InvariantCulture) + "x")) + ".");
+        md.AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"| append -> handler start, warm instance, 1 event / 20 ms | p50 ms | p99 ms |");
+        md.AppendLine("| --- | ---: | ---: |");
+        foreach ((string poll, List<double> xs) in latencies)
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"| pollInterval {TimeSpan.Parse(poll, CultureInfo.InvariantCulture).TotalMilliseconds:0} ms | {Percentile(xs, 50):0.0} | {Percentile(xs, 99):0.0} |");
+        }
+
+        Directory.CreateDirectory(outDir);
+        await File.WriteAllTextAsync(Path.Combine(outDir, "functions.md"), md.ToString());
+        AnsiConsole.MarkupLine($"Wrote {Markup.Escape(Path.Combine(outDir, "functions.md"))}");
+    }
+
+    private static FunctionsApp Build(string storage, string container, int batch, int checkpointEvery, string poll, Type functions)
+    {
+        string hostJson = Path.Combine(Path.GetTempPath(), $"bench-host-{Guid.NewGuid():N}.json");
+        File.WriteAllText(hostJson, $$"""
+            { "version": "2.0", "logging": { "logLevel": { "default": "Warning" } },
+              "extensions": { "eventLog": { "maxBatchSize": {{batch}}, "batchCheckpointFrequency": {{checkpointEvery}}, "pollInterval": "{{poll}}" } } }
+            """);
+        FunctionsApplicationBuilder builder = FunctionsApplication.CreateBuilder(["--port", "0", "--host-json", hostJson]);
+        builder.Configuration["FAAS_STORAGE"] = storage;
+        builder.Configuration["FAAS_CONTAINER"] = container;
+        builder.AddFunctions(functions);
+        return builder.Build();
+    }
+
+    private static double Median(List<double> xs) => Percentile(xs, 50);
+
+    private static double Percentile(List<double> xs, double p)
+    {
+        var sorted = xs.Order().ToList();
+        return sorted[(int)Math.Clamp(Math.Ceiling(p / 100.0 * sorted.Count) - 1, 0, sorted.Count - 1)];
+    }
+}
