@@ -97,6 +97,9 @@ public sealed class EventLogClient
     /// <summary>Creates a lease client acting for <paramref name="ownerId"/> (an instance id).</summary>
     public PartitionLeaseClient CreateLeaseClient(string ownerId) => new(this, ownerId);
 
+    /// <summary>Creates a tracker of <paramref name="stream"/>'s end offsets for pollers (one listing per refresh).</summary>
+    public EndOffsetTracker CreateEndOffsetTracker(string stream) => new(this, stream);
+
     /// <summary>Creates a producer for <paramref name="stream"/>.</summary>
     public EventProducerClient CreateProducer(string stream, EventProducerOptions? producerOptions = null) =>
         new(this, stream, producerOptions);

@@ -1,0 +1,227 @@
+using System.Collections.Concurrent;
+using System.Net.Mime;
+using System.Security.Cryptography;
+using System.Text;
+using CloudNative.CloudEvents;
+using FaasEvents.Log;
+using FaasEvents.Server.Scaling;
+using Microsoft.AspNetCore.Http.Features;
+using Prometheus;
+
+namespace FaasEvents.Server.Ingress;
+
+/// <summary>Producers per stream, shared by the ingress and the ping sources.</summary>
+public sealed class ProducerCache(EventLogClient log) : IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<string, EventProducerClient> producers = new(StringComparer.Ordinal);
+
+    /// <summary>The producer for a stream.</summary>
+    public EventProducerClient For(string stream) => producers.GetOrAdd(stream, s => log.CreateProducer(s, new EventProducerOptions { Linger = TimeSpan.FromMilliseconds(1) }));
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        foreach (EventProducerClient p in producers.Values)
+        {
+            await p.DisposeAsync();
+        }
+    }
+}
+
+/// <summary><c>POST /streams/{stream}/events</c>: CloudEvents over HTTP in binary, structured and batched modes.</summary>
+internal static class IngressEndpoints
+{
+    private static readonly Counter Events = Metrics.CreateCounter("faas_ingress_events_total", "Events accepted by the HTTP ingress.", "stream");
+    private static readonly Counter Rejected = Metrics.CreateCounter("faas_ingress_rejected_total", "Ingress requests rejected, by HTTP status.", "status");
+
+    public static void MapIngress(this WebApplication app)
+    {
+        app.MapPost("/streams/{stream}/events", HandleAsync);
+    }
+
+    private static async Task<IResult> HandleAsync(string stream, HttpContext http, EventLogClient log, ProducerCache producers, LagService lag, ServerOptions options)
+    {
+        if (!Authorized(http.Request, options))
+        {
+            http.Response.Headers.WWWAuthenticate = "Bearer";
+            return Problem(401, "Unauthorized", "Send a valid API key in the 'x-api-key' header or as 'Authorization: Bearer <key>'.");
+        }
+
+        try
+        {
+            StreamDefinition.ValidateName(stream, "stream");
+        }
+        catch (EventLogException ex)
+        {
+            return Problem(400, "Invalid stream name", ex.Message);
+        }
+
+        if (await log.TryGetStreamAsync(stream, http.RequestAborted) is null)
+        {
+            return Problem(404, "Stream not found", $"Stream '{stream}' does not exist. Create it first (faas streams create {stream} --partitions N).");
+        }
+
+        if (http.Request.ContentLength > options.MaxRequestBodyBytes)
+        {
+            return Problem(413, "Request too large", $"The body is {http.Request.ContentLength:N0} bytes; the limit is {options.MaxRequestBodyBytes:N0}.");
+        }
+
+        byte[] body;
+        try
+        {
+            body = await ReadBodyAsync(http, options.MaxRequestBodyBytes);
+        }
+        catch (InvalidDataException ex)
+        {
+            return Problem(413, "Request too large", ex.Message);
+        }
+
+        string? contentType = http.Request.ContentType;
+        string media = contentType?.Split(';')[0].Trim().ToLowerInvariant() ?? "";
+        List<LogEvent> events;
+        bool batch = false;
+        try
+        {
+            if (media == "application/cloudevents-batch+json")
+            {
+                batch = true;
+                events = CloudEventConverter.JsonFormatter.DecodeBatchModeMessage(body, new ContentType(contentType!), CloudEventConverter.ExtensionAttributes).Select(CloudEventConverter.ToLogEvent).ToList();
+                if (events.Count == 0)
+                {
+                    return Problem(400, "Empty batch", "The batch holds no events.");
+                }
+            }
+            else if (media == "application/cloudevents+json")
+            {
+                events = [CloudEventConverter.ParseStructuredJson(body)];
+            }
+            else if (media.StartsWith("application/cloudevents", StringComparison.Ordinal))
+            {
+                return Problem(415, "Unsupported event format", $"'{media}' is not supported; use application/cloudevents+json, application/cloudevents-batch+json, or binary mode (ce-* headers).");
+            }
+            else if (http.Request.Headers.ContainsKey("ce-specversion"))
+            {
+                events = [FromBinary(http.Request, body)];
+            }
+            else
+            {
+                return Problem(415, "Not a CloudEvent", $"Content-Type '{contentType}' without ce-* headers is not a CloudEvent. Use binary mode (ce-specversion, ce-id, ce-source, ce-type headers), application/cloudevents+json or application/cloudevents-batch+json.");
+            }
+        }
+        catch (Exception ex) when (ex is EventLogException or ArgumentException or FormatException or InvalidOperationException or System.Text.Json.JsonException)
+        {
+            return Problem(400, "Malformed CloudEvent", ex.Message.Replace(" (Parameter 'data')", "", StringComparison.Ordinal));
+        }
+
+        IReadOnlyList<EventPosition> positions;
+        try
+        {
+            positions = await producers.For(stream).SendBatchAsync(events, http.RequestAborted);
+        }
+        catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.EventTooLarge)
+        {
+            return Problem(413, "Event too large", ex.Message);
+        }
+        catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.InvalidArgument)
+        {
+            return Problem(400, "Invalid event", ex.Message);
+        }
+
+        lag.NotifyAppended(stream);
+        Events.WithLabels(stream).Inc(events.Count);
+        var results = events.Select((e, i) => new { id = e.Id, partition = positions[i].Partition, offset = positions[i].Offset }).ToList();
+        return batch ? Results.Json(new { stream, results }, statusCode: 202) : Results.Json(new { stream, results[0].id, results[0].partition, results[0].offset }, statusCode: 202);
+    }
+
+    private static LogEvent FromBinary(HttpRequest request, byte[] body)
+    {
+        string specVersion = request.Headers["ce-specversion"].ToString();
+        if (specVersion != "1.0")
+        {
+            throw new ArgumentException($"ce-specversion '{specVersion}' is not supported; use 1.0.");
+        }
+
+        var ce = new CloudEvent(CloudEventsSpecVersion.V1_0, CloudEventConverter.ExtensionAttributes);
+        foreach (KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues> header in request.Headers)
+        {
+            if (header.Key.StartsWith("ce-", StringComparison.OrdinalIgnoreCase) && !header.Key.Equals("ce-specversion", StringComparison.OrdinalIgnoreCase))
+            {
+                string name = header.Key[3..].ToLowerInvariant();
+                ce.SetAttributeFromString(name, Uri.UnescapeDataString(header.Value.ToString()));
+            }
+        }
+
+        ce.DataContentType = request.ContentType;
+        if (body.Length > 0)
+        {
+            ce.Data = body;
+        }
+
+        string? missing = ce.Id is null ? "ce-id" : ce.Source is null ? "ce-source" : ce.Type is null ? "ce-type" : null;
+        if (missing is not null)
+        {
+            throw new ArgumentException($"Binary-mode CloudEvent is missing the '{missing}' header.");
+        }
+
+        return CloudEventConverter.ToLogEvent(ce);
+    }
+
+    private static async Task<byte[]> ReadBodyAsync(HttpContext http, long limit)
+    {
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
+        {
+            feature.MaxRequestBodySize = limit;
+        }
+
+        using var ms = new MemoryStream();
+        byte[] buffer = new byte[81920];
+        int n;
+        try
+        {
+            while ((n = await http.Request.Body.ReadAsync(buffer, http.RequestAborted)) > 0)
+            {
+                if (ms.Length + n > limit)
+                {
+                    throw new InvalidDataException($"The body exceeds the limit of {limit:N0} bytes.");
+                }
+
+                ms.Write(buffer, 0, n);
+            }
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == 413)
+        {
+            throw new InvalidDataException($"The body exceeds the limit of {limit:N0} bytes.", ex);
+        }
+
+        return ms.ToArray();
+    }
+
+    private static bool Authorized(HttpRequest request, ServerOptions options)
+    {
+        if (options.IngressApiKeys.Count == 0)
+        {
+            return true;
+        }
+
+        string? presented = request.Headers["x-api-key"].FirstOrDefault();
+        string auth = request.Headers.Authorization.ToString();
+        if (presented is null && auth.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            presented = auth[7..].Trim();
+        }
+
+        if (string.IsNullOrEmpty(presented))
+        {
+            return false;
+        }
+
+        byte[] given = Encoding.UTF8.GetBytes(presented);
+        return options.IngressApiKeys.Any(k => CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(k), given));
+    }
+
+    internal static IResult Problem(int status, string title, string detail)
+    {
+        Rejected.WithLabels(status.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
+        return Results.Problem(detail: detail, statusCode: status, title: title);
+    }
+}

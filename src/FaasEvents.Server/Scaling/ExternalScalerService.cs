@@ -1,0 +1,171 @@
+using FaasEvents.Log;
+using FaasEvents.Server.Scaling.Grpc;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+
+namespace FaasEvents.Server.Scaling;
+
+/// <summary>KEDA's <c>externalscaler.ExternalScaler</c> over consumer-group lag.</summary>
+public sealed class ExternalScalerService : ExternalScaler.ExternalScalerBase
+{
+    private readonly LagService lag;
+    private readonly ServerOptions options;
+    private readonly TimeProvider time;
+    private readonly ILogger<ExternalScalerService> logger;
+
+    /// <summary>Creates the service.</summary>
+    public ExternalScalerService(LagService lag, ServerOptions options, TimeProvider time, ILogger<ExternalScalerService> logger)
+    {
+        this.lag = lag;
+        this.options = options;
+        this.time = time;
+        this.logger = logger;
+    }
+
+    /// <inheritdoc/>
+    public override async Task<IsActiveResponse> IsActive(ScaledObjectRef request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        ScalerMetadata m = ScalerMetadata.Parse(request.ScalerMetadata);
+        LagReport report = await lag.GetLagAsync(m.Stream, m.ConsumerGroup, m.InitialOffset, context.CancellationToken);
+        return new IsActiveResponse { Result = m.IsActive(report) };
+    }
+
+    /// <inheritdoc/>
+    public override async Task StreamIsActive(ScaledObjectRef request, IServerStreamWriter<IsActiveResponse> responseStream, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(responseStream);
+        ArgumentNullException.ThrowIfNull(context);
+        ScalerMetadata m = ScalerMetadata.Parse(request.ScalerMetadata);
+        CancellationToken ct = context.CancellationToken;
+        bool? last = null;
+        logger.LogInformation("StreamIsActive opened for {Name} ({Stream}/{Group})", request.Name, m.Stream, m.ConsumerGroup);
+        while (!ct.IsCancellationRequested)
+        {
+            // Arm the ingress signal before reading lag, so an append in between is not missed.
+            Task appended = lag.WaitForAppendAsync(m.Stream, ct);
+            bool active = m.IsActive(await lag.GetLagAsync(m.Stream, m.ConsumerGroup, m.InitialOffset, ct));
+            if (active != last)
+            {
+                await responseStream.WriteAsync(new IsActiveResponse { Result = active }, ct);
+                last = active;
+            }
+
+            try
+            {
+                await Task.WhenAny(appended, Task.Delay(options.ActivePollInterval, time, ct)).Unwrap();
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                break;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public override Task<GetMetricSpecResponse> GetMetricSpec(ScaledObjectRef request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return Task.FromResult(Spec(ScalerMetadata.Parse(request.ScalerMetadata)));
+    }
+
+    /// <inheritdoc/>
+    public override async Task StreamMetricSpec(ScaledObjectRef request, IServerStreamWriter<GetMetricSpecResponse> responseStream, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(responseStream);
+        ArgumentNullException.ThrowIfNull(context);
+
+        // The target (lagThreshold) comes from the ScaledObject and never changes for a given stream: send it at once,
+        // identical to GetMetricSpec, and hold the stream open until KEDA closes it.
+        await responseStream.WriteAsync(Spec(ScalerMetadata.Parse(request.ScalerMetadata)), context.CancellationToken);
+        try
+        {
+            await Task.Delay(Timeout.InfiniteTimeSpan, time, context.CancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <inheritdoc/>
+    public override async Task<GetMetricsResponse> GetMetrics(GetMetricsRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        ScalerMetadata m = ScalerMetadata.Parse(request.ScaledObjectRef?.ScalerMetadata ?? throw new ScalerMetadataException("scaledObjectRef is required"));
+        LagReport report = await lag.GetLagAsync(m.Stream, m.ConsumerGroup, m.InitialOffset, context.CancellationToken);
+        long value = m.Metric(report);
+        return new GetMetricsResponse
+        {
+            MetricValues = { new MetricValue { MetricName = string.IsNullOrEmpty(request.MetricName) ? m.MetricName : request.MetricName, MetricValue_ = value, MetricValueFloat = value } },
+        };
+    }
+
+    private static GetMetricSpecResponse Spec(ScalerMetadata m) => new()
+    {
+        MetricSpecs = { new MetricSpec { MetricName = m.MetricName, TargetSize = m.LagThreshold, TargetSizeFloat = m.LagThreshold } },
+    };
+}
+
+/// <summary>Maps errors to gRPC status codes: bad metadata → InvalidArgument, unknown stream → NotFound, cancellation → Cancelled.</summary>
+public sealed class ScalerErrorInterceptor : Interceptor
+{
+    private readonly ILogger<ScalerErrorInterceptor> logger;
+
+    /// <summary>Creates the interceptor.</summary>
+    public ScalerErrorInterceptor(ILogger<ScalerErrorInterceptor> logger) => this.logger = logger;
+
+    /// <inheritdoc/>
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        ArgumentNullException.ThrowIfNull(continuation);
+        try
+        {
+            return await continuation(request, context);
+        }
+        catch (Exception ex) when (Map(ex, context) is { } rpc)
+        {
+            throw rpc;
+        }
+    }
+
+    /// <inheritdoc/>
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        ArgumentNullException.ThrowIfNull(continuation);
+        try
+        {
+            await continuation(request, responseStream, context);
+        }
+        catch (Exception ex) when (Map(ex, context) is { } rpc)
+        {
+            throw rpc;
+        }
+    }
+
+    private RpcException? Map(Exception ex, ServerCallContext context)
+    {
+        if (ex is RpcException)
+        {
+            return null;
+        }
+
+        RpcException rpc = ex switch
+        {
+            ScalerMetadataException m => new RpcException(new Status(StatusCode.InvalidArgument, m.Message)),
+            EventLogException { Reason: EventLogErrorReason.StreamNotFound } e => new RpcException(new Status(StatusCode.NotFound, e.Message)),
+            EventLogException { Reason: EventLogErrorReason.InvalidArgument } e => new RpcException(new Status(StatusCode.InvalidArgument, e.Message)),
+            OperationCanceledException when context.CancellationToken.IsCancellationRequested => new RpcException(new Status(StatusCode.Cancelled, "The call was cancelled.")),
+            _ => new RpcException(new Status(StatusCode.Unavailable, "The scaler could not read storage: " + ex.Message.Split('\n')[0])),
+        };
+        if (rpc.StatusCode == StatusCode.Unavailable)
+        {
+            logger.LogError(ex, "Scaler call {Method} failed", context.Method);
+        }
+
+        return rpc;
+    }
+}

@@ -1,0 +1,87 @@
+using System.Collections.Concurrent;
+using FaasEvents.Log;
+using Prometheus;
+
+namespace FaasEvents.Server.Scaling;
+
+/// <summary>
+/// Lag of consumer groups for the scaler, with a short cache: end offsets per stream via an
+/// <see cref="EndOffsetTracker"/> (one listing, footers only for changed partitions) and checkpoints per group
+/// (one listing), each at most once per <see cref="ServerOptions.LagCacheDuration"/> however many ScaledObjects and
+/// KEDA calls ask. Ingress appends signal waiters at once.
+/// </summary>
+public sealed class LagService
+{
+    private static readonly Gauge LagGauge = Metrics.CreateGauge("faas_consumer_lag", "Lag per stream, consumer group and partition, as last computed by the scaler.", "stream", "group", "partition");
+    private readonly EventLogClient log;
+    private readonly TimeProvider time;
+    private readonly TimeSpan ttl;
+    private readonly ConcurrentDictionary<string, EndOffsetTracker> trackers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Cached<IReadOnlyList<PartitionInfo>>> ends = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Cached<IReadOnlyList<Checkpoint>>> checkpoints = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> signals = new(StringComparer.Ordinal);
+
+    /// <summary>Creates the service.</summary>
+    public LagService(EventLogClient log, TimeProvider time, ServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        this.log = log;
+        this.time = time;
+        ttl = options.LagCacheDuration;
+    }
+
+    /// <summary>The group's lag; unknown streams throw <see cref="EventLogErrorReason.StreamNotFound"/>.</summary>
+    public async Task<LagReport> GetLagAsync(string stream, string group, InitialOffset initialOffset, CancellationToken cancellationToken)
+    {
+        Task<IReadOnlyList<PartitionInfo>> endsTask = Get(ends, stream, () => trackers.GetOrAdd(stream, s => log.CreateEndOffsetTracker(s)).RefreshAsync(CancellationToken.None));
+        Task<IReadOnlyList<Checkpoint>> cpTask = Get(checkpoints, group + "\n" + stream, () => log.Checkpoints.ListAsync(group, stream, CancellationToken.None));
+        IReadOnlyList<PartitionInfo> parts;
+        try
+        {
+            parts = await endsTask.WaitAsync(cancellationToken);
+        }
+        catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.StreamNotFound)
+        {
+            trackers.TryRemove(stream, out _);
+            throw;
+        }
+
+        Dictionary<int, long> cps = (await cpTask.WaitAsync(cancellationToken)).ToDictionary(c => c.Partition, c => c.NextOffset);
+        var rows = parts.Select(p => PartitionLag.Compute(p, cps.TryGetValue(p.Partition, out long c) ? c : null, initialOffset)).ToList();
+        foreach (PartitionLag row in rows)
+        {
+            LagGauge.WithLabels(stream, group, row.Partition.ToString(System.Globalization.CultureInfo.InvariantCulture)).Set(row.Lag);
+        }
+
+        return new LagReport(stream, group, rows);
+    }
+
+    /// <summary>Called by the ingress after an append: drops the cached ends and wakes waiters of the stream.</summary>
+    public void NotifyAppended(string stream)
+    {
+        ends.TryRemove(stream, out _);
+        if (signals.TryRemove(stream, out TaskCompletionSource? tcs))
+        {
+            tcs.TrySetResult();
+        }
+    }
+
+    /// <summary>Completes at the next <see cref="NotifyAppended"/> for the stream (or never).</summary>
+    public Task WaitForAppendAsync(string stream, CancellationToken cancellationToken) =>
+        signals.GetOrAdd(stream, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task.WaitAsync(cancellationToken);
+
+    private Task<T> Get<T>(ConcurrentDictionary<string, Cached<T>> cache, string key, Func<Task<T>> load)
+    {
+        DateTimeOffset now = time.GetUtcNow();
+        if (cache.TryGetValue(key, out Cached<T>? hit) && now - hit.At < ttl && !hit.Value.IsFaulted)
+        {
+            return hit.Value;
+        }
+
+        var fresh = new Cached<T>(now, load());
+        cache[key] = fresh; // concurrent callers within the TTL share this one task
+        return fresh.Value;
+    }
+
+    private sealed record Cached<T>(DateTimeOffset At, Task<T> Value);
+}

@@ -1,0 +1,146 @@
+using System.Globalization;
+using System.Security.Cryptography.X509Certificates;
+using FaasEvents.Log;
+using FaasEvents.Server.Ingress;
+using FaasEvents.Server.Scaling;
+using FaasEvents.Server.Sources;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Prometheus;
+
+namespace FaasEvents.Server;
+
+/// <summary>Builds the control plane: KEDA scaler (gRPC), ingress, ping sources, admin API, metrics.</summary>
+public static class ServerApp
+{
+    /// <summary>
+    /// Builds the server from arguments (<c>--http-port</c>, <c>--grpc-port</c>, plus ASP.NET configuration) and the
+    /// environment (<c>FAAS_STORAGE</c>, <c>FAAS_CONTAINER</c>, <c>FAAS_HTTP_PORT</c>, <c>FAAS_GRPC_PORT</c>,
+    /// <c>FAAS_GRPC_TLS_CERT</c>/<c>FAAS_GRPC_TLS_KEY</c>, <c>FAAS_INGRESS_API_KEYS</c>).
+    /// </summary>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var rest = new List<string>();
+        int? httpPort = null, grpcPort = null;
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--http-port" when i + 1 < args.Length: httpPort = Port(args[++i], "--http-port"); break;
+                case "--grpc-port" when i + 1 < args.Length: grpcPort = Port(args[++i], "--grpc-port"); break;
+                default: rest.Add(args[i]); break;
+            }
+        }
+
+        WebApplicationBuilder builder = WebApplication.CreateBuilder(rest.ToArray());
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+        });
+        IConfiguration config = builder.Configuration;
+        var options = new ServerOptions
+        {
+            HttpPort = httpPort ?? EnvPort("FAAS_HTTP_PORT") ?? 8080,
+            GrpcPort = grpcPort ?? EnvPort("FAAS_GRPC_PORT") ?? 6000,
+            GrpcTlsCertificate = config["FAAS_GRPC_TLS_CERT"],
+            GrpcTlsKey = config["FAAS_GRPC_TLS_KEY"],
+            IngressApiKeys = (config["FAAS_INGRESS_API_KEYS"] ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+        };
+        if (double.TryParse(config["FAAS_LAG_CACHE_MS"], NumberStyles.Float, CultureInfo.InvariantCulture, out double cacheMs))
+        {
+            options.LagCacheDuration = TimeSpan.FromMilliseconds(cacheMs);
+        }
+
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+            k.ListenAnyIP(options.HttpPort, l => l.Protocols = HttpProtocols.Http1AndHttp2);
+            k.ListenAnyIP(options.GrpcPort, l =>
+            {
+                l.Protocols = HttpProtocols.Http2;
+                if (options.GrpcTlsCertificate is not null)
+                {
+                    l.UseHttps(X509Certificate2.CreateFromPemFile(options.GrpcTlsCertificate, options.GrpcTlsKey));
+                }
+            });
+        });
+
+        var logOptions = new EventLogClientOptions();
+        if (config["FAAS_CONTAINER"] is { Length: > 0 } container)
+        {
+            logOptions.ContainerName = container;
+        }
+
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(_ => EventLogClient.FromSetting(config["FAAS_STORAGE"], logOptions));
+        builder.Services.AddSingleton<LagService>();
+        builder.Services.AddSingleton<ProducerCache>();
+        builder.Services.AddHostedService<PingSourceService>();
+        builder.Services.AddGrpc(o => o.Interceptors.Add<ScalerErrorInterceptor>());
+        builder.Services.AddProblemDetails();
+        configure?.Invoke(builder);
+
+        WebApplication app = builder.Build();
+        app.MapGrpcService<ExternalScalerService>().RequireHost($"*:{options.GrpcPort}");
+        app.MapIngress();
+        MapAdmin(app);
+        app.Logger.LogInformation("FaasEvents server: HTTP :{Http} (ingress, admin, /metrics), gRPC scaler :{Grpc} ({Tls}); storage {Storage}", options.HttpPort, options.GrpcPort, options.GrpcTlsCertificate is null ? "h2c" : "TLS", app.Services.GetRequiredService<EventLogClient>().StorageDescription);
+        return app;
+    }
+
+    private static void MapAdmin(WebApplication app)
+    {
+        app.MapGet("/healthz", async (EventLogClient log, CancellationToken ct) =>
+        {
+            try
+            {
+                await log.Container.ExistsAsync(ct);
+                return Results.Json(new { status = "healthy", storage = log.StorageDescription });
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                return Results.Json(new { status = "unhealthy", storage = log.StorageDescription, error = ex.Message.Split('\n')[0] }, statusCode: 503);
+            }
+        });
+        app.MapGet("/streams", async (EventLogClient log, CancellationToken ct) =>
+        {
+            var list = new List<object>();
+            await foreach (StreamDefinition def in log.ListStreamsAsync(ct))
+            {
+                IReadOnlyList<PartitionInfo> parts = await log.GetPartitionsAsync(def.Name, ct);
+                list.Add(new { name = def.Name, partitions = def.Partitions, kind = def.Kind == StreamKind.Entities ? "entities" : "events", retention = def.Retention.ToString(), events = parts.Sum(p => p.RetainedEvents), bytes = parts.Sum(p => p.Bytes), endOffsets = parts.Select(p => p.EndOffset) });
+            }
+
+            return Results.Json(list);
+        });
+        app.MapGet("/streams/{stream}/groups/{group}/lag", async (string stream, string group, string? initialOffset, LagService lag, CancellationToken ct) =>
+        {
+            try
+            {
+                InitialOffset from = initialOffset == "latest" ? InitialOffset.Latest : InitialOffset.Earliest;
+                LagReport r = await lag.GetLagAsync(stream, group, from, ct);
+                return Results.Json(new { stream, group, totalLag = r.TotalLag, partitions = r.Partitions.Select(p => new { partition = p.Partition, earliestOffset = p.EarliestOffset, endOffset = p.EndOffset, checkpoint = p.Checkpoint, lag = p.Lag }) });
+            }
+            catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.StreamNotFound)
+            {
+                return IngressEndpoints.Problem(404, "Stream not found", ex.Message);
+            }
+            catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.InvalidArgument)
+            {
+                return IngressEndpoints.Problem(400, "Invalid name", ex.Message);
+            }
+        });
+        app.MapMetrics("/metrics");
+    }
+
+    private static int? EnvPort(string name) =>
+        Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? Port(v, name) : null;
+
+    private static int Port(string value, string name) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int p) && p is >= 0 and <= 65535
+            ? p
+            : throw new ArgumentException($"{name}: '{value}' is not a port number (0-65535).");
+}
