@@ -39,6 +39,7 @@ public static class ServerApp
             o.SingleLine = true;
             o.TimestampFormat = "HH:mm:ss.fff ";
         });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         IConfiguration config = builder.Configuration;
         var options = new ServerOptions
         {

@@ -36,7 +36,7 @@ public sealed class EndOffsetTracker
             definition ??= await log.GetStreamAsync(Stream, cancellationToken);
             Dictionary<int, List<SegmentInfo>> all = await log.ListAllSegmentsAsync(Stream, cancellationToken);
             var result = new PartitionInfo[definition.Partitions];
-            var changed = new List<Task>();
+            var changed = new List<(int Partition, List<SegmentInfo> Segments, string Blob, long Length, long Earliest)>();
             for (int p = 0; p < definition.Partitions; p++)
             {
                 List<SegmentInfo> segments = all.TryGetValue(p, out List<SegmentInfo>? s) ? s : [];
@@ -46,29 +46,26 @@ public sealed class EndOffsetTracker
                 if (known.TryGetValue(p, out var k) && k.Blob == blob && k.Length == length)
                 {
                     result[p] = k.Info with { EarliestOffset = earliest, Segments = segments.Count, Bytes = segments.Sum(x => x.Length) };
-                    continue;
                 }
-
-                int partition = p;
-                changed.Add(Task.Run(
-                    async () =>
-                    {
-                        PartitionTail tail = await log.ReadTailAsync(Stream, partition, segments, cancellationToken);
-                        var info = new PartitionInfo(partition, earliest, tail.NextOffset, segments.Count, segments.Sum(x => x.Length), segments.Count > 0 ? segments[^1].LastModified : null);
-                        lock (known)
-                        {
-                            known[partition] = (blob, length, earliest, info);
-                            result[partition] = info;
-                            if (length > 0)
-                            {
-                                FooterReads++;
-                            }
-                        }
-                    },
-                    cancellationToken));
+                else
+                {
+                    changed.Add((p, segments, blob, length, earliest));
+                }
             }
 
-            await Task.WhenAll(changed);
+            // Read the changed tails in parallel; 'known' is only written after all reads, never while being read.
+            PartitionInfo[] fresh = await Task.WhenAll(changed.Select(async c =>
+            {
+                PartitionTail tail = await log.ReadTailAsync(Stream, c.Partition, c.Segments, cancellationToken);
+                return new PartitionInfo(c.Partition, c.Earliest, tail.NextOffset, c.Segments.Count, c.Segments.Sum(x => x.Length), c.Segments.Count > 0 ? c.Segments[^1].LastModified : null);
+            }));
+            for (int i = 0; i < changed.Count; i++)
+            {
+                known[changed[i].Partition] = (changed[i].Blob, changed[i].Length, changed[i].Earliest, fresh[i]);
+                result[changed[i].Partition] = fresh[i];
+                FooterReads += changed[i].Length > 0 ? 1 : 0;
+            }
+
             return result;
         }
         finally

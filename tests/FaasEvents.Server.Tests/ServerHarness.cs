@@ -1,0 +1,62 @@
+using FaasEvents.DevStorage;
+using FaasEvents.Log;
+using FaasEvents.Server.Scaling.Grpc;
+using FaasEvents.Testing;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+
+namespace FaasEvents.Server.Tests;
+
+/// <summary>A real server (Kestrel on loopback ports) on the fixture's Azurite.</summary>
+internal sealed class ServerHarness : IAsyncDisposable
+{
+    private readonly WebApplication app;
+
+    private ServerHarness(WebApplication app, int http, int grpc)
+    {
+        this.app = app;
+        HttpPort = http;
+        GrpcPort = grpc;
+        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http}") };
+        Channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpc}");
+        Scaler = new ExternalScaler.ExternalScalerClient(Channel);
+    }
+
+    public int HttpPort { get; }
+
+    public int GrpcPort { get; }
+
+    public HttpClient Http { get; }
+
+    public GrpcChannel Channel { get; }
+
+    public ExternalScaler.ExternalScalerClient Scaler { get; }
+
+    public static async Task<ServerHarness> StartAsync(AzuriteFixture azurite, EventLogClient log, params string[] extraArgs)
+    {
+        int http = AzuriteProcess.GetFreePort(), grpc = AzuriteProcess.GetFreePort();
+        string[] args = ["--http-port", http.ToString(System.Globalization.CultureInfo.InvariantCulture), "--grpc-port", grpc.ToString(System.Globalization.CultureInfo.InvariantCulture), $"--FAAS_STORAGE={azurite.ConnectionString}", $"--FAAS_CONTAINER={log.Container.Name}", "--Logging:LogLevel:Default=Warning", .. extraArgs];
+        WebApplication app = ServerApp.Build(args);
+        await app.StartAsync();
+        return new ServerHarness(app, http, grpc);
+    }
+
+    public static ScaledObjectRef Ref(params (string Key, string Value)[] metadata)
+    {
+        var r = new ScaledObjectRef { Name = "app", Namespace = "default" };
+        foreach ((string k, string v) in metadata)
+        {
+            r.ScalerMetadata[k] = v;
+        }
+
+        return r;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Channel.Dispose();
+        Http.Dispose();
+        await app.StopAsync();
+        await app.DisposeAsync();
+    }
+}
