@@ -1,0 +1,48 @@
+using System.Globalization;
+using FaasEvents.Log;
+using FaasEvents.Server.Sources;
+using FaasEvents.Testing;
+
+namespace FaasEvents.Server.Tests;
+
+public class PingSourceTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
+{
+    [Fact]
+    public async Task Each_tick_fires_exactly_once_with_two_server_replicas()
+    {
+        EventLogClient log = azurite.CreateClient();
+        await log.CreateStreamAsync(new StreamDefinition { Name = "ping", Partitions = 2 });
+        string[] ping = ["--PingSources:0:Name=heartbeat", "--PingSources:0:Schedule=* * * * * *", "--PingSources:0:Stream=ping", "--PingSources:0:Data={\"message\":\"Hello world!\"}"];
+        await using ServerHarness a = await ServerHarness.StartAsync(azurite, log, ping);
+        await using ServerHarness b = await ServerHarness.StartAsync(azurite, log, ping);
+        await Task.Delay(TimeSpan.FromSeconds(7));
+
+        List<StoredEvent> events = await TestEvents.ReadAllAsync(log, "ping");
+        Assert.True(events.Count >= 4, $"only {events.Count} ticks fired in 7 s");
+        Assert.Equal(events.Count, events.Select(e => e.Event.Id).Distinct().Count()); // no tick fired twice
+        List<DateTimeOffset> ticks = events.Select(e => e.Event.Time!.Value).Order().ToList();
+        for (int i = 1; i < ticks.Count; i++)
+        {
+            Assert.Equal(TimeSpan.FromSeconds(1), ticks[i] - ticks[i - 1]); // and none skipped once a leader was elected
+        }
+
+        StoredEvent first = events[0];
+        Assert.Equal((PingSourceService.EventType, "/faas/sources/ping/heartbeat", "heartbeat", "application/json"), (first.Event.Type, first.Event.Source, first.Event.PartitionKey, first.Event.DataContentType));
+        Assert.Equal("{\"message\":\"Hello world!\"}", first.Event.Data!.ToString());
+        Assert.StartsWith("heartbeat-" + first.Event.Time!.Value.UtcDateTime.ToString("yyyyMMdd'T'HHmmss", CultureInfo.InvariantCulture), first.Event.Id, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Schedule", "every minute", "is not a cron expression")]
+    [InlineData("TimeZone", "Mars/Olympus", "time zone 'Mars/Olympus' is unknown")]
+    [InlineData("Stream", "bad/stream", "Invalid stream name")]
+    [InlineData("DataBase64", "!!!", "not valid base64")]
+    public void Bad_ping_configuration_names_the_source_and_setting(string key, string value, string expected)
+    {
+        var o = new PingSourceOptions { Name = "p", Schedule = "*/1 * * * *", Stream = "s" };
+        typeof(PingSourceOptions).GetProperty(key)!.SetValue(o, value);
+        InvalidOperationException ex = Assert.Throws<InvalidOperationException>(() => PingSourceService.Validate([o]));
+        Assert.Contains("PingSources:0 ('p')", ex.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+    }
+}
