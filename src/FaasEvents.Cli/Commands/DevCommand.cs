@@ -16,16 +16,48 @@ internal static class DevCommand
         var storageOnly = new Option<bool>("--storage-only") { Description = "Run only local storage (Azurite) with a live view of the streams." };
         var port = new Option<int>("--port") { Description = "Azurite blob port.", DefaultValueFactory = _ => DefaultPort };
         var inMemory = new Option<bool>("--in-memory") { Description = "Keep nothing on disk (default: .faas/azurite in the repository)." };
-        var command = new Command("dev", "Run FaasEvents locally on Azurite (installed on first use).") { storageOnly, port, inMemory };
+        var httpPort = new Option<int>("--http-port") { Description = "Server HTTP port (ingress, admin).", DefaultValueFactory = _ => 8080 };
+        var grpcPort = new Option<int>("--grpc-port") { Description = "Server gRPC port (KEDA scaler).", DefaultValueFactory = _ => 6000 };
+        var lagThreshold = new Option<long>("--lag-threshold") { Description = "Target lag per instance (ScaledObject lagThreshold).", DefaultValueFactory = _ => 100 };
+        var maxReplicas = new Option<int?>("--max-replicas") { Description = "Most instances (default: the largest trigger stream's partition count)." };
+        var polling = new Option<double>("--polling-interval") { Description = "Seconds between scaler polls (KEDA pollingInterval).", DefaultValueFactory = _ => 2 };
+        var cooldown = new Option<double>("--cooldown") { Description = "Seconds without lag before scaling to zero (KEDA cooldownPeriod).", DefaultValueFactory = _ => 15 };
+        var ping = new Option<string>("--ping-schedule") { Description = "Cron schedule of the 'ping' source (6 fields = with seconds); 'off' disables it.", DefaultValueFactory = _ => "*/10 * * * * *" };
+        var serverDll = new Option<string?>("--server-dll") { Description = "Use this built server instead of building src/FaasEvents.Server." };
+        var appDll = new Option<string?>("--app-dll") { Description = "Use this built function app instead of building functions/FaasEvents.Samples." };
+        var command = new Command("dev", "Run FaasEvents locally: Azurite, the server (scaler, ingress, ping source) and the sample function app scaled 0..N by a local KEDA.")
+        {
+            storageOnly, port, inMemory, httpPort, grpcPort, lagThreshold, maxReplicas, polling, cooldown, ping, serverDll, appDll,
+        };
         command.SetAction(async (parse, ct) =>
         {
-            if (!parse.GetValue(storageOnly))
+            if (parse.GetValue(storageOnly))
             {
-                Console.Error.WriteLine("error: the full local environment (server, function apps, autoscaler) needs the function runtime, which this build does not have yet; run 'faas dev --storage-only'.");
-                return 2;
+                return await RunStorageOnlyAsync(parse.GetValue(port), parse.GetValue(inMemory), parse, ct);
             }
 
-            return await RunStorageOnlyAsync(parse.GetValue(port), parse.GetValue(inMemory), parse, ct);
+            var settings = new Dev.DevSettings(
+                parse.GetValue(port),
+                parse.GetValue(inMemory),
+                parse.GetValue(httpPort),
+                parse.GetValue(grpcPort),
+                parse.GetValue(lagThreshold),
+                parse.GetValue(maxReplicas),
+                TimeSpan.FromSeconds(parse.GetValue(polling)),
+                TimeSpan.FromSeconds(parse.GetValue(cooldown)),
+                parse.GetValue(ping) is "off" or null ? null : parse.GetValue(ping),
+                parse.GetValue(serverDll),
+                parse.GetValue(appDll),
+                parse.GetValue(FaasCli.Container) ?? Environment.GetEnvironmentVariable("FAAS_CONTAINER") ?? EventLogClientOptions.DefaultContainerName);
+            try
+            {
+                return await new Dev.DevEnvironment(settings).RunAsync(ct);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                Console.Error.WriteLine("error: " + FaasCli.Describe(ex, null));
+                return 1;
+            }
         });
         return command;
     }

@@ -1,0 +1,163 @@
+using FaasEvents.Server.Scaling.Grpc;
+using Grpc.Core;
+
+namespace FaasEvents.Cli.Dev;
+
+/// <summary>One ScaledObject trigger, as <c>faas dev</c> sends it to the scaler.</summary>
+/// <param name="Function">Function name.</param>
+/// <param name="Stream">Stream.</param>
+/// <param name="ConsumerGroup">Consumer group.</param>
+/// <param name="LagThreshold">Target lag per instance.</param>
+/// <param name="ActivationLagThreshold">Active only above this lag.</param>
+internal sealed record ScaleTrigger(string Function, string Stream, string ConsumerGroup, long LagThreshold, long ActivationLagThreshold)
+{
+    public ScaledObjectRef ToRef()
+    {
+        var r = new ScaledObjectRef { Name = "faas-dev", Namespace = "local" };
+        r.ScalerMetadata["stream"] = Stream;
+        r.ScalerMetadata["consumerGroup"] = ConsumerGroup;
+        r.ScalerMetadata["lagThreshold"] = LagThreshold.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        r.ScalerMetadata["activationLagThreshold"] = ActivationLagThreshold.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return r;
+    }
+}
+
+/// <summary>What a polling round saw for one trigger.</summary>
+internal sealed record TriggerState(ScaleTrigger Trigger, bool Active, long Metric, int Desired);
+
+/// <summary>KEDA + HPA rules, as a pure function so they can be tested on their own.</summary>
+internal static class ScaleRules
+{
+    /// <summary>
+    /// Replicas for a set of trigger readings: each active trigger wants ceil(metric / lagThreshold) (at least 1);
+    /// the deployment gets the most any trigger wants (HPA with several metrics), capped at <paramref name="maxReplicas"/>.
+    /// Going to zero waits for <paramref name="cooldown"/> since the last active reading (KEDA's cooldownPeriod), and
+    /// scale-in below the current count waits the same stabilization window.
+    /// </summary>
+    public static int Decide(int current, IReadOnlyList<TriggerState> readings, int maxReplicas, DateTimeOffset now, DateTimeOffset lastActive, TimeSpan cooldown)
+    {
+        int desired = Math.Min(maxReplicas, readings.Count == 0 ? 0 : readings.Max(r => r.Desired));
+        if (desired >= current)
+        {
+            return desired;
+        }
+
+        return now - lastActive >= cooldown ? desired : current;
+    }
+
+    public static int DesiredFor(bool active, long metric, long lagThreshold) =>
+        !active ? 0 : (int)Math.Max(1, (metric + lagThreshold - 1) / lagThreshold);
+}
+
+/// <summary>
+/// Plays KEDA locally: subscribes to StreamIsActive (wake from zero at once), polls IsActive/GetMetrics every
+/// polling interval, applies <see cref="ScaleRules"/>, and asks for a replica count.
+/// </summary>
+internal sealed class Autoscaler
+{
+    private readonly ExternalScaler.ExternalScalerClient scaler;
+    private readonly IReadOnlyList<ScaleTrigger> triggers;
+    private readonly int maxReplicas;
+    private readonly TimeSpan pollingInterval;
+    private readonly TimeSpan cooldown;
+    private readonly Func<int, Task> scaleTo;
+    private readonly SemaphoreSlim wake = new(0);
+    private DateTimeOffset lastActive = DateTimeOffset.MinValue;
+
+    public Autoscaler(ExternalScaler.ExternalScalerClient scaler, IReadOnlyList<ScaleTrigger> triggers, int maxReplicas, TimeSpan pollingInterval, TimeSpan cooldown, Func<int, Task> scaleTo)
+    {
+        this.scaler = scaler;
+        this.triggers = triggers;
+        this.maxReplicas = maxReplicas;
+        this.pollingInterval = pollingInterval;
+        this.cooldown = cooldown;
+        this.scaleTo = scaleTo;
+    }
+
+    public int Replicas { get; private set; }
+
+    public IReadOnlyList<TriggerState> Last { get; private set; } = [];
+
+    public string? LastError { get; private set; }
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        Task[] pushes = triggers.Select(t => WatchAsync(t, cancellationToken)).ToArray();
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await RoundAsync(cancellationToken);
+                LastError = null;
+            }
+            catch (RpcException ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                LastError = $"scaler: {ex.Status.StatusCode} {ex.Status.Detail}";
+            }
+
+            try
+            {
+                await wake.WaitAsync(pollingInterval, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+
+        await Task.WhenAll(pushes.Select(p => p.ContinueWith(_ => { }, TaskScheduler.Default)));
+    }
+
+    private async Task RoundAsync(CancellationToken cancellationToken)
+    {
+        var readings = new List<TriggerState>();
+        foreach (ScaleTrigger t in triggers)
+        {
+            ScaledObjectRef r = t.ToRef();
+            bool active = (await scaler.IsActiveAsync(r, cancellationToken: cancellationToken)).Result;
+            long metric = (long)(await scaler.GetMetricsAsync(new GetMetricsRequest { ScaledObjectRef = r }, cancellationToken: cancellationToken)).MetricValues[0].MetricValueFloat;
+            readings.Add(new TriggerState(t, active, metric, ScaleRules.DesiredFor(active, metric, t.LagThreshold)));
+        }
+
+        Last = readings;
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        if (readings.Any(r => r.Active))
+        {
+            lastActive = now;
+        }
+
+        int next = ScaleRules.Decide(Replicas, readings, maxReplicas, now, lastActive, cooldown);
+        if (next != Replicas)
+        {
+            await scaleTo(next);
+            Replicas = next;
+        }
+    }
+
+    /// <summary>external-push: a pushed 'true' starts a round at once instead of waiting for the polling interval.</summary>
+    private async Task WatchAsync(ScaleTrigger t, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                using AsyncServerStreamingCall<IsActiveResponse> call = scaler.StreamIsActive(t.ToRef(), cancellationToken: cancellationToken);
+                while (await call.ResponseStream.MoveNext(cancellationToken))
+                {
+                    if (call.ResponseStream.Current.Result)
+                    {
+                        wake.Release();
+                    }
+                }
+            }
+            catch (RpcException) when (!cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(1000, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+    }
+}

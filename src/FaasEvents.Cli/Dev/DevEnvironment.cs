@@ -1,0 +1,344 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using FaasEvents.DevStorage;
+using FaasEvents.Log;
+using FaasEvents.Server.Scaling.Grpc;
+using Grpc.Net.Client;
+using Spectre.Console;
+using Spectre.Console.Rendering;
+
+namespace FaasEvents.Cli.Dev;
+
+/// <summary>Settings of <c>faas dev</c>.</summary>
+internal sealed record DevSettings(
+    int StoragePort,
+    bool InMemory,
+    int HttpPort,
+    int GrpcPort,
+    long LagThreshold,
+    int? MaxReplicas,
+    TimeSpan PollingInterval,
+    TimeSpan Cooldown,
+    string? PingSchedule,
+    string? ServerDll,
+    string? AppDll,
+    string Container);
+
+/// <summary>
+/// The local one-command environment: Azurite, the control plane with a ping source, and the sample function app
+/// scaled 0..N by <see cref="Autoscaler"/> through the server's KEDA scaler, with a live view.
+/// </summary>
+internal sealed class DevEnvironment
+{
+    private const int RecentLines = 14;
+    private readonly DevSettings settings;
+    private readonly Queue<string> recent = new();
+    private readonly List<ManagedProcess> instances = [];
+    private readonly bool interactive;
+    private int nextInstance = 1;
+    private volatile bool live;
+
+    public DevEnvironment(DevSettings settings)
+    {
+        this.settings = settings;
+        interactive = AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected;
+    }
+
+    public async Task<int> RunAsync(CancellationToken cancellationToken)
+    {
+        string root = AzuriteProcess.FindRepositoryRoot(Directory.GetCurrentDirectory()) ?? AzuriteProcess.FindRepositoryRoot()
+            ?? throw new InvalidOperationException("Cannot find the FaasEvents repository (package.json pinning azurite); run faas dev from inside it.");
+        AzuriteProcess? azurite = null;
+        ManagedProcess? server = null;
+        try
+        {
+            if (await AzuriteProcess.IsListeningAsync(settings.StoragePort, cancellationToken))
+            {
+                Say($"storage: using what already listens on 127.0.0.1:{settings.StoragePort}");
+            }
+            else
+            {
+                Say($"storage: starting Azurite on 127.0.0.1:{settings.StoragePort} ({(settings.InMemory ? "in memory" : "data in .faas/azurite")})");
+                azurite = await AzuriteProcess.StartAsync(root, settings.StoragePort, settings.InMemory ? null : Path.Combine(root, ".faas", "azurite"), Say, cancellationToken);
+            }
+
+            string serverDll = settings.ServerDll ?? await BuildAsync(root, "src/FaasEvents.Server/FaasEvents.Server.csproj", "server", "FaasEvents.Server.dll", cancellationToken);
+            string appDll = settings.AppDll ?? await BuildAsync(root, "functions/FaasEvents.Samples/FaasEvents.Samples.csproj", "app", "FaasEvents.Samples.dll", cancellationToken);
+            string connection = AzuriteProcess.GetConnectionString(settings.StoragePort);
+            var env = new Dictionary<string, string> { ["FAAS_STORAGE"] = connection, ["FAAS_CONTAINER"] = settings.Container };
+            var log = new EventLogClient(connection, new EventLogClientOptions { ContainerName = settings.Container });
+
+            List<ScaleTrigger> triggers = await DiscoverAsync(appDll, env, log, cancellationToken);
+            int partitions = 0;
+            foreach (string stream in triggers.Select(t => t.Stream).Distinct())
+            {
+                partitions = Math.Max(partitions, (await log.GetStreamAsync(stream, cancellationToken)).Partitions);
+            }
+
+            var serverArgs = new List<string> { "--http-port", settings.HttpPort.ToString(CultureInfo.InvariantCulture), "--grpc-port", settings.GrpcPort.ToString(CultureInfo.InvariantCulture) };
+            if (settings.PingSchedule is not null)
+            {
+                serverArgs.AddRange(["--PingSources:0:Name=ping", $"--PingSources:0:Schedule={settings.PingSchedule}", "--PingSources:0:Stream=ping", "--PingSources:0:Data={\"message\":\"Hello from the FaasEvents ping source\"}"]);
+            }
+
+            server = ManagedProcess.Start("server", serverDll, serverArgs, env, OnLine);
+            await WaitForPortAsync(settings.GrpcPort, server, cancellationToken);
+            Say($"server: ingress http://127.0.0.1:{settings.HttpPort}/streams/{{stream}}/events, scaler grpc 127.0.0.1:{settings.GrpcPort}{(settings.PingSchedule is null ? "" : $", ping source '{settings.PingSchedule}' -> ping")}");
+
+            using GrpcChannel channel = GrpcChannel.ForAddress($"http://127.0.0.1:{settings.GrpcPort}");
+            int max = settings.MaxReplicas ?? partitions;
+            var autoscaler = new Autoscaler(new ExternalScaler.ExternalScalerClient(channel), triggers, max, settings.PollingInterval, settings.Cooldown, n => ScaleToAsync(n, appDll, env));
+            Say($"autoscaler: {triggers.Count} trigger(s), lagThreshold {settings.LagThreshold}, 0..{max} instances, polling {settings.PollingInterval.TotalSeconds:0.#} s, cooldown {settings.Cooldown.TotalSeconds:0.#} s");
+            Say("ready: Ctrl+C stops everything");
+            Task scaling = autoscaler.RunAsync(cancellationToken);
+            if (interactive)
+            {
+                live = true;
+                await AnsiConsole.Live(new Text("starting ...")).StartAsync(async ctx =>
+                {
+                    while (!cancellationToken.IsCancellationRequested)
+                    {
+                        ctx.UpdateTarget(await RenderAsync(log, autoscaler, cancellationToken));
+                        await Task.Delay(1000, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+                    }
+                });
+            }
+
+            await scaling;
+            return 0;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return 0;
+        }
+        finally
+        {
+            live = false;
+            Say("stopping: function instances (graceful), server, storage ...");
+            await ScaleToAsync(0, "", new Dictionary<string, string>());
+            if (server is not null)
+            {
+                await server.DisposeAsync();
+            }
+
+            if (azurite is not null)
+            {
+                await azurite.DisposeAsync();
+            }
+
+            Say("stopped");
+        }
+    }
+
+    private async Task<List<ScaleTrigger>> DiscoverAsync(string appDll, Dictionary<string, string> env, EventLogClient log, CancellationToken cancellationToken)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(appDll);
+        psi.ArgumentList.Add("--list");
+        foreach ((string k, string v) in env)
+        {
+            psi.Environment[k] = v;
+        }
+
+        using Process p = Process.Start(psi)!;
+        string json = await p.StandardOutput.ReadToEndAsync(cancellationToken);
+        string err = await p.StandardError.ReadToEndAsync(cancellationToken);
+        await p.WaitForExitAsync(cancellationToken);
+        if (p.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"the function app failed to list its functions: {err.Trim()}");
+        }
+
+        var triggers = new List<ScaleTrigger>();
+        var streams = new HashSet<string>(StringComparer.Ordinal) { "ping" };
+        foreach (JsonElement f in JsonDocument.Parse(json[json.IndexOf('[', StringComparison.Ordinal)..]).RootElement.EnumerateArray())
+        {
+            string stream = f.GetProperty("stream").GetString()!;
+            triggers.Add(new ScaleTrigger(f.GetProperty("name").GetString()!, stream, f.GetProperty("consumerGroup").GetString()!, settings.LagThreshold, 0));
+            streams.Add(stream);
+            if (f.GetProperty("outputStream").GetString() is { } output)
+            {
+                streams.Add(output);
+            }
+        }
+
+        // The app is scaled to zero, so the streams it would create must exist before the scaler is asked about them.
+        foreach (string stream in streams)
+        {
+            if (await log.TryGetStreamAsync(stream, cancellationToken) is null)
+            {
+                await log.CreateStreamAsync(new StreamDefinition { Name = stream, Partitions = 4 }, cancellationToken);
+                Say($"streams: created '{stream}' (4 partitions)");
+            }
+        }
+
+        Say($"functions: {string.Join(", ", triggers.Select(t => $"{t.Function} ({t.Stream})"))}");
+        return triggers;
+    }
+
+    private async Task ScaleToAsync(int target, string appDll, IDictionary<string, string> env)
+    {
+        int before;
+        lock (instances)
+        {
+            before = instances.Count;
+        }
+
+        if (target == before)
+        {
+            return;
+        }
+
+        Say($"autoscaler: {before} -> {target} instance(s)");
+        while (true)
+        {
+            ManagedProcess? stop = null;
+            lock (instances)
+            {
+                if (instances.Count < target)
+                {
+                    string id = $"dev-{nextInstance++}";
+                    instances.Add(ManagedProcess.Start(id, appDll, ["--port", "0", "--instance-id", id], env, OnLine));
+                    continue;
+                }
+
+                if (instances.Count > target)
+                {
+                    stop = instances[^1];
+                    instances.RemoveAt(instances.Count - 1);
+                }
+            }
+
+            if (stop is null)
+            {
+                break;
+            }
+
+            int code = await stop.StopAsync(TimeSpan.FromSeconds(30));
+            Say($"instance {stop.Name} stopped (exit {code})");
+        }
+    }
+
+    private async Task<IRenderable> RenderAsync(EventLogClient log, Autoscaler autoscaler, CancellationToken cancellationToken)
+    {
+        var groups = new Table().Title("consumer groups (lag from the scaler)").AddColumns("Function", "Stream", "Group", "Lag", "Active", "Wants");
+        foreach (TriggerState s in autoscaler.Last)
+        {
+            groups.AddRow(Markup.Escape(s.Trigger.Function), Markup.Escape(s.Trigger.Stream), Markup.Escape(s.Trigger.ConsumerGroup), s.Metric.ToString("N0", CultureInfo.InvariantCulture), s.Active ? "[green]yes[/]" : "no", s.Desired.ToString(CultureInfo.InvariantCulture));
+        }
+
+        var streams = new Table().Title("streams").AddColumns("Stream", "Partitions", "Events");
+        try
+        {
+            await foreach (StreamDefinition def in log.ListStreamsAsync(cancellationToken))
+            {
+                IReadOnlyList<PartitionInfo> parts = await log.GetPartitionsAsync(def.Name, cancellationToken);
+                streams.AddRow(Markup.Escape(def.Name), def.Partitions.ToString(CultureInfo.InvariantCulture), parts.Sum(p => p.RetainedEvents).ToString("N0", CultureInfo.InvariantCulture));
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            streams.AddRow("[red]" + Markup.Escape(ex.Message.Split('\n')[0]) + "[/]", "", "");
+        }
+
+        var inst = new Table().Title($"function app instances: {autoscaler.Replicas}").AddColumns("Instance", "PID", "Since");
+        lock (instances)
+        {
+            foreach (ManagedProcess p in instances)
+            {
+                inst.AddRow(p.Name, p.Pid.ToString(CultureInfo.InvariantCulture), p.Started.ToString("HH:mm:ss", CultureInfo.InvariantCulture));
+            }
+        }
+
+        string[] lines;
+        lock (recent)
+        {
+            lines = [.. recent];
+        }
+
+        var output = new Panel(new Text(string.Join('\n', lines))) { Header = new PanelHeader("recent output (event-display shows here)") };
+        var header = new Markup($"[bold]faas dev[/]  storage :{settings.StoragePort}  ingress http://127.0.0.1:{settings.HttpPort}  scaler :{settings.GrpcPort}  {(autoscaler.LastError is null ? "" : "[red]" + Markup.Escape(autoscaler.LastError) + "[/]")}  Ctrl+C stops");
+        return new Rows(header, new Columns(groups, inst), streams, output);
+    }
+
+    private void OnLine(string source, string line)
+    {
+        if (interactive)
+        {
+            lock (recent)
+            {
+                recent.Enqueue($"[{source}] {line}");
+                while (recent.Count > RecentLines)
+                {
+                    recent.Dequeue();
+                }
+            }
+        }
+        else
+        {
+            Console.Out.WriteLine($"[{source}] {line}");
+        }
+    }
+
+    private void Say(string message)
+    {
+        string line = $"{DateTime.Now:HH:mm:ss} faas dev: {message}";
+        if (interactive)
+        {
+            lock (recent)
+            {
+                recent.Enqueue(line);
+                while (recent.Count > RecentLines)
+                {
+                    recent.Dequeue();
+                }
+            }
+
+            if (!live)
+            {
+                AnsiConsole.WriteLine(line);
+            }
+        }
+        else
+        {
+            Console.Out.WriteLine(line);
+        }
+    }
+
+    private async Task<string> BuildAsync(string root, string project, string name, string dll, CancellationToken cancellationToken)
+    {
+        string output = Path.Combine(root, ".faas", name);
+        Say($"building the {name} (dotnet build {project}) ...");
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = root };
+        foreach (string a in new[] { "build", project, "-c", "Release", "-o", output, "--nologo", "-v", "q", "-clp:NoSummary" })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using Process p = Process.Start(psi)!;
+        string stdout = await p.StandardOutput.ReadToEndAsync(cancellationToken);
+        await p.WaitForExitAsync(cancellationToken);
+        return p.ExitCode == 0 ? Path.Combine(output, dll) : throw new InvalidOperationException($"building the {name} failed:\n{stdout}");
+    }
+
+    private static async Task WaitForPortAsync(int port, ManagedProcess process, CancellationToken cancellationToken)
+    {
+        for (int i = 0; i < 300; i++)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"the {process.Name} exited during start-up (is port {port} in use?)");
+            }
+
+            if (await AzuriteProcess.IsListeningAsync(port, cancellationToken))
+            {
+                return;
+            }
+
+            await Task.Delay(100, cancellationToken);
+        }
+
+        throw new TimeoutException($"the {process.Name} did not listen on port {port} within 30 s");
+    }
+}
