@@ -25,9 +25,10 @@ internal static class DevCommand
         var ping = new Option<string>("--ping-schedule") { Description = "Cron schedule of the 'ping' source (6 fields = with seconds); 'off' disables it.", DefaultValueFactory = _ => "*/10 * * * * *" };
         var serverDll = new Option<string?>("--server-dll") { Description = "Use this built server instead of building src/FaasEvents.Server." };
         var appDll = new Option<string?>("--app-dll") { Description = "Use this built function app instead of building functions/FaasEvents.Samples." };
+        var functions = new Option<string?>("--functions") { Description = "Run and scale only these functions (comma-separated)." };
         var command = new Command("dev", "Run FaasEvents locally: Azurite, the server (scaler, ingress, ping source) and the sample function app scaled 0..N by a local KEDA.")
         {
-            storageOnly, port, inMemory, httpPort, grpcPort, lagThreshold, maxReplicas, polling, cooldown, ping, serverDll, appDll,
+            storageOnly, port, inMemory, httpPort, grpcPort, lagThreshold, maxReplicas, polling, cooldown, ping, serverDll, appDll, functions,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -48,7 +49,8 @@ internal static class DevCommand
                 parse.GetValue(ping) is "off" or null ? null : parse.GetValue(ping),
                 parse.GetValue(serverDll),
                 parse.GetValue(appDll),
-                parse.GetValue(FaasCli.Container) ?? Environment.GetEnvironmentVariable("FAAS_CONTAINER") ?? EventLogClientOptions.DefaultContainerName);
+                parse.GetValue(FaasCli.Container) ?? Environment.GetEnvironmentVariable("FAAS_CONTAINER") ?? EventLogClientOptions.DefaultContainerName,
+                parse.GetValue(functions));
             try
             {
                 return await new Dev.DevEnvironment(settings).RunAsync(ct);

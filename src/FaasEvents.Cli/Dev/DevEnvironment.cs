@@ -23,7 +23,8 @@ internal sealed record DevSettings(
     string? PingSchedule,
     string? ServerDll,
     string? AppDll,
-    string Container);
+    string Container,
+    string? Functions = null);
 
 /// <summary>
 /// The local one-command environment: Azurite, the control plane with a ping source, and the sample function app
@@ -67,6 +68,10 @@ internal sealed class DevEnvironment
             string appDll = settings.AppDll ?? await BuildAsync(root, "functions/FaasEvents.Samples/FaasEvents.Samples.csproj", "app", "FaasEvents.Samples.dll", cancellationToken);
             string connection = AzuriteProcess.GetConnectionString(settings.StoragePort);
             var env = new Dictionary<string, string> { ["FAAS_STORAGE"] = connection, ["FAAS_CONTAINER"] = settings.Container };
+            if (settings.Functions is not null)
+            {
+                env["FAAS_FUNCTIONS"] = settings.Functions; // instances run only these, and only these are scaled on
+            }
             var log = new EventLogClient(connection, new EventLogClientOptions { ContainerName = settings.Container });
 
             List<ScaleTrigger> triggers = await DiscoverAsync(appDll, env, log, cancellationToken);
