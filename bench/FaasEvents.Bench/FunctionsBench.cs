@@ -172,11 +172,7 @@ internal static class FunctionsBench
         return builder.Build();
     }
 
-    private static double Median(List<double> xs) => Percentile(xs, 50);
+    private static double Median(List<double> xs) => Stats.Percentile(xs, 50);
 
-    private static double Percentile(List<double> xs, double p)
-    {
-        var sorted = xs.Order().ToList();
-        return sorted[(int)Math.Clamp(Math.Ceiling(p / 100.0 * sorted.Count) - 1, 0, sorted.Count - 1)];
-    }
+    private static double Percentile(List<double> xs, double p) => Stats.Percentile(xs, p);
 }

@@ -9,7 +9,7 @@ using Spectre.Console;
 
 // Producer benchmark: FaasEvents producer vs raw Append Block calls of the same batch sizes and bytes,
 // against the same Azurite, in one run, rounds interleaved so machine noise hits both alike.
-// Usage: dotnet run -c Release --project bench/FaasEvents.Bench -- [functions] [--events N] [--size BYTES] [--rounds R] [--latency-sends N] [--out DIR]
+// Usage: dotnet run -c Release --project bench/FaasEvents.Bench -- [functions|scaling] [--events N] [--size BYTES] [--rounds R] [--latency-sends N] [--out DIR]
 int events = Arg("--events", 100_000);
 int size = Arg("--size", 1024);
 int rounds = Arg("--rounds", 3);
@@ -28,6 +28,12 @@ if (string.IsNullOrEmpty(storage))
 
 try
 {
+    if (args.Contains("scaling"))
+    {
+        await FaasEvents.Bench.ScalingBench.RunAsync(root, outDir, "Release");
+        return;
+    }
+
     if (args.Contains("functions"))
     {
         await FaasEvents.Bench.FunctionsBench.RunAsync(storage, outDir, Arg("--events", 100_000), rounds, Arg("--latency-events", 300));
@@ -195,13 +201,9 @@ static byte[] RandomBytes(int n)
     return b;
 }
 
-static double Median(List<double> xs) => Percentile(xs, 50);
+static double Median(List<double> xs) => FaasEvents.Bench.Stats.Percentile(xs, 50);
 
-static double Percentile(List<double> xs, double p)
-{
-    var sorted = xs.Order().ToList();
-    return sorted[(int)Math.Clamp(Math.Ceiling(p / 100.0 * sorted.Count) - 1, 0, sorted.Count - 1)];
-}
+static double Percentile(List<double> xs, double p) => FaasEvents.Bench.Stats.Percentile(xs, p);
 
 int Arg(string name, int fallback)
 {

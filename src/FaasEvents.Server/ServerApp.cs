@@ -78,7 +78,7 @@ public static class ServerApp
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(_ => EventLogClient.FromSetting(config["FAAS_STORAGE"], logOptions));
         builder.Services.AddSingleton<LagService>();
-        builder.Services.AddSingleton<ProducerCache>();
+        builder.Services.AddSingleton(sp => new EventProducerPool(sp.GetRequiredService<EventLogClient>(), new EventProducerOptions { Linger = TimeSpan.FromMilliseconds(1) }));
         builder.Services.AddHostedService<PingSourceService>();
         builder.Services.AddGrpc(o => o.Interceptors.Add<ScalerErrorInterceptor>());
         builder.Services.AddProblemDetails();

@@ -64,16 +64,7 @@ public class DevTests
         }
         finally
         {
-            if (!dev.HasExited)
-            {
-                using (Process term = Process.Start("kill", ["-TERM", dev.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-                {
-                    await term.WaitForExitAsync();
-                }
-
-                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-                await dev.WaitForExitAsync(cts.Token);
-            }
+            await dev.TerminateAsync(TimeSpan.FromSeconds(60));
         }
 
         Assert.Equal(0, dev.ExitCode);

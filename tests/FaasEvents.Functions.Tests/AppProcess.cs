@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using FaasEvents.DevStorage;
 
 namespace FaasEvents.Functions.Tests;
 
@@ -57,17 +58,7 @@ internal sealed class AppProcess : IAsyncDisposable
     public void KillHard() => process.Kill(entireProcessTree: true);
 
     /// <summary>SIGTERM, what scale-in sends; waits for the exit.</summary>
-    public async Task<int> TerminateAsync(TimeSpan timeout)
-    {
-        using (Process kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-        {
-            await kill.WaitForExitAsync();
-        }
-
-        using var cts = new CancellationTokenSource(timeout);
-        await process.WaitForExitAsync(cts.Token);
-        return process.ExitCode;
-    }
+    public Task<int> TerminateAsync(TimeSpan timeout) => process.TerminateAsync(timeout);
 
     public async ValueTask DisposeAsync()
     {

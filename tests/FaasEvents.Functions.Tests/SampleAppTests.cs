@@ -33,7 +33,7 @@ public class SampleAppTests(AzuriteFixture azurite, ITestOutputHelper output) : 
         await log.CreateStreamAsync(new StreamDefinition { Name = "orders.audit", Partitions = 8 });
         string hostJson = WriteHostJson();
         PartitionLeaseClient observer = log.CreateLeaseClient("observer");
-        async Task<Dictionary<string, int>> OwnersAsync() => (await observer.ListOwnershipAsync("order-audit", "orders")).Where(o => o.IsLeased).GroupBy(o => o.OwnerId!).ToDictionary(g => g.Key, g => g.Count());
+        async Task<Dictionary<string, int>> OwnersAsync() => (await observer.ListOwnershipAsync("order-audit", "orders")).Where(o => o.IsLeased && o.OwnerId is not null).GroupBy(o => o.OwnerId!).ToDictionary(g => g.Key, g => g.Count());
 
         await using AppProcess a = AppProcess.Start(azurite.ConnectionString, log.Container.Name, hostJson, "a", "--functions", "order-audit");
         await using AppProcess b = AppProcess.Start(azurite.ConnectionString, log.Container.Name, hostJson, "b", "--functions", "order-audit");

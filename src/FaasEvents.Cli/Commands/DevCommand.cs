@@ -25,10 +25,11 @@ internal static class DevCommand
         var ping = new Option<string>("--ping-schedule") { Description = "Cron schedule of the 'ping' source (6 fields = with seconds); 'off' disables it.", DefaultValueFactory = _ => "*/10 * * * * *" };
         var serverDll = new Option<string?>("--server-dll") { Description = "Use this built server instead of building src/FaasEvents.Server." };
         var appDll = new Option<string?>("--app-dll") { Description = "Use this built function app instead of building functions/FaasEvents.Samples." };
+        var noPush = new Option<bool>("--no-push") { Description = "Poll only (KEDA 'external' instead of 'external-push'): no StreamIsActive wake-up." };
         var functions = new Option<string?>("--functions") { Description = "Run and scale only these functions (comma-separated)." };
         var command = new Command("dev", "Run FaasEvents locally: Azurite, the server (scaler, ingress, ping source) and the sample function app scaled 0..N by a local KEDA.")
         {
-            storageOnly, port, inMemory, httpPort, grpcPort, lagThreshold, maxReplicas, polling, cooldown, ping, serverDll, appDll, functions,
+            storageOnly, port, inMemory, httpPort, grpcPort, lagThreshold, maxReplicas, polling, cooldown, ping, serverDll, appDll, functions, noPush,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -50,7 +51,8 @@ internal static class DevCommand
                 parse.GetValue(serverDll),
                 parse.GetValue(appDll),
                 parse.GetValue(FaasCli.Container) ?? Environment.GetEnvironmentVariable("FAAS_CONTAINER") ?? EventLogClientOptions.DefaultContainerName,
-                parse.GetValue(functions));
+                parse.GetValue(functions),
+                !parse.GetValue(noPush));
             try
             {
                 return await new Dev.DevEnvironment(settings).RunAsync(ct);

@@ -64,8 +64,11 @@ internal sealed class Autoscaler
     private readonly SemaphoreSlim wake = new(0);
     private DateTimeOffset lastActive = DateTimeOffset.MinValue;
 
-    public Autoscaler(ExternalScaler.ExternalScalerClient scaler, IReadOnlyList<ScaleTrigger> triggers, int maxReplicas, TimeSpan pollingInterval, TimeSpan cooldown, Func<int, Task> scaleTo)
+    private readonly bool push;
+
+    public Autoscaler(ExternalScaler.ExternalScalerClient scaler, IReadOnlyList<ScaleTrigger> triggers, int maxReplicas, TimeSpan pollingInterval, TimeSpan cooldown, Func<int, Task> scaleTo, bool push = true)
     {
+        this.push = push;
         this.scaler = scaler;
         this.triggers = triggers;
         this.maxReplicas = maxReplicas;
@@ -82,7 +85,7 @@ internal sealed class Autoscaler
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        Task[] pushes = triggers.Select(t => WatchAsync(t, cancellationToken)).ToArray();
+        Task[] pushes = push ? triggers.Select(t => WatchAsync(t, cancellationToken)).ToArray() : [];
         while (!cancellationToken.IsCancellationRequested)
         {
             try

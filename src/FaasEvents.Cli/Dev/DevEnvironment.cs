@@ -24,7 +24,8 @@ internal sealed record DevSettings(
     string? ServerDll,
     string? AppDll,
     string Container,
-    string? Functions = null);
+    string? Functions = null,
+    bool Push = true);
 
 /// <summary>
 /// The local one-command environment: Azurite, the control plane with a ping source, and the sample function app
@@ -93,8 +94,8 @@ internal sealed class DevEnvironment
 
             using GrpcChannel channel = GrpcChannel.ForAddress($"http://127.0.0.1:{settings.GrpcPort}");
             int max = settings.MaxReplicas ?? partitions;
-            var autoscaler = new Autoscaler(new ExternalScaler.ExternalScalerClient(channel), triggers, max, settings.PollingInterval, settings.Cooldown, n => ScaleToAsync(n, appDll, env));
-            Say($"autoscaler: {triggers.Count} trigger(s), lagThreshold {settings.LagThreshold}, 0..{max} instances, polling {settings.PollingInterval.TotalSeconds:0.#} s, cooldown {settings.Cooldown.TotalSeconds:0.#} s");
+            var autoscaler = new Autoscaler(new ExternalScaler.ExternalScalerClient(channel), triggers, max, settings.PollingInterval, settings.Cooldown, n => ScaleToAsync(n, appDll, env), settings.Push);
+            Say($"autoscaler: {triggers.Count} trigger(s), lagThreshold {settings.LagThreshold}, 0..{max} instances, polling {settings.PollingInterval.TotalSeconds:0.#} s{(settings.Push ? " + StreamIsActive push" : " only (no push)")}, cooldown {settings.Cooldown.TotalSeconds:0.#} s");
             Say("ready: Ctrl+C stops everything");
             Task scaling = autoscaler.RunAsync(cancellationToken);
             if (interactive)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FaasEvents.DevStorage;
 
 namespace FaasEvents.Cli.Dev;
 
@@ -52,30 +53,7 @@ internal sealed class ManagedProcess : IAsyncDisposable
     }
 
     /// <summary>SIGTERM, as Kubernetes sends on scale-in; kill after <paramref name="grace"/>. Returns the exit code.</summary>
-    public async Task<int> StopAsync(TimeSpan grace)
-    {
-        if (process.HasExited)
-        {
-            return process.ExitCode;
-        }
-
-        using (Process term = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-        {
-            await term.WaitForExitAsync();
-        }
-
-        try
-        {
-            await process.WaitForExitAsync().WaitAsync(grace);
-        }
-        catch (TimeoutException)
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-        }
-
-        return process.ExitCode;
-    }
+    public Task<int> StopAsync(TimeSpan grace) => process.TerminateAsync(grace);
 
     public async ValueTask DisposeAsync()
     {

@@ -115,7 +115,7 @@ public sealed class FunctionsApplicationBuilder
         web.Services.AddSingleton<FunctionsRuntime>();
         web.Services.AddHostedService(sp => sp.GetRequiredService<FunctionsRuntime>());
         web.Services.TryAddSingleton(sp => sp.GetRequiredService<FunctionsRuntime>().ClientFor(FunctionsDefaults.ConnectionSetting));
-        web.Services.TryAddSingleton<EventProducers>();
+        web.Services.TryAddSingleton(sp => new EventProducerPool(sp.GetRequiredService<EventLogClient>(), new EventProducerOptions { Linger = TimeSpan.Zero }));
         int port = arguments.Port ?? (int.TryParse(Environment.GetEnvironmentVariable("FAAS_FUNCTIONS_PORT"), NumberStyles.None, CultureInfo.InvariantCulture, out int p) ? p : 7071);
         web.WebHost.UseUrls($"http://0.0.0.0:{port}");
 
@@ -254,28 +254,6 @@ public sealed class FunctionsApp : IAsyncDisposable
 
     internal static IEnumerable<object> Describe(IReadOnlyList<FunctionDefinition> functions) =>
         functions.Select(f => new { name = f.Name, stream = f.Stream, consumerGroup = f.ConsumerGroup, kind = f.Kind, outputStream = f.OutputStream });
-}
-
-/// <summary>Producers for any stream, for functions that append to more than one place (inject it).</summary>
-public sealed class EventProducers : IAsyncDisposable
-{
-    private readonly EventLogClient log;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, EventProducerClient> producers = new(StringComparer.Ordinal);
-
-    /// <summary>Creates the factory over the app's default storage.</summary>
-    public EventProducers(EventLogClient log) => this.log = log;
-
-    /// <summary>The producer for <paramref name="stream"/>.</summary>
-    public EventProducerClient For(string stream) => producers.GetOrAdd(stream, s => log.CreateProducer(s, new EventProducerOptions { Linger = TimeSpan.Zero }));
-
-    /// <inheritdoc/>
-    public async ValueTask DisposeAsync()
-    {
-        foreach (EventProducerClient p in producers.Values)
-        {
-            await p.DisposeAsync();
-        }
-    }
 }
 
 internal sealed record AppArguments(bool List, int? Port, string? InstanceId, string? HostJson, string? Functions, string[] Rest)

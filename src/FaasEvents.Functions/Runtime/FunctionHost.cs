@@ -9,7 +9,7 @@ namespace FaasEvents.Functions.Runtime;
 internal sealed class FunctionHost
 {
     private readonly Func<string, EventLogClient> clientFor;
-    private readonly ConcurrentDictionary<string, EventProducerClient> producers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<EventLogClient, EventProducerPool> pools = new();
 
     public FunctionHost(FunctionDefinition function, EventLogClient log, Func<string, EventLogClient> clientFor, FunctionInvoker invoker, EventLogHostOptions options, SemaphoreSlim concurrency, TimeProvider time, ILogger logger, string instanceId)
     {
@@ -114,12 +114,12 @@ internal sealed class FunctionHost
 
     public async ValueTask DisposeProducersAsync()
     {
-        foreach (EventProducerClient p in producers.Values)
+        foreach (EventProducerPool pool in pools.Values)
         {
-            await p.DisposeAsync();
+            await pool.DisposeAsync();
         }
     }
 
     private EventProducerClient Producer(EventLogClient client, string stream) =>
-        producers.GetOrAdd(client.StorageDescription + "|" + client.Container.Name + "|" + stream, _ => client.CreateProducer(stream, new EventProducerOptions { Linger = TimeSpan.Zero }));
+        pools.GetOrAdd(client, c => new EventProducerPool(c, new EventProducerOptions { Linger = TimeSpan.Zero })).For(stream);
 }

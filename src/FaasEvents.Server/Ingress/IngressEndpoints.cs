@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net.Mime;
 using System.Security.Cryptography;
 using System.Text;
@@ -9,24 +8,6 @@ using Microsoft.AspNetCore.Http.Features;
 using Prometheus;
 
 namespace FaasEvents.Server.Ingress;
-
-/// <summary>Producers per stream, shared by the ingress and the ping sources.</summary>
-public sealed class ProducerCache(EventLogClient log) : IAsyncDisposable
-{
-    private readonly ConcurrentDictionary<string, EventProducerClient> producers = new(StringComparer.Ordinal);
-
-    /// <summary>The producer for a stream.</summary>
-    public EventProducerClient For(string stream) => producers.GetOrAdd(stream, s => log.CreateProducer(s, new EventProducerOptions { Linger = TimeSpan.FromMilliseconds(1) }));
-
-    /// <inheritdoc/>
-    public async ValueTask DisposeAsync()
-    {
-        foreach (EventProducerClient p in producers.Values)
-        {
-            await p.DisposeAsync();
-        }
-    }
-}
 
 /// <summary><c>POST /streams/{stream}/events</c>: CloudEvents over HTTP in binary, structured and batched modes.</summary>
 internal static class IngressEndpoints
@@ -39,7 +20,7 @@ internal static class IngressEndpoints
         app.MapPost("/streams/{stream}/events", HandleAsync);
     }
 
-    private static async Task<IResult> HandleAsync(string stream, HttpContext http, EventLogClient log, ProducerCache producers, LagService lag, ServerOptions options)
+    private static async Task<IResult> HandleAsync(string stream, HttpContext http, EventLogClient log, EventProducerPool producers, LagService lag, ServerOptions options)
     {
         if (!Authorized(http.Request, options))
         {

@@ -1,7 +1,6 @@
 using System.Globalization;
 using Cronos;
 using FaasEvents.Log;
-using FaasEvents.Server.Ingress;
 using FaasEvents.Server.Scaling;
 
 namespace FaasEvents.Server.Sources;
@@ -44,7 +43,7 @@ public sealed class PingSourceService : BackgroundService
     internal const string LeaderGroup = "ping-sources";
     private static readonly TimeSpan LeaseDuration = TimeSpan.FromSeconds(15);
     private readonly EventLogClient log;
-    private readonly ProducerCache producers;
+    private readonly EventProducerPool producers;
     private readonly LagService lag;
     private readonly TimeProvider time;
     private readonly ILogger<PingSourceService> logger;
@@ -52,7 +51,7 @@ public sealed class PingSourceService : BackgroundService
     private readonly PartitionLeaseClient leases;
 
     /// <summary>Creates the service; invalid configuration throws naming the source and setting.</summary>
-    public PingSourceService(IConfiguration configuration, EventLogClient log, ProducerCache producers, LagService lag, TimeProvider time, ILogger<PingSourceService> logger)
+    public PingSourceService(IConfiguration configuration, EventLogClient log, EventProducerPool producers, LagService lag, TimeProvider time, ILogger<PingSourceService> logger)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         this.log = log;
