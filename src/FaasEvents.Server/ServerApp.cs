@@ -5,6 +5,7 @@ using FaasEvents.Server.Ingress;
 using FaasEvents.Server.Scaling;
 using FaasEvents.Server.Sources;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Prometheus;
 
 namespace FaasEvents.Server;
@@ -47,6 +48,7 @@ public static class ServerApp
             GrpcPort = grpcPort ?? EnvPort("FAAS_GRPC_PORT") ?? 6000,
             GrpcTlsCertificate = config["FAAS_GRPC_TLS_CERT"],
             GrpcTlsKey = config["FAAS_GRPC_TLS_KEY"],
+            GrpcTlsClientCa = config["FAAS_GRPC_TLS_CLIENT_CA"],
             IngressApiKeys = (config["FAAS_INGRESS_API_KEYS"] ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
         };
         if (double.TryParse(config["FAAS_LAG_CACHE_MS"], NumberStyles.Float, CultureInfo.InvariantCulture, out double cacheMs))
@@ -63,7 +65,21 @@ public static class ServerApp
                 l.Protocols = HttpProtocols.Http2;
                 if (options.GrpcTlsCertificate is not null)
                 {
-                    l.UseHttps(X509Certificate2.CreateFromPemFile(options.GrpcTlsCertificate, options.GrpcTlsKey));
+                    X509Certificate2 serverCert = X509Certificate2.CreateFromPemFile(options.GrpcTlsCertificate, options.GrpcTlsKey);
+                    l.UseHttps(https =>
+                    {
+                        https.ServerCertificate = serverCert;
+                        if (options.GrpcTlsClientCa is not null)
+                        {
+                            X509Certificate2 ca = X509Certificate2.CreateFromPem(File.ReadAllText(options.GrpcTlsClientCa)); // certificate only, no key
+                            https.ClientCertificateMode = ClientCertificateMode.RequireCertificate;
+                            https.ClientCertificateValidation = (cert, _, _) => ChainsTo(cert, ca);
+                        }
+                    });
+                }
+                else if (options.GrpcTlsClientCa is not null)
+                {
+                    throw new ArgumentException("FAAS_GRPC_TLS_CLIENT_CA needs TLS: set FAAS_GRPC_TLS_CERT and FAAS_GRPC_TLS_KEY too.");
                 }
             });
         });
@@ -88,7 +104,7 @@ public static class ServerApp
         app.MapGrpcService<ExternalScalerService>().RequireHost($"*:{options.GrpcPort}");
         app.MapIngress();
         MapAdmin(app);
-        app.Logger.LogInformation("FaasEvents server: HTTP :{Http} (ingress, admin, /metrics), gRPC scaler :{Grpc} ({Tls}); storage {Storage}", options.HttpPort, options.GrpcPort, options.GrpcTlsCertificate is null ? "h2c" : "TLS", app.Services.GetRequiredService<EventLogClient>().StorageDescription);
+        app.Logger.LogInformation("FaasEvents server: HTTP :{Http} (ingress, admin, /metrics), gRPC scaler :{Grpc} ({Tls}); storage {Storage}", options.HttpPort, options.GrpcPort, options.GrpcTlsCertificate is null ? "h2c" : options.GrpcTlsClientCa is null ? "TLS" : "mutual TLS", app.Services.GetRequiredService<EventLogClient>().StorageDescription);
         return app;
     }
 
@@ -135,6 +151,15 @@ public static class ServerApp
             }
         });
         app.MapMetrics("/metrics");
+    }
+
+    private static bool ChainsTo(X509Certificate2 client, X509Certificate2 ca)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(ca);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return chain.Build(client);
     }
 
     private static int? EnvPort(string name) =>

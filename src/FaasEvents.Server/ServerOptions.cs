@@ -15,6 +15,12 @@ public sealed class ServerOptions
     /// <summary>PEM private key for <see cref="GrpcTlsCertificate"/> (<c>FAAS_GRPC_TLS_KEY</c>).</summary>
     public string? GrpcTlsKey { get; set; }
 
+    /// <summary>
+    /// PEM CA certificate (<c>FAAS_GRPC_TLS_CLIENT_CA</c>): when set with TLS, the gRPC port requires a client certificate
+    /// issued by this CA (mutual TLS, as KEDA's TriggerAuthentication <c>tlsClientCert</c> presents).
+    /// </summary>
+    public string? GrpcTlsClientCa { get; set; }
+
     /// <summary>How long computed end offsets and checkpoints are reused across calls. <value>Default: 500 ms.</value></summary>
     public TimeSpan LagCacheDuration { get; set; } = TimeSpan.FromMilliseconds(500);
 
