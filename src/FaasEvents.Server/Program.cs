@@ -1,4 +1,10 @@
+using FaasEvents.DevStorage;
 using FaasEvents.Server;
+
+if (args.Contains("--healthcheck"))
+{
+    return await HealthProbe.RunAsync(HealthProbe.PortFrom(args, "FAAS_HTTP_PORT", 8080), TimeSpan.FromSeconds(3));
+}
 
 try
 {

@@ -90,8 +90,15 @@ public class SampleAppTests(AzuriteFixture azurite, ITestOutputHelper output) : 
     {
         EventLogClient log = azurite.CreateClient();
         string hostJson = WriteHostJson();
-        await using AppProcess app = AppProcess.Start(azurite.ConnectionString, log.Container.Name, hostJson, "all");
+        int port = DevStorage.AzuriteProcess.GetFreePort();
+        await using AppProcess app = AppProcess.Start(azurite.ConnectionString, log.Container.Name, hostJson, "all", "--port", port.ToString(CultureInfo.InvariantCulture));
         await AppHarness.WaitUntilAsync(() => app.Output.Contains("processing orders.enriched partition", StringComparison.Ordinal), "the app started and created its streams", 60);
+        await using (AppProcess probe = AppProcess.Start(azurite.ConnectionString, log.Container.Name, hostJson, "probe", "--healthcheck", "--port", port.ToString(CultureInfo.InvariantCulture)))
+        {
+            await AppHarness.WaitUntilAsync(() => probe.HasExited, "the health probe finished", 30);
+            Assert.Equal(0, probe.ExitCode); // the container HEALTHCHECK command sees a healthy instance
+        }
+
 
         // N:1 — two producers with different sources and types into the stream event-display consumes (1:1 each).
         await using (EventProducerClient ping = log.CreateProducer("ping"))

@@ -24,7 +24,8 @@ public static class FunctionsApplication
     /// Creates a builder. Recognised arguments: <c>--list</c> (print the functions as JSON and exit),
     /// <c>--port N</c> (health/metrics HTTP port; env <c>FAAS_FUNCTIONS_PORT</c>; default 7071; 0 = any free),
     /// <c>--instance-id ID</c> (env <c>FAAS_INSTANCE_ID</c>), <c>--host-json PATH</c> (env <c>FAAS_HOST_JSON</c>),
-    /// <c>--functions a,b</c> (run only these; env <c>FAAS_FUNCTIONS</c>). Other arguments go to configuration.
+    /// <c>--functions a,b</c> (run only these; env <c>FAAS_FUNCTIONS</c>), <c>--healthcheck</c> (probe a running
+    /// instance's /healthz on the port and exit 0/1, for container HEALTHCHECKs). Other arguments go to configuration.
     /// </summary>
     public static FunctionsApplicationBuilder CreateBuilder(string[] args) => new(args ?? []);
 }
@@ -126,7 +127,7 @@ public sealed class FunctionsApplicationBuilder
         }
 
         MapEndpoints(app, settings);
-        return new FunctionsApp(app, settings, arguments.List, problem);
+        return new FunctionsApp(app, settings, arguments.List, problem, arguments.HealthCheck ? port : null);
     }
 
     private string? FindHostJson()
@@ -184,8 +185,11 @@ public sealed class FunctionsApp : IAsyncDisposable
     private readonly bool listOnly;
     private readonly string? problem;
 
-    internal FunctionsApp(WebApplication app, FunctionsAppSettings settings, bool listOnly, string? problem)
+    private readonly int? healthCheckPort;
+
+    internal FunctionsApp(WebApplication app, FunctionsAppSettings settings, bool listOnly, string? problem, int? healthCheckPort = null)
     {
+        this.healthCheckPort = healthCheckPort;
         this.app = app;
         this.settings = settings;
         this.listOnly = listOnly;
@@ -211,6 +215,12 @@ public sealed class FunctionsApp : IAsyncDisposable
     /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken = default)
     {
+        if (healthCheckPort is { } port)
+        {
+            Environment.ExitCode = await FaasEvents.DevStorage.HealthProbe.RunAsync(port, TimeSpan.FromSeconds(3));
+            return;
+        }
+
         if (problem is not null)
         {
             await Console.Error.WriteLineAsync("error: " + problem);
@@ -256,11 +266,11 @@ public sealed class FunctionsApp : IAsyncDisposable
         functions.Select(f => new { name = f.Name, stream = f.Stream, consumerGroup = f.ConsumerGroup, kind = f.Kind, outputStream = f.OutputStream });
 }
 
-internal sealed record AppArguments(bool List, int? Port, string? InstanceId, string? HostJson, string? Functions, string[] Rest)
+internal sealed record AppArguments(bool List, int? Port, string? InstanceId, string? HostJson, string? Functions, string[] Rest, bool HealthCheck = false)
 {
     public static AppArguments Parse(string[] args)
     {
-        bool list = false;
+        bool list = false, health = false;
         int? port = null;
         string? instance = null, hostJson = null, functions = null;
         var rest = new List<string>();
@@ -270,6 +280,7 @@ internal sealed record AppArguments(bool List, int? Port, string? InstanceId, st
             switch (args[i])
             {
                 case "--list": list = true; break;
+                case "--healthcheck": health = true; break;
                 case "--port": port = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--instance-id": instance = Next(); break;
                 case "--host-json": hostJson = Next(); break;
@@ -278,6 +289,6 @@ internal sealed record AppArguments(bool List, int? Port, string? InstanceId, st
             }
         }
 
-        return new AppArguments(list, port, instance, hostJson, functions, rest.ToArray());
+        return new AppArguments(list, port, instance, hostJson, functions, rest.ToArray(), health);
     }
 }
