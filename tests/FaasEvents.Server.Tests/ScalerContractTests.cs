@@ -80,6 +80,16 @@ public class ScalerContractTests(AzuriteFixture azurite) : IClassFixture<Azurite
     }
 
     [Fact]
+    public async Task Keda_connection_keys_in_the_metadata_are_accepted()
+    {
+        EventLogClient log = azurite.CreateClient();
+        await log.CreateStreamAsync(new StreamDefinition { Name = "keys" });
+        await using ServerHarness server = await ServerHarness.StartAsync(azurite, log);
+        ScaledObjectRef r = ServerHarness.Ref(("stream", "keys"), ("consumerGroup", "g"), ("scalerAddress", "faas-server.faas.svc:6000"), ("caCert", "/certs/ca.pem"), ("tlsClientCert", "/certs/c.pem"), ("tlsClientKey", "/certs/k.pem"), ("unsafeSsl", "false"));
+        Assert.False((await server.Scaler.IsActiveAsync(r)).Result); // KEDA sends the whole trigger metadata
+    }
+
+    [Fact]
     public async Task Activation_threshold_gates_is_active()
     {
         EventLogClient log = azurite.CreateClient();

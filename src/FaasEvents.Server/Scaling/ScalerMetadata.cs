@@ -42,7 +42,12 @@ public sealed record ScalerMetadata(
     /// <summary>Default target lag per instance (as KEDA's Kafka scaler).</summary>
     public const long DefaultLagThreshold = 10;
 
-    private static readonly HashSet<string> Known = new(StringComparer.Ordinal) { "stream", "consumerGroup", "lagThreshold", "activationLagThreshold", "allowIdleConsumers", "limitToPartitionsWithLag", "initialOffset", "scalerAddress", "enableTLS", "unsafeSsl" };
+    // KEDA passes the whole trigger metadata, its own connection keys included; those are accepted and ignored.
+    private static readonly HashSet<string> Known = new(StringComparer.Ordinal)
+    {
+        "stream", "consumerGroup", "lagThreshold", "activationLagThreshold", "allowIdleConsumers", "limitToPartitionsWithLag", "initialOffset",
+        "scalerAddress", "caCert", "tlsCertFile", "tlsClientCert", "tlsClientKey", "unsafeSsl", "enableTLS",
+    };
 
     /// <summary>
     /// The metric name: readable, a valid Kubernetes metric name, and unique per stream and consumer group (a short
