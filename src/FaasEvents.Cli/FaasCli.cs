@@ -35,6 +35,7 @@ internal static class FaasCli
             TailCommand.Build(),
             LagCommand.Build(),
             DevCommand.Build(),
+            ManifestsCommand.Build(),
         };
         return root;
     }
