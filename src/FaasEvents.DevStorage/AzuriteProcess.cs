@@ -153,9 +153,16 @@ public sealed class AzuriteProcess : IAsyncDisposable
     }
 
     /// <summary>Runs <c>npm ci</c> once (serialised across processes by a lock file) when Azurite is missing.</summary>
-    public static async Task<string> EnsureInstalledAsync(string repositoryRoot, Action<string>? progress = null, CancellationToken cancellationToken = default)
+    public static Task<string> EnsureInstalledAsync(string repositoryRoot, Action<string>? progress = null, CancellationToken cancellationToken = default) =>
+        EnsureNpmPackageAsync(repositoryRoot, Path.Combine("azurite", "dist", "src", "blob", "main.js"), progress, cancellationToken);
+
+    /// <summary>
+    /// Returns <c>node_modules/{relativePath}</c>, running <c>npm ci</c> first (once, serialised across processes) when it
+    /// is missing: the repository's package.json pins every npm tool the project uses.
+    /// </summary>
+    public static async Task<string> EnsureNpmPackageAsync(string repositoryRoot, string relativePath, Action<string>? progress = null, CancellationToken cancellationToken = default)
     {
-        string script = Path.Combine(repositoryRoot, "node_modules", "azurite", "dist", "src", "blob", "main.js");
+        string script = Path.Combine(repositoryRoot, "node_modules", relativePath);
         if (File.Exists(script))
         {
             return script;
@@ -182,7 +189,7 @@ public sealed class AzuriteProcess : IAsyncDisposable
                 return script;
             }
 
-            progress?.Invoke("Installing Azurite (npm ci) ...");
+            progress?.Invoke("Installing the pinned npm packages (npm ci) ...");
             string npm = FindOnPath("npm") ?? throw new InvalidOperationException("npm is not on PATH; install Node 20+ (with npm) to run Azurite locally.");
             var psi = new ProcessStartInfo(npm)
             {
