@@ -15,25 +15,6 @@ resource "kubernetes_namespace" "faas" {
   }
 }
 
-# The service accounts carry the workload identity client ids; the rest of infra/k8s is applied with
+# Everything else in the cluster (service accounts with the identity client ids from the outputs, the storage config
+# map, deployments, ScaledObjects) has one owner, the Kustomize overlay:
 #   kubectl apply -k infra/k8s/overlays/azure
-resource "kubernetes_service_account" "workload" {
-  for_each = local.workloads
-  metadata {
-    name      = each.value
-    namespace = kubernetes_namespace.faas.metadata[0].name
-    annotations = {
-      "azure.workload.identity/client-id" = azurerm_user_assigned_identity.workload[each.key].client_id
-    }
-  }
-}
-
-resource "kubernetes_config_map" "storage" {
-  metadata {
-    name      = "faas-storage"
-    namespace = kubernetes_namespace.faas.metadata[0].name
-  }
-  data = {
-    FAAS_STORAGE = azurerm_storage_account.log.primary_blob_endpoint
-  }
-}
