@@ -122,12 +122,21 @@ public sealed class EventLogClient
     /// <summary>Reads a partition batch by batch (as appended), in offset order.</summary>
     public async IAsyncEnumerable<IReadOnlyList<StoredEvent>> ReadBatchesAsync(string stream, int partition, ReadOptions? readOptions = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        await foreach (EventBlock block in ReadBlocksAsync(stream, partition, readOptions, cancellationToken))
+        {
+            yield return block.Events;
+        }
+    }
+
+    /// <summary>Reads a partition batch by batch with each batch's position (to store with checkpoints as a resume hint).</summary>
+    public async IAsyncEnumerable<EventBlock> ReadBlocksAsync(string stream, int partition, ReadOptions? readOptions = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
         StreamDefinition def = await GetStreamAsync(stream, cancellationToken);
         CheckPartition(def, partition);
         var reader = new PartitionReader(this, def, partition, readOptions ?? new ReadOptions());
-        await foreach (IReadOnlyList<StoredEvent> batch in reader.ReadBatchesAsync(cancellationToken))
+        await foreach (EventBlock block in reader.ReadBlocksAsync(cancellationToken))
         {
-            yield return batch;
+            yield return block;
         }
     }
 

@@ -82,6 +82,7 @@ public class RuntimeTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture
         Assert.All(seen, s => Assert.NotNull(s.Event.PartitionKey)); // outputs keep the input's key
         LagReport lag = await log.GetLagAsync("rt-in", "rt-poco");
         Assert.Equal(0, lag.TotalLag); // checkpointed everything
+        Assert.All(await log.Checkpoints.ListAsync("rt-poco", "rt-in"), c => Assert.NotNull(c.Position)); // with a resume hint
         Assert.All(await log.CreateLeaseClient("x").ListOwnershipAsync("rt-poco", "rt-in"), o => Assert.False(o.IsLeased)); // released on stop
     }
 

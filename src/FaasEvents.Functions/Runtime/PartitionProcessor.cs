@@ -21,6 +21,7 @@ internal sealed class PartitionProcessor
     private readonly Prometheus.Counter.Child deadLettered;
     private readonly Prometheus.Histogram.Child duration;
     private long checkpointed = -1;
+    private LogPosition? nextPosition;
     private PartitionLease lease;
 
     public PartitionProcessor(FunctionHost host, PartitionLease lease)
@@ -71,10 +72,12 @@ internal sealed class PartitionProcessor
         {
             Checkpoint? cp = await host.Log.Checkpoints.GetAsync(fn.ConsumerGroup, fn.Stream, partition, abort.Token);
             StartPosition start;
+            LogPosition? hint = null;
             if (cp is not null)
             {
                 start = StartPosition.FromOffset(cp.NextOffset);
                 checkpointed = cp.NextOffset;
+                hint = cp.Position; // resume with one ranged read instead of scanning the segment
             }
             else if (host.Options.InitialOffset == InitialOffset.Latest)
             {
@@ -89,19 +92,22 @@ internal sealed class PartitionProcessor
             }
 
             Log.LogInformation("{Function}: processing {Stream} partition {Partition} from {Start}", fn.Name, fn.Stream, partition, start);
-            var read = new ReadOptions { From = start, Follow = true, PollInterval = host.Options.PollInterval, StartAtEarliestIfTruncated = true };
+            var read = new ReadOptions { From = start, Follow = true, PollInterval = host.Options.PollInterval, StartAtEarliestIfTruncated = true, PositionHint = hint };
             int sinceCheckpoint = 0;
-            await foreach (IReadOnlyList<StoredEvent> block in host.Log.ReadBatchesAsync(fn.Stream, partition, read, stop.Token))
+            await foreach (EventBlock stored in host.Log.ReadBlocksAsync(fn.Stream, partition, read, stop.Token))
             {
+                IReadOnlyList<StoredEvent> block = stored.Events;
                 for (int i = 0; i < block.Count && !stop.IsCancellationRequested; i += host.Options.MaxBatchSize)
                 {
                     IReadOnlyList<StoredEvent> chunk = Slice(block, i, host.Options.MaxBatchSize);
+                    nextPosition = stored.Start; // while inside this batch, a resume starts at its beginning
                     if (!await HandleChunkAsync(chunk))
                     {
                         return; // halted by policy, or stopping mid-retry: nothing past the last success is checkpointed
                     }
 
                     NextOffset = chunk[^1].Offset + 1;
+                    nextPosition = i + chunk.Count >= block.Count ? stored.End : stored.Start;
                     if (++sinceCheckpoint >= host.Options.BatchCheckpointFrequency)
                     {
                         await CheckpointAsync(NextOffset);
@@ -152,7 +158,9 @@ internal sealed class PartitionProcessor
 
     private async Task CheckpointAsync(long next)
     {
-        await host.Log.Checkpoints.UpdateAsync(host.Function.ConsumerGroup, host.Function.Stream, partition, next, Lease, CancellationToken.None);
+        // The position is only a hint for the offset it was taken with; the reader checks it before use.
+        LogPosition? position = next == NextOffset ? nextPosition : null;
+        await host.Log.Checkpoints.UpdateAsync(host.Function.ConsumerGroup, host.Function.Stream, partition, next, position, Lease, CancellationToken.None);
         checkpointed = next;
     }
 

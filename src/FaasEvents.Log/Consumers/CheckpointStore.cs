@@ -13,7 +13,8 @@ namespace FaasEvents.Log;
 /// <param name="Partition">Partition.</param>
 /// <param name="NextOffset">The next offset the group will read.</param>
 /// <param name="UpdatedAt">When it was last written.</param>
-public sealed record Checkpoint(string Group, string Stream, int Partition, long NextOffset, DateTimeOffset UpdatedAt);
+/// <param name="Position">Where the batch holding <paramref name="NextOffset"/> starts, if the writer knew (a resume hint).</param>
+public sealed record Checkpoint(string Group, string Stream, int Partition, long NextOffset, DateTimeOffset UpdatedAt, LogPosition? Position = null);
 
 /// <summary>
 /// Checkpoints of consumer groups: blob <c>groups/{group}/{stream}/{partition}</c>, next offset in metadata
@@ -24,6 +25,7 @@ public sealed class CheckpointStore
 {
     internal const string OffsetKey = "offset";
     internal const string OwnerKey = "owner";
+    internal const string PositionKey = "position";
     private readonly EventLogClient log;
     private readonly ConcurrentDictionary<string, (ETag ETag, IDictionary<string, string> Metadata)> known = new(StringComparer.Ordinal);
 
@@ -76,16 +78,20 @@ public sealed class CheckpointStore
     /// lease fails with <see cref="EventLogErrorReason.LeaseLost"/>.
     /// </summary>
     public Task<bool> UpdateAsync(string group, string stream, int partition, long nextOffset, PartitionLease? lease = null, CancellationToken cancellationToken = default) =>
-        WriteAsync(group, stream, partition, nextOffset, lease, allowBackwards: false, cancellationToken);
+        WriteAsync(group, stream, partition, nextOffset, null, lease, allowBackwards: false, cancellationToken);
+
+    /// <summary>As <see cref="UpdateAsync(string, string, int, long, PartitionLease?, CancellationToken)"/>, also storing where the next batch starts.</summary>
+    public Task<bool> UpdateAsync(string group, string stream, int partition, long nextOffset, LogPosition? position, PartitionLease? lease, CancellationToken cancellationToken = default) =>
+        WriteAsync(group, stream, partition, nextOffset, position, lease, allowBackwards: false, cancellationToken);
 
     /// <summary>
     /// Sets the checkpoint to any offset, backwards included (replay). Fails with
     /// <see cref="EventLogErrorReason.LeaseLost"/> while an instance owns the partition.
     /// </summary>
     public Task ResetAsync(string group, string stream, int partition, long nextOffset, CancellationToken cancellationToken = default) =>
-        WriteAsync(group, stream, partition, nextOffset, null, allowBackwards: true, cancellationToken);
+        WriteAsync(group, stream, partition, nextOffset, null, null, allowBackwards: true, cancellationToken);
 
-    private async Task<bool> WriteAsync(string group, string stream, int partition, long nextOffset, PartitionLease? lease, bool allowBackwards, CancellationToken cancellationToken)
+    private async Task<bool> WriteAsync(string group, string stream, int partition, long nextOffset, LogPosition? position, PartitionLease? lease, bool allowBackwards, CancellationToken cancellationToken)
     {
         Validate(group, stream, partition);
         ArgumentOutOfRangeException.ThrowIfNegative(nextOffset);
@@ -103,7 +109,7 @@ public sealed class CheckpointStore
                 catch (RequestFailedException ex) when (ex.Status == 404)
                 {
                     await log.EnsureContainerAsync(cancellationToken);
-                    if (await TryCreateAsync(blob, nextOffset, cancellationToken))
+                    if (await TryCreateAsync(blob, nextOffset, position, cancellationToken))
                     {
                         return true;
                     }
@@ -122,6 +128,14 @@ public sealed class CheckpointStore
             {
                 [OffsetKey] = nextOffset.ToString(CultureInfo.InvariantCulture),
             };
+            if (position is { } pos)
+            {
+                metadata[PositionKey] = pos.ToString();
+            }
+            else
+            {
+                metadata.Remove(PositionKey); // a stale hint must not outlive the offset it belonged to
+            }
             try
             {
                 BlobInfo info = (await blob.SetMetadataAsync(metadata, new BlobRequestConditions { IfMatch = cached.ETag, LeaseId = lease?.LeaseId }, cancellationToken)).Value;
@@ -141,15 +155,21 @@ public sealed class CheckpointStore
         }
     }
 
-    private static async Task<bool> TryCreateAsync(BlobClient blob, long nextOffset, CancellationToken cancellationToken)
+    private static async Task<bool> TryCreateAsync(BlobClient blob, long nextOffset, LogPosition? position, CancellationToken cancellationToken)
     {
+        var metadata = new Dictionary<string, string> { [OffsetKey] = nextOffset.ToString(CultureInfo.InvariantCulture) };
+        if (position is { } pos)
+        {
+            metadata[PositionKey] = pos.ToString();
+        }
+
         try
         {
             await blob.UploadAsync(
                 BinaryData.Empty,
                 new BlobUploadOptions
                 {
-                    Metadata = new Dictionary<string, string> { [OffsetKey] = nextOffset.ToString(CultureInfo.InvariantCulture) },
+                    Metadata = metadata,
                     Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
                 },
                 cancellationToken);
@@ -175,5 +195,7 @@ public sealed class CheckpointStore
     }
 
     private static Checkpoint? ToCheckpoint(string group, string stream, int partition, IDictionary<string, string> metadata, DateTimeOffset updated) =>
-        ParseOffset(metadata) is { } offset ? new Checkpoint(group, stream, partition, offset, updated) : null;
+        ParseOffset(metadata) is { } offset
+            ? new Checkpoint(group, stream, partition, offset, updated, LogPosition.TryParse(metadata.TryGetValue(PositionKey, out string? p) ? p : null))
+            : null;
 }

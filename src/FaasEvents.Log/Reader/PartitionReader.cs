@@ -29,7 +29,7 @@ internal sealed class PartitionReader
     /// <summary>The next offset the reader will return (advances as batches are read).</summary>
     public long NextOffset { get; private set; }
 
-    public async IAsyncEnumerable<IReadOnlyList<StoredEvent>> ReadBatchesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<EventBlock> ReadBlocksAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         List<SegmentInfo> segments = await log.ListSegmentsAsync(def.Name, partition, cancellationToken);
         (long target, DateTimeOffset? fromTime) = await ResolveStartAsync(segments, cancellationToken);
@@ -56,7 +56,7 @@ internal sealed class PartitionReader
         }
 
         SegmentInfo segment = segments[index];
-        long position = 0;
+        long position = await UsableHintAsync(segment, target, cancellationToken) ?? 0;
         int blocksSeen = 0;
         while (true)
         {
@@ -68,6 +68,7 @@ internal sealed class PartitionReader
             bool any = false;
             await foreach (Chunk chunk in ReadSegmentAsync(segment, position, fromTime, cancellationToken))
             {
+                long chunkStart = position;
                 position = chunk.EndPosition;
                 blocksSeen = chunk.BlockIndex + 1;
                 if (chunk.Events.Count > 0)
@@ -83,7 +84,7 @@ internal sealed class PartitionReader
                     NextOffset = chunk.NextOffset;
                     if (events.Count > 0)
                     {
-                        yield return events;
+                        yield return new EventBlock(events, new LogPosition(segment.BaseOffset, chunkStart), new LogPosition(segment.BaseOffset, chunk.EndPosition));
                     }
                 }
                 else
@@ -116,6 +117,28 @@ internal sealed class PartitionReader
             }
 
             await Task.Delay(options.PollInterval, log.TimeProvider, cancellationToken);
+        }
+    }
+
+    /// <summary>The hinted byte position, if it is a batch boundary in this segment whose batch holds (or ends at) the target.</summary>
+    private async Task<long?> UsableHintAsync(SegmentInfo segment, long target, CancellationToken cancellationToken)
+    {
+        if (options.PositionHint is not { } hint || options.From.Kind != StartKind.Offset || hint.SegmentBaseOffset != segment.BaseOffset || hint.BytePosition <= 0)
+        {
+            return null;
+        }
+
+        try
+        {
+            BinaryData data = (await log.Container.GetBlobClient(segment.BlobName).DownloadContentAsync(
+                new BlobDownloadOptions { Range = new HttpRange(hint.BytePosition, BatchFormat.HeaderSize) }, cancellationToken)).Value.Content;
+            BatchHeader h = BatchHeader.Parse(data.ToMemory().Span, out string? error);
+            return error is null && h.BaseOffset <= target && target < h.NextOffset ? hint.BytePosition : null;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 416)
+        {
+            // Nothing there yet: usable only if the hint is this segment's current end.
+            return hint.BytePosition == segment.Length ? hint.BytePosition : null;
         }
     }
 

@@ -106,4 +106,10 @@ public sealed class ReadOptions
 
     /// <summary>Stop before this offset (exclusive), if set.</summary>
     public long? EndOffset { get; set; }
+
+    /// <summary>
+    /// Where the batch holding <see cref="From"/>'s offset starts, if known (a checkpoint's <see cref="Checkpoint.Position"/>).
+    /// Checked with one small read before use; a wrong or stale hint only costs a scan from the segment start.
+    /// </summary>
+    public LogPosition? PositionHint { get; set; }
 }
