@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using FaasEvents.DevStorage;
 using FaasEvents.Log;
@@ -129,18 +128,9 @@ public class KubernetesManifestTests(AzuriteFixture azurite) : IClassFixture<Azu
         string config = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
         string faas = Path.Combine(Root, "src", "FaasEvents.Cli", "bin", config, "net10.0", "faas.dll");
         string app = Path.Combine(Root, "functions", "FaasEvents.Samples", "bin", config, "net10.0", "FaasEvents.Samples.dll");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in new[] { faas, "manifests", "--app-dll", app, "--app", "faas-samples" })
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        psi.Environment["FAAS_STORAGE"] = azurite.ConnectionString;
-        using Process p = Process.Start(psi)!;
-        string generated = await p.StandardOutput.ReadToEndAsync();
-        string err = await p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        Assert.True(p.ExitCode == 0, err);
+        DotnetRun.Result r = await DotnetRun.RunAsync(faas, ["manifests", "--app-dll", app, "--app", "faas-samples"], new Dictionary<string, string?> { ["FAAS_STORAGE"] = azurite.ConnectionString });
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        string generated = r.Stdout;
         Assert.Equal(await File.ReadAllTextAsync(Path.Combine(K8s, "base", "functions.yaml")), generated); // never drift from code
     }
 }

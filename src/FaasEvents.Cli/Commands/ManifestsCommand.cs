@@ -1,8 +1,6 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 
 namespace FaasEvents.Cli.Commands;
 
@@ -27,7 +25,7 @@ internal static class ManifestsCommand
         };
         command.SetAction((parse, ct) => FaasCli.GuardAsync(parse, ct, async (log, token) =>
         {
-            IReadOnlyList<(string Name, string Stream, string Group)> functions = await ListAsync(parse.GetRequiredValue(app), token);
+            IReadOnlyList<(string Name, string Stream, string Group)> functions = (await FunctionAppListing.ListAsync(parse.GetRequiredValue(app), null, token)).Select(f => (f.Name, f.Stream, f.ConsumerGroup)).ToList();
             var partitions = new Dictionary<string, int>(StringComparer.Ordinal);
             foreach (string stream in functions.Select(f => f.Stream).Distinct())
             {
@@ -153,29 +151,5 @@ internal static class ManifestsCommand
         }
 
         return sb.ToString();
-    }
-
-    private static async Task<IReadOnlyList<(string, string, string)>> ListAsync(string appDll, CancellationToken cancellationToken)
-    {
-        if (!File.Exists(appDll))
-        {
-            throw new FileNotFoundException($"Function app '{appDll}' does not exist; build it first (dotnet build).");
-        }
-
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(appDll);
-        psi.ArgumentList.Add("--list");
-        using Process p = Process.Start(psi)!;
-        string json = await p.StandardOutput.ReadToEndAsync(cancellationToken);
-        string err = await p.StandardError.ReadToEndAsync(cancellationToken);
-        await p.WaitForExitAsync(cancellationToken);
-        if (p.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"'{appDll} --list' failed: {err.Trim()}");
-        }
-
-        return JsonDocument.Parse(json[json.IndexOf('[', StringComparison.Ordinal)..]).RootElement.EnumerateArray()
-            .Select(f => (f.GetProperty("name").GetString()!, f.GetProperty("stream").GetString()!, f.GetProperty("consumerGroup").GetString()!))
-            .ToList();
     }
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using FaasEvents.DevStorage;
 using FaasEvents.Log;
 using FaasEvents.Server.Scaling.Grpc;
@@ -139,31 +138,13 @@ internal sealed class DevEnvironment
 
     private async Task<List<ScaleTrigger>> DiscoverAsync(string appDll, Dictionary<string, string> env, EventLogClient log, CancellationToken cancellationToken)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(appDll);
-        psi.ArgumentList.Add("--list");
-        foreach ((string k, string v) in env)
-        {
-            psi.Environment[k] = v;
-        }
-
-        using Process p = Process.Start(psi)!;
-        string json = await p.StandardOutput.ReadToEndAsync(cancellationToken);
-        string err = await p.StandardError.ReadToEndAsync(cancellationToken);
-        await p.WaitForExitAsync(cancellationToken);
-        if (p.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"the function app failed to list its functions: {err.Trim()}");
-        }
-
         var triggers = new List<ScaleTrigger>();
         var streams = new HashSet<string>(StringComparer.Ordinal) { "ping" };
-        foreach (JsonElement f in JsonDocument.Parse(json[json.IndexOf('[', StringComparison.Ordinal)..]).RootElement.EnumerateArray())
+        foreach (Commands.ListedFunction f in await Commands.FunctionAppListing.ListAsync(appDll, env, cancellationToken))
         {
-            string stream = f.GetProperty("stream").GetString()!;
-            triggers.Add(new ScaleTrigger(f.GetProperty("name").GetString()!, stream, f.GetProperty("consumerGroup").GetString()!, settings.LagThreshold, 0));
-            streams.Add(stream);
-            if (f.GetProperty("outputStream").GetString() is { } output)
+            triggers.Add(new ScaleTrigger(f.Name, f.Stream, f.ConsumerGroup, settings.LagThreshold, 0));
+            streams.Add(f.Stream);
+            if (f.OutputStream is { } output)
             {
                 streams.Add(output);
             }
