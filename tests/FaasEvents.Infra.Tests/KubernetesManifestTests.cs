@@ -16,10 +16,12 @@ public class KubernetesManifestTests(AzuriteFixture azurite) : IClassFixture<Azu
     private static readonly string K8s = Path.Combine(Root, "infra", "k8s");
     private static readonly IDeserializer Yaml = new DeserializerBuilder().WithAttemptingUnquotedStringTypeDeserialization().Build();
 
-    private static List<Dictionary<object, object>> Documents(string path)
+    private static List<Dictionary<object, object>> Documents(string path) => Parse(File.ReadAllText(path));
+
+    internal static List<Dictionary<object, object>> Parse(string yaml)
     {
         var docs = new List<Dictionary<object, object>>();
-        var parser = new Parser(new StringReader(File.ReadAllText(path)));
+        var parser = new Parser(new StringReader(yaml));
         parser.Consume<YamlDotNet.Core.Events.StreamStart>();
         while (parser.Accept<YamlDotNet.Core.Events.DocumentStart>(out _))
         {
@@ -76,13 +78,18 @@ public class KubernetesManifestTests(AzuriteFixture azurite) : IClassFixture<Azu
         Assert.True(files >= 10);
     }
 
-    [Fact]
-    public async Task Every_scaled_object_is_valid_against_kedas_crd_schema()
+    internal static async Task<JsonSchema> ScaledObjectSchemaAsync()
     {
         Dictionary<object, object> crd = Documents(Path.Combine(K8s, "schemas", "keda.sh_scaledobjects.yaml")).Single();
         var version = ((List<object>)((Dictionary<object, object>)crd["spec"])["versions"]).Cast<Dictionary<object, object>>().Single(v => (string)v["name"] == "v1alpha1");
         object openApi = ((Dictionary<object, object>)version["schema"])["openAPIV3Schema"];
-        JsonSchema schema = await JsonSchema.FromJsonAsync(JsonSerializer.Serialize(openApi));
+        return await JsonSchema.FromJsonAsync(JsonSerializer.Serialize(openApi));
+    }
+
+    [Fact]
+    public async Task Every_scaled_object_is_valid_against_kedas_crd_schema()
+    {
+        JsonSchema schema = await ScaledObjectSchemaAsync();
 
         List<Dictionary<object, object>> objects = ScaledObjects().ToList();
         Assert.Equal(5, objects.Count);
