@@ -167,6 +167,11 @@ public class RuntimeTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture
         await AppHarness.WaitUntilAsync(async () => (await http.GetAsync(new Uri($"http://127.0.0.1:{app.Port}/healthz"))).StatusCode == System.Net.HttpStatusCode.ServiceUnavailable, "health reports the halted partition");
         string health = await (await http.GetAsync(new Uri($"http://127.0.0.1:{app.Port}/healthz"))).Content.ReadAsStringAsync();
         Assert.Contains("\"haltedPartitions\":[0]", health, StringComparison.Ordinal);
+        string metrics = "";
+        await AppHarness.WaitUntilAsync(async () => (metrics = await http.GetStringAsync(new Uri($"http://127.0.0.1:{app.Port}/metrics"))).Contains("faas_function_partition_lag{function=\"rt-halt\"", StringComparison.Ordinal), "lag is reported", 30);
+        Assert.Contains("faas_function_invocation_failures_total{function=\"rt-halt\"", metrics, StringComparison.Ordinal);
+        Assert.Contains("faas_function_events_handled_total{function=\"rt-halt\"", metrics, StringComparison.Ordinal);
+        Assert.Contains("faas_function_owned_partitions{function=\"rt-halt\"", metrics, StringComparison.Ordinal);
         await app.StopAsync();
 
         Assert.DoesNotContain(Recorder.Of("rt-halt"), c => c.Id == "h2"); // nothing passed the poison

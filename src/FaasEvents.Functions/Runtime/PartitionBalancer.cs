@@ -15,12 +15,15 @@ internal sealed class PartitionBalancer
     private readonly PartitionLeaseClient leases;
     private readonly Dictionary<int, PartitionProcessor> processors = [];
     private readonly Lock gate = new();
+    private readonly EndOffsetTracker ends;
+    private readonly HashSet<int> reported = [];
     private int partitions;
 
     public PartitionBalancer(FunctionHost host)
     {
         this.host = host;
         leases = host.Log.CreateLeaseClient(host.InstanceId);
+        ends = host.Log.CreateEndOffsetTracker(host.Function.Stream);
     }
 
     public FunctionDefinition Function => host.Function;
@@ -191,17 +194,26 @@ internal sealed class PartitionBalancer
         FunctionDefinition fn = host.Function;
         IReadOnlyList<int> owned = Owned;
         FunctionMetrics.OwnedPartitions.WithLabels(fn.Name, fn.Stream, fn.ConsumerGroup).Set(owned.Count);
+        foreach (int gone in reported.Except(owned).ToList())
+        {
+            // Another instance reports it now: drop ours rather than leave a stale value.
+            FunctionMetrics.Lag.RemoveLabelled(fn.Name, fn.Stream, fn.ConsumerGroup, gone.ToString(CultureInfo.InvariantCulture));
+            reported.Remove(gone);
+        }
+
         if (owned.Count == 0)
         {
             return;
         }
 
-        IReadOnlyList<PartitionInfo> infos = await host.Log.GetPartitionsAsync(fn.Stream, cancellationToken);
+        // One listing per cycle; footers are re-read only for partitions that received events.
+        IReadOnlyList<PartitionInfo> infos = await ends.RefreshAsync(cancellationToken);
         foreach (int p in owned)
         {
             long? cp = ownership.FirstOrDefault(o => o.Partition == p)?.NextOffset;
             PartitionLag lag = PartitionLag.Compute(infos[p], cp, host.Options.InitialOffset);
             FunctionMetrics.Lag.WithLabels(fn.Name, fn.Stream, fn.ConsumerGroup, p.ToString(CultureInfo.InvariantCulture)).Set(lag.Lag);
+            reported.Add(p);
         }
     }
 }
