@@ -100,6 +100,9 @@ public sealed class EventLogClient
     /// <summary>Creates a tracker of <paramref name="stream"/>'s end offsets for pollers (one listing per refresh).</summary>
     public EndOffsetTracker CreateEndOffsetTracker(string stream) => new(this, stream);
 
+    /// <summary>Creates the exactly-once state store of one partition for a consumer group (e.g. a materializer).</summary>
+    public PartitionStateStore CreateStateStore(string group, string stream, int partition) => new(this, group, stream, partition);
+
     /// <summary>Creates a producer for <paramref name="stream"/>.</summary>
     public EventProducerClient CreateProducer(string stream, EventProducerOptions? producerOptions = null) =>
         new(this, stream, producerOptions);

@@ -26,6 +26,7 @@ public sealed class CheckpointStore
     internal const string OffsetKey = "offset";
     internal const string OwnerKey = "owner";
     internal const string PositionKey = "position";
+    internal const string StateTipKey = "statetip";
     private readonly EventLogClient log;
     private readonly ConcurrentDictionary<string, (ETag ETag, IDictionary<string, string> Metadata)> known = new(StringComparer.Ordinal);
 
@@ -80,6 +81,24 @@ public sealed class CheckpointStore
     public Task<bool> UpdateAsync(string group, string stream, int partition, long nextOffset, PartitionLease? lease = null, CancellationToken cancellationToken = default) =>
         WriteAsync(group, stream, partition, nextOffset, null, lease, allowBackwards: false, cancellationToken);
 
+    /// <summary>Commits materialized state: moves the checkpoint and the committed state blob together, fenced by the lease.</summary>
+    internal Task<bool> CommitStateAsync(string group, string stream, int partition, long nextOffset, string stateTip, PartitionLease lease, CancellationToken cancellationToken) =>
+        WriteAsync(group, stream, partition, nextOffset, null, lease, allowBackwards: false, cancellationToken, new Dictionary<string, string> { [StateTipKey] = stateTip });
+
+    /// <summary>The committed state blob and offset of a partition (null tip when nothing was committed).</summary>
+    internal async Task<(long? NextOffset, string? StateTip)> GetStateAsync(string group, string stream, int partition, CancellationToken cancellationToken)
+    {
+        try
+        {
+            BlobProperties props = (await Blob(group, stream, partition).GetPropertiesAsync(cancellationToken: cancellationToken)).Value;
+            return (ParseOffset(props.Metadata), props.Metadata.TryGetValue(StateTipKey, out string? tip) ? tip : null);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return (null, null);
+        }
+    }
+
     /// <summary>As <see cref="UpdateAsync(string, string, int, long, PartitionLease?, CancellationToken)"/>, also storing where the next batch starts.</summary>
     public Task<bool> UpdateAsync(string group, string stream, int partition, long nextOffset, LogPosition? position, PartitionLease? lease, CancellationToken cancellationToken = default) =>
         WriteAsync(group, stream, partition, nextOffset, position, lease, allowBackwards: false, cancellationToken);
@@ -91,7 +110,7 @@ public sealed class CheckpointStore
     public Task ResetAsync(string group, string stream, int partition, long nextOffset, CancellationToken cancellationToken = default) =>
         WriteAsync(group, stream, partition, nextOffset, null, null, allowBackwards: true, cancellationToken);
 
-    private async Task<bool> WriteAsync(string group, string stream, int partition, long nextOffset, LogPosition? position, PartitionLease? lease, bool allowBackwards, CancellationToken cancellationToken)
+    private async Task<bool> WriteAsync(string group, string stream, int partition, long nextOffset, LogPosition? position, PartitionLease? lease, bool allowBackwards, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? extra = null)
     {
         Validate(group, stream, partition);
         ArgumentOutOfRangeException.ThrowIfNegative(nextOffset);
@@ -121,6 +140,12 @@ public sealed class CheckpointStore
             long? current = ParseOffset(cached.Metadata);
             if (!allowBackwards && current >= nextOffset)
             {
+                if (lease is not null)
+                {
+                    // Nothing to write, but a caller that lost its lease must hear so (and stop), not just "no change".
+                    await EnsureLeaseHeldAsync(blob, group, stream, partition, lease, cancellationToken);
+                }
+
                 return false;
             }
 
@@ -136,6 +161,12 @@ public sealed class CheckpointStore
             {
                 metadata.Remove(PositionKey); // a stale hint must not outlive the offset it belonged to
             }
+
+            foreach ((string k, string v) in extra ?? new Dictionary<string, string>())
+            {
+                metadata[k] = v;
+            }
+
             try
             {
                 BlobInfo info = (await blob.SetMetadataAsync(metadata, new BlobRequestConditions { IfMatch = cached.ETag, LeaseId = lease?.LeaseId }, cancellationToken)).Value;
@@ -152,6 +183,18 @@ public sealed class CheckpointStore
             {
                 known.TryRemove(blob.Name, out _); // someone else wrote it: re-read and decide again
             }
+        }
+    }
+
+    private static async Task EnsureLeaseHeldAsync(BlobClient blob, string group, string stream, int partition, PartitionLease lease, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await blob.GetPropertiesAsync(new BlobRequestConditions { LeaseId = lease.LeaseId }, cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 412)
+        {
+            throw new EventLogException(EventLogErrorReason.LeaseLost, $"Group '{group}' on stream '{stream}' partition {partition}: this instance no longer owns the partition.", ex);
         }
     }
 

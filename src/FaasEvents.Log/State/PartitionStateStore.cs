@@ -1,0 +1,202 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.IO.Hashing;
+using System.Text;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+
+namespace FaasEvents.Log;
+
+/// <summary>A partition's materialized table as restored from storage.</summary>
+/// <param name="Table">Key → value.</param>
+/// <param name="NextOffset">The offset the table reflects (events before it are folded in); null when nothing was committed.</param>
+/// <param name="ChainLength">State blobs read to rebuild it (1 right after a full snapshot).</param>
+public sealed record RestoredState(Dictionary<string, BinaryData> Table, long? NextOffset, int ChainLength);
+
+/// <summary>
+/// Exactly-once keyed state for one (consumer group, stream, partition), e.g. a materializer's table.
+/// Each commit writes a state blob — a full snapshot or a delta of changed keys, pointing at its predecessor — and
+/// then moves the group's checkpoint <em>and</em> its <c>statetip</c> together with one metadata write fenced by
+/// the partition lease. So state and offset never disagree, a stale owner cannot commit, and blobs written but not
+/// committed (a crash, a lost lease) are never read. Restore follows the chain from the tip back to the last full
+/// snapshot, so its cost is bounded by the table size plus the deltas since that snapshot, not by history.
+/// </summary>
+public sealed class PartitionStateStore
+{
+    private const byte FormatVersion = 1;
+    private const byte KindFull = 1;
+    private const byte KindDelta = 2;
+    private static ReadOnlySpan<byte> Magic => "FES1"u8;
+    private readonly EventLogClient log;
+    private string? tip;
+
+    internal PartitionStateStore(EventLogClient log, string group, string stream, int partition)
+    {
+        CheckpointStore.Validate(group, stream, partition);
+        this.log = log;
+        Group = group;
+        Stream = stream;
+        Partition = partition;
+    }
+
+    /// <summary>Consumer group (the materializer).</summary>
+    public string Group { get; }
+
+    /// <summary>Stream.</summary>
+    public string Stream { get; }
+
+    /// <summary>Partition.</summary>
+    public int Partition { get; }
+
+    private string Prefix => $"state/{Group}/{Stream}/{Partition.ToString("D5", CultureInfo.InvariantCulture)}/";
+
+    /// <summary>Rebuilds the committed table. Call after acquiring the partition's lease, before applying events.</summary>
+    public async Task<RestoredState> RestoreAsync(CancellationToken cancellationToken = default)
+    {
+        (long? offset, string? committedTip) = await log.Checkpoints.GetStateAsync(Group, Stream, Partition, cancellationToken);
+        tip = committedTip;
+        var chain = new Stack<(byte Kind, List<(string Key, BinaryData? Value)> Entries)>();
+        for (string? name = committedTip; name is not null;)
+        {
+            BlobDownloadResult blob = (await log.Container.GetBlobClient(name).DownloadContentAsync(cancellationToken)).Value;
+            (byte kind, List<(string, BinaryData?)> entries) = Decode(name, blob.Content.ToMemory().Span);
+            chain.Push((kind, entries));
+            name = kind == KindFull ? null : blob.Details.Metadata.TryGetValue("prev", out string? prev) && prev.Length > 0 ? prev : null;
+        }
+
+        var table = new Dictionary<string, BinaryData>(StringComparer.Ordinal);
+        int length = chain.Count;
+        while (chain.TryPop(out var link))
+        {
+            foreach ((string key, BinaryData? value) in link.Entries)
+            {
+                if (value is null)
+                {
+                    table.Remove(key);
+                }
+                else
+                {
+                    table[key] = value;
+                }
+            }
+        }
+
+        return new RestoredState(table, offset, length);
+    }
+
+    /// <summary>
+    /// Commits the keys changed since the last commit (null value = deleted) as of <paramref name="nextOffset"/>.
+    /// Throws <see cref="EventLogErrorReason.LeaseLost"/> if the lease is gone: nothing is committed then.
+    /// </summary>
+    public Task CommitAsync(IReadOnlyDictionary<string, BinaryData?> changes, long nextOffset, PartitionLease lease, CancellationToken cancellationToken = default) =>
+        WriteAndCommitAsync(KindDelta, changes.Select(kv => (kv.Key, kv.Value)), nextOffset, lease, cancellationToken);
+
+    /// <summary>Commits the whole table (consolidation): later restores start here.</summary>
+    public Task CommitSnapshotAsync(IReadOnlyDictionary<string, BinaryData> table, long nextOffset, PartitionLease lease, CancellationToken cancellationToken = default) =>
+        WriteAndCommitAsync(KindFull, table.Select(kv => (kv.Key, (BinaryData?)kv.Value)), nextOffset, lease, cancellationToken);
+
+    private async Task WriteAndCommitAsync(byte kind, IEnumerable<(string Key, BinaryData? Value)> entries, long nextOffset, PartitionLease lease, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        string name = $"{Prefix}{nextOffset.ToString("D20", CultureInfo.InvariantCulture)}-{(kind == KindFull ? "full" : "delta")}-{Guid.NewGuid().ToString("N")[..8]}";
+        BlobClient blob = log.Container.GetBlobClient(name);
+        await blob.UploadAsync(
+            new BinaryData(Encode(kind, nextOffset, entries)),
+            new BlobUploadOptions
+            {
+                Metadata = new Dictionary<string, string> { ["prev"] = kind == KindFull ? "" : tip ?? "", ["kind"] = kind == KindFull ? "full" : "delta" },
+                Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
+            },
+            cancellationToken);
+
+        // The commit point: offset and tip move together, only while this instance holds the lease.
+        if (!await log.Checkpoints.CommitStateAsync(Group, Stream, Partition, nextOffset, name, lease, cancellationToken))
+        {
+            throw new EventLogException(EventLogErrorReason.InvalidArgument, $"State of group '{Group}' on stream '{Stream}' partition {Partition}: offset {nextOffset} is not past the committed offset; commit only after applying new events.");
+        }
+
+        tip = name;
+    }
+
+    private static byte[] Encode(byte kind, long nextOffset, IEnumerable<(string Key, BinaryData? Value)> entries)
+    {
+        using var ms = new MemoryStream();
+        Span<byte> head = stackalloc byte[20];
+        Magic.CopyTo(head);
+        head[4] = FormatVersion;
+        head[5] = kind;
+        BinaryPrimitives.WriteInt64LittleEndian(head[8..], nextOffset);
+        var list = entries.ToList();
+        BinaryPrimitives.WriteInt32LittleEndian(head[16..], list.Count);
+        ms.Write(head);
+        Span<byte> small = stackalloc byte[4];
+        foreach ((string key, BinaryData? value) in list)
+        {
+            byte[] k = Encoding.UTF8.GetBytes(key);
+            BinaryPrimitives.WriteUInt16LittleEndian(small, checked((ushort)k.Length));
+            ms.Write(small[..2]);
+            ms.Write(k);
+            ms.WriteByte(value is null ? (byte)0 : (byte)1);
+            if (value is not null)
+            {
+                ReadOnlySpan<byte> v = value.ToMemory().Span;
+                BinaryPrimitives.WriteInt32LittleEndian(small, v.Length);
+                ms.Write(small);
+                ms.Write(v);
+            }
+        }
+
+        BinaryPrimitives.WriteUInt32LittleEndian(small, Crc32.HashToUInt32(ms.GetBuffer().AsSpan(0, (int)ms.Length)));
+        ms.Write(small);
+        return ms.ToArray();
+    }
+
+    private static (byte Kind, List<(string, BinaryData?)> Entries) Decode(string name, ReadOnlySpan<byte> data)
+    {
+        EventLogException Corrupt(string why) => new(EventLogErrorReason.CorruptData, $"Corrupt state blob {name}: {why}. The restore stopped; nothing was skipped.");
+        if (data.Length < 24 || !data[..4].SequenceEqual(Magic))
+        {
+            throw Corrupt("state header magic 'FES1' not found");
+        }
+
+        if (data[4] != FormatVersion)
+        {
+            throw Corrupt($"unsupported state format version {data[4]}");
+        }
+
+        uint stored = BinaryPrimitives.ReadUInt32LittleEndian(data[^4..]);
+        uint computed = Crc32.HashToUInt32(data[..^4]);
+        if (stored != computed)
+        {
+            throw Corrupt($"checksum mismatch (stored 0x{stored:x8}, computed 0x{computed:x8})");
+        }
+
+        byte kind = data[5];
+        int count = BinaryPrimitives.ReadInt32LittleEndian(data[16..]);
+        var entries = new List<(string, BinaryData?)>(count);
+        int pos = 20;
+        for (int i = 0; i < count; i++)
+        {
+            int keyLength = BinaryPrimitives.ReadUInt16LittleEndian(data[pos..]);
+            string key = Encoding.UTF8.GetString(data.Slice(pos + 2, keyLength));
+            pos += 2 + keyLength;
+            if (data[pos++] == 0)
+            {
+                entries.Add((key, null));
+                continue;
+            }
+
+            int valueLength = BinaryPrimitives.ReadInt32LittleEndian(data[pos..]);
+            entries.Add((key, new BinaryData(data.Slice(pos + 4, valueLength).ToArray())));
+            pos += 4 + valueLength;
+        }
+
+        if (pos != data.Length - 4)
+        {
+            throw Corrupt("entries do not fill the blob");
+        }
+
+        return (kind, entries);
+    }
+}
