@@ -462,6 +462,25 @@ public sealed class EventLogClient
         return new PartitionTail(last with { BlockCount = footer.BlockIndex + 1 }, footer.NextOffset, footer.BlockIndex + 1);
     }
 
+    /// <summary>
+    /// Reads the batch header at a byte position of a segment (one 72-byte ranged GET). Returns null when nothing is
+    /// there yet (the position is the segment's end), else the header and the parse error if the bytes are not one.
+    /// </summary>
+    internal async Task<(BatchHeader Header, string? Error)?> ReadHeaderAtAsync(SegmentInfo segment, long position, CancellationToken cancellationToken)
+    {
+        try
+        {
+            BinaryData data = (await Container.GetBlobClient(segment.BlobName).DownloadContentAsync(
+                new BlobDownloadOptions { Range = new HttpRange(position, BatchFormat.HeaderSize) }, cancellationToken)).Value.Content;
+            BatchHeader header = BatchHeader.Parse(data.ToMemory().Span, out string? error);
+            return (header, error);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 416)
+        {
+            return null;
+        }
+    }
+
     internal static EventLogException Corrupt(string stream, int partition, long offset, SegmentInfo segment, long bytePosition, string why) =>
         new(
             EventLogErrorReason.CorruptData,

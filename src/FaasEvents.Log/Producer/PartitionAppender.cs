@@ -213,8 +213,8 @@ internal sealed class PartitionAppender
                 if (maybeLanded is { } m)
                 {
                     // An earlier attempt of this very batch may have landed (lost response, SDK retry, timeout).
-                    BatchHeader? found = await ReadHeaderAtAsync(m.Segment, m.Position);
-                    if (found is { } h && h.ProducerId == producerId && h.ProducerSequence == seq)
+                    (BatchHeader Header, string? Error)? found = await log.ReadHeaderAtAsync(m.Segment, m.Position, CancellationToken.None);
+                    if (found is { Error: null, Header: var h } && h.ProducerId == producerId && h.ProducerSequence == seq)
                     {
                         tail = new PartitionTail(m.Segment with { Length = m.Position + length }, h.NextOffset, m.BlockIndex + 1);
                         return h.BaseOffset;
@@ -304,22 +304,6 @@ internal sealed class PartitionAppender
         catch (RequestFailedException ex) when (ex.Status is 409 or 412)
         {
             tail = null; // another producer rolled first; read what it made
-        }
-    }
-
-    /// <summary>The batch header at a position, or null when nothing is there yet.</summary>
-    private async Task<BatchHeader?> ReadHeaderAtAsync(SegmentInfo segment, long position)
-    {
-        try
-        {
-            BinaryData data = (await log.Container.GetBlobClient(segment.BlobName).DownloadContentAsync(
-                new BlobDownloadOptions { Range = new HttpRange(position, BatchFormat.HeaderSize) })).Value.Content;
-            BatchHeader header = BatchHeader.Parse(data.ToMemory().Span, out string? error);
-            return error is null ? header : new BatchHeader(0, 0, 0, 0, 0, 0, Guid.Empty, -1);
-        }
-        catch (RequestFailedException ex) when (ex.Status == 416)
-        {
-            return null;
         }
     }
 

@@ -128,18 +128,13 @@ internal sealed class PartitionReader
             return null;
         }
 
-        try
+        (BatchHeader Header, string? Error)? found = await log.ReadHeaderAtAsync(segment, hint.BytePosition, cancellationToken);
+        return found switch
         {
-            BinaryData data = (await log.Container.GetBlobClient(segment.BlobName).DownloadContentAsync(
-                new BlobDownloadOptions { Range = new HttpRange(hint.BytePosition, BatchFormat.HeaderSize) }, cancellationToken)).Value.Content;
-            BatchHeader h = BatchHeader.Parse(data.ToMemory().Span, out string? error);
-            return error is null && h.BaseOffset <= target && target < h.NextOffset ? hint.BytePosition : null;
-        }
-        catch (RequestFailedException ex) when (ex.Status == 416)
-        {
-            // Nothing there yet: usable only if the hint is this segment's current end.
-            return hint.BytePosition == segment.Length ? hint.BytePosition : null;
-        }
+            null => hint.BytePosition == segment.Length ? hint.BytePosition : null, // nothing there yet: usable only at this segment's end
+            { Error: null, Header: var h } when h.BaseOffset <= target && target < h.NextOffset => hint.BytePosition,
+            _ => null,
+        };
     }
 
     private async Task<SegmentInfo?> FindNextSegmentAsync(SegmentInfo current, CancellationToken cancellationToken)
