@@ -103,6 +103,9 @@ public sealed class EventLogClient
     /// <summary>Creates the exactly-once state store of one partition for a consumer group (e.g. a materializer).</summary>
     public PartitionStateStore CreateStateStore(string group, string stream, int partition) => new(this, group, stream, partition);
 
+    /// <summary>Reads a group's committed keyed state (a materializer's table) without owning partitions.</summary>
+    public StateReader CreateStateReader(string group, string stream) => new(this, group, stream);
+
     /// <summary>Creates a producer for <paramref name="stream"/>.</summary>
     public EventProducerClient CreateProducer(string stream, EventProducerOptions? producerOptions = null) =>
         new(this, stream, producerOptions);

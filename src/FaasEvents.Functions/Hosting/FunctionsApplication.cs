@@ -113,6 +113,7 @@ public sealed class FunctionsApplicationBuilder
         web.Services.AddSingleton(settings);
         web.Services.AddSingleton(options);
         web.Services.TryAddSingleton(TimeProvider.System);
+        web.Services.TryAddSingleton<IStateSerializer, JsonStateSerializer>();
         web.Services.AddSingleton<FunctionsRuntime>();
         web.Services.AddHostedService(sp => sp.GetRequiredService<FunctionsRuntime>());
         web.Services.TryAddSingleton(sp => sp.GetRequiredService<FunctionsRuntime>().ClientFor(FunctionsDefaults.ConnectionSetting));
@@ -173,6 +174,7 @@ public sealed class FunctionsApplicationBuilder
             return Results.Json(new { status = healthy ? "healthy" : "degraded", instance = settings.InstanceId, functions }, statusCode: healthy ? 200 : 503);
         });
         app.MapGet("/functions", () => Results.Json(FunctionsApp.Describe(settings.Functions)));
+        MaterializerEndpoints.Map(app, settings);
         app.MapMetrics("/metrics");
     }
 }
@@ -263,7 +265,7 @@ public sealed class FunctionsApp : IAsyncDisposable
     public ValueTask DisposeAsync() => app.DisposeAsync();
 
     internal static IEnumerable<object> Describe(IReadOnlyList<FunctionDefinition> functions) =>
-        functions.Select(f => new { name = f.Name, stream = f.Stream, consumerGroup = f.ConsumerGroup, kind = f.Kind, outputStream = f.OutputStream });
+        functions.Select(f => new { name = f.Name, stream = f.Stream, consumerGroup = f.ConsumerGroup, kind = f.Kind, outputStream = f.OutputStream, changelog = f.ChangelogStream });
 }
 
 internal sealed record AppArguments(bool List, int? Port, string? InstanceId, string? HostJson, string? Functions, string[] Rest, bool HealthCheck = false)

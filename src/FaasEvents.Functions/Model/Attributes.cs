@@ -99,3 +99,72 @@ public sealed class ExponentialBackoffRetryAttribute : Attribute
     /// <summary>Largest delay.</summary>
     public string MaximumInterval { get; }
 }
+
+/// <summary>
+/// Makes the function a <em>materializer</em>: it folds the entity events of a stream (keyed by
+/// entity id, the event's partition key) into a key/value table it owns. The function's return value is the key's
+/// new state; returning null deletes the key. The simplest materializer returns the event itself (latest value
+/// wins; a tombstone, an event with no data, binds as null and so deletes). The table and the offset it reflects are
+/// committed together, so the table is exactly-once even though delivery is at-least-once.
+/// </summary>
+[AttributeUsage(AttributeTargets.Parameter, AllowMultiple = false)]
+public sealed class MaterializerTriggerAttribute : Attribute
+{
+    /// <summary>Creates the attribute.</summary>
+    /// <param name="stream">The entity stream to fold.</param>
+    public MaterializerTriggerAttribute(string stream) => Stream = stream;
+
+    /// <summary>The entity stream to fold.</summary>
+    public string Stream { get; }
+
+    /// <summary>Consumer group; it also names the table's state in storage. <value>Default: the function name.</value></summary>
+    public string? ConsumerGroup { get; set; }
+
+    /// <summary>Storage setting name, as for <see cref="EventTriggerAttribute.Connection"/>.</summary>
+    public string? Connection { get; set; }
+
+    /// <summary>
+    /// Publish every committed change of the table as an entity event (key = entity key, data = new state, no data =
+    /// deleted) to <c>{function}.changelog</c>, so other services can materialize the same table.
+    /// </summary>
+    public bool Changelog { get; set; }
+}
+
+/// <summary>On a materializer parameter: receives the key's current state (null when the key is absent).</summary>
+[AttributeUsage(AttributeTargets.Parameter, AllowMultiple = false)]
+public sealed class CurrentStateAttribute : Attribute
+{
+}
+
+/// <summary>On a <c>string</c> parameter: receives the event's partition key (a materializer's entity key).</summary>
+[AttributeUsage(AttributeTargets.Parameter, AllowMultiple = false)]
+public sealed class EntityKeyAttribute : Attribute
+{
+}
+
+/// <summary>
+/// Turns materializer state into bytes and back. The default writes JSON (System.Text.Json, web defaults);
+/// register another implementation in <c>builder.Services</c> to replace it.
+/// </summary>
+public interface IStateSerializer
+{
+    /// <summary>Serializes a state value of type <paramref name="type"/>.</summary>
+    BinaryData Serialize(object value, Type type);
+
+    /// <summary>Deserializes a state value of type <paramref name="type"/>.</summary>
+    object? Deserialize(BinaryData data, Type type);
+}
+
+/// <summary>The default state serializer: JSON with System.Text.Json's web defaults (camelCase).</summary>
+public sealed class JsonStateSerializer : IStateSerializer
+{
+    /// <inheritdoc/>
+    public BinaryData Serialize(object value, Type type) => new(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(value, type, Runtime.FunctionInvoker.Json));
+
+    /// <inheritdoc/>
+    public object? Deserialize(BinaryData data, Type type)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        return System.Text.Json.JsonSerializer.Deserialize(data.ToMemory().Span, type, Runtime.FunctionInvoker.Json);
+    }
+}

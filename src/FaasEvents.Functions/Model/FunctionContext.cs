@@ -48,6 +48,12 @@ public abstract class FunctionContext
     /// <summary>A logger for <paramref name="categoryName"/>.</summary>
     public abstract ILogger GetLogger(string categoryName);
 
+    /// <summary>
+    /// Appends <paramref name="value"/> (as a return value would be) to the function's <c>[EventOutput]</c> stream
+    /// once the invocation succeeds. A materializer, whose return value is its state, emits events this way.
+    /// </summary>
+    public virtual void AddOutput(object value) => throw new NotSupportedException("This context does not collect outputs.");
+
     /// <summary>The function's logger (category <c>Function.{name}</c>).</summary>
     public ILogger Logger => GetLogger("Function." + FunctionDefinition.Name);
 }

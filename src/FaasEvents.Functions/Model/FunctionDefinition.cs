@@ -5,8 +5,10 @@ namespace FaasEvents.Functions;
 /// <summary>A discovered function: where it listens, as whom, and how it is called.</summary>
 public sealed class FunctionDefinition
 {
-    internal FunctionDefinition(string name, MethodInfo method, EventTriggerAttribute trigger, TriggerShape shape, ParameterBinding[] parameters, ReturnShape returns, EventOutputAttribute? output, RetrySettings? retry)
+    internal FunctionDefinition(string name, MethodInfo method, EventTriggerAttribute trigger, TriggerShape shape, ParameterBinding[] parameters, ReturnShape returns, EventOutputAttribute? output, RetrySettings? retry, MaterializerTriggerAttribute? materializer = null)
     {
+        StateType = materializer is null ? null : returns.ValueType;
+        ChangelogStream = materializer is { Changelog: true } ? name + ".changelog" : null;
         Name = name;
         Method = method;
         Stream = trigger.Stream;
@@ -22,8 +24,17 @@ public sealed class FunctionDefinition
     /// <summary>Function name.</summary>
     public string Name { get; }
 
-    /// <summary>Kind for listings: <c>event</c> (one event per invocation) or <c>batch</c>.</summary>
-    public string Kind => Shape.IsBatch ? "batch" : "event";
+    /// <summary>Kind for listings: <c>event</c> (one event per invocation), <c>batch</c>, or <c>materializer</c>.</summary>
+    public string Kind => IsMaterializer ? "materializer" : Shape.IsBatch ? "batch" : "event";
+
+    /// <summary>True for a materializer (<see cref="MaterializerTriggerAttribute"/>).</summary>
+    public bool IsMaterializer => StateType is not null;
+
+    /// <summary>A materializer's state type (its return type); null for other functions.</summary>
+    public Type? StateType { get; }
+
+    /// <summary>A materializer's changelog stream (<c>{name}.changelog</c>) when it publishes one.</summary>
+    public string? ChangelogStream { get; }
 
     /// <summary>Triggering stream.</summary>
     public string Stream { get; }
@@ -92,6 +103,8 @@ internal enum ParameterKind
     CancellationToken,
     Logger,
     Service,
+    State,
+    Key,
 }
 
 internal sealed record ParameterBinding(ParameterKind Kind, Type Type, string Name);

@@ -110,6 +110,8 @@ public static class FunctionDiscovery
         }
 
         EventTriggerAttribute? trigger = null;
+        MaterializerTriggerAttribute? materializer = null;
+        ParameterInfo? stateParameter = null;
         TriggerShape? shape = null;
         var bindings = new List<ParameterBinding>();
         foreach (ParameterInfo p in method.GetParameters())
@@ -120,11 +122,18 @@ public static class FunctionDiscovery
                 continue;
             }
 
-            if (p.GetCustomAttribute<EventTriggerAttribute>() is { } t)
+            EventTriggerAttribute? t = p.GetCustomAttribute<EventTriggerAttribute>();
+            if (p.GetCustomAttribute<MaterializerTriggerAttribute>() is { } m)
+            {
+                materializer ??= m;
+                t ??= new EventTriggerAttribute(m.Stream) { ConsumerGroup = m.ConsumerGroup, Connection = m.Connection };
+            }
+
+            if (t is not null)
             {
                 if (trigger is not null)
                 {
-                    Problem($"parameter '{p.Name}' has a second [EventTrigger]; a function has exactly one trigger");
+                    Problem($"parameter '{p.Name}' has a second trigger ([EventTrigger] or [MaterializerTrigger]); a function has exactly one trigger");
                     continue;
                 }
 
@@ -150,6 +159,20 @@ public static class FunctionDiscovery
 
                 bindings.Add(new ParameterBinding(ParameterKind.Trigger, p.ParameterType, p.Name!));
             }
+            else if (p.GetCustomAttribute<CurrentStateAttribute>() is not null)
+            {
+                stateParameter = p;
+                bindings.Add(new ParameterBinding(ParameterKind.State, p.ParameterType, p.Name!));
+            }
+            else if (p.GetCustomAttribute<EntityKeyAttribute>() is not null)
+            {
+                if (p.ParameterType != typeof(string))
+                {
+                    Problem($"[EntityKey] parameter '{p.Name}' must be a string, not {Pretty(p.ParameterType)}");
+                }
+
+                bindings.Add(new ParameterBinding(ParameterKind.Key, p.ParameterType, p.Name!));
+            }
             else if (p.ParameterType == typeof(FunctionContext))
             {
                 bindings.Add(new ParameterBinding(ParameterKind.Context, p.ParameterType, p.Name!));
@@ -170,17 +193,25 @@ public static class FunctionDiscovery
 
         if (trigger is null)
         {
-            Problem("no parameter has [EventTrigger(\"stream\")]; mark the parameter that receives the events");
+            Problem("no parameter has [EventTrigger(\"stream\")] or [MaterializerTrigger(\"stream\")]; mark the parameter that receives the events");
         }
 
         ReturnShape returns = ReturnOf(method.ReturnType);
         EventOutputAttribute? output = method.GetCustomAttribute<EventOutputAttribute>();
-        if (returns.ValueType is { } rt && output is null)
+        if (materializer is not null)
+        {
+            CheckMaterializer(returns, shape, stateParameter, output, Problem);
+        }
+        else if (stateParameter is not null)
+        {
+            Problem($"parameter '{stateParameter.Name}' has [CurrentState], which only a materializer ([MaterializerTrigger]) has");
+        }
+        else if (returns.ValueType is { } rt && output is null)
         {
             Problem($"returns {Pretty(rt)} but has no [EventOutput(\"stream\")]; return void/Task, or say where the result goes");
         }
 
-        if (output is not null)
+        if (output is not null && materializer is null)
         {
             if (returns.ValueType is null)
             {
@@ -212,7 +243,40 @@ public static class FunctionDiscovery
             return null;
         }
 
-        return new FunctionDefinition(fn.Name, method, trigger, shape, bindings.ToArray(), returns, output, retry);
+        return new FunctionDefinition(fn.Name, method, trigger, shape, bindings.ToArray(), returns, output, retry, materializer);
+    }
+
+    private static void CheckMaterializer(ReturnShape returns, TriggerShape? shape, ParameterInfo? stateParameter, EventOutputAttribute? output, Action<string> problem)
+    {
+        if (returns.ValueType is not { } state)
+        {
+            problem("a materializer returns the key's new state (null deletes the key); it returns nothing");
+        }
+        else if (state == typeof(object) || state.IsInterface || state.IsAbstract || state.IsPointer || typeof(System.Collections.IEnumerable).IsAssignableFrom(state) && state != typeof(string))
+        {
+            problem($"a materializer's state type {Pretty(state)} must be a concrete type (a record/POCO, string or number), not an interface, object or collection");
+        }
+        else if (stateParameter is not null && stateParameter.ParameterType != state && Nullable.GetUnderlyingType(stateParameter.ParameterType) != state && Nullable.GetUnderlyingType(state) != stateParameter.ParameterType)
+        {
+            problem($"[CurrentState] parameter '{stateParameter.Name}' has type {Pretty(stateParameter.ParameterType)} but the materializer returns {Pretty(state)}; they must match");
+        }
+
+        if (shape is { IsBatch: true })
+        {
+            problem("a materializer folds one event at a time; its trigger parameter cannot be a collection");
+        }
+
+        if (output is not null)
+        {
+            try
+            {
+                StreamDefinition.ValidateName(output.Stream, "stream");
+            }
+            catch (EventLogException ex)
+            {
+                problem($"[EventOutput]: {ex.Message}");
+            }
+        }
     }
 
     private static TriggerShape? ShapeOf(Type type, out string? why)

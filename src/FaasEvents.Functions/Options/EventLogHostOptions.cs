@@ -38,6 +38,9 @@ public sealed class EventLogHostOptions
     /// <summary>How often an idle partition looks for new events. <value>Default: 100 ms.</value></summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>A materializer commits its table's changes (and offset) at most this long after handling events, 100 ms-5 min. <value>Default: 5 s.</value></summary>
+    public TimeSpan StateCommitInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Create missing trigger and output streams at start-up. <value>Default: false (a missing stream stops start-up).</value></summary>
     public bool CreateStreamsIfMissing { get; set; }
 
@@ -63,7 +66,7 @@ public sealed class EventLogHostOptions
     /// <summary>The effective options, one line, for the start-up log.</summary>
     public override string ToString() => string.Create(
         CultureInfo.InvariantCulture,
-        $"maxBatchSize={MaxBatchSize}, batchCheckpointFrequency={BatchCheckpointFrequency}, initialOffset={InitialOffset.ToString().ToLowerInvariant()}, maxConcurrentPartitions={MaxConcurrentPartitions}, leaseDuration={LeaseDuration}, loadBalancingInterval={LoadBalancingInterval}, pollInterval={PollInterval}, createStreamsIfMissing={CreateStreamsIfMissing}, retry={Retry}, deadLetter={DeadLetterMode} -> {DeadLetterStream}");
+        $"maxBatchSize={MaxBatchSize}, batchCheckpointFrequency={BatchCheckpointFrequency}, initialOffset={InitialOffset.ToString().ToLowerInvariant()}, maxConcurrentPartitions={MaxConcurrentPartitions}, leaseDuration={LeaseDuration}, loadBalancingInterval={LoadBalancingInterval}, pollInterval={PollInterval}, stateCommitInterval={StateCommitInterval}, createStreamsIfMissing={CreateStreamsIfMissing}, retry={Retry}, deadLetter={DeadLetterMode} -> {DeadLetterStream}");
 }
 
 /// <summary>Reads and validates host.json. Every error names the key and the reason.</summary>
@@ -167,9 +170,10 @@ public static class HostJson
                 case "leaseDuration": o.LeaseDuration = Span(p.Value, key, PartitionLeaseClient.MinDuration, PartitionLeaseClient.MaxDuration); break;
                 case "loadBalancingInterval": o.LoadBalancingInterval = Span(p.Value, key, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(5)); break;
                 case "pollInterval": o.PollInterval = Span(p.Value, key, TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(1)); break;
+                case "stateCommitInterval": o.StateCommitInterval = Span(p.Value, key, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(5)); break;
                 case "retry": o.Retry = ReadRetry(p.Value, key); break;
                 case "deadLetter": ReadDeadLetter(p.Value, o, key); break;
-                default: throw new HostJsonException($"{key}: unknown setting (known: maxBatchSize, batchCheckpointFrequency, initialOffset, maxConcurrentPartitions, leaseDuration, loadBalancingInterval, pollInterval, createStreamsIfMissing, defaultPartitions, retry, deadLetter)");
+                default: throw new HostJsonException($"{key}: unknown setting (known: maxBatchSize, batchCheckpointFrequency, initialOffset, maxConcurrentPartitions, leaseDuration, loadBalancingInterval, pollInterval, stateCommitInterval, createStreamsIfMissing, defaultPartitions, retry, deadLetter)");
             }
         }
 

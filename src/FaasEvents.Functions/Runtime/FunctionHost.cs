@@ -11,8 +11,9 @@ internal sealed class FunctionHost
     private readonly Func<string, EventLogClient> clientFor;
     private readonly ConcurrentDictionary<EventLogClient, EventProducerPool> pools = new();
 
-    public FunctionHost(FunctionDefinition function, EventLogClient log, Func<string, EventLogClient> clientFor, FunctionInvoker invoker, EventLogHostOptions options, SemaphoreSlim concurrency, TimeProvider time, ILogger logger, string instanceId)
+    public FunctionHost(FunctionDefinition function, EventLogClient log, Func<string, EventLogClient> clientFor, FunctionInvoker invoker, EventLogHostOptions options, SemaphoreSlim concurrency, TimeProvider time, ILogger logger, string instanceId, IStateSerializer? serializer = null)
     {
+        Serializer = serializer ?? new JsonStateSerializer();
         Function = function;
         Log = log;
         this.clientFor = clientFor;
@@ -39,6 +40,16 @@ internal sealed class FunctionHost
     public ILogger Logger { get; }
 
     public string InstanceId { get; }
+
+    /// <summary>A materializer's state serializer.</summary>
+    public IStateSerializer Serializer { get; }
+
+    /// <summary>A materializer's live tables, by owned partition (queries read these before persisted state).</summary>
+    public ConcurrentDictionary<int, MaterializedTable> Tables { get; } = new();
+
+    /// <summary>Appends events to a stream of the function's storage (a materializer's changelog).</summary>
+    public Task AppendAsync(string stream, IReadOnlyList<LogEvent> events, CancellationToken cancellationToken) =>
+        Producer(Log, stream).SendBatchAsync(events, cancellationToken);
 
     public async Task AppendOutputsAsync(IReadOnlyList<LogEvent> outputs, CancellationToken cancellationToken)
     {

@@ -33,18 +33,21 @@ internal sealed class FunctionInvoker
         needsScope = middleware.Count > 0 || !function.Method.IsStatic || function.Parameters.Any(p => p.Kind == ParameterKind.Service);
     }
 
-    /// <summary>Runs one invocation; returns the events to append to the output stream (empty if none).</summary>
-    public async Task<IReadOnlyList<LogEvent>> InvokeAsync(IReadOnlyList<StoredEvent> events, int partition, int attempt, int maxRetries, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs one invocation; returns the events to append to the output stream (empty if none) and, for a
+    /// materializer, the key's new state (applied by the caller only once the outputs are appended).
+    /// </summary>
+    public async Task<InvocationResult> InvokeAsync(IReadOnlyList<StoredEvent> events, int partition, int attempt, int maxRetries, CancellationToken cancellationToken, MaterializedTable? table = null)
     {
         if (!needsScope)
         {
-            var direct = new InvocationContext(function, partition, events, attempt, maxRetries, services, cancellationToken, loggers);
+            var direct = new InvocationContext(function, partition, events, attempt, maxRetries, services, cancellationToken, loggers, this, table);
             await ExecuteAsync(direct);
-            return direct.OutputsOrEmpty;
+            return new InvocationResult(direct.OutputsOrEmpty, direct.State);
         }
 
         await using AsyncServiceScope scope = services.CreateAsyncScope();
-        var context = new InvocationContext(function, partition, events, attempt, maxRetries, scope.ServiceProvider, cancellationToken, loggers);
+        var context = new InvocationContext(function, partition, events, attempt, maxRetries, scope.ServiceProvider, cancellationToken, loggers, this, table);
         FunctionExecutionDelegate pipeline = ExecuteAsync;
         for (int i = middleware.Count - 1; i >= 0; i--)
         {
@@ -54,12 +57,18 @@ internal sealed class FunctionInvoker
         }
 
         await pipeline(context);
-        return context.OutputsOrEmpty;
+        return new InvocationResult(context.OutputsOrEmpty, context.State);
     }
 
     private async Task ExecuteAsync(FunctionContext context)
     {
         var ctx = (InvocationContext)context;
+        string? key = ctx.Events[0].Event.PartitionKey;
+        if (function.IsMaterializer && key is null)
+        {
+            throw new UnkeyedEntityException($"Event '{ctx.Events[0].Event.Id}' at offset {ctx.Events[0].Offset} has no partition key; materializer '{function.Name}' folds entity events keyed by entity id. Produce it with a key (faas produce --key, partitionkey extension).");
+        }
+
         object?[] args = new object?[function.Parameters.Length];
         for (int i = 0; i < args.Length; i++)
         {
@@ -70,6 +79,8 @@ internal sealed class FunctionInvoker
                 ParameterKind.Context => ctx,
                 ParameterKind.CancellationToken => ctx.CancellationToken,
                 ParameterKind.Logger => ctx.Logger,
+                ParameterKind.Key => key,
+                ParameterKind.State => ctx.Table?.Get(key!),
                 _ => ctx.InstanceServices.GetRequiredService(p.Type),
             };
         }
@@ -87,7 +98,11 @@ internal sealed class FunctionInvoker
         }
 
         object? value = await UnwrapAsync(result);
-        if (function.Output is { } output && value is not null)
+        if (function.IsMaterializer)
+        {
+            ctx.State = value;
+        }
+        else if (function.Output is { } output && value is not null)
         {
             ToEvents(value, output, ctx.Events[0].Event.PartitionKey, ctx.Outputs);
         }
@@ -171,7 +186,7 @@ internal sealed class FunctionInvoker
         }
     }
 
-    private void ToEvents(object value, EventOutputAttribute output, string? inputKey, List<LogEvent> into)
+    internal void ToEvents(object value, EventOutputAttribute output, string? inputKey, List<LogEvent> into)
     {
         switch (value)
         {
@@ -221,9 +236,12 @@ internal sealed class FunctionInvoker
     private sealed class InvocationContext : FunctionContext
     {
         private readonly ILoggerFactory loggers;
+        private readonly FunctionInvoker invoker;
 
-        public InvocationContext(FunctionDefinition function, int partition, IReadOnlyList<StoredEvent> events, int attempt, int maxRetries, IServiceProvider services, CancellationToken cancellationToken, ILoggerFactory loggers)
+        public InvocationContext(FunctionDefinition function, int partition, IReadOnlyList<StoredEvent> events, int attempt, int maxRetries, IServiceProvider services, CancellationToken cancellationToken, ILoggerFactory loggers, FunctionInvoker invoker, MaterializedTable? table)
         {
+            this.invoker = invoker;
+            Table = table;
             FunctionDefinition = function;
             Partition = partition;
             Events = events;
@@ -239,6 +257,18 @@ internal sealed class FunctionInvoker
         private List<LogEvent>? outputs;
 
         public List<LogEvent> Outputs => outputs ??= [];
+
+        public MaterializedTable? Table { get; }
+
+        /// <summary>A materializer's returned state (null = delete).</summary>
+        public object? State { get; set; }
+
+        public override void AddOutput(object value)
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            EventOutputAttribute output = FunctionDefinition.Output ?? throw new InvalidOperationException($"Function '{FunctionDefinition.Name}' called AddOutput but has no [EventOutput(\"stream\")] saying where outputs go.");
+            invoker.ToEvents(value, output, Events[0].Event.PartitionKey, Outputs);
+        }
 
         public IReadOnlyList<LogEvent> OutputsOrEmpty => (IReadOnlyList<LogEvent>?)outputs ?? [];
 
@@ -261,5 +291,28 @@ internal sealed class FunctionInvoker
         public override IDictionary<object, object> Items => items ??= [];
 
         public override ILogger GetLogger(string categoryName) => loggers.CreateLogger(categoryName);
+    }
+}
+
+/// <summary>What an invocation produced.</summary>
+/// <param name="Outputs">Events for the output stream.</param>
+/// <param name="State">A materializer's new state for the key (null deletes it).</param>
+internal readonly record struct InvocationResult(IReadOnlyList<LogEvent> Outputs, object? State);
+
+/// <summary>An entity event without a key reached a materializer: retrying cannot help, so it is dead-lettered at once.</summary>
+internal sealed class UnkeyedEntityException : Exception
+{
+    public UnkeyedEntityException(string message)
+        : base(message)
+    {
+    }
+
+    public UnkeyedEntityException()
+    {
+    }
+
+    public UnkeyedEntityException(string message, Exception innerException)
+        : base(message, innerException)
+    {
     }
 }

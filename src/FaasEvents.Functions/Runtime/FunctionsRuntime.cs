@@ -28,6 +28,9 @@ internal sealed class FunctionsRuntime : IHostedService
 
     public IReadOnlyList<PartitionBalancer> Balancers => balancers;
 
+    /// <summary>The running host of a function, by name (null if this instance does not run it).</summary>
+    internal FunctionHost? HostOf(string name) => hosts.FirstOrDefault(h => h.Function.Name == name);
+
     /// <summary>The client for a storage setting name (the setting's value is read from configuration, never logged).</summary>
     public EventLogClient ClientFor(string settingName) => clients.GetOrAdd(settingName, name =>
     {
@@ -59,7 +62,7 @@ internal sealed class FunctionsRuntime : IHostedService
         foreach (FunctionDefinition f in settings.Functions)
         {
             var invoker = new FunctionInvoker(f, services, settings.Middleware, time);
-            var host = new FunctionHost(f, ClientFor(f.Connection), ClientFor, invoker, options, concurrency, time, loggers.CreateLogger("FaasEvents.Functions." + f.Name), settings.InstanceId);
+            var host = new FunctionHost(f, ClientFor(f.Connection), ClientFor, invoker, options, concurrency, time, loggers.CreateLogger("FaasEvents.Functions." + f.Name), settings.InstanceId, services.GetService<IStateSerializer>());
             hosts.Add(host);
             balancers.Add(new PartitionBalancer(host));
         }
@@ -79,6 +82,28 @@ internal sealed class FunctionsRuntime : IHostedService
         }
 
         logger.LogInformation("Stopped cleanly.");
+    }
+
+    /// <summary>A changelog is the materializer's own output: created co-partitioned with its trigger stream, as an entity stream.</summary>
+    private async Task EnsureChangelogsAsync(CancellationToken cancellationToken)
+    {
+        foreach (FunctionDefinition f in settings.Functions.Where(f => f.ChangelogStream is not null))
+        {
+            EventLogClient client = ClientFor(f.Connection);
+            if (await client.TryGetStreamAsync(f.ChangelogStream!, cancellationToken) is not null || await client.TryGetStreamAsync(f.Stream, cancellationToken) is not { } trigger)
+            {
+                continue;
+            }
+
+            try
+            {
+                await client.CreateStreamAsync(new StreamDefinition { Name = f.ChangelogStream!, Partitions = trigger.Partitions, Kind = StreamKind.Entities }, cancellationToken);
+                logger.LogInformation("Created changelog stream '{Stream}' ({Partitions} partitions, entities) for materializer {Function}", f.ChangelogStream, trigger.Partitions, f.Name);
+            }
+            catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.StreamAlreadyExists)
+            {
+            }
+        }
     }
 
     private async Task EnsureStreamsAsync(CancellationToken cancellationToken)
@@ -103,7 +128,8 @@ internal sealed class FunctionsRuntime : IHostedService
 
             try
             {
-                await client.CreateStreamAsync(new StreamDefinition { Name = stream, Partitions = settings.Options.DefaultPartitions }, cancellationToken);
+                StreamKind kind = settings.Functions.Any(f => f.IsMaterializer && f.Stream == stream) ? StreamKind.Entities : StreamKind.Events;
+                await client.CreateStreamAsync(new StreamDefinition { Name = stream, Partitions = settings.Options.DefaultPartitions, Kind = kind }, cancellationToken);
                 logger.LogInformation("Created stream '{Stream}' with {Partitions} partitions (createStreamsIfMissing)", stream, settings.Options.DefaultPartitions);
             }
             catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.StreamAlreadyExists)
@@ -115,6 +141,8 @@ internal sealed class FunctionsRuntime : IHostedService
         {
             throw new FunctionIndexingException(problems);
         }
+
+        await EnsureChangelogsAsync(cancellationToken);
     }
 }
 

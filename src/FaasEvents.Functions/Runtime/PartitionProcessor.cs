@@ -20,6 +20,8 @@ internal sealed class PartitionProcessor
     private readonly Prometheus.Counter.Child failures;
     private readonly Prometheus.Counter.Child deadLettered;
     private readonly Prometheus.Histogram.Child duration;
+    private readonly MaterializerPartition? materializer;
+    private readonly SemaphoreSlim progress = new(1, 1); // a materializer's commit sees table, offset and position together
     private long checkpointed = -1;
     private LogPosition? nextPosition;
     private PartitionLease lease;
@@ -34,6 +36,11 @@ internal sealed class PartitionProcessor
         failures = FunctionMetrics.Failures.WithLabels(labels);
         deadLettered = FunctionMetrics.DeadLettered.WithLabels(labels);
         duration = FunctionMetrics.HandlerDuration.WithLabels(host.Function.Name);
+        if (host.Function.StateType is { } stateType)
+        {
+            materializer = new MaterializerPartition(host, partition, new MaterializedTable(stateType, host.Serializer));
+        }
+
         Completion = Task.Run(RunAsync);
     }
 
@@ -43,6 +50,9 @@ internal sealed class PartitionProcessor
 
     /// <summary>True once the stop policy halted this partition after a poison event.</summary>
     public bool Halted { get; private set; }
+
+    /// <summary>A materializer's partition state (null for other functions).</summary>
+    internal MaterializerPartition? Materializer => materializer;
 
     /// <summary>Next offset to handle.</summary>
     public long NextOffset { get; private set; } = -1;
@@ -68,9 +78,19 @@ internal sealed class PartitionProcessor
     private async Task RunAsync()
     {
         FunctionDefinition fn = host.Function;
+        Task committer = Task.CompletedTask;
         try
         {
             Checkpoint? cp = await host.Log.Checkpoints.GetAsync(fn.ConsumerGroup, fn.Stream, partition, abort.Token);
+            if (materializer is not null)
+            {
+                // The table and the offset it reflects come back together; the checkpoint only lends its position hint.
+                long? restored = await materializer.RestoreAsync(abort.Token);
+                cp = restored is { } r ? new Checkpoint(fn.ConsumerGroup, fn.Stream, partition, r, default, cp?.NextOffset == r ? cp.Position : null) : null;
+                host.Tables[partition] = materializer.Table;
+                committer = Task.Run(CommitPeriodicallyAsync);
+            }
+
             StartPosition start;
             LogPosition? hint = null;
             if (cp is not null)
@@ -100,15 +120,24 @@ internal sealed class PartitionProcessor
                 for (int i = 0; i < block.Count && !stop.IsCancellationRequested; i += host.Options.MaxBatchSize)
                 {
                     IReadOnlyList<StoredEvent> chunk = Slice(block, i, host.Options.MaxBatchSize);
-                    nextPosition = stored.Start; // while inside this batch, a resume starts at its beginning
-                    if (!await HandleChunkAsync(chunk))
+                    await progress.WaitAsync(abort.Token);
+                    try
                     {
-                        return; // halted by policy, or stopping mid-retry: nothing past the last success is checkpointed
+                        nextPosition = stored.Start; // while inside this batch, a resume starts at its beginning
+                        if (!await HandleChunkAsync(chunk))
+                        {
+                            return; // halted by policy, or stopping mid-retry: nothing past the last success is checkpointed
+                        }
+
+                        NextOffset = chunk[^1].Offset + 1;
+                        nextPosition = i + chunk.Count >= block.Count ? stored.End : stored.Start;
+                    }
+                    finally
+                    {
+                        progress.Release();
                     }
 
-                    NextOffset = chunk[^1].Offset + 1;
-                    nextPosition = i + chunk.Count >= block.Count ? stored.End : stored.Start;
-                    if (++sinceCheckpoint >= host.Options.BatchCheckpointFrequency)
+                    if (materializer is null && ++sinceCheckpoint >= host.Options.BatchCheckpointFrequency)
                     {
                         await CheckpointAsync(NextOffset);
                         sinceCheckpoint = 0;
@@ -135,7 +164,43 @@ internal sealed class PartitionProcessor
         }
         finally
         {
+            stop.Cancel(); // ends the periodic committer
+            await committer;
             await FinalCheckpointAsync();
+            if (materializer is not null)
+            {
+                host.Tables.TryRemove(new KeyValuePair<int, MaterializedTable>(partition, materializer.Table));
+            }
+        }
+    }
+
+    /// <summary>A materializer persists its table within <see cref="EventLogHostOptions.StateCommitInterval"/> of handling events, busy or idle.</summary>
+    private async Task CommitPeriodicallyAsync()
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(host.Options.StateCommitInterval, host.Time, stop.Token);
+                if (NextOffset > checkpointed)
+                {
+                    await CheckpointAsync(NextOffset);
+                }
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.LeaseLost)
+            {
+                Log.LogWarning("{Function}: lost partition {Partition} of {Stream} while committing state; stopping it", host.Function.Name, partition, host.Function.Stream);
+                Abort();
+                return;
+            }
+            catch (Exception ex)
+            {
+                Log.LogWarning(ex, "{Function}: committing state of partition {Partition} failed; the changes stay pending and are retried", host.Function.Name, partition);
+            }
         }
     }
 
@@ -158,6 +223,26 @@ internal sealed class PartitionProcessor
 
     private async Task CheckpointAsync(long next)
     {
+        if (materializer is not null)
+        {
+            await progress.WaitAsync(CancellationToken.None);
+            try
+            {
+                next = Math.Max(next, NextOffset);
+                if (next > checkpointed)
+                {
+                    await materializer.CommitAsync(next, nextPosition, Lease, CancellationToken.None);
+                    checkpointed = next;
+                }
+            }
+            finally
+            {
+                progress.Release();
+            }
+
+            return;
+        }
+
         // The position is only a hint for the offset it was taken with; the reader checks it before use.
         LogPosition? position = next == NextOffset ? nextPosition : null;
         await host.Log.Checkpoints.UpdateAsync(host.Function.ConsumerGroup, host.Function.Stream, partition, next, position, Lease, CancellationToken.None);
@@ -189,8 +274,10 @@ internal sealed class PartitionProcessor
     {
         RetrySettings retry = host.Function.Retry ?? host.Options.Retry;
         Exception? last = null;
+        int tries = 0;
         for (int attempt = 0; attempt <= retry.MaxRetryCount; attempt++)
         {
+            tries = attempt + 1;
             if (attempt > 0)
             {
                 try
@@ -208,14 +295,22 @@ internal sealed class PartitionProcessor
             long started = Stopwatch.GetTimestamp();
             try
             {
-                IReadOnlyList<LogEvent> outputs = await host.Invoker.InvokeAsync(events, partition, attempt, retry.MaxRetryCount, abort.Token);
-                if (outputs.Count > 0)
+                InvocationResult result = await host.Invoker.InvokeAsync(events, partition, attempt, retry.MaxRetryCount, abort.Token, materializer?.Table);
+                if (result.Outputs.Count > 0)
                 {
-                    await host.AppendOutputsAsync(outputs, abort.Token);
+                    await host.AppendOutputsAsync(result.Outputs, abort.Token);
                 }
 
+                // Only now, with the outputs written, does the fold take effect: a retry never sees its own update.
+                materializer?.Table.Set(events[0].Event.PartitionKey!, result.State);
                 handled.Inc(events.Count);
                 return true;
+            }
+            catch (UnkeyedEntityException ex)
+            {
+                last = ex; // retrying cannot add a key
+                failures.Inc();
+                break;
             }
             catch (Exception ex) when (!abort.IsCancellationRequested)
             {
@@ -233,11 +328,11 @@ internal sealed class PartitionProcessor
         if (host.Options.DeadLetterMode == DeadLetterMode.Stop)
         {
             Halted = true;
-            Log.LogCritical(last, "{Function}: {Stream} partition {Partition} is STOPPED at offset {Offset} after {Tries} tries (deadLetter.mode = stop). Fix the cause and restart the app.", host.Function.Name, host.Function.Stream, partition, events[0].Offset, retry.MaxRetryCount + 1);
+            Log.LogCritical(last, "{Function}: {Stream} partition {Partition} is STOPPED at offset {Offset} after {Tries} tries (deadLetter.mode = stop). Fix the cause and restart the app.", host.Function.Name, host.Function.Stream, partition, events[0].Offset, tries);
             return false;
         }
 
-        await host.DeadLetterAsync(events, partition, last!, retry.MaxRetryCount + 1, abort.Token);
+        await host.DeadLetterAsync(events, partition, last!, tries, abort.Token);
         deadLettered.Inc(events.Count);
         return true;
     }

@@ -82,8 +82,8 @@ public sealed class CheckpointStore
         WriteAsync(group, stream, partition, nextOffset, null, lease, allowBackwards: false, cancellationToken);
 
     /// <summary>Commits materialized state: moves the checkpoint and the committed state blob together, fenced by the lease.</summary>
-    internal Task<bool> CommitStateAsync(string group, string stream, int partition, long nextOffset, string stateTip, PartitionLease lease, CancellationToken cancellationToken) =>
-        WriteAsync(group, stream, partition, nextOffset, null, lease, allowBackwards: false, cancellationToken, new Dictionary<string, string> { [StateTipKey] = stateTip });
+    internal Task<bool> CommitStateAsync(string group, string stream, int partition, long nextOffset, LogPosition? position, string stateTip, PartitionLease lease, CancellationToken cancellationToken) =>
+        WriteAsync(group, stream, partition, nextOffset, position, lease, allowBackwards: false, cancellationToken, new Dictionary<string, string> { [StateTipKey] = stateTip });
 
     /// <summary>The committed state blob and offset of a partition (null tip when nothing was committed).</summary>
     internal async Task<(long? NextOffset, string? StateTip)> GetStateAsync(string group, string stream, int partition, CancellationToken cancellationToken)

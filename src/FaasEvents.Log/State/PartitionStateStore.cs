@@ -30,6 +30,7 @@ public sealed class PartitionStateStore
     private static ReadOnlySpan<byte> Magic => "FES1"u8;
     private readonly EventLogClient log;
     private string? tip;
+    private long? lastFullOffset;
 
     internal PartitionStateStore(EventLogClient log, string group, string stream, int partition)
     {
@@ -54,8 +55,24 @@ public sealed class PartitionStateStore
     /// <summary>Rebuilds the committed table. Call after acquiring the partition's lease, before applying events.</summary>
     public async Task<RestoredState> RestoreAsync(CancellationToken cancellationToken = default)
     {
-        (long? offset, string? committedTip) = await log.Checkpoints.GetStateAsync(Group, Stream, Partition, cancellationToken);
-        tip = committedTip;
+        for (int attempt = 0; ; attempt++)
+        {
+            (long? offset, string? committedTip) = await log.Checkpoints.GetStateAsync(Group, Stream, Partition, cancellationToken);
+            try
+            {
+                RestoredState state = await RestoreFromAsync(committedTip, offset, cancellationToken);
+                tip = committedTip;
+                return state;
+            }
+            catch (RequestFailedException ex) when (ex.Status == 404 && attempt < 5)
+            {
+                // A newer snapshot was committed and the chain we were following was swept meanwhile: start again from the new tip.
+            }
+        }
+    }
+
+    private async Task<RestoredState> RestoreFromAsync(string? committedTip, long? offset, CancellationToken cancellationToken)
+    {
         var chain = new Stack<(byte Kind, List<(string Key, BinaryData? Value)> Entries)>();
         for (string? name = committedTip; name is not null;)
         {
@@ -89,14 +106,52 @@ public sealed class PartitionStateStore
     /// Commits the keys changed since the last commit (null value = deleted) as of <paramref name="nextOffset"/>.
     /// Throws <see cref="EventLogErrorReason.LeaseLost"/> if the lease is gone: nothing is committed then.
     /// </summary>
-    public Task CommitAsync(IReadOnlyDictionary<string, BinaryData?> changes, long nextOffset, PartitionLease lease, CancellationToken cancellationToken = default) =>
-        WriteAndCommitAsync(KindDelta, changes.Select(kv => (kv.Key, kv.Value)), nextOffset, lease, cancellationToken);
+    /// <param name="changes">Changed keys; a null value deletes the key.</param>
+    /// <param name="nextOffset">The first offset not folded into the state.</param>
+    /// <param name="lease">The partition lease that fences the commit.</param>
+    /// <param name="position">Optional resume hint for <paramref name="nextOffset"/>, stored with the checkpoint.</param>
+    /// <param name="cancellationToken">Cancels the commit (nothing is committed then).</param>
+    public Task CommitAsync(IReadOnlyDictionary<string, BinaryData?> changes, long nextOffset, PartitionLease lease, LogPosition? position = null, CancellationToken cancellationToken = default) =>
+        WriteAndCommitAsync(KindDelta, changes.Select(kv => (kv.Key, kv.Value)), nextOffset, lease, position, cancellationToken);
 
     /// <summary>Commits the whole table (consolidation): later restores start here.</summary>
-    public Task CommitSnapshotAsync(IReadOnlyDictionary<string, BinaryData> table, long nextOffset, PartitionLease lease, CancellationToken cancellationToken = default) =>
-        WriteAndCommitAsync(KindFull, table.Select(kv => (kv.Key, (BinaryData?)kv.Value)), nextOffset, lease, cancellationToken);
+    public Task CommitSnapshotAsync(IReadOnlyDictionary<string, BinaryData> table, long nextOffset, PartitionLease lease, LogPosition? position = null, CancellationToken cancellationToken = default) =>
+        WriteAndCommitAsync(KindFull, table.Select(kv => (kv.Key, (BinaryData?)kv.Value)), nextOffset, lease, position, cancellationToken);
 
-    private async Task WriteAndCommitAsync(byte kind, IEnumerable<(string Key, BinaryData? Value)> entries, long nextOffset, PartitionLease lease, CancellationToken cancellationToken)
+    /// <summary>
+    /// Deletes state blobs that the committed chain no longer needs: those stamped with an offset below the last
+    /// full snapshot committed through this store. Readers that were following an older chain re-read the tip.
+    /// Returns the number of blobs deleted.
+    /// </summary>
+    public async Task<int> SweepAsync(CancellationToken cancellationToken = default)
+    {
+        if (lastFullOffset is not { } below)
+        {
+            return 0;
+        }
+
+        int deleted = 0;
+        await foreach (BlobItem item in log.Container.GetBlobsAsync(new GetBlobsOptions { Prefix = Prefix }, cancellationToken))
+        {
+            string leaf = item.Name[Prefix.Length..];
+            if (leaf.Length >= 20 && long.TryParse(leaf.AsSpan(0, 20), NumberStyles.None, CultureInfo.InvariantCulture, out long offset) && offset < below && item.Name != tip)
+            {
+                try
+                {
+                    await log.Container.DeleteBlobIfExistsAsync(item.Name, cancellationToken: cancellationToken);
+                    deleted++;
+                }
+                catch (RequestFailedException)
+                {
+                    // Best effort: the next sweep tries again.
+                }
+            }
+        }
+
+        return deleted;
+    }
+
+    private async Task WriteAndCommitAsync(byte kind, IEnumerable<(string Key, BinaryData? Value)> entries, long nextOffset, PartitionLease lease, LogPosition? position, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
         string name = $"{Prefix}{nextOffset.ToString("D20", CultureInfo.InvariantCulture)}-{(kind == KindFull ? "full" : "delta")}-{Guid.NewGuid().ToString("N")[..8]}";
@@ -111,12 +166,16 @@ public sealed class PartitionStateStore
             cancellationToken);
 
         // The commit point: offset and tip move together, only while this instance holds the lease.
-        if (!await log.Checkpoints.CommitStateAsync(Group, Stream, Partition, nextOffset, name, lease, cancellationToken))
+        if (!await log.Checkpoints.CommitStateAsync(Group, Stream, Partition, nextOffset, position, name, lease, cancellationToken))
         {
             throw new EventLogException(EventLogErrorReason.InvalidArgument, $"State of group '{Group}' on stream '{Stream}' partition {Partition}: offset {nextOffset} is not past the committed offset; commit only after applying new events.");
         }
 
         tip = name;
+        if (kind == KindFull)
+        {
+            lastFullOffset = nextOffset;
+        }
     }
 
     private static byte[] Encode(byte kind, long nextOffset, IEnumerable<(string Key, BinaryData? Value)> entries)
