@@ -34,6 +34,7 @@ internal static class FaasCli
             ProduceCommand.Build(),
             TailCommand.Build(),
             LagCommand.Build(),
+            StateCommands.Build(),
             DevCommand.Build(),
             ManifestsCommand.Build(),
         };

@@ -116,3 +116,55 @@ public class CliTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
         Assert.Equal(["late-0", "late-1"], r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => (string)JsonNode.Parse(l)!["id"]!).Order());
     }
 }
+
+public class StateCliTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
+{
+    [Fact]
+    public async Task State_get_and_scan_read_a_materializers_committed_table_while_nothing_runs()
+    {
+        EventLogClient log = azurite.CreateClient();
+        string container = log.Container.Name;
+        Task<DotnetRun.Result> Faas(params string[] args) => FaasProcess.RunAsync(azurite.ConnectionString, [.. args, "--container", container]);
+
+        DotnetRun.Result none = await Faas("state", "get", "catalog", "978-0");
+        Assert.Equal(1, none.ExitCode);
+        Assert.Contains("Materializer 'catalog' has no committed state", none.Stderr, StringComparison.Ordinal);
+
+        // Commit a table as a materializer would: per partition, under the partition's lease, with its offset.
+        await log.CreateStreamAsync(new StreamDefinition { Name = "books", Partitions = 3, Kind = StreamKind.Entities });
+        var model = Enumerable.Range(0, 30).ToDictionary(i => $"978-{i:D2}", i => $$"""{"title":"Book {{i}}","year":{{1990 + i}}}""");
+        PartitionLeaseClient leases = log.CreateLeaseClient("test");
+        foreach (IGrouping<int, KeyValuePair<string, string>> part in model.GroupBy(kv => KeyPartitioner.GetPartition(kv.Key, 3)))
+        {
+            PartitionLease lease = (await leases.TryAcquireAsync("catalog", "books", part.Key, TimeSpan.FromSeconds(15)))!;
+            PartitionStateStore store = log.CreateStateStore("catalog", "books", part.Key);
+            await store.CommitAsync(part.ToDictionary(kv => kv.Key, kv => (BinaryData?)BinaryData.FromString(kv.Value)), 100, lease);
+            await store.CommitAsync(new Dictionary<string, BinaryData?> { [part.First().Key] = null }, 101, lease); // a tombstone
+            model.Remove(part.First().Key);
+            await leases.ReleaseAsync(lease);
+        }
+
+        string present = model.Keys.Order(StringComparer.Ordinal).First();
+        DotnetRun.Result get = await Faas("state", "get", "catalog", present);
+        Assert.Equal(0, get.ExitCode);
+        Assert.Equal(JsonNode.Parse(model[present])!.ToJsonString(), JsonNode.Parse(get.Stdout)!.ToJsonString());
+
+        string deleted = Enumerable.Range(0, 30).Select(i => $"978-{i:D2}").First(k => !model.ContainsKey(k));
+        DotnetRun.Result gone = await Faas("state", "get", "catalog", deleted);
+        Assert.Equal(1, gone.ExitCode);
+        Assert.Contains($"key '{deleted}' is not in materializer 'catalog' (absent or deleted; partition {KeyPartitioner.GetPartition(deleted, 3)}, committed state as of offset 101)", gone.Stderr, StringComparison.Ordinal);
+
+        DotnetRun.Result scan = await Faas("state", "scan", "catalog", "--prefix", "978-1", "-o", "json");
+        Assert.Equal(0, scan.ExitCode);
+        JsonNode page = JsonNode.Parse(scan.Stdout)!;
+        Assert.Equal(model.Keys.Where(k => k.StartsWith("978-1", StringComparison.Ordinal)).Order(StringComparer.Ordinal), page["items"]!.AsArray().Select(i => (string)i!["key"]!));
+        Assert.Null(page["next"]);
+
+        DotnetRun.Result paged = await Faas("state", "scan", "catalog", "--limit", "5");
+        Assert.Equal(0, paged.ExitCode);
+        string fifth = model.Keys.Order(StringComparer.Ordinal).ElementAt(4);
+        Assert.Contains($"5 key(s) shown; next page: --after {fifth}", paged.Stdout, StringComparison.Ordinal);
+        DotnetRun.Result next = await Faas("state", "scan", "catalog", "--after", fifth, "--limit", "1000", "-o", "json");
+        Assert.Equal(model.Count - 5, JsonNode.Parse(next.Stdout)!["items"]!.AsArray().Count);
+    }
+}

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Text.Json;
 using FaasEvents.Functions.Runtime;
 using FaasEvents.Log;
 using Microsoft.AspNetCore.Builder;
@@ -92,7 +91,7 @@ internal static class MaterializerEndpoints
                 return StateReader.SelectPage([persisted], prefix, after, take).Items;
             }));
             (List<KeyValuePair<string, BinaryData>> items, string? next) = StateReader.SelectPage(pages, prefix, after, take);
-            return Results.Json(new { items = items.Select(kv => new { key = kv.Key, value = AsJson(kv.Value) }), next });
+            return Results.Json(new { items = items.Select(kv => new { key = kv.Key, value = StateReader.AsJson(kv.Value) }), next });
         });
     }
 
@@ -101,18 +100,4 @@ internal static class MaterializerEndpoints
 
     private static IResult UnknownMaterializer(FunctionsAppSettings settings, string name) =>
         Results.Problem(statusCode: 404, title: "Unknown materializer", detail: $"This app has no materializer '{name}' (it has: {string.Join(", ", settings.Functions.Where(f => f.IsMaterializer).Select(f => f.Name).DefaultIfEmpty("none"))}).");
-
-    /// <summary>The value as JSON when it is JSON (the default serializer), else as a base64 string.</summary>
-    internal static JsonElement AsJson(BinaryData value)
-    {
-        try
-        {
-            using JsonDocument doc = JsonDocument.Parse(value.ToMemory());
-            return doc.RootElement.Clone();
-        }
-        catch (JsonException)
-        {
-            return JsonSerializer.SerializeToElement(Convert.ToBase64String(value.ToMemory().Span));
-        }
-    }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
 using Azure.Storage.Blobs.Models;
 
 namespace FaasEvents.Log;
@@ -139,6 +140,21 @@ public sealed class StateReader
         }
 
         return streams;
+    }
+
+    /// <summary>A value as JSON when it is JSON (the default state serializer), else as a base64 string.</summary>
+    public static JsonElement AsJson(BinaryData value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        try
+        {
+            using JsonDocument doc = JsonDocument.Parse(value.ToMemory());
+            return doc.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            return JsonSerializer.SerializeToElement(Convert.ToBase64String(value.ToMemory().Span));
+        }
     }
 
     private async Task<int> PartitionCountAsync(CancellationToken cancellationToken)
