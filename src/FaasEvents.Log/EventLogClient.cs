@@ -358,6 +358,31 @@ public sealed class EventLogClient
         return deleted;
     }
 
+    /// <summary>
+    /// Compacts an entity stream: in every partition, rewrites the closed segments keeping the latest event per key
+    /// (see <see cref="CompactionOptions"/>). Offsets do not change; readers skip the gaps. Safe to run while
+    /// producers append and consumers read, and to interrupt at any point (run it again to finish).
+    /// </summary>
+    public async Task<IReadOnlyList<PartitionCompaction>> CompactAsync(string stream, CompactionOptions? compaction = null, IProgress<PartitionCompaction>? progress = null, CancellationToken cancellationToken = default)
+    {
+        StreamDefinition def = await GetStreamAsync(stream, cancellationToken);
+        if (def.Kind != StreamKind.Entities)
+        {
+            throw new EventLogException(EventLogErrorReason.InvalidArgument, $"Stream '{stream}' holds events, not entities: compaction keeps only the latest event per key, which would drop its events. Only streams created with kind 'entities' are compacted.");
+        }
+
+        var compactor = new Compactor(this, def, compaction ?? new CompactionOptions());
+        var results = new List<PartitionCompaction>(def.Partitions);
+        for (int p = 0; p < def.Partitions; p++)
+        {
+            PartitionCompaction result = await compactor.CompactPartitionAsync(p, cancellationToken);
+            results.Add(result);
+            progress?.Report(result);
+        }
+
+        return results;
+    }
+
     internal static void CheckPartition(StreamDefinition def, int partition)
     {
         if (partition < 0 || partition >= def.Partitions)
@@ -382,7 +407,11 @@ public sealed class EventLogClient
         return ready;
     }
 
-    internal async Task<List<SegmentInfo>> ListSegmentsAsync(string stream, int partition, CancellationToken cancellationToken)
+    internal async Task<List<SegmentInfo>> ListSegmentsAsync(string stream, int partition, CancellationToken cancellationToken) =>
+        SegmentInfo.Resolve(await ListRawSegmentsAsync(stream, partition, cancellationToken));
+
+    /// <summary>Every segment blob of a partition, including those a compacted segment supersedes.</summary>
+    internal async Task<List<SegmentInfo>> ListRawSegmentsAsync(string stream, int partition, CancellationToken cancellationToken)
     {
         var list = new List<SegmentInfo>();
         try
@@ -426,9 +455,9 @@ public sealed class EventLogClient
         {
         }
 
-        foreach (List<SegmentInfo> list in all.Values)
+        foreach (int p in all.Keys.ToList())
         {
-            list.Sort((a, b) => a.BaseOffset.CompareTo(b.BaseOffset));
+            all[p] = SegmentInfo.Resolve(all[p]);
         }
 
         return all;

@@ -31,7 +31,21 @@ internal static class BatchFormat
         long baseOffset,
         Guid producerId,
         long producerSequence,
-        int blockIndex)
+        int blockIndex) => Write(destination, records, baseOffset, producerId, producerSequence, blockIndex, null, records.Count);
+
+    /// <summary>
+    /// Writes a batch whose records sit at the given offset deltas within a span of <paramref name="offsetSpan"/>
+    /// offsets (a compacted batch: gaps where superseded events were removed; zero records is allowed).
+    /// </summary>
+    public static int Write(
+        Span<byte> destination,
+        IReadOnlyList<EncodedRecord> records,
+        long baseOffset,
+        Guid producerId,
+        long producerSequence,
+        int blockIndex,
+        IReadOnlyList<int>? offsetDeltas,
+        int offsetSpan)
     {
         int length = GetBatchLength(records);
         if (destination.Length < length)
@@ -47,16 +61,16 @@ internal static class BatchFormat
             EncodedRecord r = records[i];
             maxTs = Math.Max(maxTs, r.Timestamp);
             BinaryPrimitives.WriteInt32LittleEndian(destination[pos..], 4 + r.Body.Length);
-            BinaryPrimitives.WriteInt32LittleEndian(destination[(pos + 4)..], i);
+            BinaryPrimitives.WriteInt32LittleEndian(destination[(pos + 4)..], offsetDeltas?[i] ?? i);
             r.Body.Span.CopyTo(destination[(pos + RecordPrefixSize)..]);
             pos += RecordPrefixSize + r.Body.Length;
         }
 
-        var header = new BatchHeader(length, records.Count, baseOffset, records.Count, firstTs, maxTs, producerId, producerSequence);
+        var header = new BatchHeader(length, records.Count, baseOffset, offsetSpan, firstTs, maxTs, producerId, producerSequence);
         header.Write(destination);
         Span<byte> footer = destination.Slice(length - FooterSize, FooterSize);
         BinaryPrimitives.WriteInt64LittleEndian(footer, baseOffset);
-        BinaryPrimitives.WriteInt32LittleEndian(footer[8..], records.Count);
+        BinaryPrimitives.WriteInt32LittleEndian(footer[8..], offsetSpan);
         BinaryPrimitives.WriteInt32LittleEndian(footer[12..], length);
         BinaryPrimitives.WriteInt32LittleEndian(footer[16..], blockIndex);
         BinaryPrimitives.WriteInt32LittleEndian(footer[20..], 0);

@@ -17,6 +17,7 @@ internal sealed class PartitionReader
     private readonly StreamDefinition def;
     private readonly int partition;
     private readonly ReadOptions options;
+    private bool segmentGone;
 
     public PartitionReader(EventLogClient log, StreamDefinition def, int partition, ReadOptions options)
     {
@@ -98,10 +99,25 @@ internal sealed class PartitionReader
                 continue;
             }
 
-            // At the end of this segment. A next one exists only once this one is full (and final).
-            if (SegmentInfo.IsFull(def, position, blocksSeen))
+            if (segmentGone)
             {
-                SegmentInfo? next = await FindNextSegmentAsync(segment, cancellationToken);
+                // Compaction replaced the segment (or retention deleted it) while we read: continue in whatever now
+                // holds NextOffset. Offsets never change, so nothing is repeated; a compacted segment just has gaps.
+                segmentGone = false;
+                SegmentInfo? holder = await FindSegmentHoldingAsync(segment, cancellationToken);
+                if (holder is { } h)
+                {
+                    segment = h;
+                    position = 0;
+                    blocksSeen = 0;
+                    continue;
+                }
+            }
+
+            // At the end of this segment. A next one exists only once this one is full (and final); compacted ones are closed.
+            if (segment.IsCompacted || SegmentInfo.IsFull(def, position, blocksSeen))
+            {
+                SegmentInfo? next = await FindSegmentHoldingAsync(segment, cancellationToken);
                 if (next is { } n)
                 {
                     segment = n;
@@ -137,14 +153,38 @@ internal sealed class PartitionReader
         };
     }
 
-    private async Task<SegmentInfo?> FindNextSegmentAsync(SegmentInfo current, CancellationToken cancellationToken)
+    /// <summary>
+    /// The segment (other than <paramref name="current"/>) that holds <see cref="NextOffset"/>: the one whose range
+    /// contains it, else the first one after it (after retention removed the offsets in between).
+    /// </summary>
+    private async Task<SegmentInfo?> FindSegmentHoldingAsync(SegmentInfo current, CancellationToken cancellationToken)
     {
-        foreach (SegmentInfo s in await log.ListSegmentsAsync(def.Name, partition, cancellationToken))
+        List<SegmentInfo> segments = await log.ListSegmentsAsync(def.Name, partition, cancellationToken);
+        for (int i = 0; i < segments.Count; i++)
         {
-            if (s.BaseOffset > current.BaseOffset)
+            SegmentInfo s = segments[i];
+            long end = s.EndOffset ?? (i + 1 < segments.Count ? segments[i + 1].BaseOffset : long.MaxValue);
+            if (s.BlobName != current.BlobName && s.BaseOffset <= NextOffset && NextOffset < end)
             {
                 return s;
             }
+        }
+
+        SegmentInfo? later = segments.FirstOrDefault(s => s.BaseOffset > NextOffset);
+        if (later is { } l && l.BlobName != current.BlobName && l.BaseOffset > current.BaseOffset)
+        {
+            if (segments.Exists(s => s.BlobName == current.BlobName))
+            {
+                return l; // the current segment ended exactly where the next begins (or the gap is a compacted range's tail)
+            }
+
+            if (!options.StartAtEarliestIfTruncated)
+            {
+                throw BelowRetention(NextOffset, l.BaseOffset);
+            }
+
+            NextOffset = l.BaseOffset;
+            return l;
         }
 
         return null;
@@ -226,15 +266,7 @@ internal sealed class PartitionReader
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {
-            // Retention deleted the segment under us.
-            List<SegmentInfo> now = await log.ListSegmentsAsync(def.Name, partition, cancellationToken);
-            long earliest = now.Count > 0 ? now[0].BaseOffset : NextOffset;
-            if (!options.StartAtEarliestIfTruncated)
-            {
-                throw BelowRetention(NextOffset, earliest);
-            }
-
-            NextOffset = earliest;
+            segmentGone = true; // compaction or retention removed it: the caller looks for what holds NextOffset now
             yield break;
         }
 

@@ -23,14 +23,45 @@ internal static class StoragePaths
     public static string Checkpoint(string group, string stream, int partition) =>
         GroupStreamPrefix(group, stream) + partition.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// A compacted segment: <c>{base:D20}-{end:D20}-{stamp:D19}</c>. It holds offsets [base, end) with gaps and
+    /// supersedes every segment whose range it covers; among equal ranges the larger stamp wins.
+    /// </summary>
+    public static string CompactedSegment(string stream, int partition, long baseOffset, long endOffset, long stamp) =>
+        PartitionPrefix(stream, partition) + string.Create(CultureInfo.InvariantCulture, $"{baseOffset:D20}-{endOffset:D20}-{stamp:D19}");
+
     /// <summary>Parses <c>streams/{s}/{ppppp}/{oooo...}</c>; false for anything else (e.g. stream.json).</summary>
-    public static bool TryParseSegment(string blobName, out int partition, out long baseOffset)
+    public static bool TryParseSegment(string blobName, out int partition, out long baseOffset) =>
+        TryParseSegment(blobName, out partition, out baseOffset, out _);
+
+    /// <summary>As above; <paramref name="endOffset"/> is set for a compacted segment (null for an appended one).</summary>
+    public static bool TryParseSegment(string blobName, out int partition, out long baseOffset, out long? endOffset)
     {
         partition = 0;
         baseOffset = 0;
+        endOffset = null;
         string[] parts = blobName.Split('/');
-        return parts.Length == 4 && parts[0] == "streams"
-            && parts[2].Length == 5 && int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out partition)
-            && parts[3].Length == 20 && long.TryParse(parts[3], NumberStyles.None, CultureInfo.InvariantCulture, out baseOffset);
+        if (parts.Length != 4 || parts[0] != "streams" || parts[2].Length != 5 || !int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out partition))
+        {
+            return false;
+        }
+
+        string leaf = parts[3];
+        if (leaf.Length == 20)
+        {
+            return long.TryParse(leaf, NumberStyles.None, CultureInfo.InvariantCulture, out baseOffset);
+        }
+
+        if (leaf.Length == 61 && leaf[20] == '-' && leaf[41] == '-'
+            && long.TryParse(leaf.AsSpan(0, 20), NumberStyles.None, CultureInfo.InvariantCulture, out baseOffset)
+            && long.TryParse(leaf.AsSpan(21, 20), NumberStyles.None, CultureInfo.InvariantCulture, out long end)
+            && long.TryParse(leaf.AsSpan(42, 19), NumberStyles.None, CultureInfo.InvariantCulture, out _)
+            && end > baseOffset)
+        {
+            endOffset = end;
+            return true;
+        }
+
+        return false;
     }
 }

@@ -1,0 +1,270 @@
+using System.Globalization;
+using System.Text;
+using Azure;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
+using FaasEvents.Log.Format;
+using FaasEvents.Log.Storage;
+
+namespace FaasEvents.Log;
+
+/// <summary>How a compaction treats events (Kafka's cleanup.policy=compact settings).</summary>
+public sealed record CompactionOptions
+{
+    /// <summary>A tombstone (an event without data) that is the latest for its key is kept this long, so slow consumers see the delete. <value>Default: 24 h.</value></summary>
+    public TimeSpan DeleteRetention { get; init; } = TimeSpan.FromHours(24);
+
+    /// <summary>Events younger than this are kept even when superseded. <value>Default: 0.</value></summary>
+    public TimeSpan MinCompactionLag { get; init; } = TimeSpan.Zero;
+
+    /// <summary>Bytes of records per batch in compacted segments. <value>Default: 1 MiB.</value></summary>
+    public int TargetBatchBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>Test hook: called after each step of a rewrite (a crash can be simulated by throwing).</summary>
+    internal Func<CompactionStep, string, Task>? OnStep { get; init; }
+}
+
+/// <summary>Steps of a segment rewrite, in order.</summary>
+internal enum CompactionStep
+{
+    /// <summary>Latest offset per key found; nothing written yet.</summary>
+    Scanned,
+    /// <summary>The new segment's batches are uploaded as uncommitted blocks (invisible).</summary>
+    Staged,
+    /// <summary>The new segment is committed in one request: from here it supersedes the old ones.</summary>
+    Committed,
+    /// <summary>One replaced segment was deleted.</summary>
+    Deleted,
+}
+
+/// <summary>What compacting one partition did.</summary>
+/// <param name="Partition">Partition.</param>
+/// <param name="SegmentsIn">Closed segments read.</param>
+/// <param name="SegmentsOut">Compacted segments written.</param>
+/// <param name="EventsRead">Events in the closed segments.</param>
+/// <param name="EventsKept">Events left in them.</param>
+/// <param name="TombstonesRemoved">Tombstones dropped after <see cref="CompactionOptions.DeleteRetention"/>.</param>
+/// <param name="BytesBefore">Bytes of the closed segments before.</param>
+/// <param name="BytesAfter">Bytes of the closed segments after.</param>
+public sealed record PartitionCompaction(int Partition, int SegmentsIn, int SegmentsOut, long EventsRead, long EventsKept, long TombstonesRemoved, long BytesBefore, long BytesAfter);
+
+/// <summary>
+/// Log compaction for entity streams: rewrites a partition's closed segments keeping the latest event per key.
+/// Offsets never change (compacted batches have gaps), the active segment is never touched, events younger than
+/// <see cref="CompactionOptions.MinCompactionLag"/> stay, and tombstones stay for <see cref="CompactionOptions.DeleteRetention"/>.
+/// Crash-safe: the new segment is a block blob committed in one request, named with the offset range it covers, and
+/// from that moment it hides the segments it replaces (<see cref="SegmentInfo.Resolve"/>); only then are they
+/// deleted. A crash at any step leaves either the old segments or the complete new one in the readable view.
+/// </summary>
+internal sealed class Compactor
+{
+    private readonly EventLogClient log;
+    private readonly StreamDefinition def;
+    private readonly CompactionOptions options;
+
+    public Compactor(EventLogClient log, StreamDefinition def, CompactionOptions options)
+    {
+        this.log = log;
+        this.def = def;
+        this.options = options;
+    }
+
+    public async Task<PartitionCompaction> CompactPartitionAsync(int partition, CancellationToken cancellationToken)
+    {
+        // Leftovers of an interrupted compaction: segments already superseded by a committed one.
+        List<SegmentInfo> raw = await log.ListRawSegmentsAsync(def.Name, partition, cancellationToken);
+        List<SegmentInfo> segments = SegmentInfo.Resolve([.. raw]);
+        foreach (SegmentInfo stale in raw.Where(r => !segments.Exists(s => s.BlobName == r.BlobName)))
+        {
+            await log.Container.DeleteBlobIfExistsAsync(stale.BlobName, cancellationToken: cancellationToken);
+        }
+
+        if (segments.Count < 2)
+        {
+            return new PartitionCompaction(partition, 0, 0, 0, 0, 0, 0, 0);
+        }
+
+        List<SegmentInfo> closed = segments[..^1];
+        long activeBase = segments[^1].BaseOffset;
+
+        // Pass 1: the latest offset of every key in the whole partition (the active segment included).
+        var latest = new Dictionary<string, long>(StringComparer.Ordinal);
+        await foreach (IReadOnlyList<StoredEvent> batch in log.ReadBatchesAsync(def.Name, partition, new ReadOptions { From = StartPosition.Earliest }, cancellationToken))
+        {
+            foreach (StoredEvent e in batch)
+            {
+                if (e.Event.PartitionKey is { } key)
+                {
+                    latest[key] = e.Offset;
+                }
+            }
+        }
+
+        await StepAsync(CompactionStep.Scanned, def.Name);
+
+        // Pass 2: read the closed range once; decide per event; group whole segments into outputs of at most segmentMaxBytes.
+        DateTimeOffset now = log.TimeProvider.GetUtcNow();
+        var groups = new List<Group> { new(closed[0].BaseOffset) };
+        groups[0].Inputs.Add(closed[0]);
+        int index = 0;
+        void NextSegment()
+        {
+            index++;
+            Group g = groups[^1];
+            if (g.KeptBytes >= def.SegmentMaxBytes)
+            {
+                groups.Add(g = new Group(closed[index].BaseOffset));
+            }
+
+            g.Inputs.Add(closed[index]);
+        }
+
+        long read = 0, tombstonesRemoved = 0;
+        await foreach (StoredEvent e in log.ReadPartitionAsync(def.Name, partition, new ReadOptions { From = StartPosition.FromOffset(closed[0].BaseOffset), EndOffset = activeBase }, cancellationToken))
+        {
+            while (e.Offset >= End(segments, index))
+            {
+                NextSegment();
+            }
+
+            Group current = groups[^1];
+            read++;
+            bool tombstone = e.Event.Data is null;
+            bool isLatest = e.Event.PartitionKey is not { } key || !latest.TryGetValue(key, out long last) || last == e.Offset;
+            TimeSpan age = now - e.Timestamp;
+            bool keep = e.Event.PartitionKey is null || (isLatest ? !tombstone || age < options.DeleteRetention : age < options.MinCompactionLag);
+            if (!keep)
+            {
+                current.Removed++;
+                tombstonesRemoved += isLatest ? 1 : 0;
+                continue;
+            }
+
+            long timestamp = e.Timestamp.ToUnixTimeMilliseconds();
+            byte[] body = EventCodec.EncodeBody(e.Event, timestamp);
+            current.Kept.Add((e.Offset, new EncodedRecord(timestamp, body)));
+            current.KeptBytes += BatchFormat.RecordPrefixSize + body.Length;
+        }
+
+        while (index < closed.Count - 1)
+        {
+            NextSegment(); // empty closed segments at the end
+        }
+
+        int written = 0;
+        long bytesAfter = 0;
+        foreach (Group g in groups)
+        {
+            g.End = End(segments, segments.IndexOf(g.Inputs[^1]));
+            if (g.Inputs.Count == 1 && g.Removed == 0)
+            {
+                bytesAfter += g.Inputs[0].Length; // nothing to gain: left as it is
+                continue;
+            }
+
+            bytesAfter += await RewriteAsync(partition, g, now, cancellationToken);
+            written++;
+        }
+
+        return new PartitionCompaction(partition, closed.Count, written, read, groups.Sum(g => (long)g.Kept.Count), tombstonesRemoved, closed.Sum(s => s.Length), bytesAfter);
+    }
+
+    private static long End(List<SegmentInfo> segments, int i) => segments[i].EndOffset ?? segments[i + 1].BaseOffset;
+
+    private async Task<long> RewriteAsync(int partition, Group g, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        string name = StoragePaths.CompactedSegment(def.Name, partition, g.Base, g.End, now.UtcTicks);
+        BlockBlobClient blob = log.Container.GetBlockBlobClient(name);
+
+        // Cut the kept records into batches; each batch spans up to the next batch's first offset, so the
+        // batches tile [base, end) and a reader's next offset moves exactly as over the original segments.
+        var batches = new List<List<(long Offset, EncodedRecord Record)>>();
+        var batch = new List<(long, EncodedRecord)>();
+        int bytes = 0;
+        foreach ((long, EncodedRecord) r in g.Kept)
+        {
+            if (batch.Count > 0 && bytes + r.Item2.Body.Length > options.TargetBatchBytes)
+            {
+                batches.Add(batch);
+                batch = [];
+                bytes = 0;
+            }
+
+            batch.Add(r);
+            bytes += r.Item2.Body.Length + BatchFormat.RecordPrefixSize;
+        }
+
+        batches.Add(batch); // possibly empty: an empty batch still spans the range
+
+        var blockIds = new List<string>(batches.Count);
+        long baseOffset = g.Base, length = 0;
+        for (int i = 0; i < batches.Count; i++)
+        {
+            long next = i + 1 < batches.Count ? batches[i + 1][0].Offset : g.End;
+            long span = next - baseOffset;
+            if (span > int.MaxValue)
+            {
+                throw new EventLogException(EventLogErrorReason.InvalidArgument, $"Stream '{def.Name}' partition {partition}: a compacted batch would span {span} offsets, more than a batch can describe.");
+            }
+
+            List<(long Offset, EncodedRecord Record)> records = batches[i];
+            var encoded = records.Select(r => r.Record).ToList();
+            var deltas = records.Select(r => checked((int)(r.Offset - baseOffset))).ToList();
+            byte[] buffer = new byte[BatchFormat.GetBatchLength(encoded)];
+            BatchFormat.Write(buffer, encoded, baseOffset, Guid.Empty, 0, i, deltas, (int)span);
+            string id = Convert.ToBase64String(Encoding.ASCII.GetBytes(i.ToString("D8", CultureInfo.InvariantCulture)));
+            using (var ms = new MemoryStream(buffer, writable: false))
+            {
+                await blob.StageBlockAsync(id, ms, cancellationToken: cancellationToken);
+            }
+
+            blockIds.Add(id);
+            length += buffer.Length;
+            baseOffset = next;
+        }
+
+        await StepAsync(CompactionStep.Staged, name);
+        try
+        {
+            // The switch: one request makes the whole new segment visible, and with it the old ones hidden.
+            await blob.CommitBlockListAsync(
+                blockIds,
+                new CommitBlockListOptions
+                {
+                    Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
+                    Metadata = new Dictionary<string, string> { ["compactedsegments"] = g.Inputs.Count.ToString(CultureInfo.InvariantCulture), ["removedevents"] = g.Removed.ToString(CultureInfo.InvariantCulture) },
+                },
+                cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 409 || ex.Status == 412)
+        {
+            return length; // a concurrent compactor committed the same name first: same inputs, same result
+        }
+
+        await StepAsync(CompactionStep.Committed, name);
+        foreach (SegmentInfo old in g.Inputs)
+        {
+            await log.Container.DeleteBlobIfExistsAsync(old.BlobName, cancellationToken: cancellationToken);
+            await StepAsync(CompactionStep.Deleted, old.BlobName);
+        }
+
+        return length;
+    }
+
+    private Task StepAsync(CompactionStep step, string what) => options.OnStep?.Invoke(step, what) ?? Task.CompletedTask;
+
+    private sealed class Group(long baseOffset)
+    {
+        public long Base { get; } = baseOffset;
+
+        public long End { get; set; }
+
+        public List<SegmentInfo> Inputs { get; } = [];
+
+        public List<(long Offset, EncodedRecord Record)> Kept { get; } = [];
+
+        public long KeptBytes { get; set; }
+
+        public int Removed { get; set; }
+    }
+}
