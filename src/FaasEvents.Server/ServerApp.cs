@@ -16,7 +16,7 @@ public static class ServerApp
     /// <summary>
     /// Builds the server from arguments (<c>--http-port</c>, <c>--grpc-port</c>, plus ASP.NET configuration) and the
     /// environment (<c>FAAS_STORAGE</c>, <c>FAAS_CONTAINER</c>, <c>FAAS_HTTP_PORT</c>, <c>FAAS_GRPC_PORT</c>,
-    /// <c>FAAS_GRPC_TLS_CERT</c>/<c>FAAS_GRPC_TLS_KEY</c>, <c>FAAS_INGRESS_API_KEYS</c>).
+    /// <c>FAAS_GRPC_TLS_CERT</c>/<c>FAAS_GRPC_TLS_KEY</c>, <c>FAAS_INGRESS_API_KEYS</c>, <c>FAAS_COMPACTION_INTERVAL</c>).
     /// </summary>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
@@ -96,6 +96,8 @@ public static class ServerApp
         builder.Services.AddSingleton<LagService>();
         builder.Services.AddSingleton(sp => new EventProducerPool(sp.GetRequiredService<EventLogClient>(), new EventProducerOptions { Linger = TimeSpan.FromMilliseconds(1) }));
         builder.Services.AddHostedService<PingSourceService>();
+        builder.Services.AddSingleton<FaasEvents.Server.Compaction.CompactionService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<FaasEvents.Server.Compaction.CompactionService>());
         builder.Services.AddGrpc(o => o.Interceptors.Add<ScalerErrorInterceptor>());
         builder.Services.AddProblemDetails();
         configure?.Invoke(builder);

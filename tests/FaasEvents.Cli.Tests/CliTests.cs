@@ -168,3 +168,45 @@ public class StateCliTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixtur
         Assert.Equal(model.Count - 5, JsonNode.Parse(next.Stdout)!["items"]!.AsArray().Count);
     }
 }
+
+public class CompactCliTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
+{
+    [Fact]
+    public async Task Streams_compact_rewrites_an_entity_stream_with_progress_and_refuses_an_event_stream()
+    {
+        EventLogClient log = azurite.CreateClient();
+        Task<DotnetRun.Result> Faas(params string[] args) => FaasProcess.RunAsync(azurite.ConnectionString, [.. args, "--container", log.Container.Name]);
+        await log.CreateStreamAsync(new StreamDefinition { Name = "prices", Partitions = 2, Kind = StreamKind.Entities, SegmentMaxBlocks = 2 });
+        await using (EventProducerClient producer = log.CreateProducer("prices"))
+        {
+            for (int i = 0; i < 20; i++)
+            {
+                await producer.SendBatchAsync(Enumerable.Range(0, 4).Select(j => new LogEvent($"p{i}-{j}", "/t", "price") { PartitionKey = $"sku-{j}", Data = BinaryData.FromString($"{i}") }));
+            }
+        }
+
+        DotnetRun.Result compact = await Faas("streams", "compact", "prices", "--delete-retention", "0s");
+        Assert.Equal(0, compact.ExitCode);
+        Assert.Contains("Compacted 'prices' in", compact.Stdout, StringComparison.Ordinal);
+        Assert.Contains("events in closed segments", compact.Stdout, StringComparison.Ordinal);
+        int left = 0;
+        for (int p = 0; p < 2; p++)
+        {
+            await foreach (StoredEvent _ in log.ReadPartitionAsync("prices", p))
+            {
+                left++;
+            }
+        }
+
+        Assert.InRange(left, 4, 80 - 1); // fewer events, every key still there
+        Assert.Equal(80, (await log.GetPartitionsAsync("prices")).Sum(p => p.EndOffset));
+
+        await log.CreateStreamAsync(new StreamDefinition { Name = "clicks", Partitions = 1 });
+        DotnetRun.Result refused = await Faas("streams", "compact", "clicks");
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("holds events, not entities", refused.Stderr, StringComparison.Ordinal);
+        DotnetRun.Result bad = await Faas("streams", "compact", "prices", "--delete-retention", "10GiB");
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Contains("--delete-retention takes a duration", bad.Stderr, StringComparison.Ordinal);
+    }
+}

@@ -27,19 +27,7 @@ internal static class AppHarness
         return builder.Build();
     }
 
-    public static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, int seconds = 60)
-    {
-        DateTime deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Timed out after {seconds} s waiting until {what}.");
-            }
-
-            await Task.Delay(100);
-        }
-    }
+    public static Task WaitUntilAsync(Func<Task<bool>> condition, string what, int seconds = 60) => Eventually.UntilAsync(condition, what, seconds);
 
     public static Task WaitUntilAsync(Func<bool> condition, string what, int seconds = 60) => WaitUntilAsync(() => Task.FromResult(condition()), what, seconds);
 

@@ -115,12 +115,52 @@ internal static class StreamsCommands
             return 0;
         }));
 
+        var deleteRetention = new Option<string>("--delete-retention") { Description = "Keep tombstones that are the latest for their key this long (a duration: 24h, 30m, 0s).", DefaultValueFactory = _ => "24h" };
+        var minLag = new Option<string>("--min-compaction-lag") { Description = "Keep events younger than this even when superseded (a duration).", DefaultValueFactory = _ => "0s" };
+        var compact = new Command("compact", "Compact an entity stream now: rewrite closed segments keeping the latest event per key (offsets do not change).") { name, deleteRetention, minLag };
+        compact.SetAction((parse, ct) => FaasCli.GuardAsync(parse, ct, async (log, token) =>
+        {
+            string stream = parse.GetRequiredValue(name);
+            var options = new CompactionOptions { DeleteRetention = Duration(parse.GetValue(deleteRetention)!, "--delete-retention"), MinCompactionLag = Duration(parse.GetValue(minLag)!, "--min-compaction-lag") };
+            int partitions = (await log.GetStreamAsync(stream, token)).Partitions;
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            IReadOnlyList<PartitionCompaction> results = [];
+            await AnsiConsole.Progress().AutoClear(true).StartAsync(async progress =>
+            {
+                ProgressTask task = progress.AddTask($"compacting '{Markup.Escape(stream)}'", maxValue: partitions);
+                results = await log.CompactAsync(stream, options, new Progress<PartitionCompaction>(_ => task.Increment(1)), token);
+            });
+            var table = new Table().AddColumns("Partition", "Segments", "Events", "Deletes dropped", "Bytes");
+            foreach (PartitionCompaction r in results)
+            {
+                table.AddRow(r.Partition.ToString(CultureInfo.InvariantCulture), $"{r.SegmentsIn} -> {r.SegmentsOut}", $"{Format.Number(r.EventsRead)} -> {Format.Number(r.EventsKept)}", Format.Number(r.TombstonesRemoved), $"{Format.Bytes(r.BytesBefore)} -> {Format.Bytes(r.BytesAfter)}");
+            }
+
+            AnsiConsole.Write(table);
+            Console.WriteLine($"Compacted '{stream}' in {started.Elapsed.TotalSeconds:0.0} s: {Format.Number(results.Sum(r => r.EventsRead))} -> {Format.Number(results.Sum(r => r.EventsKept))} events in closed segments (the active segment of each partition is never compacted).");
+            return 0;
+        }));
+
         streams.Add(create);
         streams.Add(list);
         streams.Add(describe);
         streams.Add(delete);
         streams.Add(applyRetention);
+        streams.Add(compact);
         return streams;
+    }
+
+    private static TimeSpan Duration(string text, string option)
+    {
+        if (text.Trim() is "0" or "0s")
+        {
+            return TimeSpan.Zero;
+        }
+
+        RetentionPolicy parsed = RetentionPolicy.Parse(text);
+        return parsed.MaxAge is { } age && parsed.MaxBytes is null
+            ? age
+            : throw new EventLogException(EventLogErrorReason.InvalidArgument, $"{option} takes a duration such as 24h, 30m or 90s, not '{text}'.");
     }
 
     private static string Kind(StreamDefinition def) => def.Kind == StreamKind.Entities ? "entities" : "events";
