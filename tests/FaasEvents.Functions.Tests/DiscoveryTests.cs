@@ -96,9 +96,76 @@ public class DiscoveryTests
         public static void Run([EventTrigger("a")] string a) { }
     }
 
+    public sealed record Book(string Title);
+
+    private static class MaterializerWithoutState
+    {
+        [Function("m1")]
+        public static void Run([MaterializerTrigger("books")] Book b) { }
+    }
+
+    private static class StateWithoutMaterializer
+    {
+        [Function("m2")]
+        public static void Run([EventTrigger("books")] Book b, [CurrentState] Book? current) { }
+    }
+
+    private static class BatchMaterializer
+    {
+        [Function("m3")]
+        public static Book? Run([MaterializerTrigger("books")] Book[] b) => null;
+    }
+
+    private static class MismatchedState
+    {
+        [Function("m4")]
+        public static Book? Run([MaterializerTrigger("books")] Book b, [CurrentState] string? current) => b;
+    }
+
+    private static class NumericKey
+    {
+        [Function("m5")]
+        public static Book? Run([MaterializerTrigger("books")] Book b, [EntityKey] int key) => b;
+    }
+
+    private static class ListState
+    {
+        [Function("m6")]
+        public static List<Book>? Run([MaterializerTrigger("books")] Book b) => null;
+    }
+
+    private static class Materializers
+    {
+        [Function("catalog")]
+        public static Book? Latest([MaterializerTrigger("books", Changelog = true)] Book? b) => b;
+
+        [Function("counts")]
+        public static async Task<int?> Count([MaterializerTrigger("books", ConsumerGroup = "counting")] Book b, [CurrentState] int? current, [EntityKey] string key, FunctionContext context)
+        {
+            await Task.Yield();
+            return (current ?? 0) + 1;
+        }
+    }
+
+    [Fact]
+    public void Materializers_are_discovered_with_their_state_type_changelog_and_kind()
+    {
+        IReadOnlyList<FunctionDefinition> fns = FunctionDiscovery.Discover([typeof(Materializers)]);
+        FunctionDefinition catalog = fns.Single(f => f.Name == "catalog");
+        Assert.Equal(("materializer", typeof(Book), "catalog.changelog", "catalog", "books"), (catalog.Kind, catalog.StateType, catalog.ChangelogStream, catalog.ConsumerGroup, catalog.Stream));
+        FunctionDefinition counts = fns.Single(f => f.Name == "counts");
+        Assert.Equal((typeof(int?), (string?)null, "counting"), (counts.StateType, counts.ChangelogStream, counts.ConsumerGroup));
+    }
+
     [Theory]
+    [InlineData(typeof(MaterializerWithoutState), "a materializer returns the key's new state")]
+    [InlineData(typeof(StateWithoutMaterializer), "has [CurrentState], which only a materializer")]
+    [InlineData(typeof(BatchMaterializer), "folds one event at a time")]
+    [InlineData(typeof(MismatchedState), "has type String but the materializer returns Book")]
+    [InlineData(typeof(NumericKey), "[EntityKey] parameter 'key' must be a string")]
+    [InlineData(typeof(ListState), "must be a concrete type")]
     [InlineData(typeof(NoTrigger), "NoTrigger.Run: no parameter has [EventTrigger")]
-    [InlineData(typeof(TwoTriggers), "second [EventTrigger]")]
+    [InlineData(typeof(TwoTriggers), "has a second trigger")]
     [InlineData(typeof(ReturnsWithoutOutput), "returns Int32 but has no [EventOutput")]
     [InlineData(typeof(OutputWithoutReturn), "has [EventOutput] but returns nothing")]
     [InlineData(typeof(ObjectTrigger), "has type Object, which cannot be bound")]
@@ -121,6 +188,6 @@ public class DiscoveryTests
     public void Sample_app_functions_are_all_valid()
     {
         IReadOnlyList<FunctionDefinition> fns = FunctionDiscovery.Discover(typeof(Samples.OrderFunctions).Assembly);
-        Assert.Equal(["event-display", "order-audit", "order-billing", "order-enrich", "shipping"], fns.Select(f => f.Name).Order());
+        Assert.Equal(["book-catalog", "event-display", "inventory", "order-audit", "order-billing", "order-enrich", "shipping"], fns.Select(f => f.Name).Order());
     }
 }

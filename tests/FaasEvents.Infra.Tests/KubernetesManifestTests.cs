@@ -92,7 +92,7 @@ public class KubernetesManifestTests(AzuriteFixture azurite) : IClassFixture<Azu
         JsonSchema schema = await ScaledObjectSchemaAsync();
 
         List<Dictionary<object, object>> objects = ScaledObjects().ToList();
-        Assert.Equal(5, objects.Count);
+        Assert.Equal(7, objects.Count);
         foreach (Dictionary<object, object> so in objects)
         {
             ICollection<NJsonSchema.Validation.ValidationError> errors = schema.Validate(JsonSerializer.Serialize(so));
@@ -127,7 +127,7 @@ public class KubernetesManifestTests(AzuriteFixture azurite) : IClassFixture<Azu
     public async Task Generated_manifests_equal_the_checked_in_ones()
     {
         EventLogClient log = new(azurite.ConnectionString);
-        foreach ((string stream, int partitions) in new[] { ("ping", 4), ("orders", 8), ("orders.enriched", 8) })
+        foreach ((string stream, int partitions) in new[] { ("ping", 4), ("orders", 8), ("orders.enriched", 8), ("books", 4), ("stock-movements", 8) })
         {
             await log.CreateStreamAsync(new StreamDefinition { Name = stream, Partitions = partitions });
         }
