@@ -21,6 +21,31 @@ public class ScalerContractTests(AzuriteFixture azurite) : IClassFixture<Azurite
     }
 
     [Fact]
+    public async Task Lag_and_activity_are_unchanged_by_compaction_gaps()
+    {
+        EventLogClient log = azurite.CreateClient();
+        await log.CreateStreamAsync(new StreamDefinition { Name = "prices", Partitions = 2, Kind = StreamKind.Entities, SegmentMaxBlocks = 2 });
+        await using (EventProducerClient p = log.CreateProducer("prices"))
+        {
+            for (int i = 0; i < 10; i++)
+            {
+                await p.SendBatchAsync(Enumerable.Range(0, 6).Select(j => new LogEvent($"p{i}-{j}", "/t", "price") { PartitionKey = $"sku-{j}", Data = BinaryData.FromString($"{i}") }));
+            }
+        }
+
+        await log.Checkpoints.UpdateAsync("pricing", "prices", 0, 3); // a consumer inside what compaction will remove
+        await using ServerHarness server = await ServerHarness.StartAsync(azurite, log, "--FAAS_LAG_CACHE_MS=0", "--FAAS_COMPACTION_INTERVAL=0");
+        ScaledObjectRef r = ServerHarness.Ref(("stream", "prices"), ("consumerGroup", "pricing"), ("lagThreshold", "1000"));
+        long before = (await server.Scaler.GetMetricsAsync(new GetMetricsRequest { ScaledObjectRef = r })).MetricValues[0].MetricValue_;
+        IReadOnlyList<PartitionCompaction> done = await log.CompactAsync("prices", new CompactionOptions { DeleteRetention = TimeSpan.Zero });
+        Assert.True(done.Sum(d => d.EventsKept) < done.Sum(d => d.EventsRead));
+        long after = (await server.Scaler.GetMetricsAsync(new GetMetricsRequest { ScaledObjectRef = r })).MetricValues[0].MetricValue_;
+        Assert.Equal(60 - 3, before);
+        Assert.Equal(before, after); // lag counts offsets; compaction changes no offset
+        Assert.True((await server.Scaler.IsActiveAsync(r)).Result);
+    }
+
+    [Fact]
     public async Task Metric_spec_and_metrics_fill_int_and_float_fields_with_a_unique_name()
     {
         EventLogClient log = azurite.CreateClient();

@@ -38,6 +38,17 @@ public class StateStoreTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixt
         RestoredState after = await log.CreateStateStore("books", "catalog", 0).RestoreAsync();
         Assert.Equal(2, after.ChainLength);
         Assert.Equal(3, after.Table.Count);
+
+        // The sweep removes what the committed chain no longer needs (the three deltas before the snapshot).
+        Assert.Equal(3, await store.SweepAsync());
+        var left = new List<string>();
+        await foreach (Azure.Storage.Blobs.Models.BlobItem b in log.Container.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, "state/books/catalog/", default))
+        {
+            left.Add(b.Name);
+        }
+
+        Assert.Equal(2, left.Count); // the snapshot and the delta after it
+        Assert.Equal(Plain(after), Plain(await log.CreateStateStore("books", "catalog", 0).RestoreAsync()));
     }
 
     [Fact]
