@@ -360,7 +360,7 @@ public sealed class EventLogClient
 
     /// <summary>
     /// Compacts an entity stream: in every partition, rewrites the closed segments keeping the latest event per key
-    /// (see <see cref="CompactionOptions"/>). Offsets do not change; readers skip the gaps. Safe to run while
+    /// (see <see cref="CompactionOptions"/>; null = the stream's own deleteRetention and minCompactionLag). Offsets do not change; readers skip the gaps. Safe to run while
     /// producers append and consumers read, and to interrupt at any point (run it again to finish).
     /// </summary>
     public async Task<IReadOnlyList<PartitionCompaction>> CompactAsync(string stream, CompactionOptions? compaction = null, IProgress<PartitionCompaction>? progress = null, CancellationToken cancellationToken = default)
@@ -371,7 +371,7 @@ public sealed class EventLogClient
             throw new EventLogException(EventLogErrorReason.InvalidArgument, $"Stream '{stream}' holds events, not entities: compaction keeps only the latest event per key, which would drop its events. Only streams created with kind 'entities' are compacted.");
         }
 
-        var compactor = new Compactor(this, def, compaction ?? new CompactionOptions());
+        var compactor = new Compactor(this, def, compaction ?? new CompactionOptions { DeleteRetention = def.DeleteRetention, MinCompactionLag = def.MinCompactionLag });
         var results = new List<PartitionCompaction>(def.Partitions);
         for (int p = 0; p < def.Partitions; p++)
         {

@@ -176,30 +176,41 @@ public class CompactCliTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixt
     {
         EventLogClient log = azurite.CreateClient();
         Task<DotnetRun.Result> Faas(params string[] args) => FaasProcess.RunAsync(azurite.ConnectionString, [.. args, "--container", log.Container.Name]);
-        await log.CreateStreamAsync(new StreamDefinition { Name = "prices", Partitions = 2, Kind = StreamKind.Entities, SegmentMaxBlocks = 2 });
+        await log.CreateStreamAsync(new StreamDefinition { Name = "prices", Partitions = 2, Kind = StreamKind.Entities, SegmentMaxBlocks = 2, DeleteRetention = TimeSpan.Zero });
         await using (EventProducerClient producer = log.CreateProducer("prices"))
         {
+            await producer.SendAsync(new LogEvent("gone-1", "/t", "price") { PartitionKey = "gone", Data = BinaryData.FromString("1") });
+            await producer.SendAsync(new LogEvent("gone-2", "/t", "price.deleted") { PartitionKey = "gone" });
             for (int i = 0; i < 20; i++)
             {
                 await producer.SendBatchAsync(Enumerable.Range(0, 4).Select(j => new LogEvent($"p{i}-{j}", "/t", "price") { PartitionKey = $"sku-{j}", Data = BinaryData.FromString($"{i}") }));
             }
         }
 
-        DotnetRun.Result compact = await Faas("streams", "compact", "prices", "--delete-retention", "0s");
+        DotnetRun.Result compact = await Faas("streams", "compact", "prices"); // the stream's deleteRetention (0) applies
         Assert.Equal(0, compact.ExitCode);
         Assert.Contains("Compacted 'prices' in", compact.Stdout, StringComparison.Ordinal);
         Assert.Contains("events in closed segments", compact.Stdout, StringComparison.Ordinal);
-        int left = 0;
+        var left = new List<StoredEvent>();
         for (int p = 0; p < 2; p++)
         {
-            await foreach (StoredEvent _ in log.ReadPartitionAsync("prices", p))
+            await foreach (StoredEvent e in log.ReadPartitionAsync("prices", p))
             {
-                left++;
+                left.Add(e);
             }
         }
 
-        Assert.InRange(left, 4, 80 - 1); // fewer events, every key still there
-        Assert.Equal(80, (await log.GetPartitionsAsync("prices")).Sum(p => p.EndOffset));
+        Assert.InRange(left.Count, 4, 82 - 1); // fewer events, every key still there
+        Assert.DoesNotContain(left, e => e.Event.PartitionKey == "gone"); // the tombstone and what it deleted are gone
+        Assert.Equal(82, (await log.GetPartitionsAsync("prices")).Sum(p => p.EndOffset));
+
+        DotnetRun.Result created = await Faas("streams", "create", "catalog", "--kind", "entities", "--delete-retention", "2h", "--min-compaction-lag", "5m");
+        Assert.Equal(0, created.ExitCode);
+        Assert.Equal((TimeSpan.FromHours(2), TimeSpan.FromMinutes(5)), ((await log.GetStreamAsync("catalog")).DeleteRetention, (await log.GetStreamAsync("catalog")).MinCompactionLag));
+        Assert.Contains("tombstones kept 2h, events younger than 5m kept", (await Faas("streams", "describe", "catalog")).Stdout, StringComparison.Ordinal);
+        DotnetRun.Result wrongKind = await Faas("streams", "create", "views", "--delete-retention", "2h");
+        Assert.Equal(1, wrongKind.ExitCode);
+        Assert.Contains("apply to entity streams (--kind entities) only", wrongKind.Stderr, StringComparison.Ordinal);
 
         await log.CreateStreamAsync(new StreamDefinition { Name = "clicks", Partitions = 1 });
         DotnetRun.Result refused = await Faas("streams", "compact", "clicks");

@@ -17,7 +17,9 @@ internal static class StreamsCommands
         kind.AcceptOnlyFromAmong("events", "entities");
         var retention = new Option<string>("--retention") { Description = "infinite (default), a duration (7d, 12h), a size (10GiB) or both (7d,10GiB).", DefaultValueFactory = _ => "infinite" };
         var segmentBytes = new Option<long?>("--segment-max-bytes") { Description = "Roll segments at this size (default 256 MiB)." };
-        var create = new Command("create", "Create a stream.") { name, partitions, kind, retention, segmentBytes };
+        var createDeleteRetention = new Option<string?>("--delete-retention") { Description = "Entity streams: compaction keeps tombstones this long (a duration; default 24h)." };
+        var createMinLag = new Option<string?>("--min-compaction-lag") { Description = "Entity streams: compaction keeps events younger than this (a duration; default 0s)." };
+        var create = new Command("create", "Create a stream.") { name, partitions, kind, retention, segmentBytes, createDeleteRetention, createMinLag };
         create.SetAction((parse, ct) => FaasCli.GuardAsync(parse, ct, async (log, token) =>
         {
             var def = new StreamDefinition
@@ -27,7 +29,14 @@ internal static class StreamsCommands
                 Kind = parse.GetValue(kind) == "entities" ? StreamKind.Entities : StreamKind.Events,
                 Retention = RetentionPolicy.Parse(parse.GetValue(retention)!),
                 SegmentMaxBytes = parse.GetValue(segmentBytes) ?? StreamDefinition.DefaultSegmentMaxBytes,
+                DeleteRetention = parse.GetValue(createDeleteRetention) is { } dr ? Duration(dr, "--delete-retention") : TimeSpan.FromHours(24),
+                MinCompactionLag = parse.GetValue(createMinLag) is { } ml ? Duration(ml, "--min-compaction-lag") : TimeSpan.Zero,
             };
+            if (def.Kind != StreamKind.Entities && (parse.GetValue(createDeleteRetention) is not null || parse.GetValue(createMinLag) is not null))
+            {
+                throw new EventLogException(EventLogErrorReason.InvalidArgument, "--delete-retention and --min-compaction-lag apply to entity streams (--kind entities) only: event streams are never compacted.");
+            }
+
             def = await log.CreateStreamAsync(def, token);
             Console.WriteLine($"Created stream '{def.Name}': {def.Partitions} partition(s), {Kind(def)}, retention {def.Retention}.");
             return 0;
@@ -66,6 +75,11 @@ internal static class StreamsCommands
             Console.WriteLine($"Kind:        {Kind(def)}");
             Console.WriteLine($"Partitions:  {def.Partitions}");
             Console.WriteLine($"Retention:   {def.Retention}");
+            if (def.Kind == StreamKind.Entities)
+            {
+                Console.WriteLine($"Compaction:  latest event per key in closed segments; tombstones kept {Span(def.DeleteRetention)}, events younger than {Span(def.MinCompactionLag)} kept");
+            }
+
             Console.WriteLine($"Segments:    roll at {Format.Bytes(def.SegmentMaxBytes)} or {Format.Number(def.SegmentMaxBlocks)} batches");
             Console.WriteLine($"Created:     {def.CreatedAt:u}");
             Console.WriteLine($"Storage:     {log.StorageDescription}, container '{log.Container.Name}'");
@@ -115,14 +129,19 @@ internal static class StreamsCommands
             return 0;
         }));
 
-        var deleteRetention = new Option<string>("--delete-retention") { Description = "Keep tombstones that are the latest for their key this long (a duration: 24h, 30m, 0s).", DefaultValueFactory = _ => "24h" };
-        var minLag = new Option<string>("--min-compaction-lag") { Description = "Keep events younger than this even when superseded (a duration).", DefaultValueFactory = _ => "0s" };
+        var deleteRetention = new Option<string?>("--delete-retention") { Description = "Keep tombstones that are the latest for their key this long (a duration: 24h, 30m, 0s). Default: the stream's setting." };
+        var minLag = new Option<string?>("--min-compaction-lag") { Description = "Keep events younger than this even when superseded (a duration). Default: the stream's setting." };
         var compact = new Command("compact", "Compact an entity stream now: rewrite closed segments keeping the latest event per key (offsets do not change).") { name, deleteRetention, minLag };
         compact.SetAction((parse, ct) => FaasCli.GuardAsync(parse, ct, async (log, token) =>
         {
             string stream = parse.GetRequiredValue(name);
-            var options = new CompactionOptions { DeleteRetention = Duration(parse.GetValue(deleteRetention)!, "--delete-retention"), MinCompactionLag = Duration(parse.GetValue(minLag)!, "--min-compaction-lag") };
-            int partitions = (await log.GetStreamAsync(stream, token)).Partitions;
+            StreamDefinition def = await log.GetStreamAsync(stream, token);
+            int partitions = def.Partitions;
+            var options = new CompactionOptions
+            {
+                DeleteRetention = parse.GetValue(deleteRetention) is { } dr ? Duration(dr, "--delete-retention") : def.DeleteRetention,
+                MinCompactionLag = parse.GetValue(minLag) is { } ml ? Duration(ml, "--min-compaction-lag") : def.MinCompactionLag,
+            };
             var started = System.Diagnostics.Stopwatch.StartNew();
             IReadOnlyList<PartitionCompaction> results = [];
             await AnsiConsole.Progress().AutoClear(true).StartAsync(async progress =>
@@ -162,6 +181,8 @@ internal static class StreamsCommands
             ? age
             : throw new EventLogException(EventLogErrorReason.InvalidArgument, $"{option} takes a duration such as 24h, 30m or 90s, not '{text}'.");
     }
+
+    private static string Span(TimeSpan t) => t == TimeSpan.Zero ? "0s" : new RetentionPolicy(t).ToString();
 
     private static string Kind(StreamDefinition def) => def.Kind == StreamKind.Entities ? "entities" : "events";
 }

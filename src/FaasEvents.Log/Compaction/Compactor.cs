@@ -8,7 +8,7 @@ using FaasEvents.Log.Storage;
 
 namespace FaasEvents.Log;
 
-/// <summary>How a compaction treats events (Kafka's cleanup.policy=compact settings).</summary>
+/// <summary>How a compaction treats events (Kafka's cleanup.policy=compact settings); by default the stream's own.</summary>
 public sealed record CompactionOptions
 {
     /// <summary>A tombstone (an event without data) that is the latest for its key is kept this long, so slow consumers see the delete. <value>Default: 24 h.</value></summary>

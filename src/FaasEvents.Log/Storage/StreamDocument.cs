@@ -20,6 +20,9 @@ internal sealed class StreamDocument
 
     public int SegmentMaxBlocks { get; set; }
 
+    /// <summary>Entity streams only (null for event streams, and in documents written before compaction existed).</summary>
+    public CompactionDocument? Compaction { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
@@ -41,6 +44,9 @@ internal sealed class StreamDocument
         },
         SegmentMaxBytes = d.SegmentMaxBytes,
         SegmentMaxBlocks = d.SegmentMaxBlocks,
+        Compaction = d.Kind == StreamKind.Entities
+            ? new CompactionDocument { DeleteRetentionMs = (long)d.DeleteRetention.TotalMilliseconds, MinCompactionLagMs = (long)d.MinCompactionLag.TotalMilliseconds }
+            : null,
         CreatedAt = d.CreatedAt,
     };
 
@@ -53,8 +59,17 @@ internal sealed class StreamDocument
         Retention = new RetentionPolicy(Retention.MaxAgeMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null, Retention.MaxBytes),
         SegmentMaxBytes = SegmentMaxBytes,
         SegmentMaxBlocks = SegmentMaxBlocks,
+        DeleteRetention = Compaction is { } c ? TimeSpan.FromMilliseconds(c.DeleteRetentionMs) : TimeSpan.FromHours(24),
+        MinCompactionLag = Compaction is { } m ? TimeSpan.FromMilliseconds(m.MinCompactionLagMs) : TimeSpan.Zero,
         CreatedAt = CreatedAt,
     };
+
+    internal sealed class CompactionDocument
+    {
+        public long DeleteRetentionMs { get; set; }
+
+        public long MinCompactionLagMs { get; set; }
+    }
 
     internal sealed class RetentionDocument
     {

@@ -141,6 +141,15 @@ public sealed partial record StreamDefinition
     /// <summary>A segment takes no more appends once it holds this many batches (blocks); at most 50,000.</summary>
     public int SegmentMaxBlocks { get; init; } = DefaultSegmentMaxBlocks;
 
+    /// <summary>
+    /// Entity streams: compaction keeps a tombstone that is the latest for its key this long, so consumers see the
+    /// delete (Kafka's <c>delete.retention.ms</c>). <value>Default: 24 h.</value>
+    /// </summary>
+    public TimeSpan DeleteRetention { get; init; } = TimeSpan.FromHours(24);
+
+    /// <summary>Entity streams: compaction keeps events younger than this even when superseded (Kafka's <c>min.compaction.lag.ms</c>). <value>Default: 0.</value></summary>
+    public TimeSpan MinCompactionLag { get; init; } = TimeSpan.Zero;
+
     /// <summary>When the stream was created.</summary>
     public DateTimeOffset CreatedAt { get; init; }
 
@@ -169,6 +178,11 @@ public sealed partial record StreamDefinition
         if (SegmentMaxBlocks is < 1 or > 50_000)
         {
             throw new EventLogException(EventLogErrorReason.InvalidArgument, $"Stream '{Name}': segmentMaxBlocks must be between 1 and 50,000 (the append blob limit), not {SegmentMaxBlocks}.");
+        }
+
+        if (DeleteRetention < TimeSpan.Zero || MinCompactionLag < TimeSpan.Zero)
+        {
+            throw new EventLogException(EventLogErrorReason.InvalidArgument, $"Stream '{Name}': deleteRetention and minCompactionLag cannot be negative.");
         }
 
         if (Retention.MaxAge is { } age && age <= TimeSpan.Zero || Retention.MaxBytes is <= 0)

@@ -4,8 +4,8 @@ namespace FaasEvents.Server.Compaction;
 
 /// <summary>
 /// Compacts every entity stream on a schedule (<c>FAAS_COMPACTION_INTERVAL</c>, a TimeSpan; default 00:10:00; 0 turns
-/// it off), with <c>FAAS_COMPACTION_DELETE_RETENTION</c> (default 1.00:00:00) and <c>FAAS_COMPACTION_MIN_LAG</c>
-/// (default 0). Several server replicas may run it at once: a rewrite is idempotent and crash-safe, so the worst case
+/// it off). Each stream's own deleteRetention and minCompactionLag apply unless <c>FAAS_COMPACTION_DELETE_RETENTION</c>
+/// or <c>FAAS_COMPACTION_MIN_LAG</c> (TimeSpans) override them for all streams. Several server replicas may run it at once: a rewrite is idempotent and crash-safe, so the worst case
 /// is duplicated work, never a wrong log.
 /// </summary>
 public sealed class CompactionService : BackgroundService
@@ -14,7 +14,8 @@ public sealed class CompactionService : BackgroundService
     private readonly TimeProvider time;
     private readonly ILogger<CompactionService> logger;
     private readonly TimeSpan interval;
-    private readonly CompactionOptions options;
+    private readonly TimeSpan? deleteRetention;
+    private readonly TimeSpan? minCompactionLag;
 
     /// <summary>Creates the service; a malformed setting throws naming it.</summary>
     public CompactionService(IConfiguration configuration, EventLogClient log, TimeProvider time, ILogger<CompactionService> logger)
@@ -24,11 +25,8 @@ public sealed class CompactionService : BackgroundService
         this.time = time;
         this.logger = logger;
         interval = Span(configuration, "FAAS_COMPACTION_INTERVAL", TimeSpan.FromMinutes(10));
-        options = new CompactionOptions
-        {
-            DeleteRetention = Span(configuration, "FAAS_COMPACTION_DELETE_RETENTION", TimeSpan.FromHours(24)),
-            MinCompactionLag = Span(configuration, "FAAS_COMPACTION_MIN_LAG", TimeSpan.Zero),
-        };
+        deleteRetention = configuration["FAAS_COMPACTION_DELETE_RETENTION"] is { Length: > 0 } ? Span(configuration, "FAAS_COMPACTION_DELETE_RETENTION", TimeSpan.Zero) : null;
+        minCompactionLag = configuration["FAAS_COMPACTION_MIN_LAG"] is { Length: > 0 } ? Span(configuration, "FAAS_COMPACTION_MIN_LAG", TimeSpan.Zero) : null;
     }
 
     /// <summary>Passes over all entity streams completed since start.</summary>
@@ -54,6 +52,7 @@ public sealed class CompactionService : BackgroundService
                         continue;
                     }
 
+                    var options = new CompactionOptions { DeleteRetention = deleteRetention ?? def.DeleteRetention, MinCompactionLag = minCompactionLag ?? def.MinCompactionLag };
                     IReadOnlyList<PartitionCompaction> done = await log.CompactAsync(def.Name, options, cancellationToken: stoppingToken);
                     long before = done.Sum(r => r.EventsRead), after = done.Sum(r => r.EventsKept);
                     if (before > after)
