@@ -61,7 +61,7 @@ internal static class MaterializerEndpoints
             http.Response.Headers["X-Faas-Source"] = source;
             return value is null
                 ? Results.Problem(statusCode: 404, title: "Key not found", detail: $"Materializer '{name}' has no key '{key}' (absent or deleted; partition {partition}, read from {source}).")
-                : Results.Bytes(value.ToArray(), "application/json");
+                : Results.Bytes(value.ToArray(), StateReader.AsJson(value).ValueKind == System.Text.Json.JsonValueKind.String && !LooksLikeJsonString(value) ? "application/octet-stream" : "application/json");
         });
 
         app.MapGet("/materializers/{name}/keys", async (string name, string? prefix, string? after, int? limit, FunctionsRuntime runtime, HttpContext http) =>
@@ -94,6 +94,9 @@ internal static class MaterializerEndpoints
             return Results.Json(new { items = items.Select(kv => new { key = kv.Key, value = StateReader.AsJson(kv.Value) }), next });
         });
     }
+
+    /// <summary>True when the bytes are themselves a JSON string literal (AsJson falls back to a base64 string otherwise).</summary>
+    private static bool LooksLikeJsonString(BinaryData value) => value.ToMemory().Span is [(byte)'"', ..];
 
     private static FunctionDefinition? Find(FunctionsAppSettings settings, string name) =>
         settings.Functions.FirstOrDefault(f => f.IsMaterializer && f.Name == name);
