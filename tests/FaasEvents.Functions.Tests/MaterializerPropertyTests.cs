@@ -31,20 +31,12 @@ public class MaterializerPropertyTests(AzuriteFixture azurite) : IClassFixture<A
     private static async Task<Dictionary<string, string>> TableAsync(EventLogClient log, string group, string? prefix)
     {
         var table = new Dictionary<string, string>();
-        StateReader reader = log.CreateStateReader(group, "prop-entities");
-        for (string? after = null; ;)
+        await foreach ((string key, BinaryData value) in log.CreateStateReader(group, "prop-entities").ScanAllAsync(prefix, pageSize: 500))
         {
-            StatePage page = await reader.ScanAsync(prefix, after, 500);
-            foreach ((string key, BinaryData value) in page.Items)
-            {
-                table[key] = value.ToObjectFromJson<string>()!;
-            }
-
-            if ((after = page.Next) is null)
-            {
-                return table;
-            }
+            table[key] = value.ToObjectFromJson<string>()!;
         }
+
+        return table;
     }
 
     [Fact]

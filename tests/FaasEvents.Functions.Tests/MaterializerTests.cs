@@ -114,20 +114,10 @@ public class MaterializerTests(AzuriteFixture azurite, ITestOutputHelper output)
         await app.StopAsync();
 
         // From storage, with no instance running: exactly the model (no lost, no double-applied update).
-        StateReader reader = log.CreateStateReader("mt-stock", "mt-moves");
         var persisted = new Dictionary<string, Level>();
-        for (string? after = null; ;)
+        await foreach ((string k, BinaryData v) in log.CreateStateReader("mt-stock", "mt-moves").ScanAllAsync(pageSize: 7)) // pages of 7
         {
-            StatePage sp = await reader.ScanAsync(after: after, limit: 7);
-            foreach ((string k, BinaryData v) in sp.Items)
-            {
-                persisted.Add(k, v.ToObjectFromJson<Level>(JsonSerializerOptions.Web)!);
-            }
-
-            if ((after = sp.Next) is null)
-            {
-                break;
-            }
+            persisted.Add(k, v.ToObjectFromJson<Level>(JsonSerializerOptions.Web)!);
         }
 
         Assert.Equal(model.OrderBy(kv => kv.Key, StringComparer.Ordinal), persisted.OrderBy(kv => kv.Key, StringComparer.Ordinal));

@@ -122,7 +122,7 @@ internal sealed class Compactor
         long read = 0, tombstonesRemoved = 0;
         await foreach (StoredEvent e in log.ReadPartitionAsync(def.Name, partition, new ReadOptions { From = StartPosition.FromOffset(closed[0].BaseOffset), EndOffset = activeBase }, cancellationToken))
         {
-            while (e.Offset >= End(segments, index))
+            while (e.Offset >= SegmentInfo.EndOf(segments, index))
             {
                 NextSegment();
             }
@@ -155,7 +155,7 @@ internal sealed class Compactor
         long bytesAfter = 0;
         foreach (Group g in groups)
         {
-            g.End = End(segments, segments.IndexOf(g.Inputs[^1]));
+            g.End = SegmentInfo.EndOf(segments, segments.IndexOf(g.Inputs[^1]));
             if (g.Inputs.Count == 1 && g.Removed == 0)
             {
                 bytesAfter += g.Inputs[0].Length; // nothing to gain: left as it is
@@ -168,8 +168,6 @@ internal sealed class Compactor
 
         return new PartitionCompaction(partition, closed.Count, written, read, groups.Sum(g => (long)g.Kept.Count), tombstonesRemoved, closed.Sum(s => s.Length), bytesAfter);
     }
-
-    private static long End(List<SegmentInfo> segments, int i) => segments[i].EndOffset ?? segments[i + 1].BaseOffset;
 
     private async Task<long> RewriteAsync(int partition, Group g, DateTimeOffset now, CancellationToken cancellationToken)
     {

@@ -163,8 +163,7 @@ internal sealed class PartitionReader
         for (int i = 0; i < segments.Count; i++)
         {
             SegmentInfo s = segments[i];
-            long end = s.EndOffset ?? (i + 1 < segments.Count ? segments[i + 1].BaseOffset : long.MaxValue);
-            if (s.BlobName != current.BlobName && s.BaseOffset <= NextOffset && NextOffset < end)
+            if (s.BlobName != current.BlobName && s.BaseOffset <= NextOffset && NextOffset < SegmentInfo.EndOf(segments, i))
             {
                 return s;
             }

@@ -60,6 +60,24 @@ public sealed class StateReader
         return new StatePage(items, next);
     }
 
+    /// <summary>Every key (with the prefix) in key order, page by page.</summary>
+    public async IAsyncEnumerable<KeyValuePair<string, BinaryData>> ScanAllAsync(string? prefix = null, int pageSize = 1000, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        for (string? after = null; ;)
+        {
+            StatePage page = await ScanAsync(prefix, after, pageSize, cancellationToken);
+            foreach (KeyValuePair<string, BinaryData> item in page.Items)
+            {
+                yield return item;
+            }
+
+            if ((after = page.Next) is null)
+            {
+                yield break;
+            }
+        }
+    }
+
     /// <summary>One partition's committed table and the offset it reflects.</summary>
     public async Task<(long? NextOffset, IReadOnlyDictionary<string, BinaryData> Table)> ReadPartitionAsync(int partition, CancellationToken cancellationToken = default)
     {

@@ -46,6 +46,10 @@ internal readonly record struct SegmentInfo(int Partition, long BaseOffset, long
         return all.Where(s => !all.Exists(c => Supersedes(c, s))).ToList();
     }
 
+    /// <summary>Where segment <paramref name="i"/> of a resolved view ends: its own end if compacted, else the next one's base (open-ended for the last).</summary>
+    public static long EndOf(List<SegmentInfo> resolved, int i) =>
+        resolved[i].EndOffset ?? (i + 1 < resolved.Count ? resolved[i + 1].BaseOffset : long.MaxValue);
+
     /// <summary>True when compacted segment <paramref name="c"/> replaces <paramref name="s"/>.</summary>
     public static bool Supersedes(SegmentInfo c, SegmentInfo s)
     {
