@@ -155,6 +155,7 @@ public class DiscoveryTests
         Assert.Equal(("materializer", typeof(Book), "catalog.changelog", "catalog", "books"), (catalog.Kind, catalog.StateType, catalog.ChangelogStream, catalog.ConsumerGroup, catalog.Stream));
         FunctionDefinition counts = fns.Single(f => f.Name == "counts");
         Assert.Equal((typeof(int?), (string?)null, "counting"), (counts.StateType, counts.ChangelogStream, counts.ConsumerGroup));
+        Assert.Equal((false, true), (catalog.FoldsHistory, counts.FoldsHistory)); // latest-wins can read a compacted stream; a fold over history cannot
     }
 
     [Theory]

@@ -23,7 +23,7 @@ public class MaterializerCrashTests(AzuriteFixture azurite, ITestOutputHelper ou
     public async Task Inventory_counts_are_exact_after_repeated_kill_9_of_instances_mid_stream()
     {
         EventLogClient log = azurite.CreateClient();
-        await log.CreateStreamAsync(new StreamDefinition { Name = "stock-movements", Partitions = 4, Kind = StreamKind.Entities });
+        await log.CreateStreamAsync(new StreamDefinition { Name = "stock-movements", Partitions = 4 });
         await log.CreateStreamAsync(new StreamDefinition { Name = "inventory.reorders", Partitions = 1 });
         string hostJson = Path.Combine(Path.GetTempPath(), $"host-{Guid.NewGuid():N}.json");
         await File.WriteAllTextAsync(hostJson, HostJson);

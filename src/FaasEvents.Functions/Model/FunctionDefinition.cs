@@ -33,6 +33,12 @@ public sealed class FunctionDefinition
     /// <summary>A materializer's state type (its return type); null for other functions.</summary>
     public Type? StateType { get; }
 
+    /// <summary>
+    /// True for a materializer whose new state depends on the current one (<see cref="CurrentStateAttribute"/>): it
+    /// needs every event of its stream, so that stream must not be compacted (keep it an events stream).
+    /// </summary>
+    public bool FoldsHistory => IsMaterializer && Parameters.Any(p => p.Kind == ParameterKind.State);
+
     /// <summary>A materializer's changelog stream (<c>{name}.changelog</c>) when it publishes one.</summary>
     public string? ChangelogStream { get; }
 

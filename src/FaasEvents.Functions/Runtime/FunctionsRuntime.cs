@@ -128,7 +128,8 @@ internal sealed class FunctionsRuntime : IHostedService
 
             try
             {
-                StreamKind kind = settings.Functions.Any(f => f.IsMaterializer && f.Stream == stream) ? StreamKind.Entities : StreamKind.Events;
+                // Latest-wins materializers read entity streams (compaction keeps what they need); a fold over history does not.
+                StreamKind kind = settings.Functions.Any(f => f.IsMaterializer && !f.FoldsHistory && f.Stream == stream) && !settings.Functions.Any(f => f.FoldsHistory && f.Stream == stream) ? StreamKind.Entities : StreamKind.Events;
                 await client.CreateStreamAsync(new StreamDefinition { Name = stream, Partitions = settings.Options.DefaultPartitions, Kind = kind }, cancellationToken);
                 logger.LogInformation("Created stream '{Stream}' with {Partitions} partitions (createStreamsIfMissing)", stream, settings.Options.DefaultPartitions);
             }
@@ -143,6 +144,13 @@ internal sealed class FunctionsRuntime : IHostedService
         }
 
         await EnsureChangelogsAsync(cancellationToken);
+        foreach (FunctionDefinition f in settings.Functions.Where(f => f.FoldsHistory))
+        {
+            if (await ClientFor(f.Connection).TryGetStreamAsync(f.Stream, cancellationToken) is { Kind: StreamKind.Entities })
+            {
+                logger.LogWarning("Materializer {Function} folds history ([CurrentState]) but its stream '{Stream}' is an entity stream: compaction keeps only the latest event per key, so a replay (or an instance lagging behind a compaction) would miss events this fold needs. Use an events stream for it, or a latest-wins materializer.", f.Name, f.Stream);
+            }
+        }
     }
 }
 
