@@ -195,6 +195,7 @@ internal sealed class Compactor
         batches.Add(batch); // possibly empty: an empty batch still spans the range
 
         var blockIds = new List<string>(batches.Count);
+        string writer = Guid.NewGuid().ToString("N")[..8]; // block ids of concurrent compactors never mix, even on one blob name
         long baseOffset = g.Base, length = 0;
         for (int i = 0; i < batches.Count; i++)
         {
@@ -210,7 +211,7 @@ internal sealed class Compactor
             var deltas = records.Select(r => checked((int)(r.Offset - baseOffset))).ToList();
             byte[] buffer = new byte[BatchFormat.GetBatchLength(encoded)];
             BatchFormat.Write(buffer, encoded, baseOffset, Guid.Empty, 0, i, deltas, (int)span);
-            string id = Convert.ToBase64String(Encoding.ASCII.GetBytes(i.ToString("D8", CultureInfo.InvariantCulture)));
+            string id = Convert.ToBase64String(Encoding.ASCII.GetBytes(writer + i.ToString("D8", CultureInfo.InvariantCulture)));
             using (var ms = new MemoryStream(buffer, writable: false))
             {
                 await blob.StageBlockAsync(id, ms, cancellationToken: cancellationToken);
