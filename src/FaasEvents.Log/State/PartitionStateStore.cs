@@ -31,6 +31,7 @@ public sealed class PartitionStateStore
     private readonly EventLogClient log;
     private string? tip;
     private long? lastFullOffset;
+    private readonly HashSet<string> attempted = new(StringComparer.Ordinal); // blobs whose commit may have landed unseen
 
     internal PartitionStateStore(EventLogClient log, string group, string stream, int partition)
     {
@@ -166,11 +167,22 @@ public sealed class PartitionStateStore
             cancellationToken);
 
         // The commit point: offset and tip move together, only while this instance holds the lease.
+        attempted.Add(name);
         if (!await log.Checkpoints.CommitStateAsync(Group, Stream, Partition, nextOffset, position, name, lease, cancellationToken))
         {
-            throw new EventLogException(EventLogErrorReason.InvalidArgument, $"State of group '{Group}' on stream '{Stream}' partition {Partition}: offset {nextOffset} is not past the committed offset; commit only after applying new events.");
+            // An ambiguous failure (a lost response, retried by the SDK or by the caller) may have committed one of our
+            // own blobs at this very offset: then the state at nextOffset is committed and this is a success.
+            (long? committedOffset, string? committedTip) = await log.Checkpoints.GetStateAsync(Group, Stream, Partition, cancellationToken);
+            if (committedOffset != nextOffset || committedTip is null || !attempted.Contains(committedTip))
+            {
+                throw new EventLogException(EventLogErrorReason.InvalidArgument, $"State of group '{Group}' on stream '{Stream}' partition {Partition}: offset {nextOffset} is not past the committed offset; commit only after applying new events.");
+            }
+
+            name = committedTip;
+            kind = name.Contains("-full-", StringComparison.Ordinal) ? KindFull : KindDelta;
         }
 
+        attempted.Clear();
         tip = name;
         if (kind == KindFull)
         {

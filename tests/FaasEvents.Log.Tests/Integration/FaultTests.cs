@@ -101,8 +101,42 @@ public class FaultTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
         Assert.Equal(Enumerable.Range(0, 10).Select(i => (long)i), good); // the reader stopped at the bad batch; it skipped nothing
     }
 
-    /// <summary>Lets one append block request reach storage, then throws as if the response was lost.</summary>
-    private sealed class LoseResponseOnce : HttpPipelinePolicy
+    [Theory]
+    [InlineData(true)]  // the SDK retries the metadata write and gets a 412 for its own landed commit
+    [InlineData(false)] // the SDK gives up; the caller retries the commit later
+    public async Task State_commit_whose_response_is_lost_is_neither_lost_nor_applied_twice(bool sdkRetries)
+    {
+        var fault = new LoseResponseOnce("comp=metadata", 200);
+        var storage = new BlobClientOptions();
+        storage.Retry.MaxRetries = sdkRetries ? 3 : 0;
+        storage.Retry.Delay = TimeSpan.FromMilliseconds(10);
+        storage.AddPolicy(fault, HttpPipelinePosition.PerRetry);
+        EventLogClient log = azurite.CreateClient(new EventLogClientOptions { StorageOptions = storage });
+        PartitionLease lease = (await log.CreateLeaseClient("a").TryAcquireAsync("inventory", "moves", 0, TimeSpan.FromSeconds(15)))!;
+        PartitionStateStore store = log.CreateStateStore("inventory", "moves", 0);
+        await store.CommitAsync(new Dictionary<string, BinaryData?> { ["sku-1"] = BinaryData.FromString("10") }, 1, lease);
+
+        fault.Armed = true;
+        var changes = new Dictionary<string, BinaryData?> { ["sku-1"] = BinaryData.FromString("9"), ["sku-2"] = BinaryData.FromString("5") };
+        if (sdkRetries)
+        {
+            await store.CommitAsync(changes, 2, lease); // resolved inside: the commit landed
+        }
+        else
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => store.CommitAsync(changes, 2, lease)); // ambiguous to the caller
+            await store.CommitAsync(changes, 2, lease); // the caller's retry of the same commit succeeds, not "behind"
+        }
+
+        await store.CommitAsync(new Dictionary<string, BinaryData?> { ["sku-2"] = BinaryData.FromString("4") }, 3, lease); // the chain continues from the committed blob
+        Assert.Equal(1, fault.Injected);
+        RestoredState restored = await log.CreateStateStore("inventory", "moves", 0).RestoreAsync();
+        Assert.Equal(new Dictionary<string, string> { ["sku-1"] = "9", ["sku-2"] = "4" }, restored.Table.ToDictionary(kv => kv.Key, kv => kv.Value.ToString()));
+        Assert.Equal(3, restored.NextOffset);
+    }
+
+    /// <summary>Lets one matching request reach storage, then throws as if the response was lost.</summary>
+    private sealed class LoseResponseOnce(string query = "comp=appendblock", int status = 201) : HttpPipelinePolicy
     {
         public volatile bool Armed;
         public int Injected;
@@ -113,11 +147,11 @@ public class FaultTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
         public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
         {
             await ProcessNextAsync(message, pipeline);
-            if (Armed && message.Request.Uri.Query.Contains("comp=appendblock", StringComparison.Ordinal) && message.Response.Status == 201)
+            if (Armed && message.Request.Uri.Query.Contains(query, StringComparison.Ordinal) && message.Response.Status == status)
             {
                 Armed = false;
                 Interlocked.Increment(ref Injected);
-                throw new IOException("Injected fault: the append landed but its response was lost.");
+                throw new IOException($"Injected fault: the request ({query}) landed but its response was lost.");
             }
         }
     }
