@@ -52,6 +52,8 @@ public sealed record PartitionCompaction(int Partition, int SegmentsIn, int Segm
 /// Log compaction for entity streams: rewrites a partition's closed segments keeping the latest event per key.
 /// Offsets never change (compacted batches have gaps), the active segment is never touched, events younger than
 /// <see cref="CompactionOptions.MinCompactionLag"/> stay, and tombstones stay for <see cref="CompactionOptions.DeleteRetention"/>.
+/// Three passes: the latest offset per key; what each closed segment keeps (to group segments); then a streaming
+/// rewrite, so memory holds the key map and one batch, never a segment.
 /// Crash-safe: the new segment is a block blob committed in one request, named with the offset range it covers, and
 /// from that moment it hides the segments it replaces (<see cref="SegmentInfo.Resolve"/>); only then are they
 /// deleted. A crash at any step leaves either the old segments or the complete new one in the readable view.
@@ -102,7 +104,7 @@ internal sealed class Compactor
 
         await StepAsync(CompactionStep.Scanned, def.Name);
 
-        // Pass 2: read the closed range once; decide per event; group whole segments into outputs of at most segmentMaxBytes.
+        // Pass 2: size what each closed segment keeps, and group whole segments into outputs of about segmentMaxBytes.
         DateTimeOffset now = log.TimeProvider.GetUtcNow();
         var groups = new List<Group> { new(closed[0].BaseOffset) };
         groups[0].Inputs.Add(closed[0]);
@@ -119,7 +121,7 @@ internal sealed class Compactor
             g.Inputs.Add(closed[index]);
         }
 
-        long read = 0, tombstonesRemoved = 0;
+        long read = 0, kept = 0, tombstonesRemoved = 0;
         await foreach (StoredEvent e in log.ReadPartitionAsync(def.Name, partition, new ReadOptions { From = StartPosition.FromOffset(closed[0].BaseOffset), EndOffset = activeBase }, cancellationToken))
         {
             while (e.Offset >= SegmentInfo.EndOf(segments, index))
@@ -129,21 +131,16 @@ internal sealed class Compactor
 
             Group current = groups[^1];
             read++;
-            bool tombstone = e.Event.Data is null;
-            bool isLatest = e.Event.PartitionKey is not { } key || !latest.TryGetValue(key, out long last) || last == e.Offset;
-            TimeSpan age = now - e.Timestamp;
-            bool keep = e.Event.PartitionKey is null || (isLatest ? !tombstone || age < options.DeleteRetention : age < options.MinCompactionLag);
+            (bool keep, bool latestTombstone) = Decide(e, latest, now);
             if (!keep)
             {
                 current.Removed++;
-                tombstonesRemoved += isLatest ? 1 : 0;
+                tombstonesRemoved += latestTombstone ? 1 : 0;
                 continue;
             }
 
-            long timestamp = e.Timestamp.ToUnixTimeMilliseconds();
-            byte[] body = EventCodec.EncodeBody(e.Event, timestamp);
-            current.Kept.Add((e.Offset, new EncodedRecord(timestamp, body)));
-            current.KeptBytes += BatchFormat.RecordPrefixSize + body.Length;
+            kept++;
+            current.KeptBytes += BatchFormat.RecordPrefixSize + ApproximateBodySize(e.Event); // only for grouping
         }
 
         while (index < closed.Count - 1)
@@ -151,6 +148,7 @@ internal sealed class Compactor
             NextSegment(); // empty closed segments at the end
         }
 
+        // Pass 3: rewrite each group that gains something, streaming: one batch in memory at a time.
         int written = 0;
         long bytesAfter = 0;
         foreach (Group g in groups)
@@ -162,56 +160,55 @@ internal sealed class Compactor
                 continue;
             }
 
-            bytesAfter += await RewriteAsync(partition, g, now, cancellationToken);
+            bytesAfter += await RewriteAsync(partition, g, latest, now, cancellationToken);
             written++;
         }
 
-        return new PartitionCompaction(partition, closed.Count, written, read, groups.Sum(g => (long)g.Kept.Count), tombstonesRemoved, closed.Sum(s => s.Length), bytesAfter);
+        return new PartitionCompaction(partition, closed.Count, written, read, kept, tombstonesRemoved, closed.Sum(s => s.Length), bytesAfter);
     }
 
-    private async Task<long> RewriteAsync(int partition, Group g, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>Whether compaction keeps an event, and whether dropping it drops a latest tombstone. The same answer in every pass.</summary>
+    private (bool Keep, bool LatestTombstone) Decide(StoredEvent e, Dictionary<string, long> latest, DateTimeOffset now)
+    {
+        if (e.Event.PartitionKey is not { } key)
+        {
+            return (true, false); // unkeyed: nothing supersedes it
+        }
+
+        bool isLatest = !latest.TryGetValue(key, out long last) || last == e.Offset;
+        bool tombstone = e.Event.Data is null;
+        TimeSpan age = now - e.Timestamp;
+        bool keep = isLatest ? !tombstone || age < options.DeleteRetention : age < options.MinCompactionLag;
+        return (keep, !keep && isLatest);
+    }
+
+    private static int ApproximateBodySize(LogEvent e) =>
+        64 + (e.Data?.ToMemory().Length ?? 0) + e.Id.Length + e.Source.Length + e.Type.Length + (e.PartitionKey?.Length ?? 0) + (e.Subject?.Length ?? 0);
+
+    private async Task<long> RewriteAsync(int partition, Group g, Dictionary<string, long> latest, DateTimeOffset now, CancellationToken cancellationToken)
     {
         string name = StoragePaths.CompactedSegment(def.Name, partition, g.Base, g.End, now.UtcTicks);
         BlockBlobClient blob = log.Container.GetBlockBlobClient(name);
-
-        // Cut the kept records into batches; each batch spans up to the next batch's first offset, so the
-        // batches tile [base, end) and a reader's next offset moves exactly as over the original segments.
-        var batches = new List<List<(long Offset, EncodedRecord Record)>>();
-        var batch = new List<(long, EncodedRecord)>();
-        int bytes = 0;
-        foreach ((long, EncodedRecord) r in g.Kept)
-        {
-            if (batch.Count > 0 && bytes + r.Item2.Body.Length > options.TargetBatchBytes)
-            {
-                batches.Add(batch);
-                batch = [];
-                bytes = 0;
-            }
-
-            batch.Add(r);
-            bytes += r.Item2.Body.Length + BatchFormat.RecordPrefixSize;
-        }
-
-        batches.Add(batch); // possibly empty: an empty batch still spans the range
-
-        var blockIds = new List<string>(batches.Count);
         string writer = Guid.NewGuid().ToString("N")[..8]; // block ids of concurrent compactors never mix, even on one blob name
+        var blockIds = new List<string>();
+        var records = new List<EncodedRecord>();
+        var deltas = new List<int>();
         long baseOffset = g.Base, length = 0;
-        for (int i = 0; i < batches.Count; i++)
+        int bytes = 0;
+
+        // Batches tile [base, end): each starts where the previous one ended and ends after its last record
+        // (the last one at the group's end), so a reader's next offset moves exactly as over the originals.
+        async Task FlushAsync(long next)
         {
-            long next = i + 1 < batches.Count ? batches[i + 1][0].Offset : g.End;
             long span = next - baseOffset;
             if (span > int.MaxValue)
             {
                 throw new EventLogException(EventLogErrorReason.InvalidArgument, $"Stream '{def.Name}' partition {partition}: a compacted batch would span {span} offsets, more than a batch can describe.");
             }
 
-            List<(long Offset, EncodedRecord Record)> records = batches[i];
-            var encoded = records.Select(r => r.Record).ToList();
-            var deltas = records.Select(r => checked((int)(r.Offset - baseOffset))).ToList();
-            byte[] buffer = new byte[BatchFormat.GetBatchLength(encoded)];
-            BatchFormat.Write(buffer, encoded, baseOffset, Guid.Empty, 0, i, deltas, (int)span);
-            string id = Convert.ToBase64String(Encoding.ASCII.GetBytes(writer + i.ToString("D8", CultureInfo.InvariantCulture)));
+            byte[] buffer = new byte[BatchFormat.GetBatchLength(records)];
+            BatchFormat.Write(buffer, records, baseOffset, Guid.Empty, 0, blockIds.Count, deltas, (int)span);
+            string id = Convert.ToBase64String(Encoding.ASCII.GetBytes(writer + blockIds.Count.ToString("D8", CultureInfo.InvariantCulture)));
             using (var ms = new MemoryStream(buffer, writable: false))
             {
                 await blob.StageBlockAsync(id, ms, cancellationToken: cancellationToken);
@@ -220,7 +217,35 @@ internal sealed class Compactor
             blockIds.Add(id);
             length += buffer.Length;
             baseOffset = next;
+            records.Clear();
+            deltas.Clear();
+            bytes = 0;
         }
+
+        await foreach (StoredEvent e in log.ReadPartitionAsync(def.Name, partition, new ReadOptions { From = StartPosition.FromOffset(g.Base), EndOffset = g.End }, cancellationToken))
+        {
+            if (!Decide(e, latest, now).Keep)
+            {
+                continue;
+            }
+
+            long timestamp = e.Timestamp.ToUnixTimeMilliseconds();
+            byte[] body = EventCodec.EncodeBody(e.Event, timestamp);
+            if (e.Offset - baseOffset > int.MaxValue - 1)
+            {
+                await FlushAsync(e.Offset); // an (empty) batch covers a gap too wide for one batch
+            }
+
+            records.Add(new EncodedRecord(timestamp, body));
+            deltas.Add((int)(e.Offset - baseOffset));
+            bytes += BatchFormat.RecordPrefixSize + body.Length;
+            if (bytes >= options.TargetBatchBytes)
+            {
+                await FlushAsync(e.Offset + 1);
+            }
+        }
+
+        await FlushAsync(g.End); // possibly empty: it still spans the rest of the range
 
         await StepAsync(CompactionStep.Staged, name);
         try
@@ -237,7 +262,7 @@ internal sealed class Compactor
         }
         catch (RequestFailedException ex) when (ex.Status == 409 || ex.Status == 412)
         {
-            return length; // a concurrent compactor committed the same name first: same inputs, same result
+            return length; // a concurrent compactor (or our own lost-response retry) committed this name first
         }
 
         await StepAsync(CompactionStep.Committed, name);
@@ -259,8 +284,6 @@ internal sealed class Compactor
         public long End { get; set; }
 
         public List<SegmentInfo> Inputs { get; } = [];
-
-        public List<(long Offset, EncodedRecord Record)> Kept { get; } = [];
 
         public long KeptBytes { get; set; }
 
