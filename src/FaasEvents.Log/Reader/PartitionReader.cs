@@ -99,23 +99,12 @@ internal sealed class PartitionReader
                 continue;
             }
 
-            if (segmentGone)
-            {
-                // Compaction replaced the segment (or retention deleted it) while we read: continue in whatever now
-                // holds NextOffset. Offsets never change, so nothing is repeated; a compacted segment just has gaps.
-                segmentGone = false;
-                SegmentInfo? holder = await FindSegmentHoldingAsync(segment, cancellationToken);
-                if (holder is { } h)
-                {
-                    segment = h;
-                    position = 0;
-                    blocksSeen = 0;
-                    continue;
-                }
-            }
-
-            // At the end of this segment. A next one exists only once this one is full (and final); compacted ones are closed.
-            if (segment.IsCompacted || SegmentInfo.IsFull(def, position, blocksSeen))
+            // At the end of this segment. A next one exists only once this one is full (and final); compacted ones are
+            // closed. And if compaction replaced the segment (or retention deleted it) while we read, continue in
+            // whatever now holds NextOffset: offsets never change, so nothing is repeated; a compacted segment has gaps.
+            bool gone = segmentGone;
+            segmentGone = false;
+            if (gone || segment.IsCompacted || SegmentInfo.IsFull(def, position, blocksSeen))
             {
                 SegmentInfo? next = await FindSegmentHoldingAsync(segment, cancellationToken);
                 if (next is { } n)
