@@ -42,8 +42,7 @@ internal static class MaterializerEndpoints
             }
 
             StateReader reader = ReaderFor(runtime, f);
-            int partitions = (await runtime.ClientFor(f.Connection).GetStreamAsync(f.Stream, http.RequestAborted)).Partitions;
-            int partition = KeyPartitioner.GetPartition(key, partitions);
+            int partition = await reader.PartitionOfAsync(key, http.RequestAborted);
             BinaryData? value;
             string source;
             if (runtime.HostOf(name)?.Tables.TryGetValue(partition, out MaterializedTable? table) == true)
@@ -77,9 +76,9 @@ internal static class MaterializerEndpoints
                 return Results.Problem(statusCode: 400, title: "Bad limit", detail: $"limit must be between 1 and {MaxLimit}, not {take}.");
             }
 
-            int partitions = (await runtime.ClientFor(f.Connection).GetStreamAsync(f.Stream, http.RequestAborted)).Partitions;
             FunctionHost? host = runtime.HostOf(name);
             StateReader reader = ReaderFor(runtime, f);
+            int partitions = await reader.PartitionCountAsync(http.RequestAborted);
             var pages = await Task.WhenAll(Enumerable.Range(0, partitions).Select(async p =>
             {
                 if (host?.Tables.TryGetValue(p, out MaterializedTable? table) == true)

@@ -45,10 +45,14 @@ public sealed class StateReader
     public async Task<StateEntry> GetAsync(string key, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
-        int partition = KeyPartitioner.GetPartition(key, await PartitionCountAsync(cancellationToken));
+        int partition = await PartitionOfAsync(key, cancellationToken);
         (long? offset, IReadOnlyDictionary<string, BinaryData> table) = await ReadPartitionAsync(partition, cancellationToken);
         return new StateEntry(key, partition, table.TryGetValue(key, out BinaryData? value) ? value : null, offset);
     }
+
+    /// <summary>The partition holding <paramref name="key"/> (the stream's partition count is read once and cached: it never changes).</summary>
+    public async Task<int> PartitionOfAsync(string key, CancellationToken cancellationToken = default) =>
+        KeyPartitioner.GetPartition(key, await PartitionCountAsync(cancellationToken));
 
     /// <summary>Keys starting with <paramref name="prefix"/> and after <paramref name="after"/>, at most <paramref name="limit"/>, across all partitions.</summary>
     public async Task<StatePage> ScanAsync(string? prefix = null, string? after = null, int limit = 100, CancellationToken cancellationToken = default)
@@ -175,7 +179,8 @@ public sealed class StateReader
         }
     }
 
-    private async Task<int> PartitionCountAsync(CancellationToken cancellationToken)
+    /// <summary>The stream's partition count (read once).</summary>
+    public async Task<int> PartitionCountAsync(CancellationToken cancellationToken = default)
     {
         if (partitions == 0)
         {
