@@ -33,9 +33,6 @@ internal sealed class MaterializerPartition
 
     public MaterializedTable Table { get; }
 
-    /// <summary>Full snapshots committed by this owner (for tests and metrics).</summary>
-    public int Snapshots { get; private set; }
-
     /// <summary>Loads the committed table; returns the offset it reflects (null when nothing was committed).</summary>
     public async Task<long?> RestoreAsync(CancellationToken cancellationToken)
     {
@@ -64,7 +61,6 @@ internal sealed class MaterializerPartition
                 await store.CommitSnapshotAsync(Table.SerializeAll(), nextOffset, lease, position, cancellationToken);
                 deltaEntriesSinceFull = 0;
                 deltasSinceFull = 0;
-                Snapshots++;
                 _ = SweepAsync();
             }
             else

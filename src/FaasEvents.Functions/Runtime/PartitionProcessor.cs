@@ -51,9 +51,6 @@ internal sealed class PartitionProcessor
     /// <summary>True once the stop policy halted this partition after a poison event.</summary>
     public bool Halted { get; private set; }
 
-    /// <summary>A materializer's partition state (null for other functions).</summary>
-    internal MaterializerPartition? Materializer => materializer;
-
     /// <summary>Next offset to handle.</summary>
     public long NextOffset { get; private set; } = -1;
 

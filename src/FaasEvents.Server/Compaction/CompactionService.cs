@@ -29,9 +29,6 @@ public sealed class CompactionService : BackgroundService
         minCompactionLag = configuration["FAAS_COMPACTION_MIN_LAG"] is { Length: > 0 } ? Span(configuration, "FAAS_COMPACTION_MIN_LAG", TimeSpan.Zero) : null;
     }
 
-    /// <summary>Passes over all entity streams completed since start.</summary>
-    public int Passes { get; private set; }
-
     /// <inheritdoc/>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -60,8 +57,6 @@ public sealed class CompactionService : BackgroundService
                         logger.LogInformation("Compacted '{Stream}': {Before} -> {After} events in closed segments, {Bytes} bytes freed", def.Name, before, after, done.Sum(r => r.BytesBefore - r.BytesAfter));
                     }
                 }
-
-                Passes++;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
