@@ -20,6 +20,9 @@ public sealed class EventLogClient
     /// <summary>The development storage connection string (Azurite on its default ports).</summary>
     public const string DevelopmentStorage = "UseDevelopmentStorage=true";
 
+    /// <summary>Metadata on stream.json marking a stream whose delete has begun: it no longer exists for readers and writers.</summary>
+    internal const string DeletingKey = "deleting";
+
     private readonly EventLogClientOptions options;
     private Task? containerReady;
 
@@ -146,34 +149,63 @@ public sealed class EventLogClient
         }
     }
 
-    /// <summary>Creates a stream. Throws <see cref="EventLogErrorReason.StreamAlreadyExists"/> if it exists.</summary>
+    /// <summary>
+    /// Creates a stream. Throws <see cref="EventLogErrorReason.StreamAlreadyExists"/> if it exists (and then changes
+    /// nothing), and <see cref="EventLogErrorReason.LeftoverData"/> if segments of an earlier stream of that name remain.
+    /// Never deletes data of a stream that exists; finishes an interrupted delete of an earlier one.
+    /// </summary>
     public async Task<StreamDefinition> CreateStreamAsync(StreamDefinition definition, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(definition);
         definition = definition with { CreatedAt = definition.CreatedAt == default ? TimeProvider.GetUtcNow() : definition.CreatedAt, FormatVersion = BatchFormat.FormatVersion };
         definition.Validate();
         await EnsureContainerAsync(cancellationToken);
-
-        // Leftovers of a stream deleted half-way would corrupt the new one: clear them first.
-        await DeleteBlobsAsync(StoragePaths.StreamPrefix(definition.Name), except: StoragePaths.StreamDocument(definition.Name), cancellationToken);
+        BlobClient document = Container.GetBlobClient(StoragePaths.StreamDocument(definition.Name));
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(StreamDocument.From(definition), StreamDocument.Json);
-        try
+        for (int attempt = 0; ; attempt++)
         {
-            await Container.GetBlobClient(StoragePaths.StreamDocument(definition.Name)).UploadAsync(
-                new BinaryData(json),
-                new BlobUploadOptions
+            BlobProperties? existing = await TryGetPropertiesAsync(document, cancellationToken);
+            if (existing is not null)
+            {
+                if (!IsDeleting(existing.Metadata) || attempt >= 3)
                 {
-                    Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
-                    HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" },
-                },
-                cancellationToken);
-        }
-        catch (RequestFailedException ex) when (ex.Status is 409 or 412)
-        {
-            throw new EventLogException(EventLogErrorReason.StreamAlreadyExists, $"Stream '{definition.Name}' already exists.", ex);
-        }
+                    throw new EventLogException(EventLogErrorReason.StreamAlreadyExists, $"Stream '{definition.Name}' already exists.");
+                }
 
-        return definition;
+                // An earlier stream of this name was being deleted when its deleter stopped: it is not live, finish the job.
+                await FinishDeleteAsync(definition.Name, existing.ETag, cancellationToken);
+                continue;
+            }
+
+            if (await AnyBlobAsync(StoragePaths.StreamPrefix(definition.Name), cancellationToken)
+                && await TryGetPropertiesAsync(document, cancellationToken) is null) // a live stream's definition is written before its first segment
+            {
+                throw new EventLogException(
+                    EventLogErrorReason.LeftoverData,
+                    $"Stream '{definition.Name}' cannot be created: segments of an earlier stream of that name remain (a delete was interrupted). Remove them with 'faas streams delete {definition.Name}', then create it again.");
+            }
+
+            try
+            {
+                await document.UploadAsync(
+                    new BinaryData(json),
+                    new BlobUploadOptions
+                    {
+                        Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
+                        HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" },
+                    },
+                    cancellationToken);
+                return definition;
+            }
+            catch (RequestFailedException ex) when (ex.Status is 409 or 412)
+            {
+                // Someone created it between our look and our write: look again (it may be a deleting one).
+                if (attempt >= 3)
+                {
+                    throw new EventLogException(EventLogErrorReason.StreamAlreadyExists, $"Stream '{definition.Name}' already exists.", ex);
+                }
+            }
+        }
     }
 
     /// <summary>Reads a stream's definition. Throws <see cref="EventLogErrorReason.StreamNotFound"/>.</summary>
@@ -188,7 +220,7 @@ public sealed class EventLogClient
         try
         {
             BlobDownloadResult result = (await Container.GetBlobClient(StoragePaths.StreamDocument(name)).DownloadContentAsync(cancellationToken)).Value;
-            return ParseStreamDocument(name, result.Content);
+            return IsDeleting(result.Details.Metadata) ? null : ParseStreamDocument(name, result.Content);
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {
@@ -224,35 +256,153 @@ public sealed class EventLogClient
         }
     }
 
-    /// <summary>Deletes a stream, its segments and every consumer group's checkpoints for it.</summary>
+    /// <summary>
+    /// Deletes a stream, its segments and every consumer group's checkpoints for it. The definition is first marked
+    /// as deleting (from then on the stream does not exist for anyone) and removed last, so an interrupted delete is
+    /// finished by the next delete or create. Without a definition, removes the leftovers of an earlier interrupted
+    /// delete, each only if unchanged since it was listed.
+    /// </summary>
     public async Task DeleteStreamAsync(string name, CancellationToken cancellationToken = default)
     {
         StreamDefinition.ValidateName(name, "stream");
-        try
+        BlobClient document = Container.GetBlobClient(StoragePaths.StreamDocument(name));
+        for (int attempt = 0; ; attempt++)
         {
-            await Container.GetBlobClient(StoragePaths.StreamDocument(name)).DeleteAsync(cancellationToken: cancellationToken);
-        }
-        catch (RequestFailedException ex) when (ex.Status == 404)
-        {
-            throw new EventLogException(EventLogErrorReason.StreamNotFound, $"Stream '{name}' does not exist.", ex);
-        }
-
-        await DeleteBlobsAsync(StoragePaths.StreamPrefix(name), except: null, cancellationToken);
-        var groupBlobs = new List<string>();
-        await foreach (BlobItem item in Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, StoragePaths.GroupsRoot, cancellationToken))
-        {
-            string[] parts = item.Name.Split('/');
-            if (parts.Length == 4 && parts[2] == name)
+            BlobProperties? props = await TryGetPropertiesAsync(document, cancellationToken);
+            if (props is null)
             {
-                groupBlobs.Add(item.Name);
-            }
-        }
+                if (!await DeleteLeftoversAsync(name, cancellationToken))
+                {
+                    throw new EventLogException(EventLogErrorReason.StreamNotFound, $"Stream '{name}' does not exist.");
+                }
 
-        foreach (string blob in groupBlobs)
+                return;
+            }
+
+            ETag tombstone = props.ETag;
+            if (!IsDeleting(props.Metadata))
+            {
+                try
+                {
+                    var metadata = new Dictionary<string, string>(props.Metadata) { [DeletingKey] = "true" };
+                    tombstone = (await document.SetMetadataAsync(metadata, new BlobRequestConditions { IfMatch = props.ETag }, cancellationToken)).Value.ETag;
+                }
+                catch (RequestFailedException ex) when (ex.Status is 404 or 412 && attempt < 3)
+                {
+                    continue; // changed under us: look again
+                }
+            }
+
+            await FinishDeleteAsync(name, tombstone, cancellationToken);
+            return;
+        }
+    }
+
+    /// <summary>Removes a deleting stream's segments and checkpoints, then its definition (only if still that tombstone).</summary>
+    private async Task FinishDeleteAsync(string name, ETag tombstone, CancellationToken cancellationToken)
+    {
+        await DeleteBlobsAsync(StoragePaths.StreamPrefix(name), except: StoragePaths.StreamDocument(name), cancellationToken);
+        foreach (string blob in await ListGroupBlobsAsync(name, cancellationToken))
         {
             await BreakLeaseAndDeleteAsync(blob, cancellationToken);
         }
+
+        try
+        {
+            await Container.GetBlobClient(StoragePaths.StreamDocument(name)).DeleteAsync(conditions: new BlobRequestConditions { IfMatch = tombstone }, cancellationToken: cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status is 404 or 412)
+        {
+            // Another deleter finished first.
+        }
     }
+
+    /// <summary>Deletes segments left by an interrupted delete, each only if its ETag is still the listed one. False when there were none.</summary>
+    private async Task<bool> DeleteLeftoversAsync(string name, CancellationToken cancellationToken)
+    {
+        var blobs = new List<(string Name, ETag ETag)>();
+        try
+        {
+            await foreach (BlobItem item in Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, StoragePaths.StreamPrefix(name), cancellationToken))
+            {
+                if (item.Name == StoragePaths.StreamDocument(name))
+                {
+                    return false; // the stream exists again: nothing here is a leftover
+                }
+
+                blobs.Add((item.Name, item.Properties.ETag ?? ETag.All));
+            }
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return false;
+        }
+
+        foreach ((string blob, ETag etag) in blobs)
+        {
+            try
+            {
+                await Container.GetBlobClient(blob).DeleteAsync(conditions: new BlobRequestConditions { IfMatch = etag }, cancellationToken: cancellationToken);
+            }
+            catch (RequestFailedException ex) when (ex.Status is 404 or 412)
+            {
+                // Gone, or written since it was listed (a new stream's segment): not ours to delete.
+            }
+        }
+
+        return blobs.Count > 0;
+    }
+
+    private async Task<List<string>> ListGroupBlobsAsync(string stream, CancellationToken cancellationToken)
+    {
+        var groupBlobs = new List<string>();
+        try
+        {
+            await foreach (BlobItem item in Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, StoragePaths.GroupsRoot, cancellationToken))
+            {
+                string[] parts = item.Name.Split('/');
+                if (parts.Length == 4 && parts[2] == stream)
+                {
+                    groupBlobs.Add(item.Name);
+                }
+            }
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+        }
+
+        return groupBlobs;
+    }
+
+    private async Task<bool> AnyBlobAsync(string prefix, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (Page<BlobItem> page in Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix, cancellationToken).AsPages(pageSizeHint: 1))
+            {
+                return page.Values.Count > 0;
+            }
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+        }
+
+        return false;
+    }
+
+    private static async Task<BlobProperties?> TryGetPropertiesAsync(BlobClient blob, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await blob.GetPropertiesAsync(cancellationToken: cancellationToken)).Value;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    private static bool IsDeleting(IDictionary<string, string> metadata) => metadata.ContainsKey(DeletingKey);
 
     /// <summary>
     /// Earliest retained offset, end offset, segments and bytes of every partition: one listing plus one
@@ -504,6 +654,11 @@ public sealed class EventLogClient
         {
             BinaryData data = (await Container.GetBlobClient(segment.BlobName).DownloadContentAsync(
                 new BlobDownloadOptions { Range = new HttpRange(position, BatchFormat.HeaderSize) }, cancellationToken)).Value.Content;
+            if (data.ToMemory().IsEmpty)
+            {
+                return null; // Azurite answers a range at the end with 206 and no bytes where Azure answers 416
+            }
+
             BatchHeader header = BatchHeader.Parse(data.ToMemory().Span, out string? error);
             return (header, error);
         }
@@ -511,6 +666,15 @@ public sealed class EventLogClient
         {
             return null;
         }
+    }
+
+    /// <summary>Reads the footer of the batch that ends at <paramref name="position"/> (one 32-byte ranged GET); null if the bytes are not one.</summary>
+    internal async Task<BatchFooter?> ReadFooterBeforeAsync(SegmentInfo segment, long position, CancellationToken cancellationToken)
+    {
+        BinaryData data = (await Container.GetBlobClient(segment.BlobName).DownloadContentAsync(
+            new BlobDownloadOptions { Range = new HttpRange(position - BatchFormat.FooterSize, BatchFormat.FooterSize) }, cancellationToken)).Value.Content;
+        BatchFooter footer = BatchFooter.Parse(data.ToMemory().Span, out string? error);
+        return error is null ? footer : null;
     }
 
     internal static EventLogException Corrupt(string stream, int partition, long offset, SegmentInfo segment, long bytePosition, string why) =>

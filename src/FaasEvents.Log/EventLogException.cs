@@ -19,6 +19,8 @@ public enum EventLogErrorReason
     LeaseLost,
     /// <summary>The storage service failed; retrying later may succeed.</summary>
     StorageFailure,
+    /// <summary>Blobs of an earlier stream of that name remain (an interrupted delete); delete the stream to remove them.</summary>
+    LeftoverData,
 }
 
 /// <summary>The one exception type the event log throws; <see cref="Reason"/> says what went wrong.</summary>

@@ -31,7 +31,8 @@ internal static class BatchFormat
         long baseOffset,
         Guid producerId,
         long producerSequence,
-        int blockIndex) => Write(destination, records, baseOffset, producerId, producerSequence, blockIndex, null, records.Count);
+        int blockIndex,
+        uint producerEpoch = 0) => Write(destination, records, baseOffset, producerId, producerSequence, blockIndex, null, records.Count, producerEpoch);
 
     /// <summary>
     /// Writes a batch whose records sit at the given offset deltas within a span of <paramref name="offsetSpan"/>
@@ -45,7 +46,8 @@ internal static class BatchFormat
         long producerSequence,
         int blockIndex,
         IReadOnlyList<int>? offsetDeltas,
-        int offsetSpan)
+        int offsetSpan,
+        uint producerEpoch = 0)
     {
         int length = GetBatchLength(records);
         if (destination.Length < length)
@@ -66,7 +68,7 @@ internal static class BatchFormat
             pos += RecordPrefixSize + r.Body.Length;
         }
 
-        var header = new BatchHeader(length, records.Count, baseOffset, offsetSpan, firstTs, maxTs, producerId, producerSequence);
+        var header = new BatchHeader(length, records.Count, baseOffset, offsetSpan, firstTs, maxTs, producerId, producerSequence) { ProducerEpoch = producerEpoch };
         header.Write(destination);
         Span<byte> footer = destination.Slice(length - FooterSize, FooterSize);
         BinaryPrimitives.WriteInt64LittleEndian(footer, baseOffset);
@@ -150,6 +152,9 @@ internal readonly record struct BatchHeader(
     Guid ProducerId,
     long ProducerSequence)
 {
+    /// <summary>The writing producer instance's random epoch (0 = not recorded): tells incarnations of one fixed producer id apart.</summary>
+    public uint ProducerEpoch { get; init; }
+
     public long NextOffset => BaseOffset + OffsetSpan;
 
     public void Write(Span<byte> destination)
@@ -163,7 +168,7 @@ internal readonly record struct BatchHeader(
         BinaryPrimitives.WriteInt32LittleEndian(destination[12..], RecordCount);
         BinaryPrimitives.WriteInt64LittleEndian(destination[16..], BaseOffset);
         BinaryPrimitives.WriteInt32LittleEndian(destination[24..], OffsetSpan);
-        BinaryPrimitives.WriteInt32LittleEndian(destination[28..], 0);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[28..], ProducerEpoch);
         BinaryPrimitives.WriteInt64LittleEndian(destination[32..], FirstTimestamp);
         BinaryPrimitives.WriteInt64LittleEndian(destination[40..], MaxTimestamp);
         ProducerId.TryWriteBytes(destination.Slice(48, 16), bigEndian: true, out _);
@@ -194,7 +199,10 @@ internal readonly record struct BatchHeader(
             BinaryPrimitives.ReadInt64LittleEndian(source[32..]),
             BinaryPrimitives.ReadInt64LittleEndian(source[40..]),
             new Guid(source.Slice(48, 16), bigEndian: true),
-            BinaryPrimitives.ReadInt64LittleEndian(source[64..]));
+            BinaryPrimitives.ReadInt64LittleEndian(source[64..]))
+        {
+            ProducerEpoch = BinaryPrimitives.ReadUInt32LittleEndian(source[28..]),
+        };
         if (header.BatchLength < BatchFormat.Overhead || header.BatchLength > BatchFormat.MaxBatchSize)
         {
             error = $"batch length {header.BatchLength} is outside [{BatchFormat.Overhead}, {BatchFormat.MaxBatchSize}]";

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Threading.Channels;
 using FaasEvents.Log.Format;
 
 namespace FaasEvents.Log;
@@ -5,19 +7,24 @@ namespace FaasEvents.Log;
 /// <summary>
 /// Appends events to one stream. Keyed events go to <see cref="KeyPartitioner"/>'s partition; unkeyed events
 /// stick to one partition until its batch is sent, then move on (Kafka's sticky partitioner), so small events
-/// become full batches. Events sent to one partition are appended in the order they were sent.
-/// Thread-safe; dispose to flush.
+/// become full batches. Sends made in sequence (awaited or not, single or batch) are appended in call order within a
+/// partition, across retries and ambiguous failures; when a batch fails, the later sends to its partition made before
+/// the failure was reported fail too rather than overtake it. Thread-safe; dispose to flush.
 /// </summary>
 public sealed class EventProducerClient : IAsyncDisposable
 {
     private readonly EventLogClient log;
     private readonly EventProducerOptions options;
     private readonly Lock gate = new();
+    private readonly Channel<Queued> intake = Channel.CreateUnbounded<Queued>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly uint epoch;
+    private Task? dispatcher;
     private Task<StreamDefinition>? definition;
     private PartitionAppender?[] appenders = [];
     private int stickyPartition = -1;
     private long stickyBatchesSent;
     private long stickyBytes;
+    private long tickets;
     private bool disposed;
 
     internal EventProducerClient(EventLogClient log, string stream, EventProducerOptions? options)
@@ -27,6 +34,7 @@ public sealed class EventProducerClient : IAsyncDisposable
         Stream = stream;
         this.options = options?.Clone() ?? new EventProducerOptions();
         ProducerId = this.options.ProducerId ?? Guid.NewGuid();
+        epoch = Math.Max(1u, BitConverter.ToUInt32(RandomNumberGenerator.GetBytes(4)));
     }
 
     /// <summary>The stream this producer appends to.</summary>
@@ -35,21 +43,22 @@ public sealed class EventProducerClient : IAsyncDisposable
     /// <summary>The producer id written into every batch.</summary>
     public Guid ProducerId { get; }
 
-    /// <summary>Appends one event; completes when it is durably in the log.</summary>
-    public async Task<EventPosition> SendAsync(LogEvent logEvent, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Appends one event; completes when it is durably in the log. The event's place in the order is fixed when this
+    /// method returns: cancelling stops the wait, not the append.
+    /// </summary>
+    public Task<EventPosition> SendAsync(LogEvent logEvent, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(logEvent);
-        StreamDefinition def = await GetDefinitionAsync(cancellationToken);
-        return await (await EnqueueAsync(def, logEvent, null, cancellationToken));
+        return EnqueueAll([logEvent], null, cancellationToken)[0];
     }
 
     /// <summary>Appends one event to a given partition.</summary>
-    public async Task<EventPosition> SendAsync(LogEvent logEvent, int partition, CancellationToken cancellationToken = default)
+    public Task<EventPosition> SendAsync(LogEvent logEvent, int partition, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(logEvent);
-        StreamDefinition def = await GetDefinitionAsync(cancellationToken);
-        EventLogClient.CheckPartition(def, partition);
-        return await (await EnqueueAsync(def, logEvent, partition, cancellationToken));
+        ArgumentOutOfRangeException.ThrowIfNegative(partition);
+        return EnqueueAll([logEvent], partition, cancellationToken)[0];
     }
 
     /// <summary>
@@ -60,50 +69,30 @@ public sealed class EventProducerClient : IAsyncDisposable
         SendBatchCoreAsync(events, null, cancellationToken);
 
     /// <summary>Appends events to one given partition, in order; see <see cref="SendBatchAsync(IEnumerable{LogEvent}, CancellationToken)"/>.</summary>
-    public Task<IReadOnlyList<EventPosition>> SendBatchAsync(IEnumerable<LogEvent> events, int partition, CancellationToken cancellationToken = default) =>
-        SendBatchCoreAsync(events, partition, cancellationToken);
-
-    private async Task<IReadOnlyList<EventPosition>> SendBatchCoreAsync(IEnumerable<LogEvent> events, int? partition, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<EventPosition>> SendBatchAsync(IEnumerable<LogEvent> events, int partition, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(events);
-        StreamDefinition def = await GetDefinitionAsync(cancellationToken);
-        if (partition is { } p)
-        {
-            EventLogClient.CheckPartition(def, p);
-        }
-
-        long now = log.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
-        var encoded = new List<(LogEvent Event, EncodedRecord Record)>();
-        foreach (LogEvent e in events)
-        {
-            encoded.Add((e, new EncodedRecord(now, EventCodec.EncodeBody(e, now))));
-        }
-
-        var pending = new Task<EventPosition>[encoded.Count];
-        for (int i = 0; i < encoded.Count; i++)
-        {
-            pending[i] = await EnqueueEncodedAsync(def, encoded[i].Event, encoded[i].Record, partition, cancellationToken);
-        }
-
-        return await Task.WhenAll(pending);
+        ArgumentOutOfRangeException.ThrowIfNegative(partition);
+        return SendBatchCoreAsync(events, partition, cancellationToken);
     }
 
     /// <summary>Waits until every event sent so far is appended (or failed).</summary>
     public async Task FlushAsync(CancellationToken cancellationToken = default)
     {
-        PartitionAppender?[] current;
+        var marker = new TaskCompletionSource<EventPosition>(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (gate)
         {
-            current = appenders;
+            ObjectDisposedException.ThrowIf(disposed, this);
+            StartDispatcher();
+            intake.Writer.TryWrite(new Queued(default, null, null, long.MaxValue, marker, IsFlush: true));
         }
 
-        await Task.WhenAll(current.Where(a => a is not null).Select(a => a!.FlushAsync(cancellationToken)));
+        await marker.Task.WaitAsync(cancellationToken);
     }
 
     /// <summary>Flushes and stops the producer.</summary>
     public async ValueTask DisposeAsync()
     {
-        PartitionAppender?[] current;
+        Task? running;
         lock (gate)
         {
             if (disposed)
@@ -112,9 +101,16 @@ public sealed class EventProducerClient : IAsyncDisposable
             }
 
             disposed = true;
-            current = appenders;
+            intake.Writer.TryComplete();
+            running = dispatcher;
         }
 
+        if (running is not null)
+        {
+            await running;
+        }
+
+        PartitionAppender?[] current = appenders;
         foreach (PartitionAppender? a in current)
         {
             a?.Complete();
@@ -123,18 +119,100 @@ public sealed class EventProducerClient : IAsyncDisposable
         await Task.WhenAll(current.Where(a => a is not null).Select(a => a!.Completion));
     }
 
-    private async Task<Task<EventPosition>> EnqueueAsync(StreamDefinition def, LogEvent e, int? partition, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<EventPosition>> SendBatchCoreAsync(IEnumerable<LogEvent> events, int? partition, CancellationToken cancellationToken)
     {
-        long now = log.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
-        var record = new EncodedRecord(now, EventCodec.EncodeBody(e, now));
-        return await EnqueueEncodedAsync(def, e, record, partition, cancellationToken);
+        ArgumentNullException.ThrowIfNull(events);
+        return await Task.WhenAll(EnqueueAll([.. events], partition, cancellationToken));
     }
 
-    private async Task<Task<EventPosition>> EnqueueEncodedAsync(StreamDefinition def, LogEvent e, EncodedRecord record, int? partition, CancellationToken cancellationToken)
+    /// <summary>
+    /// Encodes every event (a bad one throws before anything is queued), then queues them all at once, in order, under
+    /// the producer's lock: the call's place in the append order is fixed before it returns.
+    /// </summary>
+    private Task<EventPosition>[] EnqueueAll(IReadOnlyList<LogEvent> events, int? partition, CancellationToken cancellationToken)
     {
-        int p = partition ?? (e.PartitionKey is { } key ? KeyPartitioner.GetPartition(key, def.Partitions) : NextStickyPartition(def, record.Body.Length));
-        PartitionAppender appender = GetAppender(def, p);
-        return await appender.EnqueueAsync(record, cancellationToken);
+        long now = log.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        var records = new EncodedRecord[events.Count];
+        for (int i = 0; i < events.Count; i++)
+        {
+            ArgumentNullException.ThrowIfNull(events[i]);
+            records[i] = new EncodedRecord(now, EventCodec.EncodeBody(events[i], now));
+        }
+
+        var results = new Task<EventPosition>[events.Count];
+        lock (gate)
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            StartDispatcher();
+            for (int i = 0; i < events.Count; i++)
+            {
+                var completion = new TaskCompletionSource<EventPosition>(TaskCreationOptions.RunContinuationsAsynchronously);
+                intake.Writer.TryWrite(new Queued(records[i], events[i].PartitionKey, partition, ++tickets, completion));
+                results[i] = cancellationToken.CanBeCanceled ? completion.Task.WaitAsync(cancellationToken) : completion.Task;
+            }
+        }
+
+        return results;
+    }
+
+    private void StartDispatcher() => dispatcher ??= Task.Run(DispatchAsync);
+
+    /// <summary>Moves queued events, in call order, to their partitions' appenders (waiting for room when one is full).</summary>
+    private async Task DispatchAsync()
+    {
+        await foreach (Queued q in intake.Reader.ReadAllAsync())
+        {
+            if (q.IsFlush)
+            {
+                _ = FlushAppendersAsync(q.Completion);
+                continue;
+            }
+
+            StreamDefinition def;
+            try
+            {
+                def = await GetDefinitionAsync();
+                if (q.Partition is { } p)
+                {
+                    EventLogClient.CheckPartition(def, p);
+                }
+            }
+            catch (Exception ex)
+            {
+                q.Completion.TrySetException(ex);
+                continue;
+            }
+
+            int partition = q.Partition ?? (q.Key is { } key ? KeyPartitioner.GetPartition(key, def.Partitions) : NextStickyPartition(def, q.Record.Body.Length));
+            await GetAppender(def, partition).EnqueueAsync(q.Record, q.Ticket, q.Completion);
+        }
+    }
+
+    private async Task FlushAppendersAsync(TaskCompletionSource<EventPosition> marker)
+    {
+        PartitionAppender?[] current;
+        lock (gate)
+        {
+            current = appenders;
+        }
+
+        try
+        {
+            await Task.WhenAll(current.Where(a => a is not null).Select(a => a!.FlushAsync(CancellationToken.None)));
+            marker.TrySetResult(default);
+        }
+        catch (Exception ex)
+        {
+            marker.TrySetException(ex);
+        }
+    }
+
+    private long CurrentTicket()
+    {
+        lock (gate)
+        {
+            return tickets + 1;
+        }
     }
 
     private int NextStickyPartition(StreamDefinition def, int size)
@@ -159,27 +237,25 @@ public sealed class EventProducerClient : IAsyncDisposable
     {
         lock (gate)
         {
-            ObjectDisposedException.ThrowIf(disposed, this);
             if (appenders.Length != def.Partitions)
             {
                 Array.Resize(ref appenders, def.Partitions);
             }
 
-            return appenders[partition] ??= new PartitionAppender(log, def, partition, ProducerId, options);
+            return appenders[partition] ??= new PartitionAppender(log, def, partition, ProducerId, epoch, options, CurrentTicket);
         }
     }
 
-    private Task<StreamDefinition> GetDefinitionAsync(CancellationToken cancellationToken)
+    private Task<StreamDefinition> GetDefinitionAsync()
     {
-        lock (gate)
+        if (definition is null || definition.IsFaulted || definition.IsCanceled)
         {
-            ObjectDisposedException.ThrowIf(disposed, this);
-            if (definition is null || definition.IsFaulted || definition.IsCanceled)
-            {
-                definition = log.GetStreamAsync(Stream, cancellationToken);
-            }
-
-            return definition;
+            definition = log.GetStreamAsync(Stream, CancellationToken.None);
         }
+
+        return definition;
     }
+
+    /// <summary>One queued send, or a flush marker.</summary>
+    private sealed record Queued(EncodedRecord Record, string? Key, int? Partition, long Ticket, TaskCompletionSource<EventPosition> Completion, bool IsFlush = false);
 }

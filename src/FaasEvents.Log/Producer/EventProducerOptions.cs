@@ -39,7 +39,8 @@ public sealed class EventProducerOptions
     }
 
     /// <summary>
-    /// Events a partition may hold waiting to be appended; senders wait beyond it (back-pressure).
+    /// Events a partition may hold waiting to be appended; beyond it, later sends wait in the producer's ordered queue
+    /// (in call order) until the partition has room. A caller that does not await its sends keeps them in memory.
     /// <value>Default: 50,000.</value>
     /// </summary>
     public int MaxPendingEventsPerPartition

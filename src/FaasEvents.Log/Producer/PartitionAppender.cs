@@ -21,16 +21,29 @@ internal sealed class PartitionAppender
     private readonly Guid producerId;
     private readonly EventProducerOptions options;
     private readonly Channel<Pending> channel;
+    private readonly uint producerEpoch;
+    private readonly Func<long> currentTicket;
     private PartitionTail? tail;
+    private long failedBefore = long.MinValue;
+    private Exception? lastFailure;
     private long sequence;
     private long batchesSent;
 
-    public PartitionAppender(EventLogClient log, StreamDefinition def, int partition, Guid producerId, EventProducerOptions options)
+    /// <param name="log">The log.</param>
+    /// <param name="def">The stream.</param>
+    /// <param name="partition">The partition.</param>
+    /// <param name="producerId">The producer id written into each batch.</param>
+    /// <param name="producerEpoch">This producer instance's random epoch: an old incarnation of a fixed id never passes for it.</param>
+    /// <param name="options">Producer options.</param>
+    /// <param name="currentTicket">The producer's call counter: events with a smaller ticket were sent before "now".</param>
+    public PartitionAppender(EventLogClient log, StreamDefinition def, int partition, Guid producerId, uint producerEpoch, EventProducerOptions options, Func<long> currentTicket)
     {
         this.log = log;
         this.def = def;
         this.partition = partition;
         this.producerId = producerId;
+        this.producerEpoch = producerEpoch;
+        this.currentTicket = currentTicket;
         this.options = options;
         channel = Channel.CreateBounded<Pending>(new BoundedChannelOptions(options.MaxPendingEventsPerPartition)
         {
@@ -44,24 +57,22 @@ internal sealed class PartitionAppender
 
     public long BatchesSent => Interlocked.Read(ref batchesSent);
 
-    public async ValueTask<Task<EventPosition>> EnqueueAsync(EncodedRecord record, CancellationToken cancellationToken)
+    /// <summary>Queues one event (waiting for room); <paramref name="completion"/> completes when it is appended or failed.</summary>
+    public async ValueTask EnqueueAsync(EncodedRecord record, long ticket, TaskCompletionSource<EventPosition> completion)
     {
-        var pending = new Pending(record, new TaskCompletionSource<EventPosition>(TaskCreationOptions.RunContinuationsAsynchronously));
         try
         {
-            await channel.Writer.WriteAsync(pending, cancellationToken);
+            await channel.Writer.WriteAsync(new Pending(record, completion, ticket));
         }
         catch (ChannelClosedException ex)
         {
-            throw new ObjectDisposedException($"The producer for stream '{def.Name}' was disposed.", ex);
+            completion.TrySetException(new ObjectDisposedException($"The producer for stream '{def.Name}' was disposed.", ex));
         }
-
-        return pending.Completion.Task;
     }
 
     public async Task FlushAsync(CancellationToken cancellationToken)
     {
-        var marker = new Pending(default, new TaskCompletionSource<EventPosition>(TaskCreationOptions.RunContinuationsAsynchronously), IsFlushMarker: true);
+        var marker = new Pending(default, new TaskCompletionSource<EventPosition>(TaskCreationOptions.RunContinuationsAsynchronously), long.MaxValue, IsFlushMarker: true);
         if (channel.Writer.TryWrite(marker) || await TryWriteAsync(marker, cancellationToken))
         {
             await marker.Completion.Task.WaitAsync(cancellationToken);
@@ -101,6 +112,14 @@ internal sealed class PartitionAppender
                         reader.TryRead(out _);
                         markers.Add(next);
                         break;
+                    }
+
+                    if (next.Ticket < failedBefore)
+                    {
+                        // Sent before an earlier batch's failure was reported: appending it now would overtake that batch.
+                        reader.TryRead(out _);
+                        next.Completion.TrySetException(EarlierBatchFailed());
+                        continue;
                     }
 
                     int size = BatchFormat.RecordPrefixSize + next.Record.Body.Length;
@@ -144,6 +163,12 @@ internal sealed class PartitionAppender
         }
     }
 
+    private EventLogException EarlierBatchFailed() =>
+        new(
+            EventLogErrorReason.StorageFailure,
+            $"Not appended to stream '{def.Name}' partition {partition}: an earlier batch of this producer failed ({lastFailure?.Message}), and this event was sent before that failure was reported; it was failed too so that nothing overtakes the failed batch. Send it again after handling the failure.",
+            lastFailure);
+
     private async Task<bool> WaitForMoreAsync(ChannelReader<Pending> reader, TimeSpan remaining)
     {
         using var cts = new CancellationTokenSource();
@@ -177,6 +202,8 @@ internal sealed class PartitionAppender
         catch (Exception ex)
         {
             tail = null;
+            lastFailure = ex;
+            failedBefore = currentTicket(); // every event sent before this failure is reported fails with it
             foreach (Pending p in batch)
             {
                 p.Completion.TrySetException(ex);
@@ -191,7 +218,8 @@ internal sealed class PartitionAppender
     /// <summary>Appends one batch; returns its base offset. Never abandoned half-way, so it takes no cancellation.</summary>
     private async Task<long> AppendAsync(EncodedRecord[] records, byte[] buffer, int length, long seq)
     {
-        (SegmentInfo Segment, long Position, int BlockIndex)? maybeLanded = null;
+        Attempt? attempt = null; // the last attempt, at the position every later try of this batch must use until resolved
+        bool mayHaveLanded = false;
         int failures = 0;
         int conflicts = 0;
         Exception? lastError = null;
@@ -199,9 +227,9 @@ internal sealed class PartitionAppender
         {
             if (failures >= options.MaxAppendAttempts)
             {
-                string fate = maybeLanded is null
-                    ? "none of its events was written"
-                    : "an attempt may still land; if it did, its events are in the log once";
+                string fate = mayHaveLanded
+                    ? "an attempt may still land; if it did, its events are in the log once"
+                    : "none of its events was written";
                 throw new EventLogException(
                     EventLogErrorReason.StorageFailure,
                     $"Append of {records.Length} event(s) to stream '{def.Name}' partition {partition} failed after {failures} attempts ({fate}): {lastError?.Message}",
@@ -210,46 +238,54 @@ internal sealed class PartitionAppender
 
             try
             {
-                if (maybeLanded is { } m)
+                if (mayHaveLanded && attempt is { } a)
                 {
-                    // An earlier attempt of this very batch may have landed (lost response, SDK retry, timeout).
-                    (BatchHeader Header, string? Error)? found = await log.ReadHeaderAtAsync(m.Segment, m.Position, CancellationToken.None);
-                    if (found is { Error: null, Header: var h } && h.ProducerId == producerId && h.ProducerSequence == seq)
+                    // An earlier try of this very batch may have landed (lost response, SDK retry, timeout): look at its position.
+                    (BatchHeader Header, string? Error)? found = await log.ReadHeaderAtAsync(a.Segment, a.Position, CancellationToken.None);
+                    if (found is { Error: null, Header: var h } && h.ProducerId == producerId && h.ProducerSequence == seq && h.ProducerEpoch == producerEpoch)
                     {
-                        tail = new PartitionTail(m.Segment with { Length = m.Position + length }, h.NextOffset, m.BlockIndex + 1);
+                        tail = new PartitionTail(a.Segment with { Length = a.Position + length }, h.NextOffset, a.BlockIndex + 1);
                         return h.BaseOffset;
                     }
 
-                    if (found is not null)
+                    if (found is null)
                     {
-                        maybeLanded = null; // another batch holds that position: ours never landed and never can
+                        // Nothing there yet, and an earlier try may still be on its way: try again at exactly that position,
+                        // so at most one of the tries can ever land.
+                        tail = new PartitionTail(a.Segment with { Length = a.Position }, a.BaseOffset, a.BlockIndex);
                     }
-
-                    tail = null;
+                    else
+                    {
+                        mayHaveLanded = false; // another batch holds the position: no try of ours landed, and none can
+                        tail = null;
+                    }
                 }
 
                 tail ??= await ReadTailAsync();
                 if (tail.Segment is not { } segment || SegmentInfo.IsFull(def, segment.Length, tail.BlockCount))
                 {
-                    await RollAsync(tail);
+                    await RollAsync();
                     continue;
                 }
 
                 long position = segment.Length;
-                BatchFormat.Write(buffer, records, tail.NextOffset, producerId, seq, tail.BlockCount);
-                maybeLanded = (segment, position, tail.BlockCount);
+                long baseOffset = tail.NextOffset;
+                BatchFormat.Write(buffer, records, baseOffset, producerId, seq, tail.BlockCount, producerEpoch);
+                attempt = new Attempt(segment, position, tail.BlockCount, baseOffset);
                 AppendBlobClient blob = log.Container.GetAppendBlobClient(segment.BlobName);
                 Response<BlobAppendInfo> response = await blob.AppendBlockAsync(
                     new MemoryStream(buffer, 0, length, writable: false),
                     new AppendBlobAppendBlockOptions { Conditions = new AppendBlobRequestConditions { IfAppendPositionEqual = position } });
-                long baseOffset = tail.NextOffset;
                 tail = new PartitionTail(segment with { Length = position + length }, baseOffset + records.Length, response.Value.BlobCommittedBlockCount);
                 return baseOffset;
             }
-            catch (RequestFailedException ex) when (ex.Status == 412)
+            catch (RequestFailedException ex) when (ex.Status == 412 || ex.ErrorCode == "BlockCountExceedsLimit")
             {
-                // Someone else appended (or an earlier try of ours landed): resolved at the top of the loop.
+                // Someone else appended, or an earlier try of ours landed (the SDK retries on its own). Azurite checks the
+                // block limit before the position condition, so a full blob is the same news: our tail is stale.
                 lastError = ex;
+                mayHaveLanded = ex.Status == 412 || mayHaveLanded;
+                tail = null;
                 if (++conflicts % 1000 == 0)
                 {
                     failures++; // a pathological storm still ends
@@ -257,27 +293,31 @@ internal sealed class PartitionAppender
 
                 await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(0, Math.Min(1 << Math.Min(conflicts, 5), 20))), log.TimeProvider);
             }
-            catch (RequestFailedException ex) when (ex.ErrorCode == "BlockCountExceedsLimit")
-            {
-                lastError = ex;
-                maybeLanded = null;
-                tail = tail is { Segment: { } s } t ? t with { BlockCount = int.MaxValue, Segment = s } : null;
-            }
             catch (RequestFailedException ex) when (ex.Status == 404)
             {
                 lastError = ex;
                 failures++;
                 tail = null;
-                maybeLanded = null;
                 if (await log.TryGetStreamAsync(def.Name) is null)
                 {
                     throw new EventLogException(EventLogErrorReason.StreamNotFound, $"Stream '{def.Name}' was deleted while appending.", ex);
+                }
+
+                if (mayHaveLanded && attempt is { } a)
+                {
+                    // Retention or compaction removed the segment before we could look: whether the earlier try landed
+                    // cannot be known any more, and appending again could write the events twice.
+                    throw new EventLogException(
+                        EventLogErrorReason.StorageFailure,
+                        $"Append of {records.Length} event(s) to stream '{def.Name}' partition {partition} may have landed at offset {a.BaseOffset} in segment {a.Segment.BlobName}, which was deleted (retention or compaction) before the producer could check; it was not appended again, to avoid a duplicate. Check the stream and send again if the events are missing.",
+                        ex);
                 }
             }
             catch (Exception ex) when (ex is not EventLogException)
             {
                 lastError = ex;
                 failures++;
+                mayHaveLanded |= attempt is not null; // timeouts, resets, 5xx: the request may have reached storage
                 tail = null;
                 await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2000, 50 * (1 << Math.Min(failures, 6))) + Random.Shared.Next(0, 50)), log.TimeProvider);
             }
@@ -287,25 +327,64 @@ internal sealed class PartitionAppender
     private async Task<PartitionTail> ReadTailAsync() =>
         await log.ReadTailAsync(def.Name, partition, await log.ListSegmentsAsync(def.Name, partition, CancellationToken.None), CancellationToken.None);
 
-    /// <summary>Starts the segment for the tail's next offset; If-None-Match:* makes racing rollers safe.</summary>
-    private async Task RollAsync(PartitionTail current)
+    /// <summary>
+    /// Starts the next segment at the partition's real end. The tail is re-read from storage first (retention and
+    /// compaction delete segments under long-lived producers), the create is conditional (If-None-Match:*), and a
+    /// segment that turns out not to be the last one (someone rolled past it meanwhile) is removed again unused.
+    /// </summary>
+    private async Task RollAsync()
     {
+        PartitionTail fresh = await ReadTailAsync();
+        if (fresh.Segment is { } last && !SegmentInfo.IsFull(def, last.Length, fresh.BlockCount))
+        {
+            tail = fresh; // someone else rolled already
+            return;
+        }
+
         await log.EnsureContainerAsync(CancellationToken.None);
-        long next = current.NextOffset;
+        if (await log.TryGetStreamAsync(def.Name) is null)
+        {
+            throw new EventLogException(EventLogErrorReason.StreamNotFound, $"Stream '{def.Name}' was deleted while appending.");
+        }
+
+        long next = fresh.NextOffset;
         string name = StoragePaths.Segment(def.Name, partition, next);
+        AppendBlobClient blob = log.Container.GetAppendBlobClient(name);
+        ETag created;
         try
         {
-            await log.Container.GetAppendBlobClient(name).CreateAsync(new AppendBlobCreateOptions
+            created = (await blob.CreateAsync(new AppendBlobCreateOptions
             {
                 Conditions = new AppendBlobRequestConditions { IfNoneMatch = ETag.All },
-            });
-            tail = new PartitionTail(new SegmentInfo(partition, next, 0, log.TimeProvider.GetUtcNow(), name), next, 0);
+            })).Value.ETag;
         }
         catch (RequestFailedException ex) when (ex.Status is 409 or 412)
         {
             tail = null; // another producer rolled first; read what it made
+            return;
         }
+
+        PartitionTail check = await ReadTailAsync();
+        if (check.Segment?.BlobName != name)
+        {
+            try
+            {
+                await blob.DeleteAsync(conditions: new BlobRequestConditions { IfMatch = created });
+            }
+            catch (RequestFailedException ex) when (ex.Status is 404 or 412)
+            {
+                // Gone already, or written to: leave it to the reader's continuity check to name.
+            }
+
+            tail = null;
+            return;
+        }
+
+        tail = new PartitionTail(new SegmentInfo(partition, next, 0, log.TimeProvider.GetUtcNow(), name), next, 0);
     }
 
-    private sealed record Pending(EncodedRecord Record, TaskCompletionSource<EventPosition> Completion, bool IsFlushMarker = false);
+    private sealed record Pending(EncodedRecord Record, TaskCompletionSource<EventPosition> Completion, long Ticket, bool IsFlushMarker = false);
+
+    /// <summary>An append whose outcome may be unknown: where it was sent, and what it was numbered.</summary>
+    private sealed record Attempt(SegmentInfo Segment, long Position, int BlockIndex, long BaseOffset);
 }

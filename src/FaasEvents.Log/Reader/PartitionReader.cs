@@ -57,8 +57,7 @@ internal sealed class PartitionReader
         }
 
         SegmentInfo segment = segments[index];
-        long position = await UsableHintAsync(segment, target, cancellationToken) ?? 0;
-        int blocksSeen = 0;
+        (long position, int blocksSeen) = await UsableHintAsync(segment, target, cancellationToken) ?? (0, 0);
         while (true)
         {
             if (options.EndOffset is { } end && NextOffset >= end)
@@ -125,8 +124,11 @@ internal sealed class PartitionReader
         }
     }
 
-    /// <summary>The hinted byte position, if it is a batch boundary in this segment whose batch holds (or ends at) the target.</summary>
-    private async Task<long?> UsableHintAsync(SegmentInfo segment, long target, CancellationToken cancellationToken)
+    /// <summary>
+    /// The hinted byte position, if it is a batch boundary in this segment whose batch holds (or ends at) the target,
+    /// with the number of batches before it when that is needed to tell whether the segment is full (at its end).
+    /// </summary>
+    private async Task<(long Position, int BlocksBefore)?> UsableHintAsync(SegmentInfo segment, long target, CancellationToken cancellationToken)
     {
         if (options.PositionHint is not { } hint || options.From.Kind != StartKind.Offset || hint.SegmentBaseOffset != segment.BaseOffset || hint.BytePosition <= 0)
         {
@@ -134,38 +136,59 @@ internal sealed class PartitionReader
         }
 
         (BatchHeader Header, string? Error)? found = await log.ReadHeaderAtAsync(segment, hint.BytePosition, cancellationToken);
-        return found switch
+        if (found is { Error: null, Header: var h } && h.BaseOffset <= target && target < h.NextOffset)
         {
-            null => hint.BytePosition == segment.Length ? hint.BytePosition : null, // nothing there yet: usable only at this segment's end
-            { Error: null, Header: var h } when h.BaseOffset <= target && target < h.NextOffset => hint.BytePosition,
-            _ => null,
-        };
+            return (hint.BytePosition, 0); // batches read from here report their own block index
+        }
+
+        if (found is not null || hint.BytePosition != segment.Length || hint.BytePosition < BatchFormat.FooterSize)
+        {
+            return null;
+        }
+
+        // At the segment's end: the last footer says where the segment ends and how many batches it holds, so a segment
+        // that is full by batch count is recognised and the read moves on to the next one.
+        BatchFooter? footer = await log.ReadFooterBeforeAsync(segment, hint.BytePosition, cancellationToken);
+        return footer is { } f && f.NextOffset == target ? (hint.BytePosition, f.BlockIndex + 1) : null;
     }
 
     /// <summary>
-    /// The segment (other than <paramref name="current"/>) that holds <see cref="NextOffset"/>: the one whose range
-    /// contains it, else the first one after it (after retention removed the offsets in between).
+    /// The segment (other than <paramref name="current"/>) that holds <see cref="NextOffset"/>. While the current
+    /// segment is still there, that is the next one, which must start exactly where it ended. If compaction replaced the
+    /// current one or retention deleted it, it is whatever range now contains the offset, else the first one after it.
     /// </summary>
     private async Task<SegmentInfo?> FindSegmentHoldingAsync(SegmentInfo current, CancellationToken cancellationToken)
     {
         List<SegmentInfo> segments = await log.ListSegmentsAsync(def.Name, partition, cancellationToken);
+        int at = segments.FindIndex(s => s.BlobName == current.BlobName);
+        if (at >= 0)
+        {
+            if (at + 1 >= segments.Count)
+            {
+                return null;
+            }
+
+            SegmentInfo next = segments[at + 1];
+            if (next.BaseOffset != NextOffset)
+            {
+                throw EventLogClient.Corrupt(def.Name, partition, NextOffset, next, 0, Discontinuity(NextOffset, next.BaseOffset, $"segment {current.BlobName}"));
+            }
+
+            return next;
+        }
+
         for (int i = 0; i < segments.Count; i++)
         {
             SegmentInfo s = segments[i];
-            if (s.BlobName != current.BlobName && s.BaseOffset <= NextOffset && NextOffset < SegmentInfo.EndOf(segments, i))
+            if (s.BaseOffset <= NextOffset && NextOffset < SegmentInfo.EndOf(segments, i))
             {
                 return s;
             }
         }
 
         SegmentInfo? later = segments.FirstOrDefault(s => s.BaseOffset > NextOffset);
-        if (later is { } l && l.BlobName != current.BlobName && l.BaseOffset > current.BaseOffset)
+        if (later is { } l && l.BaseOffset > current.BaseOffset)
         {
-            if (segments.Exists(s => s.BlobName == current.BlobName))
-            {
-                return l; // the current segment ended exactly where the next begins (or the gap is a compacted range's tail)
-            }
-
             if (!options.StartAtEarliestIfTruncated)
             {
                 throw BelowRetention(NextOffset, l.BaseOffset);
@@ -177,6 +200,11 @@ internal sealed class PartitionReader
 
         return null;
     }
+
+    private static string Discontinuity(long expected, long found, string previous) =>
+        found > expected
+            ? $"offsets {expected}..{found - 1} are missing: a batch starts at offset {found} but {previous} ended at {expected}"
+            : $"offsets {found}..{expected - 1} are repeated: a batch starts at offset {found} but {previous} already ended at {expected}";
 
     private async Task<(long Offset, DateTimeOffset? FromTime)> ResolveStartAsync(List<SegmentInfo> segments, CancellationToken cancellationToken)
     {
@@ -261,6 +289,7 @@ internal sealed class PartitionReader
         await using Stream stream = content;
         byte[] header = new byte[BatchFormat.HeaderSize];
         long pos = position;
+        long? expectedBase = position == 0 ? segment.BaseOffset : null; // from a hint, the first batch may start before the target
         while (true)
         {
             int read = await stream.ReadAtLeastAsync(header, BatchFormat.HeaderSize, throwOnEndOfStream: false, cancellationToken);
@@ -279,6 +308,13 @@ internal sealed class PartitionReader
             {
                 throw EventLogClient.Corrupt(def.Name, partition, NextOffset, segment, pos, error);
             }
+
+            if (expectedBase is { } expected && h.BaseOffset != expected)
+            {
+                throw EventLogClient.Corrupt(def.Name, partition, expected, segment, pos, Discontinuity(expected, h.BaseOffset, "the previous batch"));
+            }
+
+            expectedBase = h.NextOffset;
 
             byte[] batch = ArrayPool<byte>.Shared.Rent(h.BatchLength);
             try
