@@ -58,6 +58,44 @@ public class CliTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
         Assert.Contains("cli-orders", list.Stdout, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Produce_from_a_file_keeps_file_order_within_each_partition()
+    {
+        Assert.Equal(0, (await Faas("streams", "create", "cli-order", "--partitions", "4")).ExitCode);
+        string file = Path.GetTempFileName();
+        await File.WriteAllLinesAsync(file, Enumerable.Range(0, 2500).Select(i =>
+            $"{{\"specversion\":\"1.0\",\"id\":\"e-{i}\",\"source\":\"/test\",\"type\":\"t\",\"partitionkey\":\"k{i % 16}\",\"data\":{{\"n\":{i}}}}}"));
+
+        DotnetRun.Result produced = await Faas("produce", "cli-order", "--file", file);
+
+        Assert.Equal(0, produced.ExitCode);
+        var log = new EventLogClient(azurite.ConnectionString);
+        for (int p = 0; p < 4; p++)
+        {
+            List<int> ids = [];
+            await foreach (StoredEvent e in log.ReadPartitionAsync("cli-order", p))
+            {
+                ids.Add(int.Parse(e.Event.Id[2..], System.Globalization.CultureInfo.InvariantCulture));
+            }
+
+            Assert.Equal(ids.Order(), ids); // out of order: 0
+            Assert.Equal(Enumerable.Range(0, 2500).Count(i => KeyPartitioner.GetPartition($"k{i % 16}", 4) == p), ids.Count);
+        }
+    }
+
+    [Fact]
+    public async Task Creating_a_stream_that_exists_says_so_and_keeps_its_events()
+    {
+        Assert.Equal(0, (await Faas("streams", "create", "cli-keep")).ExitCode);
+        Assert.Equal(0, (await Faas("produce", "cli-keep", "--data", "{\"n\":1}")).ExitCode);
+
+        DotnetRun.Result again = await Faas("streams", "create", "cli-keep");
+
+        Assert.NotEqual(0, again.ExitCode);
+        Assert.Contains("already exists", again.Stderr + again.Stdout, StringComparison.Ordinal);
+        Assert.Equal(1, (await new EventLogClient(azurite.ConnectionString).GetPartitionAsync("cli-keep", 0)).EndOffset);
+    }
+
     [Theory]
     [InlineData(new[] { "produce", "no-such-stream", "--data", "{}" }, "Stream 'no-such-stream' does not exist")]
     [InlineData(new[] { "streams", "create", "bad name" }, "Invalid stream name 'bad name'")]

@@ -104,7 +104,8 @@ public sealed class CheckpointStore
         WriteAsync(group, stream, partition, nextOffset, position, lease, allowBackwards: false, cancellationToken);
 
     /// <summary>
-    /// Sets the checkpoint to any offset, backwards included (replay). Fails with
+    /// Sets the checkpoint to any offset, backwards included (replay). A materializer's committed state is dropped with
+    /// it (the table is rebuilt from the new offset: reset to the earliest offset to rebuild it whole). Fails with
     /// <see cref="EventLogErrorReason.LeaseLost"/> while an instance owns the partition.
     /// </summary>
     public Task ResetAsync(string group, string stream, int partition, long nextOffset, CancellationToken cancellationToken = default) =>
@@ -127,6 +128,12 @@ public sealed class CheckpointStore
                 }
                 catch (RequestFailedException ex) when (ex.Status == 404)
                 {
+                    if (lease is not null)
+                    {
+                        // The blob carried the lease: without it, the partition is no longer ours (deleted stream or group).
+                        throw new EventLogException(EventLogErrorReason.LeaseLost, $"Checkpoint of group '{group}' on stream '{stream}' partition {partition} not written: its checkpoint blob was deleted, so this instance no longer owns the partition.", ex);
+                    }
+
                     await log.EnsureContainerAsync(cancellationToken);
                     if (await TryCreateAsync(blob, nextOffset, position, cancellationToken))
                     {
@@ -160,6 +167,13 @@ public sealed class CheckpointStore
             else
             {
                 metadata.Remove(PositionKey); // a stale hint must not outlive the offset it belonged to
+            }
+
+            if (allowBackwards)
+            {
+                // A reset moves the offset away from the committed state: that state no longer matches it (it would be
+                // folded again on top of itself), so it is dropped and the table starts empty at the new offset.
+                metadata.Remove(StateTipKey);
             }
 
             foreach ((string k, string v) in extra ?? new Dictionary<string, string>())
