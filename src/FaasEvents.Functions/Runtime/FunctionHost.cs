@@ -37,6 +37,9 @@ internal sealed class FunctionHost
 
     public TimeProvider Time { get; }
 
+    /// <summary>The clock leases are stamped with: storage's real time, like the log client's (not the injected <see cref="Time"/>).</summary>
+    public TimeProvider LeaseClock { get; } = TimeProvider.System;
+
     public ILogger Logger { get; }
 
     public string InstanceId { get; }

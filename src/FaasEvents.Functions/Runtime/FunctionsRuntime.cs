@@ -37,7 +37,8 @@ internal sealed class FunctionsRuntime : IHostedService
         IConfiguration config = services.GetRequiredService<IConfiguration>();
         string? container = config["FAAS_CONTAINER"];
         // Storage runs on real time (leases and polling are storage-side); retries and balancing use the injected TimeProvider.
-        var options = new EventLogClientOptions();
+        // A BlobClientOptions registered in DI tunes every storage client (retries, transport; tests attach fault injection).
+        var options = new EventLogClientOptions { StorageOptions = services.GetService<Azure.Storage.Blobs.BlobClientOptions>() };
         if (!string.IsNullOrEmpty(container))
         {
             options.ContainerName = container;

@@ -143,10 +143,19 @@ internal sealed class PartitionBalancer
             catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.LeaseLost)
             {
                 host.Logger.LogWarning("{Function}: partition {Partition} of {Stream} was taken by another instance; stopping it", fn.Name, p.Partition, fn.Stream);
-                p.Abort();
-                lock (gate)
+                Drop(p);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                // One partition's renewal failing (timeout, 5xx) must not cost the others theirs: go on with the next.
+                if (host.LeaseClock.GetUtcNow() >= p.Lease.ExpiresAt)
                 {
-                    processors.Remove(p.Partition);
+                    host.Logger.LogWarning(ex, "{Function}: lease on partition {Partition} of {Stream} expired without a successful renewal; stopping it", fn.Name, p.Partition, fn.Stream);
+                    Drop(p);
+                }
+                else
+                {
+                    host.Logger.LogWarning(ex, "{Function}: renewing the lease on partition {Partition} of {Stream} failed; retrying next cycle (it expires at {Expiry:O})", fn.Name, p.Partition, fn.Stream, p.Lease.ExpiresAt);
                 }
             }
         }
@@ -179,6 +188,18 @@ internal sealed class PartitionBalancer
         }
 
         await ReportAsync(ownership, cancellationToken);
+    }
+
+    private void Drop(PartitionProcessor processor)
+    {
+        processor.Abort();
+        lock (gate)
+        {
+            if (processors.TryGetValue(processor.Partition, out PartitionProcessor? current) && current == processor)
+            {
+                processors.Remove(processor.Partition);
+            }
+        }
     }
 
     private void Replace(int partition, PartitionProcessor processor)

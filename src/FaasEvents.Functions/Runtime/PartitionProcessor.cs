@@ -72,10 +72,38 @@ internal sealed class PartitionProcessor
 
     private ILogger Log => host.Logger;
 
+    /// <summary>
+    /// Stops the processor once its lease's local expiry passes without a renewal (storage unreachable, renewals failing):
+    /// by then another instance may own the partition, so this one must not handle or checkpoint anything more.
+    /// </summary>
+    private async Task WatchLeaseAsync()
+    {
+        TimeSpan period = TimeSpan.FromMilliseconds(Math.Clamp(Lease.Duration.TotalMilliseconds / 15, 100, 1000));
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(period, host.Time, stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            if (host.LeaseClock.GetUtcNow() >= Lease.ExpiresAt)
+            {
+                Log.LogWarning("{Function}: lease on partition {Partition} of {Stream} was not renewed before it expired ({Expiry:O}); stopping without checkpointing", host.Function.Name, partition, host.Function.Stream, Lease.ExpiresAt);
+                Abort();
+                return;
+            }
+        }
+    }
+
     private async Task RunAsync()
     {
         FunctionDefinition fn = host.Function;
         Task committer = Task.CompletedTask;
+        Task watchdog = Task.Run(WatchLeaseAsync);
         try
         {
             Checkpoint? cp = await host.Log.Checkpoints.GetAsync(fn.ConsumerGroup, fn.Stream, partition, abort.Token);
@@ -161,8 +189,9 @@ internal sealed class PartitionProcessor
         }
         finally
         {
-            stop.Cancel(); // ends the periodic committer
+            stop.Cancel(); // ends the periodic committer and the lease watchdog
             await committer;
+            await watchdog;
             await FinalCheckpointAsync();
             if (materializer is not null)
             {

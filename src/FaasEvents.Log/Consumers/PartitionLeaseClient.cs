@@ -14,7 +14,7 @@ namespace FaasEvents.Log;
 /// <param name="LeaseId">The storage lease id (also fences checkpoint writes).</param>
 /// <param name="OwnerId">The instance holding it.</param>
 /// <param name="Duration">Lease duration.</param>
-/// <param name="RenewedAt">When it was last acquired or renewed, by the client's clock.</param>
+/// <param name="RenewedAt">When the last successful acquire or renew was sent, by the client's clock (so the local expiry is never later than storage's).</param>
 public sealed record PartitionLease(string Group, string Stream, int Partition, string LeaseId, string OwnerId, TimeSpan Duration, DateTimeOffset RenewedAt)
 {
     /// <summary>When the lease runs out unless renewed (by the client's clock; storage decides for real).</summary>
@@ -66,10 +66,12 @@ public sealed class PartitionLeaseClient
         BlobClient blob = log.Checkpoints.Blob(group, stream, partition);
         string leaseId = Guid.NewGuid().ToString();
         BlobLeaseClient lease = blob.GetBlobLeaseClient(leaseId);
+        DateTimeOffset requested;
         for (int attempt = 0; ; attempt++)
         {
             try
             {
+                requested = log.TimeProvider.GetUtcNow(); // storage's clock starts at or after this: the local expiry is never late
                 await lease.AcquireAsync(duration, cancellationToken: cancellationToken);
                 break;
             }
@@ -90,12 +92,11 @@ public sealed class PartitionLeaseClient
             }
         }
 
-        DateTimeOffset now = log.TimeProvider.GetUtcNow();
         // Record who owns it, so listings show the owner; keep the checkpoint.
         BlobProperties props = (await blob.GetPropertiesAsync(new BlobRequestConditions { LeaseId = leaseId }, cancellationToken)).Value;
         var metadata = new Dictionary<string, string>(props.Metadata, StringComparer.OrdinalIgnoreCase) { [CheckpointStore.OwnerKey] = OwnerId };
         await blob.SetMetadataAsync(metadata, new BlobRequestConditions { LeaseId = leaseId }, cancellationToken);
-        return new PartitionLease(group, stream, partition, leaseId, OwnerId, duration, now);
+        return new PartitionLease(group, stream, partition, leaseId, OwnerId, duration, requested);
     }
 
     /// <summary>
@@ -123,8 +124,9 @@ public sealed class PartitionLeaseClient
         ArgumentNullException.ThrowIfNull(lease);
         try
         {
+            DateTimeOffset requested = log.TimeProvider.GetUtcNow();
             await log.Checkpoints.Blob(lease.Group, lease.Stream, lease.Partition).GetBlobLeaseClient(lease.LeaseId).RenewAsync(cancellationToken: cancellationToken);
-            return lease with { RenewedAt = log.TimeProvider.GetUtcNow() };
+            return lease with { RenewedAt = requested };
         }
         catch (RequestFailedException ex) when (ex.Status is 409 or 412 or 404)
         {
