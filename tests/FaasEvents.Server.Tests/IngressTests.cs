@@ -65,6 +65,9 @@ public class IngressTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture
     [InlineData("application/cloudevents+json", "{not json", 400, "Malformed CloudEvent")]
     [InlineData("application/cloudevents-batch+json", "[]", 400, "Empty batch")]
     [InlineData("application/cloudevents-batch+json", "{\"specversion\":\"1.0\"}", 400, "Malformed CloudEvent")]
+    [InlineData("application/cloudevents+json", "{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"/s\",\"type\":\"t\",\"partitionkey\":42}", 400, "'partitionkey' must be a JSON string")]
+    [InlineData("application/cloudevents+json", "{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"/s\",\"type\":\"t\",\"partitionkey\":true}", 400, "'partitionkey' must be a JSON string")]
+    [InlineData("application/cloudevents-batch+json", "[{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"/s\",\"type\":\"t\",\"partitionkey\":7}]", 400, "'partitionkey' must be a JSON string")]
     [InlineData("application/cloudevents+xml", "<e/>", 415, "not supported")]
     [InlineData("text/plain", "hello", 415, "is not a CloudEvent")]
     public async Task Malformed_input_is_a_problem_naming_what_is_wrong(string contentType, string body, int status, string expected)

@@ -115,13 +115,52 @@ public static class CloudEventConverter
     {
         try
         {
+            CheckExtensionTypes(json);
             return ToLogEvent(Formatter.DecodeStructuredModeMessage(json, new ContentType("application/cloudevents+json"), KnownExtensions));
         }
         catch (Exception ex) when (ex is ArgumentException or JsonException or FormatException or InvalidOperationException)
         {
-            string message = ex is ArgumentException { ParamName: { } param } ? ex.Message.Replace($" (Parameter '{param}')", "", StringComparison.Ordinal) : ex.Message;
-            throw new EventLogException(EventLogErrorReason.InvalidArgument, "Invalid CloudEvent JSON: " + message.TrimEnd('.') + ".", ex);
+            throw Invalid(ex);
         }
+    }
+
+    /// <summary>Parses a batched-mode JSON array of CloudEvents; a malformed one is an <see cref="EventLogErrorReason.InvalidArgument"/> naming the problem.</summary>
+    public static List<LogEvent> ParseBatchJson(ReadOnlyMemory<byte> json, string contentType = "application/cloudevents-batch+json")
+    {
+        try
+        {
+            CheckExtensionTypes(json);
+            return Formatter.DecodeBatchModeMessage(json, new ContentType(contentType), KnownExtensions).Select(ToLogEvent).ToList();
+        }
+        catch (Exception ex) when (ex is ArgumentException or JsonException or FormatException or InvalidOperationException)
+        {
+            throw Invalid(ex);
+        }
+    }
+
+    /// <summary>
+    /// The SDK's formatter accepts a JSON number or boolean for an extension it knows as a String (and then stores its
+    /// text): refuse that for <c>partitionkey</c>, which the Partitioning extension types as String.
+    /// </summary>
+    private static void CheckExtensionTypes(ReadOnlyMemory<byte> json)
+    {
+        using JsonDocument doc = JsonDocument.Parse(json);
+        IEnumerable<JsonElement> events = doc.RootElement.ValueKind == JsonValueKind.Array ? doc.RootElement.EnumerateArray() : [doc.RootElement];
+        foreach (JsonElement e in events)
+        {
+            if (e.ValueKind == JsonValueKind.Object
+                && e.TryGetProperty(Partitioning.PartitionKeyAttribute.Name, out JsonElement key)
+                && key.ValueKind is not (JsonValueKind.String or JsonValueKind.Null))
+            {
+                throw new FormatException($"'partitionkey' must be a JSON string (the CloudEvents Partitioning extension types it as String), not {key.ValueKind.ToString().ToLowerInvariant()} {key.GetRawText()}; quote it: \"partitionkey\":\"{key.GetRawText().Trim('"')}\"");
+            }
+        }
+    }
+
+    private static EventLogException Invalid(Exception ex)
+    {
+        string message = ex is ArgumentException { ParamName: { } param } ? ex.Message.Replace($" (Parameter '{param}')", "", StringComparison.Ordinal) : ex.Message;
+        return new EventLogException(EventLogErrorReason.InvalidArgument, "Invalid CloudEvent JSON: " + message.TrimEnd('.') + ".", ex);
     }
 
     /// <summary>

@@ -1,4 +1,3 @@
-using System.Net.Mime;
 using System.Security.Cryptography;
 using System.Text;
 using CloudNative.CloudEvents;
@@ -66,7 +65,7 @@ internal static class IngressEndpoints
             if (media == "application/cloudevents-batch+json")
             {
                 batch = true;
-                events = CloudEventConverter.JsonFormatter.DecodeBatchModeMessage(body, new ContentType(contentType!), CloudEventConverter.ExtensionAttributes).Select(CloudEventConverter.ToLogEvent).ToList();
+                events = CloudEventConverter.ParseBatchJson(body, contentType!);
                 if (events.Count == 0)
                 {
                     return Problem(400, "Empty batch", "The batch holds no events.");
