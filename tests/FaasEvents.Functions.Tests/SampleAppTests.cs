@@ -1,3 +1,4 @@
+using FaasEvents.DevStorage;
 using System.Globalization;
 using System.Text.Json;
 using FaasEvents.Log;
@@ -156,6 +157,36 @@ public class SampleAppTests(AzuriteFixture azurite, ITestOutputHelper output) : 
         Assert.Equal(1, app.ExitCode);
         Assert.Contains("error: ", app.Output, StringComparison.Ordinal);
         Assert.Contains("extensions.eventLog.maxBatchSize: must be an integer between 1 and 10000 (was -3)", app.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_taken_http_port_is_one_error_line_naming_the_fix_and_exit_1()
+    {
+        using var holder = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Any, 0);
+        holder.Start();
+        int port = ((System.Net.IPEndPoint)holder.LocalEndpoint).Port;
+
+        await using AppProcess app = AppProcess.Start(azurite.ConnectionString, "faas", WriteHostJson(), "porty", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await AppHarness.WaitUntilAsync(() => app.HasExited, "the app exited", 60);
+
+        Assert.Equal(1, app.ExitCode);
+        Assert.Contains($"error: HTTP port {port} is already in use", app.Output, StringComparison.Ordinal);
+        Assert.Contains("--port", app.Output[app.Output.IndexOf("error:", StringComparison.Ordinal)..], StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", app.Output, StringComparison.Ordinal); // no stack trace
+    }
+
+    [Fact]
+    public async Task Unreachable_storage_is_one_error_line_naming_the_setting_and_exit_1()
+    {
+        string nowhere = $"DefaultEndpointsProtocol=http;AccountName={AzuriteProcess.AccountName};AccountKey={AzuriteProcess.AccountKey};BlobEndpoint=http://127.0.0.1:9/{AzuriteProcess.AccountName};";
+
+        await using AppProcess app = AppProcess.Start(nowhere, "faas", WriteHostJson(), "nowhere");
+        await AppHarness.WaitUntilAsync(() => app.HasExited, "the app exited", 120);
+
+        Assert.Equal(1, app.ExitCode);
+        Assert.Contains("error: storage did not answer", app.Output, StringComparison.Ordinal);
+        Assert.Contains("FAAS_STORAGE", app.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", app.Output, StringComparison.Ordinal);
     }
 
     private static string Id(StoredEvent audit) => JsonDocument.Parse(audit.Event.Data!.ToString()).RootElement.GetProperty("orderId").GetString()!;

@@ -48,6 +48,9 @@ public sealed class FunctionsApplicationBuilder
             o.SingleLine = false; // multi-line messages (event-display) stay readable
             o.TimestampFormat = "HH:mm:ss.fff ";
         });
+
+        // The host logs a start-up failure with its whole stack trace; FunctionsApp.RunAsync prints it as one line instead.
+        web.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         web.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
     }
 
@@ -128,7 +131,7 @@ public sealed class FunctionsApplicationBuilder
         }
 
         MapEndpoints(app, settings);
-        return new FunctionsApp(app, settings, arguments.List, problem, arguments.HealthCheck ? port : null);
+        return new FunctionsApp(app, settings, arguments.List, problem, port, arguments.HealthCheck ? port : null);
     }
 
     private string? FindHostJson()
@@ -188,9 +191,11 @@ public sealed class FunctionsApp : IAsyncDisposable
     private readonly string? problem;
 
     private readonly int? healthCheckPort;
+    private readonly int port;
 
-    internal FunctionsApp(WebApplication app, FunctionsAppSettings settings, bool listOnly, string? problem, int? healthCheckPort = null)
+    internal FunctionsApp(WebApplication app, FunctionsAppSettings settings, bool listOnly, string? problem, int port, int? healthCheckPort = null)
     {
+        this.port = port;
         this.healthCheckPort = healthCheckPort;
         this.app = app;
         this.settings = settings;
@@ -238,13 +243,18 @@ public sealed class FunctionsApp : IAsyncDisposable
 
         try
         {
-            await app.RunAsync(cancellationToken);
+            await app.StartAsync(cancellationToken);
         }
-        catch (Exception ex) when (ex is FunctionIndexingException or EventLogException)
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
-            await Console.Error.WriteLineAsync("error: " + ex.Message);
+            // Port taken, storage unreachable, a missing setting: one line naming the cause and the fix, exit code 1.
+            string storage = app.Services.GetRequiredService<FunctionsRuntime>().ClientFor(FunctionsDefaults.ConnectionSetting).StorageDescription;
+            await Console.Error.WriteLineAsync("error: " + StartupError.Describe(ex, this.port, storage));
             Environment.ExitCode = 1;
+            return;
         }
+
+        await app.WaitForShutdownAsync(cancellationToken);
     }
 
     /// <summary>Starts without blocking (tests); start-up problems throw.</summary>

@@ -44,7 +44,15 @@ internal sealed class FunctionsRuntime : IHostedService
             options.ContainerName = container;
         }
 
-        return EventLogClient.FromSetting(config[name], options);
+        string? value = config[name];
+        if (string.IsNullOrWhiteSpace(value) && name != FunctionsDefaults.ConnectionSetting)
+        {
+            // Only the default setting falls back to local development storage; a named one that is missing is a mistake.
+            string users = string.Join(", ", settings.Functions.Where(f => f.Connection == name).Select(f => $"'{f.Name}'"));
+            throw new EventLogException(EventLogErrorReason.InvalidArgument, $"setting '{name}' (the Connection of function {users}) is not set: set it to a storage connection string or an https:// blob endpoint.");
+        }
+
+        return EventLogClient.FromSetting(value, options);
     });
 
     public async Task StartAsync(CancellationToken cancellationToken)
