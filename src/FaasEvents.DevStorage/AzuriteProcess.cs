@@ -243,6 +243,15 @@ public sealed class AzuriteProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Freezes Azurite (SIGSTOP): requests hang, as against storage that stopped answering.</summary>
+    public Task PauseAsync() => process.SignalAsync("STOP");
+
+    /// <summary>Lets a paused Azurite go on (SIGCONT).</summary>
+    public Task ResumeAsync() => process.SignalAsync("CONT");
+
+    /// <summary>Stops Azurite gracefully (SIGTERM: it saves its on-disk metadata), then kills it after <paramref name="grace"/>.</summary>
+    public Task<int> StopGracefullyAsync(TimeSpan grace) => process.TerminateAsync(grace);
+
     /// <summary>Stops Azurite.</summary>
     public async ValueTask DisposeAsync()
     {

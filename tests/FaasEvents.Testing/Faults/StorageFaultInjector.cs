@@ -8,30 +8,20 @@ namespace FaasEvents.Testing.Faults;
 /// <summary>
 /// Injects storage faults between the Azure SDK and storage, as an HTTP pipeline policy placed per retry (so the
 /// SDK's own retries see them too, as they would see a real fault). Two ways to fault: <see cref="Once"/> arms a
-/// fault for the next request(s) of one operation (optionally matching a predicate); <see cref="Rate"/> faults a
-/// share of all requests (writes only unless <see cref="FaultReads"/>) with a kind drawn from <see cref="Mix"/>.
+/// fault for the next request(s) of one operation (optionally matching a predicate); <see cref="Random"/> faults a
+/// share of all requests (writes only unless told otherwise) with a kind drawn from its mix.
 /// Every fault injected is counted by operation and kind (<see cref="Injected"/>).
 /// </summary>
 public sealed class StorageFaultInjector : HttpPipelinePolicy
 {
     private readonly ConcurrentQueue<Armed> armed = new();
-    private readonly ConcurrentDictionary<string, int> injected = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<HeldRequest> held = new();
     private readonly ConcurrentQueue<Hook> hooks = new();
     private readonly HttpClient late = new();
-    private readonly Random random;
-    private readonly Lock randomGate = new();
+    public StorageFaultInjector(int seed = 1) => Random = new FaultMix(seed);
 
-    public StorageFaultInjector(int seed = 1) => random = new Random(seed);
-
-    /// <summary>Share of eligible requests that get a random fault (0 = none).</summary>
-    public double Rate { get; set; }
-
-    /// <summary>The kinds a random fault is drawn from.</summary>
-    public IReadOnlyList<FaultKind> Mix { get; set; } = [FaultKind.Refuse503, FaultKind.ResetBeforeSend, FaultKind.DropResponse, FaultKind.ForwardThen500, FaultKind.Delay];
-
-    /// <summary>Random faults also hit reads (listings, downloads), not only writes.</summary>
-    public bool FaultReads { get; set; }
+    /// <summary>Random faults by rate (off until <see cref="FaultMix.Rate"/> is set).</summary>
+    public FaultMix Random { get; }
 
     /// <summary>Only requests this accepts get random faults (null = all).</summary>
     public Func<Request, bool>? RateFilter { get; set; }
@@ -40,10 +30,10 @@ public sealed class StorageFaultInjector : HttpPipelinePolicy
     public TimeSpan Delay { get; set; } = TimeSpan.FromMilliseconds(300);
 
     /// <summary>Faults injected so far, keyed "operation/kind".</summary>
-    public IReadOnlyDictionary<string, int> Injected => injected;
+    public IReadOnlyDictionary<string, int> Injected => Random.Injected;
 
     /// <summary>Total faults injected so far.</summary>
-    public int Total => injected.Values.Sum();
+    public int Total => Random.Total;
 
     /// <summary>Storage options with this injector attached and the SDK's retries set to <paramref name="sdkRetries"/> fast tries.</summary>
     public BlobClientOptions CreateOptions(int sdkRetries = 3)
@@ -98,7 +88,7 @@ public sealed class StorageFaultInjector : HttpPipelinePolicy
     public void Clear()
     {
         armed.Clear();
-        Rate = 0;
+        Random.Rate = 0;
     }
 
     public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
@@ -115,7 +105,7 @@ public sealed class StorageFaultInjector : HttpPipelinePolicy
             return;
         }
 
-        injected.AddOrUpdate($"{operation}/{fault.Name}", 1, (_, n) => n + 1);
+        Random.Count(operation, fault.Name);
         if (fault.Kind is null)
         {
             message.Response = new InjectedResponse(fault.Status, fault.ErrorCode!, message.Request.ClientRequestId);
@@ -170,15 +160,12 @@ public sealed class StorageFaultInjector : HttpPipelinePolicy
             }
         }
 
-        if (Rate <= 0 || (!FaultReads && !StorageOperation.IsWrite(request)) || (RateFilter is { } filter && !filter(request)))
+        if (RateFilter is { } filter && !filter(request))
         {
             return null;
         }
 
-        lock (randomGate)
-        {
-            return random.NextDouble() < Rate ? new Armed(operation, Mix[random.Next(Mix.Count)], null, 1) : null;
-        }
+        return Random.Roll(StorageOperation.IsWrite(request)) is { } kind ? new Armed(operation, kind, null, 1) : null;
     }
 
     private sealed class Armed(string operation, FaultKind? kind, Func<Request, bool>? where, int times)

@@ -22,8 +22,13 @@ public static class StorageOperation
     /// <summary>The operation a request performs.</summary>
     public static string Of(Request request)
     {
-        string query = request.Uri.Query;
-        string method = request.Method.Method;
+        ArgumentNullException.ThrowIfNull(request);
+        return Of(request.Method.Method, request.Uri.Query, request.Headers.TryGetValue("x-ms-lease-action", out string? action) ? action : null);
+    }
+
+    /// <summary>The operation of a request given by its method, query string and lease action header.</summary>
+    public static string Of(string method, string query, string? leaseAction)
+    {
         if (query.Contains("comp=appendblock", StringComparison.Ordinal))
         {
             return AppendBlock;
@@ -31,7 +36,7 @@ public static class StorageOperation
 
         if (query.Contains("comp=lease", StringComparison.Ordinal))
         {
-            return request.Headers.TryGetValue("x-ms-lease-action", out string? action) ? "Lease." + action : "Lease";
+            return leaseAction is null ? "Lease" : "Lease." + leaseAction;
         }
 
         if (query.Contains("comp=metadata", StringComparison.Ordinal))
@@ -65,5 +70,8 @@ public static class StorageOperation
     }
 
     /// <summary>True for requests that change storage (the ones whose lost response is ambiguous).</summary>
-    public static bool IsWrite(Request request) => request.Method.Method is "PUT" or "DELETE" or "POST";
+    public static bool IsWrite(Request request) => IsWrite(request.Method.Method);
+
+    /// <summary>True for methods that change storage.</summary>
+    public static bool IsWrite(string method) => method is "PUT" or "DELETE" or "POST";
 }

@@ -2,10 +2,10 @@ using System.Diagnostics;
 using System.Text;
 using FaasEvents.DevStorage;
 
-namespace FaasEvents.Functions.Tests;
+namespace FaasEvents.Testing;
 
-/// <summary>The sample function app as a real process (as KEDA would start it).</summary>
-internal sealed class AppProcess : IAsyncDisposable
+/// <summary>The sample function app (FaasEvents.Samples.dll beside the caller) as a real process, as KEDA would start it.</summary>
+public sealed class AppProcess : IAsyncDisposable
 {
     private readonly Process process;
     private readonly StringBuilder output = new();
@@ -53,6 +53,12 @@ internal sealed class AppProcess : IAsyncDisposable
         psi.Environment["FAAS_CONTAINER"] = container;
         return new AppProcess(Process.Start(psi)!);
     }
+
+    /// <summary>SIGSTOP: the process freezes (a stalled VM, a long GC pause) and keeps whatever it believed.</summary>
+    public Task PauseAsync() => process.SignalAsync("STOP");
+
+    /// <summary>SIGCONT: a paused process goes on as if nothing happened (a zombie, if its leases were taken meanwhile).</summary>
+    public Task ResumeAsync() => process.SignalAsync("CONT");
 
     /// <summary>kill -9: no shutdown, no checkpoint, no lease release.</summary>
     public void KillHard() => process.Kill(entireProcessTree: true);

@@ -1,0 +1,45 @@
+using FaasEvents.DevStorage;
+using FaasEvents.Reliability.Scenarios;
+using FaasEvents.Testing;
+using Xunit.Abstractions;
+
+namespace FaasEvents.Reliability.Tests;
+
+/// <summary>
+/// The fast part of the reliability suite (docs/reliability.md): each scenario at a few thousand events, with its
+/// faults. Each reports load, faults, lost, duplicated, out of order; lost, out of order and reused must be 0.
+/// </summary>
+public class ReliabilityTests(AzuriteFixture azurite, ITestOutputHelper output) : IClassFixture<AzuriteFixture>
+{
+    private static CancellationToken Limit => TestEvents.Timeout(600);
+
+    [Fact]
+    public async Task Racing_producers_under_5_percent_storage_faults_lose_reorder_and_reuse_nothing() =>
+        Check(await RacingProducersScenario.RunAsync(Azurite, ScenarioSize.Quick, Limit));
+
+    [Fact]
+    public async Task Function_app_under_kill_9_and_3_percent_storage_faults_loses_nothing() =>
+        Check(await KillsAndFaultsScenario.RunAsync(Azurite, ScenarioSize.Quick, Limit));
+
+    [Fact]
+    public async Task Zombie_processor_after_SIGSTOP_past_its_lease_moves_no_checkpoint_back() =>
+        Check(await ZombieScenario.RunProcessorAsync(Azurite, ScenarioSize.Quick, Limit));
+
+    [Fact]
+    public async Task Zombie_materializer_after_SIGSTOP_past_its_lease_leaves_table_and_changelog_exact() =>
+        Check(await ZombieScenario.RunMaterializerAsync(Azurite, ScenarioSize.Quick, Limit));
+
+    [Fact]
+    public async Task Storage_hanging_and_restarting_mid_run_loses_nothing_and_needs_no_app_restart() =>
+        Check(await StorageOutageScenario.RunAsync(AzuriteProcess.FindRepositoryRoot()!, ScenarioSize.Quick, Limit));
+
+    private AzuriteProcess Azurite => azurite.Process ?? throw new InvalidOperationException("The reliability scenarios need the npm Azurite (they signal its process); FAAS_TEST_AZURITE=docker cannot run them.");
+
+    private void Check(ScenarioReport report)
+    {
+        output.WriteLine($"{report.Name}: {report.Load}; faults: {report.Faults}; lost {report.Lost}, duplicated {report.Duplicated}, out of order {report.OutOfOrder}, reused offsets/checkpoints back {report.ReusedOffsets}; {report.Notes}");
+        Assert.Equal(0, report.Lost);
+        Assert.Equal(0, report.OutOfOrder);
+        Assert.Equal(0, report.ReusedOffsets);
+    }
+}

@@ -1,0 +1,78 @@
+using FaasEvents.Testing;
+
+namespace FaasEvents.Reliability;
+
+/// <summary>Instances of the sample function app running one function, started, killed and paused by a scenario.</summary>
+public sealed class AppFleet : IAsyncDisposable
+{
+    public const string HostJson = """
+        { "version": "2.0",
+          "logging": { "logLevel": { "default": "Warning" } },
+          "extensions": { "eventLog": {
+            "maxBatchSize": 100, "leaseDuration": "00:00:15", "loadBalancingInterval": "00:00:01",
+            "pollInterval": "00:00:00.050", "stateCommitInterval": "00:00:01", "createStreamsIfMissing": true,
+            "retry": { "strategy": "fixedDelay", "maxRetryCount": 2, "delayInterval": "00:00:00.100" } } } }
+        """;
+
+    private readonly string storage;
+    private readonly string container;
+    private readonly string function;
+    private readonly string hostJson;
+    private readonly Random random = new(2026);
+
+    public AppFleet(string storage, string container, string function)
+    {
+        this.storage = storage;
+        this.container = container;
+        this.function = function;
+        hostJson = Path.Combine(Path.GetTempPath(), $"host-{Guid.NewGuid():N}.json");
+        File.WriteAllText(hostJson, HostJson);
+    }
+
+    /// <summary>Running instances.</summary>
+    public List<AppProcess> Instances { get; } = [];
+
+    /// <summary>Instances started so far.</summary>
+    public int Started { get; private set; }
+
+    /// <summary>Instances killed so far.</summary>
+    public int Killed { get; private set; }
+
+    public AppProcess Start()
+    {
+        AppProcess app = AppProcess.Start(storage, container, hostJson, $"{function}-{Started++}", "--functions", function);
+        Instances.Add(app);
+        return app;
+    }
+
+    /// <summary>kill -9 of a random instance, replaced by a fresh one.</summary>
+    public async Task KillOneAndReplaceAsync()
+    {
+        AppProcess victim = Instances[random.Next(Instances.Count)];
+        victim.KillHard();
+        await victim.DisposeAsync();
+        Instances.Remove(victim);
+        Killed++;
+        Start();
+    }
+
+    /// <summary>SIGTERM to every instance; the exit codes.</summary>
+    public async Task<int[]> StopAllAsync()
+    {
+        int[] codes = await Task.WhenAll(Instances.Select(i => i.TerminateAsync(TimeSpan.FromSeconds(30))));
+        return codes;
+    }
+
+    /// <summary>Output of every instance still held (for diagnostics).</summary>
+    public string Output => string.Join("\n---\n", Instances.Select(i => i.Output));
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (AppProcess p in Instances)
+        {
+            await p.DisposeAsync();
+        }
+
+        File.Delete(hostJson);
+    }
+}

@@ -1,0 +1,103 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using FaasEvents.Log;
+using FaasEvents.Samples;
+
+namespace FaasEvents.Reliability;
+
+/// <summary>
+/// Orders for the sample's <c>order-audit</c> function (orders -> orders.audit, one audit per order), produced in
+/// chunks; then the check: every acknowledged order audited (lost), audits per order (duplicated), and per customer
+/// the first audit of each order in input order (out of order).
+/// </summary>
+public sealed class OrdersWorkload(int count, int customers = 64)
+{
+    public const string Stream = "orders";
+    public const string Output = "orders.audit";
+    public const string Group = "order-audit";
+    private readonly ConcurrentDictionary<string, byte> acknowledged = new(StringComparer.Ordinal);
+
+    /// <summary>Orders whose send was acknowledged.</summary>
+    public int Acknowledged => acknowledged.Count;
+
+    /// <summary>Sends that failed (not acknowledged; maybe stored, maybe not) and were sent again.</summary>
+    public int Resent { get; private set; }
+
+    public static async Task CreateStreamsAsync(EventLogClient log, int partitions = 4)
+    {
+        await log.CreateStreamAsync(new StreamDefinition { Name = Stream, Partitions = partitions });
+        await log.CreateStreamAsync(new StreamDefinition { Name = Output, Partitions = partitions });
+    }
+
+    /// <summary>Produces every order in chunks with a pause between them; a failed chunk is sent again, as a user would.</summary>
+    public async Task ProduceAsync(EventLogClient log, TimeSpan pause, CancellationToken cancellationToken)
+    {
+        await using EventProducerClient producer = log.CreateProducer(Stream);
+        foreach (int[] chunk in Enumerable.Range(0, count).Chunk(500))
+        {
+            LogEvent[] events = chunk.Select(Order).ToArray();
+            while (true)
+            {
+                try
+                {
+                    await producer.SendBatchAsync(events, cancellationToken);
+                    break;
+                }
+                catch (EventLogException ex) when (ex.IsTransient)
+                {
+                    Resent++;
+                    await Task.Delay(500, cancellationToken);
+                }
+            }
+
+            foreach (LogEvent e in events)
+            {
+                acknowledged[e.Id] = 0;
+            }
+
+            await Task.Delay(pause, cancellationToken);
+        }
+    }
+
+    /// <summary>Compares the audits with the acknowledged orders.</summary>
+    public async Task<(long Lost, long Duplicated, long OutOfOrder, long ReusedOffsets, long DeadLettered)> CheckAsync(EventLogClient log, CancellationToken cancellationToken)
+    {
+        List<StoredEvent> orders = await LogAudit.ReadAllAsync(log, Stream, cancellationToken);
+        List<StoredEvent> audits = await LogAudit.ReadAllAsync(log, Output, cancellationToken);
+        HashSet<string> dead = await log.TryGetStreamAsync($"{Stream}.{Group}.deadletter", cancellationToken) is null
+            ? []
+            : (await LogAudit.ReadAllAsync(log, $"{Stream}.{Group}.deadletter", cancellationToken)).Select(e => e.Event.Id).ToHashSet(StringComparer.Ordinal);
+        var records = audits.Select(a => (a.Event.PartitionKey, Record: a.Event.Data!.ToObjectFromJson<AuditRecord>(JsonSerializerOptions.Web)!)).ToList();
+        var audited = records.GroupBy(r => r.Record.OrderId).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        long lost = acknowledged.Keys.Count(id => !audited.ContainsKey(id) && !dead.Contains(id));
+        long duplicated = audited.Values.Sum(n => n - 1L);
+        long outOfOrder = 0;
+        foreach (var byCustomer in records.GroupBy(r => r.PartitionKey))
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            long highest = -1;
+            foreach (var (_, record) in byCustomer)
+            {
+                if (seen.Add(record.OrderId))
+                {
+                    outOfOrder += record.Offset < highest ? 1 : 0;
+                    highest = Math.Max(highest, record.Offset);
+                }
+            }
+        }
+
+        return (lost, duplicated, outOfOrder, LogAudit.ReusedOrMissingOffsets(orders), dead.Count);
+    }
+
+    private LogEvent Order(int i)
+    {
+        string id = $"o-{i:D6}";
+        string customer = $"c{i % customers:D3}";
+        return new LogEvent(id, "/shop", "com.example.order.created")
+        {
+            PartitionKey = customer,
+            DataContentType = "application/json",
+            Data = BinaryData.FromObjectAsJson(new Order(id, customer, 10 + (i % 90)), JsonSerializerOptions.Web),
+        };
+    }
+}

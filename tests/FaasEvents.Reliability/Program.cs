@@ -1,0 +1,64 @@
+using System.Globalization;
+using FaasEvents.DevStorage;
+using FaasEvents.Reliability;
+using FaasEvents.Reliability.Scenarios;
+
+// The reliability suite: runs the fault scenarios and writes docs/reliability.md.
+//   dotnet run -c Release --project tests/FaasEvents.Reliability -- [--quick] [--only 1,2,3,4,5] [--soak-minutes N]
+bool quick = args.Contains("--quick");
+ScenarioSize size = quick ? ScenarioSize.Quick : ScenarioSize.Full;
+int at = Array.IndexOf(args, "--soak-minutes");
+if (at >= 0 && at + 1 < args.Length)
+{
+    size = size with { Soak = TimeSpan.FromMinutes(double.Parse(args[at + 1], CultureInfo.InvariantCulture)) };
+}
+
+at = Array.IndexOf(args, "--only");
+HashSet<string> only = at >= 0 && at + 1 < args.Length ? [.. args[at + 1].Split(',')] : ["1", "2", "3", "4", "5"];
+string root = AzuriteProcess.FindRepositoryRoot() ?? throw new InvalidOperationException("Run from inside the repository (package.json with azurite not found).");
+using var cts = new CancellationTokenSource(TimeSpan.FromHours(1));
+var reports = new List<ScenarioReport>();
+IReadOnlyList<ProcessSample> soak = [];
+
+async Task Run(string id, string name, Func<Task<ScenarioReport>> scenario)
+{
+    if (!only.Contains(id))
+    {
+        return;
+    }
+
+    Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] scenario {name} ...");
+    try
+    {
+        ScenarioReport r = await scenario();
+        reports.Add(r);
+        Console.WriteLine($"[{DateTime.Now:HH:mm:ss}]   {(r.Passed ? "pass" : "FAIL")}: lost {r.Lost}, duplicated {r.Duplicated}, out of order {r.OutOfOrder}, reused {r.ReusedOffsets} ({r.Duration.TotalSeconds:0} s). {r.Notes}");
+    }
+    catch (Exception ex) when (ex is not OperationCanceledException)
+    {
+        reports.Add(new ScenarioReport(name, "-", "-", -1, -1, -1, -1, TimeSpan.Zero, $"did not finish: {ex.GetType().Name}: {ex.Message.Split('\n')[0]}"));
+        Console.WriteLine($"  error: {name} did not finish: {ex.Message.Split('\n')[0]}");
+    }
+}
+
+await using (AzuriteProcess azurite = await AzuriteProcess.StartAsync(root, progress: Console.WriteLine, cancellationToken: cts.Token))
+{
+    await Run("1", "racing producers", () => RacingProducersScenario.RunAsync(azurite, size, cts.Token));
+    await Run("2", "kill -9 and storage faults", () => KillsAndFaultsScenario.RunAsync(azurite, size, cts.Token));
+    await Run("3", "zombie processor", () => ZombieScenario.RunProcessorAsync(azurite, size, cts.Token));
+    await Run("3", "zombie materializer", () => ZombieScenario.RunMaterializerAsync(azurite, size, cts.Token));
+    await Run("5", "soak", async () =>
+    {
+        (ScenarioReport report, IReadOnlyList<ProcessSample> samples) = await SoakScenario.RunAsync(azurite, size, cts.Token);
+        soak = samples;
+        return report;
+    });
+}
+
+await Run("4", "storage outage", () => StorageOutageScenario.RunAsync(root, size, cts.Token));
+reports.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+string command = "dotnet run -c Release --project tests/FaasEvents.Reliability -- " + string.Join(' ', args);
+string path = Path.Combine(root, "docs", quick ? "reliability-quick.md" : "reliability.md");
+await File.WriteAllTextAsync(path, ReliabilityDocument.Render(reports, soak, command.TrimEnd(), root));
+Console.WriteLine($"Wrote {path}: {reports.Count(r => r.Passed)} of {reports.Count} scenarios passed.");
+return reports.All(r => r.Passed) ? 0 : 1;

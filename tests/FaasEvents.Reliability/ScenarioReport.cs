@@ -1,0 +1,17 @@
+namespace FaasEvents.Reliability;
+
+/// <summary>What one reliability scenario did and what it found. Lost, out of order and reused offsets must be 0.</summary>
+/// <param name="Name">Scenario.</param>
+/// <param name="Load">The load, in words (events, producers, instances).</param>
+/// <param name="Faults">Faults injected, in words.</param>
+/// <param name="Lost">Acknowledged events (or their outputs, or model updates) missing at the end.</param>
+/// <param name="Duplicated">Events or outputs present more than once (at-least-once redeliveries).</param>
+/// <param name="OutOfOrder">Events that overtook an earlier one of the same producer or key.</param>
+/// <param name="ReusedOffsets">Offsets held by more than one event, or checkpoints that moved backwards.</param>
+/// <param name="Duration">Wall time.</param>
+/// <param name="Notes">What else was seen.</param>
+public sealed record ScenarioReport(string Name, string Load, string Faults, long Lost, long Duplicated, long OutOfOrder, long ReusedOffsets, TimeSpan Duration, string Notes)
+{
+    /// <summary>True when nothing was lost, reordered or reused.</summary>
+    public bool Passed => Lost == 0 && OutOfOrder == 0 && ReusedOffsets == 0;
+}
