@@ -19,7 +19,7 @@ public class DevTests
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string a in new[]
         {
-            Path.Combine(bin, "faas.dll"), "dev", "--in-memory", "--port", $"{storage}", "--http-port", $"{http}", "--grpc-port", $"{grpc}",
+            FaasProcess.Dll, "dev", "--in-memory", "--port", $"{storage}", "--http-port", $"{http}", "--grpc-port", $"{grpc}",
             "--polling-interval", "1", "--cooldown", "3", "--ping-schedule", "off", "--functions", "event-display",
             "--server-dll", serverDll, "--app-dll", appDll,
         })
