@@ -92,7 +92,12 @@ public static class ServerApp
 
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(_ => EventLogClient.FromSetting(config["FAAS_STORAGE"], logOptions));
+        // A registered BlobClientOptions (retries, transport) configures the server's storage clients.
+        builder.Services.AddSingleton(sp =>
+        {
+            logOptions.StorageOptions = sp.GetService<Azure.Storage.Blobs.BlobClientOptions>() ?? logOptions.StorageOptions;
+            return EventLogClient.FromSetting(config["FAAS_STORAGE"], logOptions);
+        });
         builder.Services.AddSingleton<LagService>();
         builder.Services.AddSingleton(sp => new EventProducerPool(sp.GetRequiredService<EventLogClient>(), new EventProducerOptions { Linger = TimeSpan.FromMilliseconds(1) }));
         builder.Services.AddHostedService<PingSourceService>();

@@ -2,6 +2,7 @@ using System.Globalization;
 using FaasEvents.Log;
 using FaasEvents.Server.Sources;
 using FaasEvents.Testing;
+using FaasEvents.Testing.Faults;
 
 namespace FaasEvents.Server.Tests;
 
@@ -30,6 +31,35 @@ public class PingSourceTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixt
         Assert.Equal((PingSourceService.EventType, "/faas/sources/ping/heartbeat", "heartbeat", "application/json"), (first.Event.Type, first.Event.Source, first.Event.PartitionKey, first.Event.DataContentType));
         Assert.Equal("{\"message\":\"Hello world!\"}", first.Event.Data!.ToString());
         Assert.StartsWith("heartbeat-" + first.Event.Time!.Value.UtcDateTime.ToString("yyyyMMdd'T'HHmmss", CultureInfo.InvariantCulture), first.Event.Id, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(FaultKind.DropResponse)]
+    [InlineData(FaultKind.ForwardThen500)]
+    public async Task A_tick_whose_fence_write_landed_unheard_still_fires_once(FaultKind kind)
+    {
+        EventLogClient log = azurite.CreateClient();
+        string stream = "ping-" + (int)kind;
+        await log.CreateStreamAsync(new StreamDefinition { Name = stream, Partitions = 1 });
+        var faults = new StorageFaultInjector();
+        // The second tick's "last fired" write reaches storage, but the server does not hear it did (the first tick
+        // fires normally, so a lost second tick shows as a gap).
+        int fences = 0;
+        faults.Once(StorageOperation.SetMetadata, kind, r => r.Uri.Path.Contains("ping-sources", StringComparison.Ordinal) && r.Headers.TryGetValue("x-ms-meta-offset", out _) && ++fences == 2);
+        string[] ping = ["--PingSources:0:Name=fence" + (int)kind, "--PingSources:0:Schedule=* * * * * *", $"--PingSources:0:Stream={stream}"];
+        await using (ServerHarness server = await ServerHarness.StartAsync(azurite, log, faults.CreateOptions(), ping))
+        {
+            await Task.Delay(TimeSpan.FromSeconds(5));
+        }
+
+        Assert.Equal(1, faults.Total);
+        List<DateTimeOffset> ticks = (await TestEvents.ReadAllAsync(log, stream)).Select(e => e.Event.Time!.Value).ToList();
+        Assert.True(ticks.Count >= 3, $"only {ticks.Count} ticks fired in 5 s");
+        Assert.Equal(ticks.Count, ticks.Distinct().Count()); // duplicated 0
+        for (int i = 1; i < ticks.Count; i++)
+        {
+            Assert.Equal(TimeSpan.FromSeconds(1), ticks[i] - ticks[i - 1]); // lost 0: the faulted tick fired too
+        }
     }
 
     [Theory]

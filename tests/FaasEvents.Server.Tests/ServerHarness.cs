@@ -4,6 +4,7 @@ using FaasEvents.Server.Scaling.Grpc;
 using FaasEvents.Testing;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FaasEvents.Server.Tests;
 
@@ -32,11 +33,21 @@ internal sealed class ServerHarness : IAsyncDisposable
 
     public ExternalScaler.ExternalScalerClient Scaler { get; }
 
-    public static async Task<ServerHarness> StartAsync(AzuriteFixture azurite, EventLogClient log, params string[] extraArgs)
+    public static Task<ServerHarness> StartAsync(AzuriteFixture azurite, EventLogClient log, params string[] extraArgs) =>
+        StartAsync(azurite, log, null, extraArgs);
+
+    /// <summary>A server whose storage clients use <paramref name="storage"/> (e.g. with a fault injector).</summary>
+    public static async Task<ServerHarness> StartAsync(AzuriteFixture azurite, EventLogClient log, Azure.Storage.Blobs.BlobClientOptions? storage, params string[] extraArgs)
     {
         int http = AzuriteProcess.GetFreePort(), grpc = AzuriteProcess.GetFreePort();
         string[] args = ["--http-port", http.ToString(System.Globalization.CultureInfo.InvariantCulture), "--grpc-port", grpc.ToString(System.Globalization.CultureInfo.InvariantCulture), $"--FAAS_STORAGE={azurite.ConnectionString}", $"--FAAS_CONTAINER={log.Container.Name}", "--Logging:LogLevel:Default=Warning", .. extraArgs];
-        WebApplication app = ServerApp.Build(args);
+        WebApplication app = ServerApp.Build(args, b =>
+        {
+            if (storage is not null)
+            {
+                b.Services.AddSingleton(storage);
+            }
+        });
         await app.StartAsync();
         return new ServerHarness(app, http, grpc);
     }

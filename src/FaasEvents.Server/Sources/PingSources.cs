@@ -235,10 +235,10 @@ public sealed class PingSourceService : BackgroundService
         };
 
         // Fence first: only the lease holder can move "last fired" past this tick, so two replicas never both fire it.
-        if (!await log.Checkpoints.UpdateAsync(LeaderGroup, o.Name, 0, tickSeconds + 1, lease, ct))
-        {
-            return;
-        }
+        // The write fails with LeaseLost unless this replica holds the lease. "Not written" (false) with the lease
+        // held means "last fired" is already past this tick, and since it was not when read above and nobody else
+        // could write it meanwhile, that was this write: a try whose answer was lost and whose retry found it done.
+        await log.Checkpoints.UpdateAsync(LeaderGroup, o.Name, 0, tickSeconds + 1, lease, ct);
 
         await producers.For(o.Stream).SendAsync(e, ct);
         lag.NotifyAppended(o.Stream);

@@ -1,5 +1,6 @@
 using FaasEvents.Log.Storage;
 using FaasEvents.Testing;
+using FaasEvents.Testing.Faults;
 using FsCheck;
 using FsCheck.Fluent;
 
@@ -139,6 +140,33 @@ public class CompactionTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixt
         Assert.Equal(before.Sum(p => p.EndOffset) + more.Count, (await log.GetPartitionsAsync("books")).Sum(p => p.EndOffset));
         await log.CompactAsync("books", new CompactionOptions { DeleteRetention = TimeSpan.Zero });
         Assert.Equal(Model(ops.Concat(more)), await FoldAndCheckAsync(log, "books", originals));
+    }
+
+    [Theory]
+    [InlineData(FaultKind.DropResponse)]
+    [InlineData(FaultKind.ForwardThen500)]
+    public async Task A_swap_whose_commit_landed_unheard_shows_the_compacted_view_once_and_the_next_run_clears_the_old_segments(FaultKind kind)
+    {
+        var faults = new StorageFaultInjector();
+        EventLogClient log = azurite.CreateClient(new EventLogClientOptions { StorageOptions = faults.CreateOptions() });
+        string stream = "swap-" + (int)kind;
+        await CreateAsync(log, stream);
+        List<(string Key, string? Value)> ops = Ops(400, 20, 4);
+        await ProduceAsync(log, stream, ops);
+        Dictionary<long, LogEvent>[] originals = await OriginalsAsync(log, stream, 2);
+
+        faults.Once(StorageOperation.PutBlockList, kind); // the switch to the compacted segment happens; its answer is lost
+        await log.CompactAsync(stream, new CompactionOptions { DeleteRetention = TimeSpan.Zero });
+
+        Assert.Equal(1, faults.Total);
+        Assert.Equal(Model(ops), await FoldAndCheckAsync(log, stream, originals)); // lost 0, duplicated 0, offsets unchanged
+        await log.CompactAsync(stream, new CompactionOptions { DeleteRetention = TimeSpan.Zero });
+        for (int p = 0; p < 2; p++)
+        {
+            Assert.Equal((await log.ListSegmentsAsync(stream, p, default)).Count, (await log.ListRawSegmentsAsync(stream, p, default)).Count);
+        }
+
+        Assert.Equal(Model(ops), await FoldAndCheckAsync(log, stream, originals));
     }
 
     [Fact]
