@@ -95,6 +95,9 @@ public sealed class EventLogClient
     /// <summary>Consumer-group checkpoints.</summary>
     public CheckpointStore Checkpoints { get; }
 
+    /// <summary>Most bytes a reader fetches from a segment in one request.</summary>
+    internal int ReadRangeBytes => options.ReadRangeBytes;
+
     internal TimeProvider TimeProvider => options.TimeProvider;
 
     /// <summary>Creates a lease client acting for <paramref name="ownerId"/> (an instance id).</summary>

@@ -6,6 +6,7 @@ namespace FaasEvents.Log;
 public sealed class EventLogClientOptions
 {
     private string containerName = DefaultContainerName;
+    private int readRangeBytes = 1024 * 1024;
 
     /// <summary>The default blob container: <c>faas</c>.</summary>
     public const string DefaultContainerName = "faas";
@@ -34,6 +35,23 @@ public sealed class EventLogClientOptions
     /// <value>Default: the SDK's defaults (exponential retry, 3 retries).</value>
     /// </summary>
     public BlobClientOptions? StorageOptions { get; set; }
+
+    /// <summary>
+    /// Most bytes a reader fetches from a segment in one request; it reads a segment as consecutive ranges of this size.
+    /// Bounded ranges keep a single response short (a broken connection costs one range) and within what Azurite with
+    /// on-disk persistence can serve: it fails a response holding more than about 20,000 blocks, and 1 MiB of the
+    /// smallest batches is under 10,000.
+    /// <value>Default: 1 MiB; at least 1 KiB.</value>
+    /// </summary>
+    public int ReadRangeBytes
+    {
+        get => readRangeBytes;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1024);
+            readRangeBytes = value;
+        }
+    }
 
     /// <summary>Creates the container on first use when it is missing. <value>Default: true.</value></summary>
     public bool CreateContainerIfMissing { get; set; } = true;

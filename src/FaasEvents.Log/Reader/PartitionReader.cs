@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using Azure;
-using Azure.Storage.Blobs.Models;
 using FaasEvents.Log.Format;
 using FaasEvents.Log.Storage;
 
@@ -269,12 +268,10 @@ internal sealed class PartitionReader
     /// <summary>Streams the batches of a segment from a byte position to its current end.</summary>
     private async IAsyncEnumerable<Chunk> ReadSegmentAsync(SegmentInfo segment, long position, DateTimeOffset? fromTime, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        Stream? content;
+        SegmentRangeStream? content;
         try
         {
-            BlobDownloadStreamingResult result = (await log.Container.GetBlobClient(segment.BlobName).DownloadStreamingAsync(
-                new BlobDownloadOptions { Range = new HttpRange(position) }, cancellationToken)).Value;
-            content = result.Content;
+            content = await SegmentRangeStream.OpenAsync(log.Container.GetBlobClient(segment.BlobName), position, log.ReadRangeBytes, cancellationToken);
         }
         catch (RequestFailedException ex) when (ex.Status == 416)
         {
@@ -286,13 +283,19 @@ internal sealed class PartitionReader
             yield break;
         }
 
-        await using Stream stream = content;
+        await using SegmentRangeStream stream = content;
         byte[] header = new byte[BatchFormat.HeaderSize];
         long pos = position;
         long? expectedBase = position == 0 ? segment.BaseOffset : null; // from a hint, the first batch may start before the target
         while (true)
         {
             int read = await stream.ReadAtLeastAsync(header, BatchFormat.HeaderSize, throwOnEndOfStream: false, cancellationToken);
+            if (stream.Vanished)
+            {
+                segmentGone = true; // deleted between two ranges: the caller looks for what holds NextOffset now
+                yield break;
+            }
+
             if (read == 0)
             {
                 yield break;
@@ -321,6 +324,12 @@ internal sealed class PartitionReader
             {
                 header.CopyTo(batch, 0);
                 int rest = await stream.ReadAtLeastAsync(batch.AsMemory(BatchFormat.HeaderSize, h.BatchLength - BatchFormat.HeaderSize), h.BatchLength - BatchFormat.HeaderSize, throwOnEndOfStream: false, cancellationToken);
+                if (rest < h.BatchLength - BatchFormat.HeaderSize && stream.Vanished)
+                {
+                    segmentGone = true;
+                    yield break;
+                }
+
                 if (rest < h.BatchLength - BatchFormat.HeaderSize)
                 {
                     throw EventLogClient.Corrupt(def.Name, partition, h.BaseOffset, segment, pos, $"batch of {h.BatchLength} bytes is truncated");
