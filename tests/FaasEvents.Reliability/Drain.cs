@@ -10,8 +10,15 @@ public static class Drain
     {
         var clock = Stopwatch.StartNew();
         long lag = -1;
+        TimeSpan reported = TimeSpan.Zero;
         while (clock.Elapsed < limit)
         {
+            if (clock.Elapsed - reported >= TimeSpan.FromSeconds(30))
+            {
+                reported = clock.Elapsed;
+                Console.WriteLine($"  draining '{group}': lag {lag:N0} after {reported.TotalSeconds:0} s");
+            }
+
             try
             {
                 lag = (await log.GetLagAsync(stream, group, cancellationToken: cancellationToken)).TotalLag;

@@ -19,11 +19,11 @@ public sealed record ProcessSample(TimeSpan At, double RssMiB, int Threads, int 
             {
                 if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
                 {
-                    rss = double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
+                    rss = double.Parse(Field(line), CultureInfo.InvariantCulture) / 1024; // "VmRSS:\t  26916 kB"
                 }
                 else if (line.StartsWith("Threads:", StringComparison.Ordinal))
                 {
-                    threads = int.Parse(line.Split(' ', '\t', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+                    threads = int.Parse(Field(line), CultureInfo.InvariantCulture);
                 }
             }
 
@@ -34,4 +34,6 @@ public sealed record ProcessSample(TimeSpan At, double RssMiB, int Threads, int 
             return null; // the process is gone (or /proc is not there)
         }
     }
+
+    private static string Field(string line) => line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1];
 }

@@ -37,7 +37,7 @@ async Task Run(string id, string name, Func<Task<ScenarioReport>> scenario)
     catch (Exception ex) when (ex is not OperationCanceledException)
     {
         reports.Add(new ScenarioReport(name, "-", "-", -1, -1, -1, -1, TimeSpan.Zero, $"did not finish: {ex.GetType().Name}: {ex.Message.Split('\n')[0]}"));
-        Console.WriteLine($"  error: {name} did not finish: {ex.Message.Split('\n')[0]}");
+        Console.WriteLine($"  error: {name} did not finish: {ex}");
     }
 }
 

@@ -4,9 +4,10 @@ namespace FaasEvents.Reliability;
 /// <param name="Events">Events produced.</param>
 /// <param name="Kills">Instances killed (kill scenarios).</param>
 /// <param name="Soak">How long the soak runs.</param>
-public sealed record ScenarioSize(int Events, int Kills, TimeSpan Soak)
+/// <param name="Drain">How long a scenario may take to work off its backlog after the load ends.</param>
+public sealed record ScenarioSize(int Events, int Kills, TimeSpan Soak, TimeSpan Drain)
 {
-    public static ScenarioSize Quick { get; } = new(4_000, 2, TimeSpan.FromSeconds(60));
+    public static ScenarioSize Quick { get; } = new(4_000, 2, TimeSpan.FromSeconds(60), TimeSpan.FromMinutes(5));
 
-    public static ScenarioSize Full { get; } = new(100_000, 8, TimeSpan.FromMinutes(10));
+    public static ScenarioSize Full { get; } = new(100_000, 8, TimeSpan.FromMinutes(10), TimeSpan.FromMinutes(20));
 }

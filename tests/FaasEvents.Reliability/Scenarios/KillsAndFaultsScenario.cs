@@ -36,7 +36,7 @@ public static class KillsAndFaultsScenario
         }
 
         await produce;
-        TimeSpan drained = await Drain.UntilNoLagAsync(log, OrdersWorkload.Stream, OrdersWorkload.Group, TimeSpan.FromMinutes(5), cancellationToken);
+        TimeSpan drained = await Drain.UntilNoLagAsync(log, OrdersWorkload.Stream, OrdersWorkload.Group, size.Drain, cancellationToken);
         proxy.Faults.Rate = 0;
         int[] exits = await fleet.StopAllAsync();
         (long lost, long duplicated, long outOfOrder, long reused, long dead) = await workload.CheckAsync(log, cancellationToken);

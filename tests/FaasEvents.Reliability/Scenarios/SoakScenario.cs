@@ -38,7 +38,7 @@ public static class SoakScenario
         }
 
         await produce;
-        TimeSpan drained = await Drain.UntilNoLagAsync(log, OrdersWorkload.Stream, OrdersWorkload.Group, TimeSpan.FromMinutes(5), cancellationToken);
+        TimeSpan drained = await Drain.UntilNoLagAsync(log, OrdersWorkload.Stream, OrdersWorkload.Group, size.Drain, cancellationToken);
         if (ProcessSample.Take(app.Id, clock.Elapsed) is { } last)
         {
             samples.Add(last);

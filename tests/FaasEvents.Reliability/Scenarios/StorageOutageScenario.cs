@@ -42,7 +42,7 @@ public static class StorageOutageScenario
             TimeSpan restart = down.Elapsed;
 
             await produce;
-            TimeSpan drained = await Drain.UntilNoLagAsync(log, OrdersWorkload.Stream, OrdersWorkload.Group, TimeSpan.FromMinutes(5), cancellationToken);
+            TimeSpan drained = await Drain.UntilNoLagAsync(log, OrdersWorkload.Stream, OrdersWorkload.Group, size.Drain, cancellationToken);
             int running = fleet.Instances.Count(i => !i.HasExited);
             int[] exits = await fleet.StopAllAsync();
             (long lost, long duplicated, long outOfOrder, long reused, long dead) = await workload.CheckAsync(log, cancellationToken);

@@ -30,7 +30,7 @@ public static class ZombieScenario
         Task produce = workload.ProduceAsync(log, Pace(size, Frozen * 2), cancellationToken);
         await FreezeAndThawAsync(zombie, cancellationToken);
         await produce;
-        TimeSpan drained = await Drain.UntilNoLagAsync(log, OrdersWorkload.Stream, OrdersWorkload.Group, TimeSpan.FromMinutes(5), cancellationToken);
+        TimeSpan drained = await Drain.UntilNoLagAsync(log, OrdersWorkload.Stream, OrdersWorkload.Group, size.Drain, cancellationToken);
         int[] exits = await fleet.StopAllAsync();
         (long lost, long duplicated, long outOfOrder, long reused, long dead) = await workload.CheckAsync(log, cancellationToken);
         return new ScenarioReport(
@@ -91,7 +91,7 @@ public static class ZombieScenario
             cancellationToken);
         await FreezeAndThawAsync(zombie, cancellationToken);
         await produce;
-        TimeSpan drained = await Drain.UntilNoLagAsync(log, "books", "book-catalog", TimeSpan.FromMinutes(5), cancellationToken);
+        TimeSpan drained = await Drain.UntilNoLagAsync(log, "books", "book-catalog", size.Drain, cancellationToken);
         int[] exits = await fleet.StopAllAsync();
 
         var table = new Dictionary<string, Book>(StringComparer.Ordinal);
