@@ -164,7 +164,8 @@ internal sealed class PartitionProcessor
 
                     if (materializer is null && ++sinceCheckpoint >= host.Options.BatchCheckpointFrequency)
                     {
-                        await CheckpointAsync(NextOffset);
+                        // A storage failure here is waited out, not a reason to restart the partition and handle again.
+                        await InfrastructureRetry.RunAsync(_ => CheckpointAsync(NextOffset), $"{fn.Name}: checkpoint of {fn.Stream} partition {partition} at {NextOffset}", Log, host.Time, stop.Token);
                         sinceCheckpoint = 0;
                     }
                 }
@@ -319,18 +320,12 @@ internal sealed class PartitionProcessor
 
             await host.Concurrency.WaitAsync(abort.Token);
             long started = Stopwatch.GetTimestamp();
+            InvocationResult result = default;
+            bool invoked = false;
             try
             {
-                InvocationResult result = await host.Invoker.InvokeAsync(events, partition, attempt, retry.MaxRetryCount, abort.Token, materializer?.Table);
-                if (result.Outputs.Count > 0)
-                {
-                    await host.AppendOutputsAsync(result.Outputs, abort.Token);
-                }
-
-                // Only now, with the outputs written, does the fold take effect: a retry never sees its own update.
-                materializer?.Table.Set(events[0].Event.PartitionKey!, result.State);
-                handled.Inc(events.Count);
-                return true;
+                result = await host.Invoker.InvokeAsync(events, partition, attempt, retry.MaxRetryCount, abort.Token, materializer?.Table);
+                invoked = true;
             }
             catch (UnkeyedEntityException ex)
             {
@@ -349,6 +344,39 @@ internal sealed class PartitionProcessor
                 duration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
                 host.Concurrency.Release();
             }
+
+            if (!invoked)
+            {
+                continue;
+            }
+
+            if (result.Outputs.Count > 0)
+            {
+                try
+                {
+                    // Storage failing here is not the handler's failure: wait it out (until the lease is lost or the
+                    // app stops) instead of running the handler again or dead-lettering an event it handled.
+                    using var either = CancellationTokenSource.CreateLinkedTokenSource(stop.Token, abort.Token);
+                    IReadOnlyList<LogEvent> outputs = result.Outputs;
+                    await InfrastructureRetry.RunAsync(ct => host.AppendOutputsAsync(outputs, ct), $"{host.Function.Name}: appending the outputs of {host.Function.Stream} partition {partition} offset {events[0].Offset}", Log, host.Time, either.Token);
+                }
+                catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                {
+                    return false; // stopping while storage is down: the event stays unchecked, the next owner handles it
+                }
+                catch (EventLogException ex) when (!abort.IsCancellationRequested && ex.Reason != EventLogErrorReason.LeaseLost)
+                {
+                    last = ex; // what the handler returned cannot be written (e.g. over the size limit): its failure
+                    failures.Inc();
+                    Log.LogWarning(ex, "{Function}: try {Attempt} of {Tries}: the outputs for {Stream} partition {Partition} offset {Offset} cannot be written", host.Function.Name, attempt + 1, retry.MaxRetryCount + 1, host.Function.Stream, partition, events[0].Offset);
+                    continue;
+                }
+            }
+
+            // Only now, with the outputs written, does the fold take effect: a retry never sees its own update.
+            materializer?.Table.Set(events[0].Event.PartitionKey!, result.State);
+            handled.Inc(events.Count);
+            return true;
         }
 
         if (host.Options.DeadLetterMode == DeadLetterMode.Stop)
