@@ -33,6 +33,19 @@ public class PingSourceTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixt
         Assert.StartsWith("heartbeat-" + first.Event.Time!.Value.UtcDateTime.ToString("yyyyMMdd'T'HHmmss", CultureInfo.InvariantCulture), first.Event.Id, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_source_whose_next_tick_is_years_away_keeps_the_server_running()
+    {
+        EventLogClient log = azurite.CreateClient();
+        await log.CreateStreamAsync(new StreamDefinition { Name = "leap", Partitions = 1 });
+        // 29 February: the next one is more than 49.7 days away (Task.Delay's limit) on every day but the 49 before it.
+        await using ServerHarness server = await ServerHarness.StartAsync(azurite, log, "--PingSources:0:Name=leap", "--PingSources:0:Schedule=0 0 29 2 *", "--PingSources:0:Stream=leap");
+        await Task.Delay(TimeSpan.FromSeconds(2));
+
+        Assert.False(server.Stopping, "the server shut down");
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await server.Http.GetAsync(new Uri("/healthz", UriKind.Relative))).StatusCode);
+    }
+
     [Theory]
     [InlineData(FaultKind.DropResponse)]
     [InlineData(FaultKind.ForwardThen500)]
@@ -64,6 +77,7 @@ public class PingSourceTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixt
 
     [Theory]
     [InlineData("Schedule", "every minute", "is not a cron expression")]
+    [InlineData("Schedule", "0 0 30 2 *", "never fires")]
     [InlineData("TimeZone", "Mars/Olympus", "time zone 'Mars/Olympus' is unknown")]
     [InlineData("Stream", "bad/stream", "Invalid stream name")]
     [InlineData("DataBase64", "!!!", "not valid base64")]

@@ -33,6 +33,9 @@ internal sealed class ServerHarness : IAsyncDisposable
 
     public ExternalScaler.ExternalScalerClient Scaler { get; }
 
+    /// <summary>True once the server's host began shutting down (e.g. a background service failed).</summary>
+    public bool Stopping => app.Lifetime.ApplicationStopping.IsCancellationRequested;
+
     public static Task<ServerHarness> StartAsync(AzuriteFixture azurite, EventLogClient log, params string[] extraArgs) =>
         StartAsync(azurite, log, null, extraArgs);
 

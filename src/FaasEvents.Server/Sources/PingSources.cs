@@ -42,6 +42,7 @@ public sealed class PingSourceService : BackgroundService
 
     internal const string LeaderGroup = "ping-sources";
     private static readonly TimeSpan LeaseDuration = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan MaxWait = TimeSpan.FromDays(1);
     private readonly EventLogClient log;
     private readonly EventProducerPool producers;
     private readonly LagService lag;
@@ -106,6 +107,11 @@ public sealed class PingSourceService : BackgroundService
                 throw new InvalidOperationException($"{at}: time zone '{o.TimeZone}' is unknown", ex);
             }
 
+            if (cron.GetNextOccurrence(DateTimeOffset.UtcNow, zone) is null)
+            {
+                throw new InvalidOperationException($"{at}: schedule '{o.Schedule}' never fires (no date matches it, e.g. 30 February); fix the day and month fields");
+            }
+
             if (o.Data is not null && o.DataBase64 is not null)
             {
                 throw new InvalidOperationException($"{at}: set either Data or DataBase64, not both");
@@ -147,7 +153,20 @@ public sealed class PingSourceService : BackgroundService
         }
 
         logger.LogInformation("Ping sources: {Sources}", string.Join("; ", sources.Select(s => $"{s.Options.Name} '{s.Options.Schedule}' ({s.Zone.Id}) -> {s.Options.Stream}")));
-        await Task.WhenAll(sources.Select(s => RunSourceAsync(s.Options, s.Cron, s.Zone, s.Data, s.ContentType, stoppingToken)));
+        await Task.WhenAll(sources.Select(s => RunIsolatedAsync(s.Options, s.Cron, s.Zone, s.Data, s.ContentType, stoppingToken)));
+    }
+
+    /// <summary>One source failing stops that source (logged), never the server (scaler, ingress and compaction run in the same host).</summary>
+    private async Task RunIsolatedAsync(PingSourceOptions o, CronExpression cron, TimeZoneInfo zone, BinaryData? data, string? contentType, CancellationToken ct)
+    {
+        try
+        {
+            await RunSourceAsync(o, cron, zone, data, contentType, ct);
+        }
+        catch (Exception ex) when (!ct.IsCancellationRequested)
+        {
+            logger.LogCritical(ex, "Ping source {Name} stopped: {Error}. The server keeps running; fix the source and restart to resume it.", o.Name, ex.Message);
+        }
     }
 
     private async Task RunSourceAsync(PingSourceOptions o, CronExpression cron, TimeZoneInfo zone, BinaryData? data, string? contentType, CancellationToken ct)
@@ -184,12 +203,13 @@ public sealed class PingSourceService : BackgroundService
             DateTimeOffset? next = cron.GetNextOccurrence(now, zone);
             if (next is null)
             {
+                logger.LogWarning("Ping source {Name}: schedule '{Schedule}' has no further occurrence; the source stops", o.Name, o.Schedule);
                 break;
             }
 
             try
             {
-                await Task.Delay(next.Value - now, time, ct);
+                await WaitUntilAsync(next.Value, ct);
             }
             catch (OperationCanceledException)
             {
@@ -215,6 +235,16 @@ public sealed class PingSourceService : BackgroundService
         }
 
         await leadership.ContinueWith(_ => { }, TaskScheduler.Default);
+    }
+
+    /// <summary>Waits until <paramref name="at"/> in steps of at most a day (a single Task.Delay cannot exceed ~49.7 days).</summary>
+    private async Task WaitUntilAsync(DateTimeOffset at, CancellationToken ct)
+    {
+        TimeSpan left;
+        while ((left = at - time.GetUtcNow()) > TimeSpan.Zero)
+        {
+            await Task.Delay(left < MaxWait ? left : MaxWait, time, ct);
+        }
     }
 
     private async Task FireAsync(PingSourceOptions o, DateTimeOffset tick, BinaryData? data, string? contentType, PartitionLease lease, CancellationToken ct)
