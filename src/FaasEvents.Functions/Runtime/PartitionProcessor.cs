@@ -14,6 +14,8 @@ internal sealed class PartitionProcessor
 {
     private readonly FunctionHost host;
     private readonly int partition;
+    /// <summary>How long a partition with an unchecked tail stays idle before that tail is checkpointed.</summary>
+    private static readonly TimeSpan IdleFlushDelay = TimeSpan.FromSeconds(1);
     private readonly CancellationTokenSource stop = new();
     private readonly CancellationTokenSource abort = new();
     private readonly Prometheus.Counter.Child handled;
@@ -114,6 +116,10 @@ internal sealed class PartitionProcessor
                 cp = restored is { } r ? new Checkpoint(fn.ConsumerGroup, fn.Stream, partition, r, default, cp?.NextOffset == r ? cp.Position : null) : null;
                 host.Tables[partition] = materializer.Table;
                 committer = Task.Run(CommitPeriodicallyAsync);
+            }
+            else if (host.Options.BatchCheckpointFrequency > 1)
+            {
+                committer = Task.Run(FlushWhenIdleAsync);
             }
 
             StartPosition start;
@@ -227,6 +233,51 @@ internal sealed class PartitionProcessor
             catch (Exception ex)
             {
                 Log.LogWarning(ex, "{Function}: committing state of partition {Partition} failed; the changes stay pending and are retried", host.Function.Name, partition);
+            }
+        }
+    }
+
+    /// <summary>
+    /// With batchCheckpointFrequency above 1, checkpoints the unchecked tail once the partition made no progress for
+    /// <see cref="IdleFlushDelay"/>: an idle group's lag reaches 0, so KEDA can scale it to zero.
+    /// </summary>
+    private async Task FlushWhenIdleAsync()
+    {
+        long seen = -1;
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(IdleFlushDelay, host.Time, stop.Token);
+                await progress.WaitAsync(stop.Token);
+                try
+                {
+                    long next = NextOffset;
+                    if (next == seen && next > checkpointed)
+                    {
+                        await CheckpointAsync(next);
+                    }
+
+                    seen = next;
+                }
+                finally
+                {
+                    progress.Release();
+                }
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.LeaseLost)
+            {
+                Log.LogWarning("{Function}: lost partition {Partition} of {Stream} while checkpointing its idle tail; stopping it", host.Function.Name, partition, host.Function.Stream);
+                Abort();
+                return;
+            }
+            catch (Exception ex)
+            {
+                Log.LogWarning("{Function}: checkpointing the idle tail of partition {Partition} failed ({Error}); retrying", host.Function.Name, partition, ex.Message.Split('\n')[0]);
             }
         }
     }
