@@ -96,6 +96,18 @@ public class DiscoveryTests
         public static void Run([EventTrigger("a")] string a) { }
     }
 
+    private static class SharedGroup
+    {
+        [Function("first")]
+        public static void First([EventTrigger("orders", ConsumerGroup = "shared")] string a) { }
+
+        [Function("second")]
+        public static void Second([EventTrigger("orders", ConsumerGroup = "shared")] string a) { }
+
+        [Function("elsewhere")]
+        public static void Elsewhere([EventTrigger("payments", ConsumerGroup = "shared")] string a) { } // another stream: fine
+    }
+
     public sealed record Book(string Title);
 
     private static class MaterializerWithoutState
@@ -179,6 +191,16 @@ public class DiscoveryTests
         string problem = Assert.Single(ex.Problems);
         Assert.Contains(type.Name, problem, StringComparison.Ordinal);
         Assert.Contains(expected, problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Two_functions_sharing_a_consumer_group_on_one_stream_are_rejected_instead_of_splitting_its_events()
+    {
+        string message = Assert.Throws<FunctionIndexingException>(() => FunctionDiscovery.Discover([typeof(SharedGroup)])).Message;
+        Assert.Contains("consumer group 'shared' on stream 'orders' is used by", message, StringComparison.Ordinal);
+        Assert.Contains("first", message, StringComparison.Ordinal);
+        Assert.Contains("second", message, StringComparison.Ordinal);
+        Assert.DoesNotContain("payments", message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -67,6 +67,12 @@ public static class FunctionDiscovery
             problems.Add($"function name '{dup.Key}' is used by {string.Join(" and ", dup.Select(d => Where(d.Method)))}; names must be unique");
         }
 
+        // One consumer group on one stream is one reader: two functions in it would each get only some partitions.
+        foreach (var shared in found.GroupBy(f => (f.Connection, f.Stream, f.ConsumerGroup)).Where(g => g.Count() > 1))
+        {
+            problems.Add($"consumer group '{shared.Key.ConsumerGroup}' on stream '{shared.Key.Stream}' is used by {string.Join(" and ", shared.Select(d => $"'{d.Name}' ({Where(d.Method)})"))}: each would get only some of its partitions' events; give each function its own ConsumerGroup");
+        }
+
         if (problems.Count > 0)
         {
             throw new FunctionIndexingException(problems);
