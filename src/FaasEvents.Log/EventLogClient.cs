@@ -586,14 +586,27 @@ public sealed class EventLogClient
         return list;
     }
 
-    internal async Task<Dictionary<int, List<SegmentInfo>>> ListAllSegmentsAsync(string stream, CancellationToken cancellationToken)
+    internal async Task<Dictionary<int, List<SegmentInfo>>> ListAllSegmentsAsync(string stream, CancellationToken cancellationToken) =>
+        (await ListStreamAsync(stream, cancellationToken)).Segments;
+
+    /// <summary>
+    /// One listing of a stream: its segments by partition, and the ETag of its definition (null when there is none or
+    /// it is a deleting tombstone), so a poller learns of a delete or a re-create without another request.
+    /// </summary>
+    internal async Task<(Dictionary<int, List<SegmentInfo>> Segments, ETag? Definition)> ListStreamAsync(string stream, CancellationToken cancellationToken)
     {
         var all = new Dictionary<int, List<SegmentInfo>>();
+        ETag? definition = null;
+        string document = StoragePaths.StreamDocument(stream);
         try
         {
-            await foreach (BlobItem item in Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, StoragePaths.StreamPrefix(stream), cancellationToken))
+            await foreach (BlobItem item in Container.GetBlobsAsync(BlobTraits.Metadata, BlobStates.None, StoragePaths.StreamPrefix(stream), cancellationToken))
             {
-                if (SegmentInfo.TryCreate(item, out SegmentInfo s))
+                if (item.Name == document)
+                {
+                    definition = IsDeleting(item.Metadata) ? null : item.Properties.ETag;
+                }
+                else if (SegmentInfo.TryCreate(item, out SegmentInfo s))
                 {
                     if (!all.TryGetValue(s.Partition, out List<SegmentInfo>? list))
                     {
@@ -613,7 +626,7 @@ public sealed class EventLogClient
             all[p] = SegmentInfo.Resolve(all[p]);
         }
 
-        return all;
+        return (all, definition);
     }
 
     /// <summary>Finds a partition's end from its last segment: one ranged read of the last batch footer.</summary>

@@ -148,6 +148,27 @@ public class ScalerContractTests(AzuriteFixture azurite) : IClassFixture<Azurite
     }
 
     [Fact]
+    public async Task A_stream_deleted_after_the_first_refresh_is_not_found_and_its_re_creation_is_seen()
+    {
+        EventLogClient log = azurite.CreateClient();
+        await log.CreateStreamAsync(new StreamDefinition { Name = "gone", Partitions = 2 });
+        await Produce(log, "gone", 3, 4);
+        await using ServerHarness server = await ServerHarness.StartAsync(azurite, log);
+        GetMetricsRequest request = new() { ScaledObjectRef = ServerHarness.Ref(("stream", "gone"), ("consumerGroup", "g")), MetricName = "lag" };
+        Assert.Equal(7, (await server.Scaler.GetMetricsAsync(request)).MetricValues.Single().MetricValue_);
+
+        await log.DeleteStreamAsync("gone");
+        await Task.Delay(TimeSpan.FromSeconds(1)); // past the lag cache
+        RpcException ex = await Assert.ThrowsAsync<RpcException>(() => server.Scaler.GetMetricsAsync(request).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, ex.StatusCode); // not "lag 0", which would scale the function to zero silently
+
+        await log.CreateStreamAsync(new StreamDefinition { Name = "gone", Partitions = 3 });
+        await Produce(log, "gone", 1, 1, 5);
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Assert.Equal(7, (await server.Scaler.GetMetricsAsync(request)).MetricValues.Single().MetricValue_); // all 3 partitions counted
+    }
+
+    [Fact]
     public async Task Unknown_stream_is_not_found()
     {
         EventLogClient log = azurite.CreateClient();

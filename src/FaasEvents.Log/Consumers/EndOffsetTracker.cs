@@ -4,8 +4,10 @@ namespace FaasEvents.Log;
 
 /// <summary>
 /// Tracks the end offsets of a stream's partitions cheaply: each refresh is one listing of the stream, plus one
-/// footer read only for partitions whose last segment changed since the previous refresh. Made for pollers
-/// (scalers, dashboards). Thread-safe; concurrent refreshes share one storage round.
+/// footer read only for partitions whose last segment changed since the previous refresh. The same listing shows
+/// whether the stream's definition is still the one read first: a deleted stream fails with StreamNotFound, a
+/// re-created one is read again. Made for pollers (scalers, dashboards). Thread-safe; concurrent refreshes share one
+/// storage round.
 /// </summary>
 public sealed class EndOffsetTracker
 {
@@ -13,6 +15,7 @@ public sealed class EndOffsetTracker
     private readonly Dictionary<int, (string Blob, long Length, long EarliestOffset, PartitionInfo Info)> known = [];
     private readonly SemaphoreSlim gate = new(1, 1);
     private StreamDefinition? definition;
+    private Azure.ETag? definitionTag;
 
     internal EndOffsetTracker(EventLogClient log, string stream)
     {
@@ -33,8 +36,22 @@ public sealed class EndOffsetTracker
         await gate.WaitAsync(cancellationToken);
         try
         {
-            definition ??= await log.GetStreamAsync(Stream, cancellationToken);
-            Dictionary<int, List<SegmentInfo>> all = await log.ListAllSegmentsAsync(Stream, cancellationToken);
+            (Dictionary<int, List<SegmentInfo>> all, Azure.ETag? document) = await log.ListStreamAsync(Stream, cancellationToken);
+            if (document is null)
+            {
+                // Deleted (or being deleted) since the last refresh: say so, never report its partitions as empty.
+                definition = null;
+                known.Clear();
+                await log.GetStreamAsync(Stream, cancellationToken); // throws StreamNotFound naming the fix
+            }
+
+            if (definition is null || document != definitionTag)
+            {
+                definition = await log.GetStreamAsync(Stream, cancellationToken); // first refresh, or re-created since
+                definitionTag = document;
+                known.Clear();
+            }
+
             var result = new PartitionInfo[definition.Partitions];
             var changed = new List<(int Partition, List<SegmentInfo> Segments, string Blob, long Length, long Earliest)>();
             for (int p = 0; p < definition.Partitions; p++)
