@@ -169,6 +169,23 @@ public class ScalerContractTests(AzuriteFixture azurite) : IClassFixture<Azurite
     }
 
     [Fact]
+    public async Task A_new_group_starting_at_latest_counts_what_arrives_after_the_scaler_first_saw_it_so_it_wakes_from_zero()
+    {
+        EventLogClient log = azurite.CreateClient();
+        await log.CreateStreamAsync(new StreamDefinition { Name = "fresh", Partitions = 2 });
+        await Produce(log, "fresh", 4, 6); // history the new group skips
+        await using ServerHarness server = await ServerHarness.StartAsync(azurite, log);
+        GetMetricsRequest request = new() { ScaledObjectRef = ServerHarness.Ref(("stream", "fresh"), ("consumerGroup", "newcomer"), ("initialOffset", "latest")), MetricName = "lag" };
+        Assert.Equal(0, (await server.Scaler.GetMetricsAsync(request)).MetricValues.Single().MetricValue_); // nothing new yet: stays at zero
+
+        await Produce(log, "fresh", 2, 3); // no instance runs: only the scaler has seen the group
+        await Task.Delay(TimeSpan.FromSeconds(1)); // past the lag cache
+        Assert.Equal(5, (await server.Scaler.GetMetricsAsync(request)).MetricValues.Single().MetricValue_);
+        Assert.True((await server.Scaler.IsActiveAsync(request.ScaledObjectRef)).Result); // KEDA wakes the function
+        Assert.Equal([4L, 6L], (await log.Checkpoints.ListAsync("newcomer", "fresh")).OrderBy(c => c.Partition).Select(c => c.NextOffset)); // where the group starts
+    }
+
+    [Fact]
     public async Task Unknown_stream_is_not_found()
     {
         EventLogClient log = azurite.CreateClient();

@@ -47,6 +47,11 @@ public sealed class LagService
         }
 
         Dictionary<int, long> cps = (await cpTask.WaitAsync(cancellationToken)).ToDictionary(c => c.Partition, c => c.NextOffset);
+        if (initialOffset == InitialOffset.Latest && parts.Any(p => !cps.ContainsKey(p.Partition)))
+        {
+            await PinLatestAsync(stream, group, parts, cps, cancellationToken);
+        }
+
         var rows = parts.Select(p => PartitionLag.Compute(p, cps.TryGetValue(p.Partition, out long c) ? c : null, initialOffset)).ToList();
         foreach (PartitionLag row in rows)
         {
@@ -54,6 +59,29 @@ public sealed class LagService
         }
 
         return new LagReport(stream, group, rows);
+    }
+
+    /// <summary>
+    /// A group that starts at "latest" starts where the stream ended when it was first seen, by the scaler too: its
+    /// start is written as the checkpoint now (never over an existing one), so what arrives later counts as lag and
+    /// KEDA wakes the function from zero. Without this no instance ever runs to write it, and the lag stays 0.
+    /// </summary>
+    private async Task PinLatestAsync(string stream, string group, IReadOnlyList<PartitionInfo> parts, Dictionary<int, long> cps, CancellationToken cancellationToken)
+    {
+        foreach (PartitionInfo p in parts.Where(p => !cps.ContainsKey(p.Partition)))
+        {
+            try
+            {
+                await log.Checkpoints.UpdateAsync(group, stream, p.Partition, p.EndOffset, cancellationToken: cancellationToken);
+                cps[p.Partition] = p.EndOffset;
+            }
+            catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.LeaseLost)
+            {
+                // An instance owns the partition already and pins its own start.
+            }
+        }
+
+        checkpoints.TryRemove(group + "\n" + stream, out _);
     }
 
     /// <summary>Called by the ingress after an append: drops the cached ends and wakes waiters of the stream.</summary>
