@@ -54,6 +54,12 @@ public abstract class FunctionContext
     /// </summary>
     public virtual void AddOutput(object value) => throw new NotSupportedException("This context does not collect outputs.");
 
+    /// <summary>
+    /// Adds an output that belongs to <paramref name="input"/> (one of <see cref="Events"/>): it inherits that input's
+    /// partition key, so a batch function's outputs keep per-key order.
+    /// </summary>
+    public virtual void AddOutput(object value, StoredEvent input) => throw new NotSupportedException("This context does not collect outputs.");
+
     /// <summary>The function's logger (category <c>Function.{name}</c>).</summary>
     public ILogger Logger => GetLogger("Function." + FunctionDefinition.Name);
 }

@@ -104,8 +104,52 @@ internal sealed class FunctionInvoker
         }
         else if (function.Output is { } output && value is not null)
         {
-            ToEvents(value, output, ctx.Events[0].Event.PartitionKey, ctx.Outputs);
+            AddReturned(value, output, ctx.Events, ctx.Outputs);
         }
+    }
+
+    /// <summary>
+    /// The key an output inherits when nothing says which input it belongs to: the inputs' key when they share one
+    /// (always so for a single event), else none (a batch of several keys; never the first input's key).
+    /// </summary>
+    internal static string? CommonKey(IReadOnlyList<StoredEvent> events)
+    {
+        string? key = events[0].Event.PartitionKey;
+        for (int i = 1; i < events.Count; i++)
+        {
+            if (!string.Equals(events[i].Event.PartitionKey, key, StringComparison.Ordinal))
+            {
+                return null;
+            }
+        }
+
+        return key;
+    }
+
+    /// <summary>
+    /// A batch function's returned collection with one item per input (same count) is aligned with its inputs: item i
+    /// inherits input i's key. Anything else inherits <see cref="CommonKey"/>.
+    /// </summary>
+    private void AddReturned(object value, EventOutputAttribute output, IReadOnlyList<StoredEvent> events, List<LogEvent> into)
+    {
+        if (function.Shape.IsBatch && events.Count > 1 && value is IEnumerable items and not string and not byte[] and not BinaryData)
+        {
+            List<object?> list = items.Cast<object?>().ToList();
+            if (list.Count == events.Count)
+            {
+                for (int i = 0; i < list.Count; i++)
+                {
+                    if (list[i] is { } item)
+                    {
+                        ToEvents(item, output, events[i].Event.PartitionKey, into);
+                    }
+                }
+
+                return;
+            }
+        }
+
+        ToEvents(value, output, CommonKey(events), into);
     }
 
     private async Task<object?> UnwrapAsync(object? result)
@@ -267,7 +311,20 @@ internal sealed class FunctionInvoker
         {
             ArgumentNullException.ThrowIfNull(value);
             EventOutputAttribute output = FunctionDefinition.Output ?? throw new InvalidOperationException($"Function '{FunctionDefinition.Name}' called AddOutput but has no [EventOutput(\"stream\")] saying where outputs go.");
-            invoker.ToEvents(value, output, Events[0].Event.PartitionKey, Outputs);
+            invoker.ToEvents(value, output, CommonKey(Events), Outputs);
+        }
+
+        public override void AddOutput(object value, StoredEvent input)
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            ArgumentNullException.ThrowIfNull(input);
+            EventOutputAttribute output = FunctionDefinition.Output ?? throw new InvalidOperationException($"Function '{FunctionDefinition.Name}' called AddOutput but has no [EventOutput(\"stream\")] saying where outputs go.");
+            if (!Events.Any(e => e.Partition == input.Partition && e.Offset == input.Offset))
+            {
+                throw new ArgumentException($"AddOutput(value, input): the input at partition {input.Partition} offset {input.Offset} is not one of this invocation's events.", nameof(input));
+            }
+
+            invoker.ToEvents(value, output, input.Event.PartitionKey, Outputs);
         }
 
         public IReadOnlyList<LogEvent> OutputsOrEmpty => (IReadOnlyList<LogEvent>?)outputs ?? [];
