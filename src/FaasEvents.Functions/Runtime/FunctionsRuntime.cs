@@ -118,6 +118,23 @@ internal sealed class FunctionsRuntime : IHostedService
     private async Task EnsureStreamsAsync(CancellationToken cancellationToken)
     {
         var problems = new List<string>();
+        if (settings.Options.DeadLetterMode == DeadLetterMode.DeadLetter)
+        {
+            // Checked now, not at the first poison event: a name that can never be created would block its partition then.
+            foreach (FunctionDefinition f in settings.Functions)
+            {
+                string deadLetter = settings.Options.DeadLetterStreamFor(f);
+                try
+                {
+                    StreamDefinition.ValidateName(deadLetter, "dead-letter stream");
+                }
+                catch (EventLogException ex)
+                {
+                    problems.Add($"function '{f.Name}': its dead-letter stream would be '{deadLetter}' ({deadLetter.Length} characters): {ex.Message} Set a shorter pattern in extensions.eventLog.deadLetter.stream in host.json (e.g. \"{{group}}.dlq\").");
+                }
+            }
+        }
+
         var needed = settings.Functions.Select(f => (Stream: f.Stream, Connection: f.Connection, Function: f.Name, Role: "trigger"))
             .Concat(settings.Functions.Where(f => f.Output is not null).Select(f => (Stream: f.Output!.Stream, Connection: f.Output.Connection ?? f.Connection, Function: f.Name, Role: "output")))
             .DistinctBy(x => (x.Stream, x.Connection));
