@@ -65,11 +65,7 @@ internal sealed class FunctionHost
     public async Task DeadLetterAsync(IReadOnlyList<StoredEvent> events, int partition, Exception error, int attempts, CancellationToken cancellationToken)
     {
         string stream = Options.DeadLetterStreamFor(Function);
-        string message = $"{error.GetType().Name}: {error.Message}";
-        if (message.Length > 1024)
-        {
-            message = message[..1024];
-        }
+        string message = ErrorText(error);
 
         var letters = events.Select(e =>
         {
@@ -124,6 +120,19 @@ internal sealed class FunctionHost
                 await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, attempt)), Time, cancellationToken);
             }
         }
+    }
+
+    /// <summary>The dead letter's dlqerror text: exception type and message, at most 1,024 characters.</summary>
+    internal static string ErrorText(Exception error)
+    {
+        string message = $"{error.GetType().Name}: {error.Message}";
+        if (message.Length <= 1024)
+        {
+            return message;
+        }
+
+        int cut = char.IsHighSurrogate(message[1023]) ? 1023 : 1024; // never half a character
+        return message[..cut];
     }
 
     public async ValueTask DisposeProducersAsync()
