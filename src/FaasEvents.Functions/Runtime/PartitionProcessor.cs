@@ -208,47 +208,28 @@ internal sealed class PartitionProcessor
     }
 
     /// <summary>A materializer persists its table within <see cref="EventLogHostOptions.StateCommitInterval"/> of handling events, busy or idle.</summary>
-    private async Task CommitPeriodicallyAsync()
-    {
-        while (!stop.IsCancellationRequested)
+    private Task CommitPeriodicallyAsync() => EveryAsync(
+        host.Options.StateCommitInterval,
+        async () =>
         {
-            try
+            if (NextOffset > checkpointed)
             {
-                await Task.Delay(host.Options.StateCommitInterval, host.Time, stop.Token);
-                if (NextOffset > checkpointed)
-                {
-                    await CheckpointAsync(NextOffset);
-                }
+                await CheckpointAsync(NextOffset); // on failure the changes stay pending and are retried
             }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.LeaseLost)
-            {
-                Log.LogWarning("{Function}: lost partition {Partition} of {Stream} while committing state; stopping it", host.Function.Name, partition, host.Function.Stream);
-                Abort();
-                return;
-            }
-            catch (Exception ex)
-            {
-                Log.LogWarning(ex, "{Function}: committing state of partition {Partition} failed; the changes stay pending and are retried", host.Function.Name, partition);
-            }
-        }
-    }
+        },
+        "committing state");
 
     /// <summary>
     /// With batchCheckpointFrequency above 1, checkpoints the unchecked tail once the partition made no progress for
     /// <see cref="IdleFlushDelay"/>: an idle group's lag reaches 0, so KEDA can scale it to zero.
     /// </summary>
-    private async Task FlushWhenIdleAsync()
+    private Task FlushWhenIdleAsync()
     {
         long seen = -1;
-        while (!stop.IsCancellationRequested)
-        {
-            try
+        return EveryAsync(
+            IdleFlushDelay,
+            async () =>
             {
-                await Task.Delay(IdleFlushDelay, host.Time, stop.Token);
                 await progress.WaitAsync(stop.Token);
                 try
                 {
@@ -264,6 +245,19 @@ internal sealed class PartitionProcessor
                 {
                     progress.Release();
                 }
+            },
+            "checkpointing its idle tail");
+    }
+
+    /// <summary>Runs <paramref name="tick"/> every <paramref name="period"/> until the processor stops; a lost lease aborts it, other failures are retried next time.</summary>
+    private async Task EveryAsync(TimeSpan period, Func<Task> tick, string what)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(period, host.Time, stop.Token);
+                await tick();
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -271,13 +265,13 @@ internal sealed class PartitionProcessor
             }
             catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.LeaseLost)
             {
-                Log.LogWarning("{Function}: lost partition {Partition} of {Stream} while checkpointing its idle tail; stopping it", host.Function.Name, partition, host.Function.Stream);
+                Log.LogWarning("{Function}: lost partition {Partition} of {Stream} while {What}; stopping it", host.Function.Name, partition, host.Function.Stream, what);
                 Abort();
                 return;
             }
             catch (Exception ex)
             {
-                Log.LogWarning("{Function}: checkpointing the idle tail of partition {Partition} failed ({Error}); retrying", host.Function.Name, partition, ex.Message.Split('\n')[0]);
+                Log.LogWarning("{Function}: {What} of partition {Partition} failed ({Error}); retrying", host.Function.Name, what, partition, ex.Message.Split('\n')[0]);
             }
         }
     }
