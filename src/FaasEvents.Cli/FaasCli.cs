@@ -44,7 +44,9 @@ internal static class FaasCli
     public static async Task<int> RunAsync(string[] args)
     {
         ParseResult parse = Build().Parse(args);
-        return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        // Ctrl+C / SIGTERM cancel the command's token; the command then has up to 30 s to finish cleanly (faas dev stops
+        // its apps, server and storage in order), instead of System.CommandLine's default 2 s and exit code 130.
+        return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = TimeSpan.FromSeconds(30) });
     }
 
     /// <summary>Creates the log client from the options and environment.</summary>

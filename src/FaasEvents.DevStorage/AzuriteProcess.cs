@@ -111,6 +111,7 @@ public sealed class AzuriteProcess : IAsyncDisposable
                 psi.ArgumentList.Add(dataDirectory);
             }
 
+            psi.InOwnProcessGroup(); // Ctrl+C in faas dev's terminal must not stop storage before the apps
             var output = new StringBuilder();
             var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
             process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };

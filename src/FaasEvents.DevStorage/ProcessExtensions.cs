@@ -6,6 +6,24 @@ namespace FaasEvents.DevStorage;
 /// <summary>Stopping local processes the way Kubernetes does on scale-in (and pausing them, as a stalled machine would).</summary>
 public static class ProcessExtensions
 {
+    /// <summary>
+    /// Starts the process in its own session and process group (with <c>setsid</c>, where there is one), so a terminal's
+    /// Ctrl+C, which signals the whole foreground group, does not reach it: the parent stops it, in its own order.
+    /// The process keeps its pid (setsid execs in place).
+    /// </summary>
+    public static ProcessStartInfo InOwnProcessGroup(this ProcessStartInfo psi)
+    {
+        ArgumentNullException.ThrowIfNull(psi);
+        if (OperatingSystem.IsWindows() || AzuriteProcess.FindOnPath("setsid") is null)
+        {
+            return psi;
+        }
+
+        psi.ArgumentList.Insert(0, psi.FileName);
+        psi.FileName = "setsid";
+        return psi;
+    }
+
     /// <summary>Sends a POSIX signal by name (e.g. <c>STOP</c>, <c>CONT</c>, <c>TERM</c>) with <c>kill</c>.</summary>
     public static async Task SignalAsync(this Process process, string signal)
     {

@@ -70,4 +70,94 @@ public class DevTests
         Assert.Equal(0, dev.ExitCode);
         Assert.Contains("faas dev: stopped", Out(), StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// Ctrl+C in a terminal sends SIGINT to the whole foreground process group: faas dev and every child it started.
+    /// The children must not die out of order (Azurite first): faas dev stops them itself, apps, server, then storage.
+    /// </summary>
+    [Fact]
+    public async Task Ctrl_C_to_the_terminal_process_group_stops_everything_in_order_within_seconds_without_stack_traces()
+    {
+        int storage = AzuriteProcess.GetFreePort(), http = AzuriteProcess.GetFreePort(), grpc = AzuriteProcess.GetFreePort();
+        string root = AzuriteProcess.FindRepositoryRoot()!;
+        string config = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+
+        // A terminal's job: node spawns faas dev detached (its own session and process group) with every signal at its
+        // default (a test host may run with SIGINT ignored, and children inherit that), and prints its pid.
+        var psi = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add("-e");
+        psi.ArgumentList.Add("const c = require('child_process').spawn(process.argv[1], process.argv.slice(2), { stdio: 'inherit', detached: true }); console.log('job-pid ' + c.pid); c.on('exit', code => process.exit(code ?? 1));");
+        foreach (string a in new[]
+        {
+            "dotnet", FaasProcess.Dll, "dev", "--in-memory", "--port", $"{storage}", "--http-port", $"{http}", "--grpc-port", $"{grpc}",
+            "--polling-interval", "1", "--cooldown", "60", "--ping-schedule", "*/1 * * * * *", "--functions", "event-display",
+            "--server-dll", Path.Combine(root, "src", "FaasEvents.Server", "bin", config, "net10.0", "FaasEvents.Server.dll"),
+            "--app-dll", Path.Combine(root, "functions", "FaasEvents.Samples", "bin", config, "net10.0", "FaasEvents.Samples.dll"),
+        })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        var output = new StringBuilder();
+        using Process dev = Process.Start(psi)!;
+        dev.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        dev.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        dev.BeginOutputReadLine();
+        dev.BeginErrorReadLine();
+        string Out() { lock (output) { return output.ToString(); } }
+        try
+        {
+            var sw = Stopwatch.StartNew();
+            while (!Out().Contains("autoscaler: 0 -> 1", StringComparison.Ordinal))
+            {
+                Assert.False(dev.HasExited, "faas dev exited:\n" + Out());
+                Assert.True(sw.Elapsed < TimeSpan.FromSeconds(120), "no instance started:\n" + Out());
+                await Task.Delay(100);
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(3)); // the instance is running and handling ping events
+
+            var stopping = Stopwatch.StartNew();
+            string job = System.Text.RegularExpressions.Regex.Match(Out(), @"job-pid (\d+)").Groups[1].Value;
+            using (Process ctrlC = Process.Start("kill", ["-INT", "--", $"-{job}"])!) // the whole group, as the terminal does
+            {
+                await ctrlC.WaitForExitAsync();
+            }
+
+            bool exited = await dev.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30)).ContinueWith(t => t.IsCompletedSuccessfully, TaskScheduler.Default);
+            TimeSpan took = stopping.Elapsed;
+            string log = Out();
+            Assert.True(exited, $"faas dev still running 30 s after Ctrl+C:\n{log}");
+            Assert.True(took < TimeSpan.FromSeconds(15), $"stopping took {took.TotalSeconds:0.0} s:\n{log}");
+            Assert.Equal(0, dev.ExitCode);
+            Assert.Contains("faas dev: stopped", log, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", log, StringComparison.Ordinal); // no stack traces from apps losing storage
+            Assert.Contains("instance dev-1 stopped (exit 0)", log, StringComparison.Ordinal); // checkpointed and released
+            foreach (int port in new[] { storage, http, grpc })
+            {
+                Assert.False(await IsListeningAsync(port), $"port {port} still open after faas dev stopped");
+            }
+        }
+        finally
+        {
+            if (!dev.HasExited)
+            {
+                dev.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    private static async Task<bool> IsListeningAsync(int port)
+    {
+        using var client = new System.Net.Sockets.TcpClient();
+        try
+        {
+            await client.ConnectAsync("127.0.0.1", port);
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
+    }
 }

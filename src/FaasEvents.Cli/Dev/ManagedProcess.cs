@@ -43,6 +43,7 @@ internal sealed class ManagedProcess : IAsyncDisposable
         }
 
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        psi.InOwnProcessGroup(); // a terminal's Ctrl+C reaches faas dev only; it stops its children in order
         var p = new Process { StartInfo = psi, EnableRaisingEvents = true };
         p.OutputDataReceived += (_, e) => { if (e.Data is not null) { onLine(name, e.Data); } };
         p.ErrorDataReceived += (_, e) => { if (e.Data is not null) { onLine(name, e.Data); } };
