@@ -106,4 +106,39 @@ public class InfrastructureFailureTests(AzuriteFixture azurite) : IClassFixture<
         Assert.Null(await log.TryGetStreamAsync("infra-in.infra-fn.deadletter")); // nothing dead-lettered
         Assert.Equal(ids, (await TestEvents.ReadAllAsync(log, "infra-out")).Select(e => e.Event.Data!.ToString().Trim('"'))); // outputs once, in order
     }
+
+    public static class Poison
+    {
+        public static int Runs;
+
+        [Function("infra-poison")]
+        public static void Fail([EventTrigger("infra-poison-in")] CloudEvent e)
+        {
+            Interlocked.Increment(ref Runs);
+            throw new InvalidOperationException("poison " + e.Id);
+        }
+    }
+
+    [Fact]
+    public async Task Stopping_the_app_interrupts_a_dead_letter_write_that_storage_keeps_refusing()
+    {
+        EventLogClient log = azurite.CreateClient();
+        await log.CreateStreamAsync(new StreamDefinition { Name = "infra-poison-in", Partitions = 1 });
+        await log.CreateStreamAsync(new StreamDefinition { Name = "infra-poison-in.infra-poison.deadletter", Partitions = 1 });
+        var faults = new StorageFaultInjector();
+        faults.Once(StorageOperation.AppendBlock, FaultKind.Refuse503, r => r.Uri.Path.Contains("/streams/infra-poison-in.infra-poison.deadletter/", StringComparison.Ordinal), times: int.MaxValue);
+        await using FunctionsApp app = AppHarness.Build(azurite, log, typeof(Poison), HostJson, b => b.Services.AddSingleton(faults.CreateOptions(sdkRetries: 0)));
+        await app.StartAsync();
+        await using (EventProducerClient producer = azurite.CreateClientFor(log).CreateProducer("infra-poison-in"))
+        {
+            await producer.SendAsync(new LogEvent("poison-1", "/t", "t"));
+        }
+
+        await AppHarness.WaitUntilAsync(() => Volatile.Read(ref Poison.Runs) >= 3 && faults.Total >= 5, "the handler failed 3 times and the dead-letter write is being refused");
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await app.StopAsync().WaitAsync(TimeSpan.FromSeconds(20)); // SIGTERM: the partition stops, the event stays unchecked
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"stopping took {clock.Elapsed.TotalSeconds:0.0} s");
+        Assert.True((await log.Checkpoints.GetAsync("infra-poison", "infra-poison-in", 0))?.NextOffset is null or 0, "the poison event was checkpointed past without its dead letter"); // not skipped
+    }
 }

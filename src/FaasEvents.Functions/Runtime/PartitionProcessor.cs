@@ -431,7 +431,17 @@ internal sealed class PartitionProcessor
             return false;
         }
 
-        await host.DeadLetterAsync(events, partition, last!, tries, abort.Token);
+        try
+        {
+            // Retried until written, but a stopping app does not wait for it: the event stays unchecked for the next owner.
+            using var either = CancellationTokenSource.CreateLinkedTokenSource(stop.Token, abort.Token);
+            await host.DeadLetterAsync(events, partition, last!, tries, either.Token);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            return false;
+        }
+
         deadLettered.Inc(events.Count);
         return true;
     }
