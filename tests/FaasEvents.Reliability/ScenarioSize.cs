@@ -9,5 +9,5 @@ public sealed record ScenarioSize(int Events, int Kills, TimeSpan Soak, TimeSpan
 {
     public static ScenarioSize Quick { get; } = new(4_000, 2, TimeSpan.FromSeconds(60), TimeSpan.FromMinutes(5));
 
-    public static ScenarioSize Full { get; } = new(100_000, 8, TimeSpan.FromMinutes(10), TimeSpan.FromMinutes(20));
+    public static ScenarioSize Full { get; } = new(100_000, 8, TimeSpan.FromMinutes(10), TimeSpan.FromMinutes(30));
 }
