@@ -171,9 +171,11 @@ public sealed class FunctionsApplicationBuilder
                 consumerGroup = b.Function.ConsumerGroup,
                 ownedPartitions = b.Owned,
                 haltedPartitions = b.Halted,
+                failingPartitions = b.Failing.Select(f => f.Partition).ToList(),
+                partitionErrors = b.Failing.Select(f => new { partition = f.Partition, failedStarts = f.Starts, error = f.Error }).ToList(),
                 lastError = b.LastError,
             }).ToList();
-            bool healthy = functions.All(f => f.haltedPartitions.Count == 0 && f.lastError is null);
+            bool healthy = functions.All(f => f.haltedPartitions.Count == 0 && f.failingPartitions.Count == 0 && f.lastError is null);
             return Results.Json(new { status = healthy ? "healthy" : "degraded", instance = settings.InstanceId, functions }, statusCode: healthy ? 200 : 503);
         });
         app.MapGet("/functions", () => Results.Json(FunctionsApp.Describe(settings.Functions)));

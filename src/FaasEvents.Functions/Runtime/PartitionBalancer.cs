@@ -40,6 +40,9 @@ internal sealed class PartitionBalancer
         }
     }
 
+    private const int FailingAfterStarts = 2;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, (int Starts, string? Error)> failingStarts = new();
+
     /// <summary>Partitions halted by the stop policy.</summary>
     public IReadOnlyList<int> Halted
     {
@@ -49,6 +52,19 @@ internal sealed class PartitionBalancer
             {
                 return processors.Values.Where(p => p.Halted).Select(p => p.Partition).Order().ToList();
             }
+        }
+    }
+
+    /// <summary>
+    /// Owned partitions whose processor failed at its last <see cref="FailingAfterStarts"/> or more starts without handling
+    /// anything (e.g. a corrupt segment), with the error: restarting them cannot help, someone must look.
+    /// </summary>
+    public IReadOnlyList<(int Partition, int Starts, string? Error)> Failing
+    {
+        get
+        {
+            IReadOnlyList<int> owned = Owned;
+            return failingStarts.Where(kv => kv.Value.Starts >= FailingAfterStarts && owned.Contains(kv.Key)).Select(kv => (kv.Key, kv.Value.Starts, kv.Value.Error)).OrderBy(f => f.Key).ToList();
         }
     }
 
@@ -136,8 +152,13 @@ internal sealed class PartitionBalancer
                 p.Lease = await leases.RenewAsync(p.Lease, cancellationToken);
                 if (p.Completion.IsCompleted && !p.Halted)
                 {
+                    failingStarts.AddOrUpdate(p.Partition, _ => (p.Failure is null || p.NextOffset >= 0 ? 0 : 1, p.Failure), (_, f) => (p.Failure is null || p.NextOffset >= 0 ? 0 : f.Starts + 1, p.Failure));
                     host.Logger.LogInformation("{Function}: restarting partition {Partition}", fn.Name, p.Partition);
                     Replace(p.Partition, new PartitionProcessor(host, p.Lease));
+                }
+                else if (p.NextOffset >= 0)
+                {
+                    failingStarts.TryRemove(p.Partition, out _); // handling events again
                 }
             }
             catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.LeaseLost)

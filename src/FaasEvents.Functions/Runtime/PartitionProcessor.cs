@@ -53,6 +53,9 @@ internal sealed class PartitionProcessor
     /// <summary>True once the stop policy halted this partition after a poison event.</summary>
     public bool Halted { get; private set; }
 
+    /// <summary>Why the processor ended with an error (null: still running, stopped, or lost its lease).</summary>
+    public string? Failure { get; private set; }
+
     /// <summary>Next offset to handle.</summary>
     public long NextOffset { get; private set; } = -1;
 
@@ -192,6 +195,7 @@ internal sealed class PartitionProcessor
         }
         catch (Exception ex)
         {
+            Failure = ex.Message.Split('\n')[0];
             Log.LogError(ex, "{Function}: partition {Partition} of {Stream} failed at offset {Offset}; it will be restarted", fn.Name, partition, fn.Stream, NextOffset);
         }
         finally
