@@ -428,6 +428,15 @@ internal sealed class PartitionProcessor
             return true;
         }
 
+        if (events.Count > 1 && last is not UnkeyedEntityException && !stop.IsCancellationRequested)
+        {
+            // A batch that keeps failing: halve it until the failing event is alone, so only the poison event is
+            // dead-lettered (or halts the partition) and the rest are handled. The halves run in offset order.
+            Log.LogWarning("{Function}: a batch of {Count} events from {Stream} partition {Partition} at offset {Offset} failed {Tries} times; retrying it in halves to isolate the failing event(s)", host.Function.Name, events.Count, host.Function.Stream, partition, events[0].Offset, tries);
+            int half = events.Count / 2;
+            return await InvokeWithRetriesAsync(events.Take(half).ToList()) && await InvokeWithRetriesAsync(events.Skip(half).ToList());
+        }
+
         if (host.Options.DeadLetterMode == DeadLetterMode.Stop)
         {
             Halted = true;
