@@ -113,9 +113,9 @@ internal sealed class DevEnvironment
             await scaling;
             return 0;
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is OperationCanceledException or Grpc.Core.RpcException { StatusCode: Grpc.Core.StatusCode.Cancelled })
         {
-            return 0;
+            return 0; // Ctrl+C: a scaler call cancelled on its way out is part of stopping, not an error
         }
         finally
         {
