@@ -152,7 +152,8 @@ internal sealed class PartitionBalancer
                 p.Lease = await leases.RenewAsync(p.Lease, cancellationToken);
                 if (p.Completion.IsCompleted && !p.Halted)
                 {
-                    failingStarts.AddOrUpdate(p.Partition, _ => (p.Failure is null || p.NextOffset >= 0 ? 0 : 1, p.Failure), (_, f) => (p.Failure is null || p.NextOffset >= 0 ? 0 : f.Starts + 1, p.Failure));
+                    bool failedWithoutProgress = p.Failure is not null && p.NextOffset < 0;
+                    failingStarts.AddOrUpdate(p.Partition, _ => (failedWithoutProgress ? 1 : 0, p.Failure), (_, f) => (failedWithoutProgress ? f.Starts + 1 : 0, p.Failure));
                     host.Logger.LogInformation("{Function}: restarting partition {Partition}", fn.Name, p.Partition);
                     Replace(p.Partition, new PartitionProcessor(host, p.Lease));
                 }
