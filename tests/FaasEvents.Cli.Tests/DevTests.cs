@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using FaasEvents.DevStorage;
+using FaasEvents.Testing;
 
 namespace FaasEvents.Cli.Tests;
 
@@ -11,18 +12,8 @@ public class DevTests
     public async Task Dev_wakes_a_function_from_zero_on_an_ingress_post_and_scales_back_to_zero()
     {
         int storage = AzuriteProcess.GetFreePort(), http = AzuriteProcess.GetFreePort(), grpc = AzuriteProcess.GetFreePort();
-        string bin = AppContext.BaseDirectory;
-        string root = AzuriteProcess.FindRepositoryRoot()!;
-        string config = new DirectoryInfo(bin).Parent!.Name; // Debug or Release, like this test's own build
-        string serverDll = Path.Combine(root, "src", "FaasEvents.Server", "bin", config, "net10.0", "FaasEvents.Server.dll");
-        string appDll = Path.Combine(root, "functions", "FaasEvents.Samples", "bin", config, "net10.0", "FaasEvents.Samples.dll");
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in new[]
-        {
-            FaasProcess.Dll, "dev", "--in-memory", "--port", $"{storage}", "--http-port", $"{http}", "--grpc-port", $"{grpc}",
-            "--polling-interval", "1", "--cooldown", "3", "--ping-schedule", "off", "--functions", "event-display",
-            "--server-dll", serverDll, "--app-dll", appDll,
-        })
+        foreach (string a in DevArgs(storage, http, grpc, cooldown: 3, pingSchedule: "off"))
         {
             psi.ArgumentList.Add(a);
         }
@@ -79,21 +70,13 @@ public class DevTests
     public async Task Ctrl_C_to_the_terminal_process_group_stops_everything_in_order_within_seconds_without_stack_traces()
     {
         int storage = AzuriteProcess.GetFreePort(), http = AzuriteProcess.GetFreePort(), grpc = AzuriteProcess.GetFreePort();
-        string root = AzuriteProcess.FindRepositoryRoot()!;
-        string config = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
 
         // A terminal's job: node spawns faas dev detached (its own session and process group) with every signal at its
         // default (a test host may run with SIGINT ignored, and children inherit that), and prints its pid.
         var psi = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add("-e");
         psi.ArgumentList.Add("const c = require('child_process').spawn(process.argv[1], process.argv.slice(2), { stdio: 'inherit', detached: true }); console.log('job-pid ' + c.pid); c.on('exit', code => process.exit(code ?? 1));");
-        foreach (string a in new[]
-        {
-            "dotnet", FaasProcess.Dll, "dev", "--in-memory", "--port", $"{storage}", "--http-port", $"{http}", "--grpc-port", $"{grpc}",
-            "--polling-interval", "1", "--cooldown", "60", "--ping-schedule", "*/1 * * * * *", "--functions", "event-display",
-            "--server-dll", Path.Combine(root, "src", "FaasEvents.Server", "bin", config, "net10.0", "FaasEvents.Server.dll"),
-            "--app-dll", Path.Combine(root, "functions", "FaasEvents.Samples", "bin", config, "net10.0", "FaasEvents.Samples.dll"),
-        })
+        foreach (string a in DevArgs(storage, http, grpc, cooldown: 60, pingSchedule: "*/1 * * * * *").Prepend("dotnet"))
         {
             psi.ArgumentList.Add(a);
         }
@@ -160,4 +143,13 @@ public class DevTests
             return false;
         }
     }
+
+    /// <summary><c>faas dev</c> on in-memory storage with the sample app's event-display function, from this build.</summary>
+    private static string[] DevArgs(int storage, int http, int grpc, int cooldown, string pingSchedule) =>
+    [
+        FaasProcess.Dll, "dev", "--in-memory", "--port", $"{storage}", "--http-port", $"{http}", "--grpc-port", $"{grpc}",
+        "--polling-interval", "1", "--cooldown", $"{cooldown}", "--ping-schedule", pingSchedule, "--functions", "event-display",
+        "--server-dll", BuiltProgram.Path("src/FaasEvents.Server", "FaasEvents.Server.dll"),
+        "--app-dll", BuiltProgram.Path("functions/FaasEvents.Samples", "FaasEvents.Samples.dll"),
+    ];
 }

@@ -33,6 +33,15 @@ public class ReliabilityTests(AzuriteFixture azurite, ITestOutputHelper output) 
     public async Task Storage_hanging_and_restarting_mid_run_loses_nothing_and_needs_no_app_restart() =>
         Check(await StorageOutageScenario.RunAsync(AzuriteProcess.FindRepositoryRoot()!, ScenarioSize.Quick, Limit));
 
+    [Fact]
+    public async Task Malformed_events_through_ingress_and_cli_are_refused_with_a_reason_and_store_nothing()
+    {
+        ScenarioReport report = await BadInputScenario.RunAsync(Azurite, Limit);
+        Check(report);
+        Assert.Equal(0, report.AcceptedBadInputs);
+        Assert.Equal(0, report.UnclearRefusals);
+    }
+
     private AzuriteProcess Azurite => azurite.Process ?? throw new InvalidOperationException("The reliability scenarios need the npm Azurite (they signal its process); FAAS_TEST_AZURITE=docker cannot run them.");
 
     private void Check(ScenarioReport report)

@@ -12,6 +12,12 @@ namespace FaasEvents.Reliability;
 /// <param name="Notes">What else was seen.</param>
 public sealed record ScenarioReport(string Name, string Load, string Faults, long Lost, long Duplicated, long OutOfOrder, long ReusedOffsets, TimeSpan Duration, string Notes)
 {
-    /// <summary>True when nothing was lost, reordered or reused.</summary>
-    public bool Passed => Lost == 0 && OutOfOrder == 0 && ReusedOffsets == 0;
+    /// <summary>Malformed inputs that were accepted (or left anything in a stream); must be 0.</summary>
+    public long AcceptedBadInputs { get; init; }
+
+    /// <summary>Malformed inputs refused without a one-line reason (a 5xx, or a CLI error that is not one <c>error:</c> line); must be 0.</summary>
+    public long UnclearRefusals { get; init; }
+
+    /// <summary>True when nothing was lost, reordered or reused, and no bad input was accepted or refused unclearly.</summary>
+    public bool Passed => Lost == 0 && OutOfOrder == 0 && ReusedOffsets == 0 && AcceptedBadInputs == 0 && UnclearRefusals == 0;
 }
