@@ -18,13 +18,9 @@ public class DevTests
             psi.ArgumentList.Add(a);
         }
 
-        var output = new StringBuilder();
         using Process dev = Process.Start(psi)!;
-        dev.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        dev.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        dev.BeginOutputReadLine();
-        dev.BeginErrorReadLine();
-        string Out() { lock (output) { return output.ToString(); } }
+        var output = new ProcessOutput(dev);
+        string Out() => output.ToString();
         async Task WaitFor(string text, int seconds)
         {
             var sw = Stopwatch.StartNew();
@@ -81,13 +77,9 @@ public class DevTests
             psi.ArgumentList.Add(a);
         }
 
-        var output = new StringBuilder();
         using Process dev = Process.Start(psi)!;
-        dev.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        dev.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        dev.BeginOutputReadLine();
-        dev.BeginErrorReadLine();
-        string Out() { lock (output) { return output.ToString(); } }
+        var output = new ProcessOutput(dev);
+        string Out() => output.ToString();
         try
         {
             var sw = Stopwatch.StartNew();

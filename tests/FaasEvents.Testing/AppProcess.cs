@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using FaasEvents.DevStorage;
 
 namespace FaasEvents.Testing;
@@ -8,15 +7,12 @@ namespace FaasEvents.Testing;
 public sealed class AppProcess : IAsyncDisposable
 {
     private readonly Process process;
-    private readonly StringBuilder output = new();
+    private readonly ProcessOutput output;
 
     private AppProcess(Process process)
     {
         this.process = process;
-        process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        output = new ProcessOutput(process);
     }
 
     public int Id => process.Id;
@@ -25,16 +21,7 @@ public sealed class AppProcess : IAsyncDisposable
 
     public int ExitCode => process.ExitCode;
 
-    public string Output
-    {
-        get
-        {
-            lock (output)
-            {
-                return output.ToString();
-            }
-        }
-    }
+    public string Output => output.ToString();
 
     public static AppProcess Start(string storage, string container, string hostJson, string instanceId, params string[] extra)
     {

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using FaasEvents.DevStorage;
 
 namespace FaasEvents.Testing;
@@ -9,15 +8,12 @@ namespace FaasEvents.Testing;
 public sealed class ServerProcess : IAsyncDisposable
 {
     private readonly Process process;
-    private readonly StringBuilder output = new();
+    private readonly ProcessOutput output;
 
     private ServerProcess(Process process, int httpPort)
     {
         this.process = process;
-        process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        output = new ProcessOutput(process);
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}"), Timeout = TimeSpan.FromSeconds(60) };
     }
 
@@ -25,16 +21,7 @@ public sealed class ServerProcess : IAsyncDisposable
     public HttpClient Http { get; }
 
     /// <summary>What the server printed so far.</summary>
-    public string Output
-    {
-        get
-        {
-            lock (output)
-            {
-                return output.ToString();
-            }
-        }
-    }
+    public string Output => output.ToString();
 
     /// <summary>Starts the server on free ports and waits until its HTTP port answers.</summary>
     public static async Task<ServerProcess> StartAsync(string storage, string container, CancellationToken cancellationToken, params string[] extra)

@@ -85,10 +85,6 @@ public sealed class LagService
     }
 
     /// <summary>Called by the ingress after an append: drops the cached ends and wakes waiters of the stream.</summary>
-    /// <remarks>The positions are not used yet (issue 12 item 6: lag from the cache plus these, instead of dropping the cache).</remarks>
-    public void NotifyAppended(string stream, IReadOnlyList<EventPosition> positions) => NotifyAppended(stream);
-
-    /// <summary>Called by the ingress after an append: drops the cached ends and wakes waiters of the stream.</summary>
     public void NotifyAppended(string stream)
     {
         ends.TryRemove(stream, out _);
@@ -98,7 +94,7 @@ public sealed class LagService
         }
     }
 
-    /// <summary>Completes at the next <see cref="NotifyAppended(string, IReadOnlyList{EventPosition})"/> for the stream (or never).</summary>
+    /// <summary>Completes at the next <see cref="NotifyAppended"/> for the stream (or never).</summary>
     public Task WaitForAppendAsync(string stream, CancellationToken cancellationToken) =>
         signals.GetOrAdd(stream, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task.WaitAsync(cancellationToken);
 

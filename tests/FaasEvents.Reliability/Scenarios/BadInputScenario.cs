@@ -44,7 +44,7 @@ public static class BadInputScenario
                 }
 
                 string id = $"good-{goodIds.Count:D3}";
-                using var good = new StringContent(Good.Replace("ID", id, StringComparison.Ordinal), Encoding.UTF8, "application/cloudevents+json");
+                using var good = new StringContent(GoodLine(id), Encoding.UTF8, "application/cloudevents+json");
                 using HttpResponseMessage ok = await server.Http.PostAsync(new Uri($"/streams/{Stream}/events", UriKind.Relative), good, cancellationToken);
                 goodRefused += ok.IsSuccessStatusCode ? 0 : 1;
                 goodIds.Add(id);
@@ -58,7 +58,7 @@ public static class BadInputScenario
             {
                 sent++;
                 string file = Path.Combine(folder, $"bad-{sent}.jsonl");
-                string first = Good.Replace("ID", $"file-{sent}", StringComparison.Ordinal); // a good line before the bad one: must not be written either
+                string first = GoodLine($"file-{sent}"); // a good line before the bad one: must not be written either
                 await File.WriteAllLinesAsync(file, [first, line], cancellationToken);
                 DotnetRun.Result r = await Cli(azurite.ConnectionString, container, "produce", Stream, "--file", file);
                 if (r.ExitCode == 0)
@@ -73,7 +73,7 @@ public static class BadInputScenario
 
             string goodFile = Path.Combine(folder, "good.jsonl");
             string[] lastIds = [.. Enumerable.Range(goodIds.Count, 5).Select(n => $"good-{n:D3}")];
-            await File.WriteAllLinesAsync(goodFile, lastIds.Select(id => Good.Replace("ID", id, StringComparison.Ordinal)), cancellationToken);
+            await File.WriteAllLinesAsync(goodFile, lastIds.Select(id => GoodLine(id)), cancellationToken);
             DotnetRun.Result written = await Cli(azurite.ConnectionString, container, "produce", Stream, "--file", goodFile);
             goodRefused += written.ExitCode == 0 ? 0 : lastIds.Length;
             goodIds.AddRange(lastIds);
@@ -104,6 +104,9 @@ public static class BadInputScenario
             UnclearRefusals = unclear.Count,
         };
     }
+
+    /// <summary>A valid structured-mode CloudEvent, keyed "k" (so all good events share one partition and its order).</summary>
+    private static string GoodLine(string id) => Good.Replace("ID", id, StringComparison.Ordinal);
 
     private static string List(List<string> found) => found.Count > 0 ? " (" + string.Join("; ", found) + ")" : "";
 
