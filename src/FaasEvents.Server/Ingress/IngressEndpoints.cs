@@ -107,7 +107,7 @@ internal static class IngressEndpoints
             return Problem(400, "Invalid event", ex.Message);
         }
 
-        lag.NotifyAppended(stream);
+        lag.NotifyAppended(stream, positions);
         Events.WithLabels(stream).Inc(events.Count);
         var results = events.Select((e, i) => new { id = e.Id, partition = positions[i].Partition, offset = positions[i].Offset }).ToList();
         return batch ? Results.Json(new { stream, results }, statusCode: 202) : Results.Json(new { stream, results[0].id, results[0].partition, results[0].offset }, statusCode: 202);

@@ -45,7 +45,7 @@ public sealed class ExternalScalerService : ExternalScaler.ExternalScalerBase
         while (!ct.IsCancellationRequested)
         {
             // Arm the ingress signal before reading lag, so an append in between is not missed.
-            Task appended = lag.WaitForAppendAsync(m.Stream, ct);
+            Task appended = lag.NextAppend(m.Stream);
             bool active = m.IsActive(await lag.GetLagAsync(m.Stream, m.ConsumerGroup, m.InitialOffset, ct));
             if (active != last)
             {
@@ -53,15 +53,21 @@ public sealed class ExternalScalerService : ExternalScaler.ExternalScalerBase
                 last = active;
             }
 
-            try
-            {
-                await Task.WhenAny(appended, Task.Delay(options.ActivePollInterval, time, ct)).Unwrap();
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                break;
-            }
+            await WaitForAppendOrPollAsync(appended, ct);
         }
+    }
+
+    /// <summary>
+    /// Waits for the next append or the poll interval, whichever comes first, and leaves nothing behind either way:
+    /// the delay's timer and its registration on the call's token end with this wait (this runs every 400 ms for as
+    /// long as KEDA keeps the call open, for days).
+    /// </summary>
+    private async Task WaitForAppendOrPollAsync(Task appended, CancellationToken ct)
+    {
+        using var poll = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        Task delay = Task.Delay(options.ActivePollInterval, time, poll.Token);
+        await Task.WhenAny(appended, delay);
+        await poll.CancelAsync();
     }
 
     /// <inheritdoc/>

@@ -8,7 +8,8 @@ namespace FaasEvents.Server.Scaling;
 /// Lag of consumer groups for the scaler, with a short cache: end offsets per stream via an
 /// <see cref="EndOffsetTracker"/> (one listing, footers only for changed partitions) and checkpoints per group
 /// (one listing), each at most once per <see cref="ServerOptions.LagCacheDuration"/> however many ScaledObjects and
-/// KEDA calls ask. Ingress appends signal waiters at once.
+/// KEDA calls ask. This server's own appends (ingress, ping sources) show at once: their positions are applied over
+/// the cached ends (<see cref="AppendedEnds"/>) and waiters of the stream are woken, with no storage request per append.
 /// </summary>
 public sealed class LagService
 {
@@ -17,7 +18,8 @@ public sealed class LagService
     private readonly TimeProvider time;
     private readonly TimeSpan ttl;
     private readonly ConcurrentDictionary<string, EndOffsetTracker> trackers = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Cached<IReadOnlyList<PartitionInfo>>> ends = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Cached<EndsRead>> ends = new(StringComparer.Ordinal);
+    private readonly AppendedEnds appended = new();
     private readonly ConcurrentDictionary<string, Cached<IReadOnlyList<Checkpoint>>> checkpoints = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, TaskCompletionSource> signals = new(StringComparer.Ordinal);
 
@@ -33,16 +35,18 @@ public sealed class LagService
     /// <summary>The group's lag; unknown streams throw <see cref="EventLogErrorReason.StreamNotFound"/>.</summary>
     public async Task<LagReport> GetLagAsync(string stream, string group, InitialOffset initialOffset, CancellationToken cancellationToken)
     {
-        Task<IReadOnlyList<PartitionInfo>> endsTask = Get(ends, stream, () => trackers.GetOrAdd(stream, s => log.CreateEndOffsetTracker(s)).RefreshAsync(CancellationToken.None));
+        Task<EndsRead> endsTask = Get(ends, stream, () => ReadEndsAsync(stream));
         Task<IReadOnlyList<Checkpoint>> cpTask = Get(checkpoints, group + "\n" + stream, () => log.Checkpoints.ListAsync(group, stream, CancellationToken.None));
         IReadOnlyList<PartitionInfo> parts;
         try
         {
-            parts = await endsTask.WaitAsync(cancellationToken);
+            EndsRead read = await endsTask.WaitAsync(cancellationToken);
+            parts = appended.Apply(stream, read.Parts, read.Generation);
         }
         catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.StreamNotFound)
         {
             trackers.TryRemove(stream, out _);
+            appended.Forget(stream);
             throw;
         }
 
@@ -84,19 +88,34 @@ public sealed class LagService
         checkpoints.TryRemove(group + "\n" + stream, out _);
     }
 
-    /// <summary>Called by the ingress after an append: drops the cached ends and wakes waiters of the stream.</summary>
-    public void NotifyAppended(string stream)
+    /// <summary>
+    /// Called by the ingress and ping sources after an append, with the positions written: lag shows them from now on
+    /// without a storage request, and waiters of the stream wake.
+    /// </summary>
+    public void NotifyAppended(string stream, IEnumerable<EventPosition> positions)
     {
-        ends.TryRemove(stream, out _);
+        appended.Record(stream, positions);
         if (signals.TryRemove(stream, out TaskCompletionSource? tcs))
         {
             tcs.TrySetResult();
         }
     }
 
-    /// <summary>Completes at the next <see cref="NotifyAppended"/> for the stream (or never).</summary>
-    public Task WaitForAppendAsync(string stream, CancellationToken cancellationToken) =>
-        signals.GetOrAdd(stream, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task.WaitAsync(cancellationToken);
+    /// <summary>
+    /// Completes at the next <see cref="NotifyAppended"/> for the stream (or never). Shared by every waiter of the
+    /// stream and not cancellable: a waiter that stops waiting must not leave anything attached to it (wait on it with
+    /// <see cref="Task.WhenAny(Task, Task)"/>, which detaches, not with <c>WaitAsync</c>, which stays attached until the
+    /// signal comes, perhaps never).
+    /// </summary>
+    public Task NextAppend(string stream) =>
+        signals.GetOrAdd(stream, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+
+    private async Task<EndsRead> ReadEndsAsync(string stream)
+    {
+        long generation = appended.Current; // taken before the read: appends noted after it may be missing from it
+        EndOffsetTracker tracker = trackers.GetOrAdd(stream, s => log.CreateEndOffsetTracker(s));
+        return new EndsRead(generation, await tracker.RefreshAsync(CancellationToken.None));
+    }
 
     private Task<T> Get<T>(ConcurrentDictionary<string, Cached<T>> cache, string key, Func<Task<T>> load)
     {
@@ -112,4 +131,6 @@ public sealed class LagService
     }
 
     private sealed record Cached<T>(DateTimeOffset At, Task<T> Value);
+
+    private sealed record EndsRead(long Generation, IReadOnlyList<PartitionInfo> Parts);
 }

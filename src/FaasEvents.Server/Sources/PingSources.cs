@@ -270,8 +270,8 @@ public sealed class PingSourceService : BackgroundService
         // could write it meanwhile, that was this write: a try whose answer was lost and whose retry found it done.
         await log.Checkpoints.UpdateAsync(LeaderGroup, o.Name, 0, tickSeconds + 1, lease, ct);
 
-        await producers.For(o.Stream).SendAsync(e, ct);
-        lag.NotifyAppended(o.Stream);
+        EventPosition written = await producers.For(o.Stream).SendAsync(e, ct);
+        lag.NotifyAppended(o.Stream, [written]);
         logger.LogInformation("Ping source {Name}: fired {Id} to {Stream}", o.Name, e.Id, o.Stream);
     }
 }
