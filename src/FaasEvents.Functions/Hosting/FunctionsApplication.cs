@@ -170,12 +170,14 @@ public sealed class FunctionsApplicationBuilder
                 stream = b.Function.Stream,
                 consumerGroup = b.Function.ConsumerGroup,
                 ownedPartitions = b.Owned,
-                haltedPartitions = b.Halted,
+                haltedPartitions = b.Halted.Select(h => h.Partition).ToList(),
+                haltReasons = b.Halted.Select(h => new { partition = h.Partition, reason = h.Reason }).ToList(),
                 failingPartitions = b.Failing.Select(f => f.Partition).ToList(),
                 partitionErrors = b.Failing.Select(f => new { partition = f.Partition, failedStarts = f.Starts, error = f.Error }).ToList(),
+                stalledPartitions = b.Stalled.Select(s => new { partition = s.Partition, write = s.Stall.Write, since = s.Stall.Since, failedTries = s.Stall.FailedTries, error = s.Stall.Error }).ToList(),
                 lastError = b.LastError,
             }).ToList();
-            bool healthy = functions.All(f => f.haltedPartitions.Count == 0 && f.failingPartitions.Count == 0 && f.lastError is null);
+            bool healthy = functions.All(f => f.haltedPartitions.Count == 0 && f.failingPartitions.Count == 0 && f.stalledPartitions.Count == 0 && f.lastError is null);
             return Results.Json(new { status = healthy ? "healthy" : "degraded", instance = settings.InstanceId, functions }, statusCode: healthy ? 200 : 503);
         });
         app.MapGet("/functions", () => Results.Json(FunctionsApp.Describe(settings.Functions)));

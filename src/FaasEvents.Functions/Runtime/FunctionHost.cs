@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using FaasEvents.Log;
 using Microsoft.Extensions.Logging;
 
@@ -61,39 +60,18 @@ internal sealed class FunctionHost
         await Producer(client, output.Stream).SendBatchAsync(outputs, cancellationToken);
     }
 
-    /// <summary>Appends the events to the dead-letter stream with the error; retries until it succeeds or the partition is lost.</summary>
-    public async Task DeadLetterAsync(IReadOnlyList<StoredEvent> events, int partition, Exception error, int attempts, CancellationToken cancellationToken)
+    /// <summary>
+    /// Appends the events to the dead-letter stream with the error (<see cref="DeadLetterRecord"/>). Storage failures
+    /// are retried until the letter is written or the partition stops, and reported to <paramref name="stall"/>; any
+    /// other failure (the letter can never be written) is thrown for the partition to halt on.
+    /// </summary>
+    public async Task DeadLetterAsync(IReadOnlyList<StoredEvent> events, int partition, Exception error, int attempts, WriteStall stall, CancellationToken cancellationToken)
     {
         string stream = Options.DeadLetterStreamFor(Function);
         string message = ErrorText(error);
-
-        var letters = events.Select(e =>
-        {
-            var copy = new LogEvent(e.Event.Id, e.Event.Source, e.Event.Type)
-            {
-                Time = e.Event.Time,
-                Subject = e.Event.Subject,
-                DataContentType = e.Event.DataContentType,
-                DataSchema = e.Event.DataSchema,
-                PartitionKey = e.Event.PartitionKey,
-                Data = e.Event.Data,
-            };
-            foreach (KeyValuePair<string, object> x in e.Event.Extensions)
-            {
-                copy.Extensions[x.Key] = x.Value;
-            }
-
-            copy.Extensions["dlqerror"] = message;
-            copy.Extensions["dlqattempts"] = attempts;
-            copy.Extensions["dlqfunction"] = Function.Name;
-            copy.Extensions["dlqgroup"] = Function.ConsumerGroup;
-            copy.Extensions["dlqstream"] = Function.Stream;
-            copy.Extensions["dlqpartition"] = partition;
-            copy.Extensions["dlqoffset"] = e.Offset.ToString(CultureInfo.InvariantCulture);
-            copy.Extensions["dlqtime"] = Time.GetUtcNow();
-            return copy;
-        }).ToList();
-
+        DateTimeOffset now = Time.GetUtcNow();
+        var letters = events.Select(e => DeadLetterRecord.Create(e, DeadLetterRecord.Attributes(message, attempts, Function, partition, e.Offset, now))).ToList();
+        string what = $"{Function.Name}: dead-letter write of {Function.Stream} partition {partition} offset {events[0].Offset} to '{stream}'";
         for (int attempt = 1; ; attempt++)
         {
             try
@@ -110,13 +88,15 @@ internal sealed class FunctionHost
                 }
 
                 await Producer(Log, stream).SendBatchAsync(letters, cancellationToken);
+                stall.Succeeded();
                 Logger.LogError(error, "{Function}: dead-lettered {Count} event(s) from {Stream} partition {Partition} at offset {Offset} to '{DeadLetter}' after {Attempts} tries", Function.Name, events.Count, Function.Stream, partition, events[0].Offset, stream, attempts);
                 return;
             }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when (InfrastructureRetry.IsInfrastructure(ex) && !cancellationToken.IsCancellationRequested)
             {
                 // Never drop: keep trying (the partition does not move on until the letter is written).
-                Logger.LogWarning(ex, "{Function}: writing to dead-letter stream '{DeadLetter}' failed (try {Attempt}); retrying", Function.Name, stream, attempt);
+                stall.Failed(what, ex, Time.GetUtcNow());
+                Logger.LogWarning("{What} failed (try {Attempt}; storage: {Error}); retrying", what, attempt, ex.Message.Split('\n')[0]);
                 await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, attempt)), Time, cancellationToken);
             }
         }

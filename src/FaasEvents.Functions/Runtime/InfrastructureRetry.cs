@@ -26,8 +26,11 @@ internal static class InfrastructureRetry
         _ => false,
     };
 
-    /// <summary>Runs <paramref name="write"/> until it succeeds; storage failures are logged (one line each) and retried with backoff.</summary>
-    public static async Task RunAsync(Func<CancellationToken, Task> write, string what, ILogger logger, TimeProvider time, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="write"/> until it succeeds; storage failures are logged (one line each), reported to
+    /// <paramref name="stall"/> and retried with backoff.
+    /// </summary>
+    public static async Task RunAsync(Func<CancellationToken, Task> write, string what, ILogger logger, TimeProvider time, WriteStall stall, CancellationToken cancellationToken)
     {
         TimeSpan delay = FirstDelay;
         for (int attempt = 1; ; attempt++)
@@ -35,6 +38,7 @@ internal static class InfrastructureRetry
             try
             {
                 await write(cancellationToken);
+                stall.Succeeded();
                 if (attempt > 1)
                 {
                     logger.LogInformation("{What}: storage answered again after {Attempts} tries", what, attempt);
@@ -44,6 +48,7 @@ internal static class InfrastructureRetry
             }
             catch (Exception ex) when (IsInfrastructure(ex) && !cancellationToken.IsCancellationRequested)
             {
+                stall.Failed(what, ex, time.GetUtcNow());
                 logger.LogWarning("{What} failed (try {Attempt}; storage: {Error}); retrying in {Delay} ms", what, attempt, ex.Message.Split('\n')[0], (int)delay.TotalMilliseconds);
             }
 

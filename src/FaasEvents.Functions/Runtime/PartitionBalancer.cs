@@ -43,14 +43,26 @@ internal sealed class PartitionBalancer
     private const int FailingAfterStarts = 2;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<int, (int Starts, string? Error)> failingStarts = new();
 
-    /// <summary>Partitions halted by the stop policy.</summary>
-    public IReadOnlyList<int> Halted
+    /// <summary>Halted partitions (the stop policy, or a dead letter that can never be written) with the reason.</summary>
+    public IReadOnlyList<(int Partition, string Reason)> Halted
     {
         get
         {
             lock (gate)
             {
-                return processors.Values.Where(p => p.Halted).Select(p => p.Partition).Order().ToList();
+                return processors.Values.Where(p => p.Halted).Select(p => (p.Partition, p.HaltReason!)).OrderBy(h => h.Partition).ToList();
+            }
+        }
+    }
+
+    /// <summary>Owned partitions whose runtime write (outputs, checkpoint, dead letter) keeps failing.</summary>
+    public IReadOnlyList<(int Partition, PartitionStall Stall)> Stalled
+    {
+        get
+        {
+            lock (gate)
+            {
+                return processors.Values.Select(p => (p.Partition, p.Stall)).Where(s => s.Stall is not null).Select(s => (s.Partition, s.Stall!)).OrderBy(s => s.Partition).ToList();
             }
         }
     }

@@ -22,6 +22,7 @@ internal sealed class PartitionProcessor
     private readonly Prometheus.Counter.Child failures;
     private readonly Prometheus.Counter.Child deadLettered;
     private readonly Prometheus.Histogram.Child duration;
+    private readonly WriteStall stall;
     private readonly MaterializerPartition? materializer;
     private readonly SemaphoreSlim progress = new(1, 1); // a materializer's commit sees table, offset and position together
     private long checkpointed = -1;
@@ -38,6 +39,7 @@ internal sealed class PartitionProcessor
         failures = FunctionMetrics.Failures.WithLabels(labels);
         deadLettered = FunctionMetrics.DeadLettered.WithLabels(labels);
         duration = FunctionMetrics.HandlerDuration.WithLabels(host.Function.Name);
+        stall = new WriteStall(FunctionMetrics.PartitionStalled.WithLabels(labels));
         if (host.Function.StateType is { } stateType)
         {
             materializer = new MaterializerPartition(host, partition, new MaterializedTable(stateType, host.Serializer));
@@ -50,8 +52,14 @@ internal sealed class PartitionProcessor
 
     public Task Completion { get; }
 
-    /// <summary>True once the stop policy halted this partition after a poison event.</summary>
-    public bool Halted { get; private set; }
+    /// <summary>True once this partition halted: the stop policy after a poison event, or a dead letter that can never be written.</summary>
+    public bool Halted => HaltReason is not null;
+
+    /// <summary>Why the partition halted (null while it has not).</summary>
+    public string? HaltReason { get; private set; }
+
+    /// <summary>A runtime write that keeps failing (null while writes succeed).</summary>
+    public PartitionStall? Stall => stall.Current;
 
     /// <summary>Why the processor ended with an error (null: still running, stopped, or lost its lease).</summary>
     public string? Failure { get; private set; }
@@ -174,7 +182,7 @@ internal sealed class PartitionProcessor
                     if (materializer is null && ++sinceCheckpoint >= host.Options.BatchCheckpointFrequency)
                     {
                         // A storage failure here is waited out, not a reason to restart the partition and handle again.
-                        await InfrastructureRetry.RunAsync(_ => CheckpointAsync(NextOffset), $"{fn.Name}: checkpoint of {fn.Stream} partition {partition} at {NextOffset}", Log, host.Time, stop.Token);
+                        await InfrastructureRetry.RunAsync(_ => CheckpointAsync(NextOffset), $"{fn.Name}: checkpoint of {fn.Stream} partition {partition} at {NextOffset}", Log, host.Time, stall, stop.Token);
                         sinceCheckpoint = 0;
                     }
                 }
@@ -204,6 +212,7 @@ internal sealed class PartitionProcessor
             await committer;
             await watchdog;
             await FinalCheckpointAsync();
+            stall.Succeeded(); // a processor that ended reports nothing more
             if (materializer is not null)
             {
                 host.Tables.TryRemove(new KeyValuePair<int, MaterializedTable>(partition, materializer.Table));
@@ -407,7 +416,7 @@ internal sealed class PartitionProcessor
                     // app stops) instead of running the handler again or dead-lettering an event it handled.
                     using var either = CancellationTokenSource.CreateLinkedTokenSource(stop.Token, abort.Token);
                     IReadOnlyList<LogEvent> outputs = result.Outputs;
-                    await InfrastructureRetry.RunAsync(ct => host.AppendOutputsAsync(outputs, ct), $"{host.Function.Name}: appending the outputs of {host.Function.Stream} partition {partition} offset {events[0].Offset}", Log, host.Time, either.Token);
+                    await InfrastructureRetry.RunAsync(ct => host.AppendOutputsAsync(outputs, ct), $"{host.Function.Name}: appending the outputs of {host.Function.Stream} partition {partition} offset {events[0].Offset}", Log, host.Time, stall, either.Token);
                 }
                 catch (OperationCanceledException) when (stop.IsCancellationRequested)
                 {
@@ -439,7 +448,7 @@ internal sealed class PartitionProcessor
 
         if (host.Options.DeadLetterMode == DeadLetterMode.Stop)
         {
-            Halted = true;
+            HaltReason = $"offset {events[0].Offset} failed {tries} tries (deadLetter.mode = stop): {last!.Message.Split('\n')[0]}";
             Log.LogCritical(last, "{Function}: {Stream} partition {Partition} is STOPPED at offset {Offset} after {Tries} tries (deadLetter.mode = stop). Fix the cause and restart the app.", host.Function.Name, host.Function.Stream, partition, events[0].Offset, tries);
             return false;
         }
@@ -448,10 +457,17 @@ internal sealed class PartitionProcessor
         {
             // Retried until written, but a stopping app does not wait for it: the event stays unchecked for the next owner.
             using var either = CancellationTokenSource.CreateLinkedTokenSource(stop.Token, abort.Token);
-            await host.DeadLetterAsync(events, partition, last!, tries, either.Token);
+            await host.DeadLetterAsync(events, partition, last!, tries, stall, either.Token);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
+            return false;
+        }
+        catch (Exception ex) when (!InfrastructureRetry.IsInfrastructure(ex) && ex is not OperationCanceledException)
+        {
+            // Retrying cannot help: halt here, unchecked, and say why, instead of retrying forever behind a 200.
+            HaltReason = $"the dead letter for offset {events[0].Offset} cannot be written: {ex.Message.Split('\n')[0]}";
+            Log.LogCritical("{Function}: {Stream} partition {Partition} is STOPPED: {Reason}. Fix the cause (or move the event aside) and restart the app.", host.Function.Name, host.Function.Stream, partition, HaltReason);
             return false;
         }
 

@@ -15,6 +15,12 @@ public sealed class LogEvent
     /// <summary>The largest encoded event (attributes, key and data) a stream accepts: 1 MiB.</summary>
     public const int MaxEncodedSize = 1024 * 1024;
 
+    /// <summary>
+    /// The event's encoded size in bytes (attributes, extensions, key and data) as a stream would store it; a stream
+    /// refuses events over <see cref="MaxEncodedSize"/>.
+    /// </summary>
+    public long EncodedSize => Format.EventCodec.Measure(this);
+
     /// <summary>Creates an event with the required CloudEvents attributes.</summary>
     /// <param name="id">Unique id within the scope of <paramref name="source"/>.</param>
     /// <param name="source">URI-reference identifying the context in which the event happened.</param>

@@ -35,16 +35,35 @@ internal static class EventCodec
         }
         catch (EncoderFallbackException ex)
         {
-            throw new EventLogException(EventLogErrorReason.InvalidArgument, $"Invalid event: a text attribute, key or extension of event '{e.Id}' holds invalid UTF-16 (an unpaired surrogate).", ex);
+            throw InvalidText(e, ex);
         }
     }
 
-    private static byte[] Encode(LogEvent e, long timestamp)
+    /// <summary>
+    /// The encoded size of <paramref name="e"/> in bytes, without encoding it or checking the limit. Throws
+    /// <see cref="EventLogException"/> for an event that cannot be encoded at all.
+    /// </summary>
+    public static long Measure(LogEvent e)
     {
-        Validate(e);
+        try
+        {
+            (string Name, AttributeType Type, string Value)[] attributes = Attributes(e, out int count);
+            return Size(e, attributes, count, out _);
+        }
+        catch (EncoderFallbackException ex)
+        {
+            throw InvalidText(e, ex);
+        }
+    }
+
+    private static EventLogException InvalidText(LogEvent e, EncoderFallbackException ex) =>
+        new(EventLogErrorReason.InvalidArgument, $"Invalid event: a text attribute, key or extension of event '{e.Id}' holds invalid UTF-16 (an unpaired surrogate).", ex);
+
+    private static (string Name, AttributeType Type, string Value)[] Attributes(LogEvent e, out int count)
+    {
         int extensionCount = e.Extensions.Count;
         var attributes = new (string Name, AttributeType Type, string Value)[8 + extensionCount];
-        int count = 0;
+        count = 0;
         attributes[count++] = ("specversion", AttributeType.String, LogEvent.CloudEventsSpecVersion);
         attributes[count++] = ("id", AttributeType.String, e.Id);
         attributes[count++] = ("source", AttributeType.UriReference, e.Source);
@@ -78,20 +97,34 @@ internal static class EventCodec
             }
         }
 
+        return attributes;
+    }
+
+    private static long Size(LogEvent e, (string Name, AttributeType Type, string Value)[] attributes, int count, out int keyBytes)
+    {
+        keyBytes = e.PartitionKey is null ? 0 : Utf8.GetByteCount(e.PartitionKey);
+        long size = 9 + (e.PartitionKey is null ? 0 : 2 + keyBytes) + 2 + (e.Data is null ? 0 : 4 + (e.Data.ToMemory().Length));
+        for (int i = 0; i < count; i++)
+        {
+            size += 6 + attributes[i].Name.Length + Utf8.GetByteCount(attributes[i].Value);
+        }
+
+        return size;
+    }
+
+    private static byte[] Encode(LogEvent e, long timestamp)
+    {
+        Validate(e);
+        (string Name, AttributeType Type, string Value)[] attributes = Attributes(e, out int count);
+
         // Size first, then one exact allocation: this runs once per produced event.
-        int keyBytes = e.PartitionKey is null ? 0 : Utf8.GetByteCount(e.PartitionKey);
+        long size = Size(e, attributes, count, out int keyBytes);
         if (keyBytes > ushort.MaxValue)
         {
             throw Invalid($"partition key is {keyBytes} bytes; the limit is {ushort.MaxValue}");
         }
 
         ReadOnlyMemory<byte> data = e.Data?.ToMemory() ?? default;
-        long size = 9 + (e.PartitionKey is null ? 0 : 2 + keyBytes) + 2 + (e.Data is null ? 0 : 4 + data.Length);
-        for (int i = 0; i < count; i++)
-        {
-            size += 6 + attributes[i].Name.Length + Utf8.GetByteCount(attributes[i].Value);
-        }
-
         if (size > LogEvent.MaxEncodedSize)
         {
             throw new EventLogException(
