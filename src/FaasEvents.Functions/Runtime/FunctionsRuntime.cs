@@ -19,6 +19,9 @@ internal sealed class FunctionsRuntime : IHostedService
     private readonly CancellationTokenSource stopping = new();
     private Task running = Task.CompletedTask;
 
+    /// <summary>What a stop keeps of the host's shutdown timeout for checkpoints and lease releases after cancelling invocations.</summary>
+    private static readonly TimeSpan ShutdownReserve = TimeSpan.FromSeconds(5);
+
     public FunctionsRuntime(IServiceProvider services, FunctionsAppSettings settings, ILogger<FunctionsRuntime> logger)
     {
         this.services = services;
@@ -79,12 +82,20 @@ internal sealed class FunctionsRuntime : IHostedService
         running = Task.WhenAll(balancers.Select(b => Task.Run(() => b.RunAsync(stopping.Token), CancellationToken.None)));
     }
 
+    /// <summary>
+    /// Stops after each partition's in-flight invocation, checkpoints and releases every lease, within the host's
+    /// shutdown timeout: invocations still running <see cref="ShutdownReserve"/> before it ends (or when the host's
+    /// token fires) are cancelled through their CancellationToken and left unchecked for the next owner.
+    /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         logger.LogInformation("Stopping: finishing in-flight invocations, checkpointing and releasing partitions ...");
+        TimeSpan timeout = services.GetService<Microsoft.Extensions.Options.IOptions<HostOptions>>()?.Value.ShutdownTimeout ?? TimeSpan.FromSeconds(30);
+        using var hurry = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        hurry.CancelAfter(timeout > ShutdownReserve * 2 ? timeout - ShutdownReserve : timeout / 2);
         await stopping.CancelAsync();
         await running;
-        await Task.WhenAll(balancers.Select(b => b.StopAsync()));
+        await Task.WhenAll(balancers.Select(b => b.StopAsync(hurry.Token)));
         foreach (FunctionHost h in hosts)
         {
             await h.DisposeProducersAsync();

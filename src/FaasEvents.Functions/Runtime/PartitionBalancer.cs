@@ -114,8 +114,11 @@ internal sealed class PartitionBalancer
         }
     }
 
-    /// <summary>Graceful stop: finish in-flight invocations, checkpoint, release every lease.</summary>
-    public async Task StopAsync()
+    /// <summary>
+    /// Graceful stop: each partition ends after its in-flight invocation (cancelled once <paramref name="hurry"/>
+    /// fires), checkpoints what it handled, and every lease is released.
+    /// </summary>
+    public async Task StopAsync(CancellationToken hurry)
     {
         List<PartitionProcessor> all;
         lock (gate)
@@ -128,7 +131,11 @@ internal sealed class PartitionBalancer
             p.Stop();
         }
 
-        await Task.WhenAll(all.Select(p => p.Completion));
+        using (hurry.Register(() => all.ForEach(p => p.CancelInvocations())))
+        {
+            await Task.WhenAll(all.Select(p => p.Completion));
+        }
+
         await Task.WhenAll(all.Select(async p =>
         {
             try

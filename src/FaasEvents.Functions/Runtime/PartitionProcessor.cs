@@ -18,6 +18,8 @@ internal sealed class PartitionProcessor
     private static readonly TimeSpan IdleFlushDelay = TimeSpan.FromSeconds(1);
     private readonly CancellationTokenSource stop = new();
     private readonly CancellationTokenSource abort = new();
+    private readonly CancellationTokenSource cutShort = new();
+    private readonly CancellationTokenSource invocations; // what a handler's CancellationToken follows: abort or cutShort
     private readonly Prometheus.Counter.Child handled;
     private readonly Prometheus.Counter.Child failures;
     private readonly Prometheus.Counter.Child deadLettered;
@@ -40,6 +42,7 @@ internal sealed class PartitionProcessor
         deadLettered = FunctionMetrics.DeadLettered.WithLabels(labels);
         duration = FunctionMetrics.HandlerDuration.WithLabels(host.Function.Name);
         stall = new WriteStall(FunctionMetrics.PartitionStalled.WithLabels(labels));
+        invocations = CancellationTokenSource.CreateLinkedTokenSource(abort.Token, cutShort.Token);
         if (host.Function.StateType is { } stateType)
         {
             materializer = new MaterializerPartition(host, partition, new MaterializedTable(stateType, host.Serializer));
@@ -75,6 +78,16 @@ internal sealed class PartitionProcessor
 
     /// <summary>Finish the in-flight invocation, checkpoint, and end.</summary>
     public void Stop() => stop.Cancel();
+
+    /// <summary>
+    /// The shutdown budget is running out: cancel the in-flight invocation (its event stays unchecked for the next
+    /// owner; it is neither retried nor dead-lettered) so the partition can checkpoint what it handled and end.
+    /// </summary>
+    public void CancelInvocations()
+    {
+        stop.Cancel();
+        cutShort.Cancel();
+    }
 
     /// <summary>The lease is gone: end at once without checkpointing.</summary>
     public void Abort()
@@ -344,6 +357,11 @@ internal sealed class PartitionProcessor
 
         foreach (StoredEvent e in chunk)
         {
+            if (stop.IsCancellationRequested)
+            {
+                return false; // stopping: end after the in-flight invocation, not after the rest of the chunk
+            }
+
             if (!await InvokeWithRetriesAsync([e]))
             {
                 return false;
@@ -376,14 +394,27 @@ internal sealed class PartitionProcessor
                 }
             }
 
-            await host.Concurrency.WaitAsync(abort.Token);
+            try
+            {
+                await host.Concurrency.WaitAsync(stop.Token); // stopping while waiting for a slot: this event was not started
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+
             long started = Stopwatch.GetTimestamp();
             InvocationResult result = default;
             bool invoked = false;
             try
             {
-                result = await host.Invoker.InvokeAsync(events, partition, attempt, retry.MaxRetryCount, abort.Token, materializer?.Table);
+                result = await host.Invoker.InvokeAsync(events, partition, attempt, retry.MaxRetryCount, invocations.Token, materializer?.Table);
                 invoked = true;
+            }
+            catch (Exception) when (cutShort.IsCancellationRequested && !abort.IsCancellationRequested)
+            {
+                Log.LogWarning("{Function}: the invocation for {Stream} partition {Partition} offset {Offset} was cancelled: the shutdown budget ran out (the event stays unchecked for the next owner)", host.Function.Name, host.Function.Stream, partition, events[0].Offset);
+                return false;
             }
             catch (UnkeyedEntityException ex)
             {
