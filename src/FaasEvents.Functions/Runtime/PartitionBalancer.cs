@@ -6,8 +6,10 @@ namespace FaasEvents.Functions.Runtime;
 
 /// <summary>
 /// Keeps one function's share of partitions: every <see cref="EventLogHostOptions.LoadBalancingInterval"/> it renews
-/// owned leases (stopping partitions whose lease was lost), then claims free partitions and steals from owners above
-/// their fair share (<see cref="BalancePlan"/>). Each owned partition runs a <see cref="PartitionProcessor"/>.
+/// owned leases, then claims free partitions and asks owners above their fair share to hand one over
+/// (<see cref="BalancePlan"/>). Each owned partition runs a <see cref="PartitionProcessor"/>. A partition whose lease
+/// renewal fails because it was asked for (or lost) is handed over without overlap: it ends after its in-flight
+/// invocation, checkpoints under its still-valid lease and releases it; only then can the asker acquire it.
 /// </summary>
 internal sealed class PartitionBalancer
 {
@@ -17,6 +19,8 @@ internal sealed class PartitionBalancer
     private readonly Lock gate = new();
     private readonly EndOffsetTracker ends;
     private readonly HashSet<int> reported = [];
+    private readonly Dictionary<int, DateTimeOffset> handedOver = [];
+    private readonly List<Task> handovers = [];
     private int partitions;
 
     public PartitionBalancer(FunctionHost host)
@@ -131,9 +135,15 @@ internal sealed class PartitionBalancer
             p.Stop();
         }
 
+        List<Task> pending;
+        lock (gate)
+        {
+            pending = [.. handovers];
+        }
+
         using (hurry.Register(() => all.ForEach(p => p.CancelInvocations())))
         {
-            await Task.WhenAll(all.Select(p => p.Completion));
+            await Task.WhenAll(all.Select(p => p.Completion).Concat(pending));
         }
 
         await Task.WhenAll(all.Select(async p =>
@@ -183,8 +193,8 @@ internal sealed class PartitionBalancer
             }
             catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.LeaseLost)
             {
-                host.Logger.LogWarning("{Function}: partition {Partition} of {Stream} was taken by another instance; stopping it", fn.Name, p.Partition, fn.Stream);
-                Drop(p);
+                host.Logger.LogInformation("{Function}: another instance asked for partition {Partition} of {Stream}; handing it over after the in-flight invocation", fn.Name, p.Partition, fn.Stream);
+                HandOver(p);
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
@@ -209,7 +219,7 @@ internal sealed class PartitionBalancer
         }
 
         (IReadOnlyList<int> claim, IReadOnlyList<int> steal) = BalancePlan.Decide(partitions, host.InstanceId, mine, ownership, Random.Shared);
-        foreach (int p in claim)
+        foreach (int p in claim.Where(p => !RecentlyHandedOver(p)))
         {
             if (await leases.TryAcquireAsync(fn.ConsumerGroup, fn.Stream, p, host.Options.LeaseDuration, cancellationToken) is { } lease)
             {
@@ -220,15 +230,61 @@ internal sealed class PartitionBalancer
 
         foreach (int p in steal)
         {
+            // Asked, not taken: the owner hands it over at its next renewal, and a later cycle claims it.
             string? from = ownership.FirstOrDefault(o => o.Partition == p)?.OwnerId;
-            if (await leases.TryStealAsync(fn.ConsumerGroup, fn.Stream, p, host.Options.LeaseDuration, cancellationToken) is { } lease)
-            {
-                host.Logger.LogInformation("{Function}: took partition {Partition} of {Stream} from {Owner} to balance load", fn.Name, p, fn.Stream, from);
-                Replace(p, new PartitionProcessor(host, lease));
-            }
+            await leases.RequestHandoverAsync(fn.ConsumerGroup, fn.Stream, p, host.Options.LeaseDuration, cancellationToken);
+            host.Logger.LogInformation("{Function}: asked {Owner} to hand over partition {Partition} of {Stream} to balance load", fn.Name, from, p, fn.Stream);
         }
 
         await ReportAsync(ownership, cancellationToken);
+    }
+
+    /// <summary>
+    /// Gives a partition up without overlap: no new invocation starts, the in-flight one finishes, what was handled is
+    /// checkpointed (the lease stays valid for writes while it is being broken), then the lease is released. The
+    /// partition is not claimed back for a few cycles, so the instance that asked gets it.
+    /// </summary>
+    private void HandOver(PartitionProcessor processor)
+    {
+        lock (gate)
+        {
+            if (processors.TryGetValue(processor.Partition, out PartitionProcessor? current) && current == processor)
+            {
+                processors.Remove(processor.Partition);
+            }
+
+            handedOver[processor.Partition] = host.Time.GetUtcNow();
+        }
+
+        processor.Stop();
+        Task done = ReleaseAfterAsync(processor);
+        lock (gate)
+        {
+            handovers.RemoveAll(t => t.IsCompleted);
+            handovers.Add(done);
+        }
+    }
+
+    private async Task ReleaseAfterAsync(PartitionProcessor processor)
+    {
+        await processor.Completion;
+        try
+        {
+            await leases.ReleaseAsync(processor.Lease);
+            host.Logger.LogInformation("{Function}: handed over partition {Partition} of {Stream} at offset {Offset}", host.Function.Name, processor.Partition, host.Function.Stream, processor.NextOffset);
+        }
+        catch (Exception ex)
+        {
+            host.Logger.LogWarning("{Function}: releasing partition {Partition} after handing it over failed ({Error}); it frees itself when the lease runs out", host.Function.Name, processor.Partition, ex.Message.Split('\n')[0]);
+        }
+    }
+
+    private bool RecentlyHandedOver(int partition)
+    {
+        lock (gate)
+        {
+            return handedOver.TryGetValue(partition, out DateTimeOffset at) && host.Time.GetUtcNow() - at < host.Options.LoadBalancingInterval * 3;
+        }
     }
 
     private void Drop(PartitionProcessor processor)

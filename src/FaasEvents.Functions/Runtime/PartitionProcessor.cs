@@ -403,6 +403,16 @@ internal sealed class PartitionProcessor
                 return false;
             }
 
+            if (host.LeaseClock.GetUtcNow() >= Lease.ExpiresAt)
+            {
+                // Past the lease's expiry by this instance's own clock (e.g. resumed after a pause): another instance
+                // may own the partition now, so nothing more starts here.
+                host.Concurrency.Release();
+                Log.LogWarning("{Function}: lease on partition {Partition} of {Stream} expired ({Expiry:O}) before offset {Offset} could start; stopping without checkpointing", host.Function.Name, partition, host.Function.Stream, Lease.ExpiresAt, events[0].Offset);
+                Abort();
+                return false;
+            }
+
             long started = Stopwatch.GetTimestamp();
             InvocationResult result = default;
             bool invoked = false;

@@ -118,6 +118,27 @@ public sealed class PartitionLeaseClient
         return await TryAcquireAsync(group, stream, partition, duration, cancellationToken);
     }
 
+    /// <summary>
+    /// Asks the instance holding the partition to hand it over (load balancing) without overlap: its lease is broken
+    /// with a break period of <paramref name="duration"/>, so nobody can acquire it meanwhile, while the holder may
+    /// still write (checkpoints) under it. The holder's next renewal fails; it finishes its in-flight invocation,
+    /// checkpoints and releases, and a later <see cref="TryAcquireAsync"/> gets the partition from where it stopped.
+    /// A holder that does not answer (crashed, paused) keeps it at most until the break period or its lease runs out.
+    /// </summary>
+    public async Task RequestHandoverAsync(string group, string stream, int partition, TimeSpan duration, CancellationToken cancellationToken = default)
+    {
+        CheckpointStore.Validate(group, stream, partition);
+        int seconds = (int)Math.Clamp(Math.Ceiling(duration.TotalSeconds), 0, MaxDuration.TotalSeconds);
+        try
+        {
+            await log.Checkpoints.Blob(group, stream, partition).GetBlobLeaseClient().BreakAsync(TimeSpan.FromSeconds(seconds), cancellationToken: cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status is 409 or 404)
+        {
+            // Not leased any more (or gone): a claim gets it.
+        }
+    }
+
     /// <summary>Renews a held lease; throws <see cref="EventLogErrorReason.LeaseLost"/> if another instance took it.</summary>
     public async Task<PartitionLease> RenewAsync(PartitionLease lease, CancellationToken cancellationToken = default)
     {
