@@ -54,6 +54,12 @@ public sealed class EventLogException : Exception
     /// <summary>What went wrong.</summary>
     public EventLogErrorReason Reason { get; }
 
+    /// <summary>
+    /// For a failed append: true when an attempt may still have landed (the outcome is unknown; if it landed, its
+    /// events are in the log once), false when none of its events was written.
+    /// </summary>
+    public bool MayHaveBeenWritten { get; init; }
+
     /// <summary>True when the same call may succeed if retried later.</summary>
     public bool IsTransient => Reason is EventLogErrorReason.StorageFailure or EventLogErrorReason.LeaseLost;
 }

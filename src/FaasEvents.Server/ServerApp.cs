@@ -99,6 +99,7 @@ public static class ServerApp
             return EventLogClient.FromSetting(config["FAAS_STORAGE"], logOptions);
         });
         builder.Services.AddSingleton<LagService>();
+        builder.Services.AddSingleton<FaasEvents.Server.Ingress.KnownStreams>();
         builder.Services.AddSingleton(sp => new EventProducerPool(sp.GetRequiredService<EventLogClient>(), new EventProducerOptions { Linger = TimeSpan.FromMilliseconds(1) }));
         builder.Services.AddHostedService<PingSourceService>();
         builder.Services.AddSingleton<FaasEvents.Server.Compaction.CompactionService>();

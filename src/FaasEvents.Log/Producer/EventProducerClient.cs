@@ -75,6 +75,28 @@ public sealed class EventProducerClient : IAsyncDisposable
         return SendBatchCoreAsync(events, partition, cancellationToken);
     }
 
+    /// <summary>
+    /// Appends events like <see cref="SendBatchAsync(IEnumerable{LogEvent}, CancellationToken)"/>, but reports each
+    /// event's outcome instead of failing the whole call when part of it fails: events of different partitions are
+    /// separate appends, so a failure in one partition leaves the others' events written. Within a partition an event
+    /// after a failed one is never written. A bad event still throws before anything is queued.
+    /// </summary>
+    public async Task<IReadOnlyList<EventSendResult>> SendEachAsync(IEnumerable<LogEvent> events, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        Task<EventPosition>[] sends = EnqueueAll([.. events], null, cancellationToken);
+        try
+        {
+            await Task.WhenAll(sends);
+        }
+        catch (Exception) when (sends.Any(t => t.IsFaulted || t.IsCanceled))
+        {
+            // Reported per event below.
+        }
+
+        return sends.Select(t => t.IsCompletedSuccessfully ? new EventSendResult(t.Result, null) : new EventSendResult(null, t.Exception?.InnerException ?? new OperationCanceledException(cancellationToken))).ToList();
+    }
+
     /// <summary>Waits until every event sent so far is appended (or failed).</summary>
     public async Task FlushAsync(CancellationToken cancellationToken = default)
     {

@@ -233,7 +233,8 @@ internal sealed class PartitionAppender
                 throw new EventLogException(
                     EventLogErrorReason.StorageFailure,
                     $"Append of {records.Length} event(s) to stream '{def.Name}' partition {partition} failed after {failures} attempts ({fate}): {lastError?.Message}",
-                    lastError);
+                    lastError)
+                { MayHaveBeenWritten = mayHaveLanded };
             }
 
             try
@@ -310,7 +311,8 @@ internal sealed class PartitionAppender
                     throw new EventLogException(
                         EventLogErrorReason.StorageFailure,
                         $"Append of {records.Length} event(s) to stream '{def.Name}' partition {partition} may have landed at offset {a.BaseOffset} in segment {a.Segment.BlobName}, which was deleted (retention or compaction) before the producer could check; it was not appended again, to avoid a duplicate. Check the stream and send again if the events are missing.",
-                        ex);
+                        ex)
+                    { MayHaveBeenWritten = true };
                 }
             }
             catch (Exception ex) when (ex is not EventLogException)

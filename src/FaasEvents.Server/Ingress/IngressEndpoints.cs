@@ -19,7 +19,7 @@ internal static class IngressEndpoints
         app.MapPost("/streams/{stream}/events", HandleAsync);
     }
 
-    private static async Task<IResult> HandleAsync(string stream, HttpContext http, EventLogClient log, EventProducerPool producers, LagService lag, ServerOptions options)
+    private static async Task<IResult> HandleAsync(string stream, HttpContext http, KnownStreams streams, EventProducerPool producers, LagService lag, ServerOptions options)
     {
         if (!Authorized(http.Request, options))
         {
@@ -36,7 +36,7 @@ internal static class IngressEndpoints
             return Problem(400, "Invalid stream name", ex.Message);
         }
 
-        if (await log.TryGetStreamAsync(stream, http.RequestAborted) is null)
+        if (!await streams.ExistsAsync(stream, http.RequestAborted))
         {
             return Problem(404, "Stream not found", $"Stream '{stream}' does not exist. Create it first (faas streams create {stream} --partitions N).");
         }
@@ -93,10 +93,10 @@ internal static class IngressEndpoints
             return Problem(400, "Malformed CloudEvent", ex.Message.Replace(" (Parameter 'data')", "", StringComparison.Ordinal));
         }
 
-        IReadOnlyList<EventPosition> positions;
+        IReadOnlyList<EventSendResult> sent;
         try
         {
-            positions = await producers.For(stream).SendBatchAsync(events, http.RequestAborted);
+            sent = await producers.For(stream).SendEachAsync(events, http.RequestAborted);
         }
         catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.EventTooLarge)
         {
@@ -107,8 +107,14 @@ internal static class IngressEndpoints
             return Problem(400, "Invalid event", ex.Message);
         }
 
+        List<EventPosition> positions = sent.Where(r => r.Written).Select(r => r.Position!.Value).ToList();
         lag.NotifyAppended(stream, positions);
-        Events.WithLabels(stream).Inc(events.Count);
+        Events.WithLabels(stream).Inc(positions.Count);
+        if (positions.Count < events.Count)
+        {
+            return PartlyWritten(stream, events, sent, streams);
+        }
+
         var results = events.Select((e, i) => new { id = e.Id, partition = positions[i].Partition, offset = positions[i].Offset }).ToList();
         return batch ? Results.Json(new { stream, results }, statusCode: 202) : Results.Json(new { stream, results[0].id, results[0].partition, results[0].offset }, statusCode: 202);
     }
@@ -197,6 +203,32 @@ internal static class IngressEndpoints
 
         byte[] given = Encoding.UTF8.GetBytes(presented);
         return options.IngressApiKeys.Any(k => CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(k), given));
+    }
+
+    /// <summary>
+    /// Some events were not written (storage failed for their partition): the answer lists every event's status, so
+    /// a client retries only those not <c>written</c>. <c>unknown</c> means an attempt may still have landed once.
+    /// </summary>
+    private static IResult PartlyWritten(string stream, IReadOnlyList<LogEvent> events, IReadOnlyList<EventSendResult> sent, KnownStreams streams)
+    {
+        if (sent.All(r => r.Error is EventLogException { Reason: EventLogErrorReason.StreamNotFound }))
+        {
+            streams.Forget(stream);
+            return Problem(404, "Stream not found", $"Stream '{stream}' was deleted. Create it first (faas streams create {stream} --partitions N).");
+        }
+
+        int written = sent.Count(r => r.Written);
+        var results = events.Select((e, i) => sent[i] switch
+        {
+            { Written: true } r => new { id = e.Id, status = "written", partition = (int?)r.Position!.Value.Partition, offset = (long?)r.Position!.Value.Offset, error = (string?)null },
+            { Unknown: true } r => new { id = e.Id, status = "unknown", partition = (int?)null, offset = (long?)null, error = (string?)r.Error!.Message.Split('\n')[0] },
+            var r => new { id = e.Id, status = "failed", partition = (int?)null, offset = (long?)null, error = (string?)r.Error?.Message.Split('\n')[0] },
+        }).ToList();
+        bool storage = sent.All(r => r.Written || r.Error is EventLogException { Reason: EventLogErrorReason.StorageFailure } or OperationCanceledException);
+        int status = storage ? 503 : 500;
+        Rejected.WithLabels(status.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
+        string detail = $"{written} of {events.Count} events were written; the others were not{(results.Any(r => r.status == "unknown") ? " (or, for status 'unknown', may have been, once)" : "")}. Send again only the events whose status is not 'written'.";
+        return Results.Problem(detail: detail, statusCode: status, title: "Partly written", extensions: new Dictionary<string, object?> { ["stream"] = stream, ["results"] = results });
     }
 
     internal static IResult Problem(int status, string title, string detail)
