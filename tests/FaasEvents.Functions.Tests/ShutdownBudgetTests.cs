@@ -3,6 +3,8 @@ using System.Diagnostics;
 using CloudNative.CloudEvents;
 using FaasEvents.Log;
 using FaasEvents.Testing;
+using FaasEvents.Testing.Faults;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
 namespace FaasEvents.Functions.Tests;
@@ -61,6 +63,51 @@ public class ShutdownBudgetTests(AzuriteFixture azurite, ITestOutputHelper outpu
                 throw;
             }
         }
+    }
+
+    public static class WithOutput
+    {
+        public static int Runs;
+
+        [Function("sd-out")]
+        [EventOutput("sd-out-audit")]
+        public static string Handle([EventTrigger("sd-out-in")] CloudEvent e)
+        {
+            Interlocked.Increment(ref Runs);
+            return e.Id!;
+        }
+    }
+
+    [Fact]
+    public async Task Stopping_while_an_output_append_is_under_way_waits_for_it_and_counts_the_event_handled()
+    {
+        EventLogClient log = azurite.CreateClient();
+        await log.CreateStreamAsync(new StreamDefinition { Name = "sd-out-in", Partitions = 1 });
+        await log.CreateStreamAsync(new StreamDefinition { Name = "sd-out-audit", Partitions = 1 });
+        await using (EventProducerClient producer = log.CreateProducer("sd-out-in"))
+        {
+            await producer.SendAsync(TestEvents.Json("only"));
+        }
+
+        var faults = new StorageFaultInjector { Delay = TimeSpan.FromSeconds(2) }; // the output append is slow
+        faults.Once(StorageOperation.AppendBlock, FaultKind.Delay, r => r.Uri.Path.Contains("/streams/sd-out-audit/", StringComparison.Ordinal));
+        await using (FunctionsApp first = AppHarness.Build(azurite, log, typeof(WithOutput), HostJson, b => b.Services.AddSingleton(faults.CreateOptions(sdkRetries: 0))))
+        {
+            await first.StartAsync();
+            await AppHarness.WaitUntilAsync(() => faults.Total == 1 && Volatile.Read(ref WithOutput.Runs) == 1, "the handler ran and its output append is under way", 60);
+            await first.StopAsync(); // SIGTERM during the append
+        }
+
+        await using (FunctionsApp second = AppHarness.Build(azurite, log, typeof(WithOutput), HostJson))
+        {
+            await second.StartAsync();
+            await AppHarness.WaitUntilAsync(async () => (await log.GetLagAsync("sd-out-in", "sd-out")).TotalLag == 0, "the input checkpointed", 60);
+            await Task.Delay(500); // a re-run would show by now: the next owner starts at the checkpoint
+            await second.StopAsync();
+        }
+
+        Assert.Equal(1, Volatile.Read(ref WithOutput.Runs)); // the handler ran once
+        Assert.Equal(["only"], (await TestEvents.ReadAllAsync(log, "sd-out-audit")).Select(e => e.Event.Data!.ToString().Trim('"')));
     }
 
     [Fact]

@@ -34,6 +34,10 @@ public class ReliabilityTests(AzuriteFixture azurite, ITestOutputHelper output) 
         Check(await StorageOutageScenario.RunAsync(AzuriteProcess.FindRepositoryRoot()!, ScenarioSize.Quick, Limit));
 
     [Fact]
+    public async Task A_20_second_storage_outage_during_processing_reruns_no_handler_dead_letters_nothing_and_keeps_counts_exact() =>
+        Check(await ProcessingOutageScenario.RunAsync(AzuriteProcess.FindRepositoryRoot()!, ScenarioSize.Quick, Limit));
+
+    [Fact]
     public async Task Malformed_events_through_ingress_and_cli_are_refused_with_a_reason_and_store_nothing()
     {
         ScenarioReport report = await BadInputScenario.RunAsync(Azurite, Limit);
@@ -50,5 +54,6 @@ public class ReliabilityTests(AzuriteFixture azurite, ITestOutputHelper output) 
         Assert.Equal(0, report.Lost);
         Assert.Equal(0, report.OutOfOrder);
         Assert.Equal(0, report.ReusedOffsets);
+        Assert.Empty(report.Broken);
     }
 }

@@ -20,13 +20,14 @@ public sealed class AppFleet : IAsyncDisposable
     private readonly string hostJson;
     private readonly Random random = new(2026);
 
-    public AppFleet(string storage, string container, string function)
+    /// <summary>A fleet of instances running <paramref name="function"/> with <paramref name="settings"/> as host.json (default <see cref="HostJson"/>).</summary>
+    public AppFleet(string storage, string container, string function, string? settings = null)
     {
         this.storage = storage;
         this.container = container;
         this.function = function;
         hostJson = Path.Combine(Path.GetTempPath(), $"host-{Guid.NewGuid():N}.json");
-        File.WriteAllText(hostJson, HostJson);
+        File.WriteAllText(hostJson, settings ?? HostJson);
     }
 
     /// <summary>Running instances.</summary>

@@ -89,6 +89,22 @@ public sealed class OrdersWorkload(int count, int customers = 64)
         return (lost, duplicated, outOfOrder, LogAudit.ReusedOrMissingOffsets(orders), dead.Count);
     }
 
+    /// <summary>
+    /// Audits beyond the first for the same input event (same input partition and offset), split by cause: a handler
+    /// re-run writes a new record (another audit time), an output append written twice repeats the same record.
+    /// Unlike <c>Duplicated</c> neither counts an order the producer re-sent after an unclear failure (a new input event).
+    /// </summary>
+    public static async Task<(long HandlerReruns, long OutputsWrittenTwice)> RepeatsAsync(EventLogClient log, CancellationToken cancellationToken)
+    {
+        var byInput = (await LogAudit.ReadAllAsync(log, Output, cancellationToken))
+            .Select(a => a.Event.Data!.ToObjectFromJson<AuditRecord>(JsonSerializerOptions.Web)!)
+            .GroupBy(r => (r.Partition, r.Offset))
+            .ToList();
+        long reruns = byInput.Sum(g => g.Select(r => r.AuditedAt).Distinct().Count() - 1L);
+        long twice = byInput.Sum(g => g.Count() - (long)g.Select(r => r.AuditedAt).Distinct().Count());
+        return (reruns, twice);
+    }
+
     private LogEvent Order(int i)
     {
         string id = $"o-{i:D6}";

@@ -37,7 +37,7 @@ public static class ReliabilityDocument
         md.AppendLine();
         foreach (ScenarioReport r in reports)
         {
-            md.AppendLine(CultureInfo.InvariantCulture, $"- **{r.Name}**: {r.Notes}.");
+            md.AppendLine(CultureInfo.InvariantCulture, $"- **{r.Name}**: {r.Notes}.{(r.Broken.Count > 0 ? " **Broken**: " + string.Join("; ", r.Broken) + "." : "")}");
         }
 
         if (soak.Count > 0)

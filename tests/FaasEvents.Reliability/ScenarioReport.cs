@@ -18,6 +18,9 @@ public sealed record ScenarioReport(string Name, string Load, string Faults, lon
     /// <summary>Malformed inputs refused without a one-line reason (a 5xx, or a CLI error that is not one <c>error:</c> line); must be 0.</summary>
     public long UnclearRefusals { get; init; }
 
-    /// <summary>True when nothing was lost, reordered or reused, and no bad input was accepted or refused unclearly.</summary>
-    public bool Passed => Lost == 0 && OutOfOrder == 0 && ReusedOffsets == 0 && AcceptedBadInputs == 0 && UnclearRefusals == 0;
+    /// <summary>What else this scenario requires and did not hold (e.g. "3 events dead-lettered"); must be empty.</summary>
+    public IReadOnlyList<string> Broken { get; init; } = [];
+
+    /// <summary>True when nothing was lost, reordered or reused, no bad input was accepted or refused unclearly, and nothing the scenario requires broke.</summary>
+    public bool Passed => Lost == 0 && OutOfOrder == 0 && ReusedOffsets == 0 && AcceptedBadInputs == 0 && UnclearRefusals == 0 && Broken.Count == 0;
 }

@@ -454,14 +454,15 @@ internal sealed class PartitionProcessor
                 try
                 {
                     // Storage failing here is not the handler's failure: wait it out (until the lease is lost or the
-                    // app stops) instead of running the handler again or dead-lettering an event it handled.
-                    using var either = CancellationTokenSource.CreateLinkedTokenSource(stop.Token, abort.Token);
+                    // shutdown budget runs out) instead of running the handler again or dead-lettering an event it
+                    // handled. A plain stop waits too: the outputs are part of the in-flight invocation, and giving up
+                    // on an append already under way would leave them written with the event unchecked (a re-run).
                     IReadOnlyList<LogEvent> outputs = result.Outputs;
-                    await InfrastructureRetry.RunAsync(ct => host.AppendOutputsAsync(outputs, ct), $"{host.Function.Name}: appending the outputs of {host.Function.Stream} partition {partition} offset {events[0].Offset}", Log, host.Time, stall, either.Token);
+                    await InfrastructureRetry.RunAsync(ct => host.AppendOutputsAsync(outputs, ct), $"{host.Function.Name}: appending the outputs of {host.Function.Stream} partition {partition} offset {events[0].Offset}", Log, host.Time, stall, invocations.Token);
                 }
-                catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                catch (OperationCanceledException) when (invocations.IsCancellationRequested)
                 {
-                    return false; // stopping while storage is down: the event stays unchecked, the next owner handles it
+                    return false; // lease lost, or the shutdown budget ran out while storage is down: the event stays unchecked for the next owner
                 }
                 catch (EventLogException ex) when (!abort.IsCancellationRequested && ex.Reason != EventLogErrorReason.LeaseLost)
                 {

@@ -1,8 +1,6 @@
 using System.Diagnostics;
-using System.Text.Json;
 using FaasEvents.DevStorage;
 using FaasEvents.Log;
-using FaasEvents.Samples;
 using FaasEvents.Testing;
 
 namespace FaasEvents.Reliability.Scenarios;
@@ -49,84 +47,30 @@ public static class ZombieScenario
     {
         string container = "rel-" + Guid.NewGuid().ToString("N")[..12];
         var log = new EventLogClient(azurite.ConnectionString, new EventLogClientOptions { ContainerName = container });
-        await log.CreateStreamAsync(new StreamDefinition { Name = "books", Partitions = 4, Kind = StreamKind.Entities }, cancellationToken);
-        await log.CreateStreamAsync(new StreamDefinition { Name = "book-catalog.changelog", Partitions = 4, Kind = StreamKind.Entities }, cancellationToken);
-
-        // The model: latest version per ISBN; a tombstone removes it.
-        int keys = Math.Max(50, size.Events / 20);
-        var random = new Random(11);
-        var events = new List<LogEvent>(size.Events);
-        var model = new Dictionary<string, Book>(StringComparer.Ordinal);
-        for (int i = 0; i < size.Events; i++)
-        {
-            string isbn = $"isbn-{random.Next(keys):D6}";
-            if (random.Next(25) == 0)
-            {
-                events.Add(new LogEvent($"b{i}", "/catalog", "com.example.book.deleted") { PartitionKey = isbn });
-                model.Remove(isbn);
-                continue;
-            }
-
-            var book = new Book(isbn, $"title v{i}", "author", 1900 + (i % 120));
-            events.Add(new LogEvent($"b{i}", "/catalog", "com.example.book.upserted") { PartitionKey = isbn, DataContentType = "application/json", Data = BinaryData.FromObjectAsJson(book, JsonSerializerOptions.Web) });
-            model[isbn] = book;
-        }
-
+        await BooksWorkload.CreateStreamsAsync(log, cancellationToken);
+        var books = new BooksWorkload(size.Events);
         var clock = Stopwatch.StartNew();
-        await using var fleet = new AppFleet(azurite.ConnectionString, container, "book-catalog");
-        await using var watch = new CheckpointWatch(log, "book-catalog", "books");
+        await using var fleet = new AppFleet(azurite.ConnectionString, container, BooksWorkload.Group);
+        await using var watch = new CheckpointWatch(log, BooksWorkload.Group, BooksWorkload.Stream);
         AppProcess zombie = fleet.Start();
         fleet.Start();
-        TimeSpan pace = Pace(size, Frozen * 2);
-        Task produce = Task.Run(
-            async () =>
-            {
-                await using EventProducerClient producer = log.CreateProducer("books");
-                foreach (LogEvent[] chunk in events.Chunk(500))
-                {
-                    await producer.SendBatchAsync(chunk, cancellationToken);
-                    await Task.Delay(pace, cancellationToken);
-                }
-            },
-            cancellationToken);
+        Task produce = books.ProduceAsync(log, Pace(size, Frozen * 2), cancellationToken);
         await FreezeAndThawAsync(zombie, cancellationToken);
         await produce;
-        TimeSpan drained = await Drain.UntilNoLagAsync(log, "books", "book-catalog", size.Drain, cancellationToken);
+        TimeSpan drained = await Drain.UntilNoLagAsync(log, BooksWorkload.Stream, BooksWorkload.Group, size.Drain, cancellationToken);
         int[] exits = await fleet.StopAllAsync();
-
-        var table = new Dictionary<string, Book>(StringComparer.Ordinal);
-        await foreach (KeyValuePair<string, BinaryData> kv in log.CreateStateReader("book-catalog", "books").ScanAllAsync(cancellationToken: cancellationToken))
-        {
-            table[kv.Key] = kv.Value.ToObjectFromJson<Book>(JsonSerializerOptions.Web)!;
-        }
-
-        // The changelog, folded latest-wins, must rebuild the same table.
-        var folded = new Dictionary<string, Book>(StringComparer.Ordinal);
-        foreach (StoredEvent e in await LogAudit.ReadAllAsync(log, "book-catalog.changelog", cancellationToken))
-        {
-            if (e.Event.Data is null)
-            {
-                folded.Remove(e.Event.PartitionKey!);
-            }
-            else
-            {
-                folded[e.Event.PartitionKey!] = e.Event.Data.ToObjectFromJson<Book>(JsonSerializerOptions.Web)!;
-            }
-        }
-
-        long tableWrong = model.Count(kv => !table.TryGetValue(kv.Key, out Book? b) || b != kv.Value) + table.Keys.Count(k => !model.ContainsKey(k));
-        long changelogWrong = model.Count(kv => !folded.TryGetValue(kv.Key, out Book? b) || b != kv.Value) + folded.Keys.Count(k => !model.ContainsKey(k));
-        List<StoredEvent> input = await LogAudit.ReadAllAsync(log, "books", cancellationToken);
+        (long tableWrong, long changelogWrong, int tableKeys) = await books.CheckAsync(log, cancellationToken);
+        List<StoredEvent> input = await LogAudit.ReadAllAsync(log, BooksWorkload.Stream, cancellationToken);
         return new ScenarioReport(
             "3b. Zombie materializer (changelog)",
-            $"{size.Events:N0} book events over {keys:N0} ISBNs, 4 partitions, 2 instances of book-catalog",
+            $"{size.Events:N0} book events over {books.Keys:N0} ISBNs, 4 partitions, 2 instances of book-catalog",
             $"SIGSTOP of one instance for {Frozen.TotalSeconds:0} s (lease 15 s), then SIGCONT",
             tableWrong + changelogWrong,
             0,
             0,
             LogAudit.ReusedOrMissingOffsets(input) + watch.Regressions,
             clock.Elapsed,
-            $"table: {table.Count:N0} keys, {tableWrong} differ from the model; changelog fold: {changelogWrong} differ; drained {drained.TotalSeconds:0} s after the last event; checkpoints polled {watch.Polls} times, {watch.Regressions} moved back; exit codes [{string.Join(",", exits)}]");
+            $"table: {tableKeys:N0} keys, {tableWrong} differ from the model; changelog fold: {changelogWrong} differ; drained {drained.TotalSeconds:0} s after the last event; checkpoints polled {watch.Polls} times, {watch.Regressions} moved back; exit codes [{string.Join(",", exits)}]");
     }
 
     /// <summary>Lets the instance take its share, freezes it past its lease, then lets it go on.</summary>
