@@ -38,6 +38,10 @@ public class ReliabilityTests(AzuriteFixture azurite, ITestOutputHelper output) 
         Check(await ProcessingOutageScenario.RunAsync(AzuriteProcess.FindRepositoryRoot()!, ScenarioSize.Quick, Limit));
 
     [Fact]
+    public async Task SIGTERM_under_load_exits_0_within_the_budget_and_hands_over_without_reruns() =>
+        Check(await ShutdownUnderLoadScenario.RunAsync(Azurite, ScenarioSize.Quick, Limit));
+
+    [Fact]
     public async Task Malformed_events_through_ingress_and_cli_are_refused_with_a_reason_and_store_nothing()
     {
         ScenarioReport report = await BadInputScenario.RunAsync(Azurite, Limit);

@@ -57,6 +57,23 @@ public sealed class AppFleet : IAsyncDisposable
         Start();
     }
 
+    /// <summary>SIGTERM to a random instance (what a scale-in sends), replaced by a fresh one: its exit code and how long it took to exit.</summary>
+    public async Task<(int ExitCode, TimeSpan Took)> TerminateOneAndReplaceAsync(TimeSpan timeout)
+    {
+        AppProcess victim = Instances[random.Next(Instances.Count)];
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        int code = await victim.TerminateAsync(timeout);
+        TimeSpan took = clock.Elapsed;
+        await victim.DisposeAsync();
+        Instances.Remove(victim);
+        Terminated++;
+        Start();
+        return (code, took);
+    }
+
+    /// <summary>Instances stopped with SIGTERM by <see cref="TerminateOneAndReplaceAsync"/> so far.</summary>
+    public int Terminated { get; private set; }
+
     /// <summary>SIGTERM to every instance; the exit codes.</summary>
     public async Task<int[]> StopAllAsync()
     {
