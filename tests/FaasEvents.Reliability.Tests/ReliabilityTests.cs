@@ -42,6 +42,10 @@ public class ReliabilityTests(AzuriteFixture azurite, ITestOutputHelper output) 
         Check(await ShutdownUnderLoadScenario.RunAsync(Azurite, ScenarioSize.Quick, Limit));
 
     [Fact]
+    public async Task Lag_reaches_zero_after_idle_for_every_checkpoint_setting() =>
+        Check(await ScaleToZeroScenario.RunAsync(Azurite, ScenarioSize.Quick, Limit));
+
+    [Fact]
     public async Task Malformed_events_through_ingress_and_cli_are_refused_with_a_reason_and_store_nothing()
     {
         ScenarioReport report = await BadInputScenario.RunAsync(Azurite, Limit);
