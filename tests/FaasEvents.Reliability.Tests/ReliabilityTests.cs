@@ -46,6 +46,10 @@ public class ReliabilityTests(AzuriteFixture azurite, ITestOutputHelper output) 
         Check(await ScaleToZeroScenario.RunAsync(Azurite, ScenarioSize.Quick, Limit));
 
     [Fact]
+    public async Task An_open_StreamIsActive_call_keeps_memory_flat_over_a_simulated_day() =>
+        Check(await ScalerMemoryScenario.RunAsync(Azurite, Limit));
+
+    [Fact]
     public async Task Malformed_events_through_ingress_and_cli_are_refused_with_a_reason_and_store_nothing()
     {
         ScenarioReport report = await BadInputScenario.RunAsync(Azurite, Limit);

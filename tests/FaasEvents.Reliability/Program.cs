@@ -4,7 +4,7 @@ using FaasEvents.Reliability;
 using FaasEvents.Reliability.Scenarios;
 
 // The reliability suite: runs the fault scenarios and writes docs/reliability.md.
-//   dotnet run -c Release --project tests/FaasEvents.Reliability -- [--quick] [--only 1,2,3,4,5,6,7,8,9] [--soak-minutes N]
+//   dotnet run -c Release --project tests/FaasEvents.Reliability -- [--quick] [--only 1,2,3,4,5,6,7,8,9,10] [--soak-minutes N]
 bool quick = args.Contains("--quick");
 ScenarioSize size = quick ? ScenarioSize.Quick : ScenarioSize.Full;
 int at = Array.IndexOf(args, "--soak-minutes");
@@ -14,7 +14,7 @@ if (at >= 0 && at + 1 < args.Length)
 }
 
 at = Array.IndexOf(args, "--only");
-HashSet<string> only = at >= 0 && at + 1 < args.Length ? [.. args[at + 1].Split(',')] : ["1", "2", "3", "4", "5", "6", "7", "8", "9"];
+HashSet<string> only = at >= 0 && at + 1 < args.Length ? [.. args[at + 1].Split(',')] : ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10"];
 string root = AzuriteProcess.FindRepositoryRoot() ?? throw new InvalidOperationException("Run from inside the repository (package.json with azurite not found).");
 using var cts = new CancellationTokenSource(TimeSpan.FromHours(1));
 var reports = new List<ScenarioReport>();
@@ -62,6 +62,7 @@ await Run("5", "soak", () => OnFreshAzurite(async a =>
 }));
 await Run("8", "SIGTERM under load", () => OnFreshAzurite(a => ShutdownUnderLoadScenario.RunAsync(a, size, cts.Token)));
 await Run("9", "scale to zero after idle", () => OnFreshAzurite(a => ScaleToZeroScenario.RunAsync(a, size, cts.Token)));
+await Run("10", "StreamIsActive memory over a simulated day", () => OnFreshAzurite(a => ScalerMemoryScenario.RunAsync(a, cts.Token)));
 await Run("6", "bad input", () => OnFreshAzurite(a => BadInputScenario.RunAsync(a, cts.Token)));
 await Run("4", "storage outage", () => StorageOutageScenario.RunAsync(root, size, cts.Token));
 await Run("7", "storage outage during processing", () => ProcessingOutageScenario.RunAsync(root, size, cts.Token));

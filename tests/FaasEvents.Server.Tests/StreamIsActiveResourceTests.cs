@@ -1,8 +1,7 @@
 using FaasEvents.Log;
 using FaasEvents.Server.Scaling;
-using FaasEvents.Server.Scaling.Grpc;
 using FaasEvents.Testing;
-using Microsoft.Extensions.Logging.Abstractions;
+using FaasEvents.Testing.Scaling;
 using Microsoft.Extensions.Time.Testing;
 using Xunit.Abstractions;
 
@@ -25,37 +24,11 @@ public class StreamIsActiveResourceTests(AzuriteFixture azurite, ITestOutputHelp
     {
         EventLogClient log = azurite.CreateClient();
         await log.CreateStreamAsync(new StreamDefinition { Name = "quiet", Partitions = 2 });
-        var time = new SteppedTime();
-        var options = new ServerOptions { LagCacheDuration = TimeSpan.FromDays(2) }; // lag is read once: this measures the call, not storage
-        var scaler = new ExternalScalerService(new LagService(log, time, options), options, time, NullLogger<ExternalScalerService>.Instance);
-        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        using var call = new CancellationTokenSource();
-        var writer = new CollectingWriter<IsActiveResponse>();
-        Task open = Task.Run(() => scaler.StreamIsActive(ServerHarness.Ref(("stream", "quiet"), ("consumerGroup", "g")), writer, new TestCallContext(call.Token)));
+        StreamIsActiveMemory m = await StreamIsActiveMemoryProbe.MeasureAsync(log, "quiet", TimeSpan.FromHours(1), TimeSpan.FromHours(24), TestEvents.Timeout(300));
 
-        int warm = (int)(TimeSpan.FromHours(1) / options.ActivePollInterval); // caches, JIT, pools
-        int day = (int)(TimeSpan.FromHours(24) / options.ActivePollInterval);
-        await CheckAsync(time, warm, limit.Token);
-        long before = GC.GetTotalMemory(forceFullCollection: true);
-        await CheckAsync(time, day, limit.Token);
-        long after = GC.GetTotalMemory(forceFullCollection: true);
-        await call.CancelAsync();
-        await open;
-
-        double grownMiB = (after - before) / 1048576.0;
-        output.WriteLine($"heap {before / 1048576.0:0.0} -> {after / 1048576.0:0.0} MiB over 24 simulated hours ({day:N0} checks)");
-        Assert.False(Assert.Single(writer.Written).Result); // idle all day: one answer, at the start
-        Assert.True(grownMiB < 2, $"the managed heap grew {grownMiB:0.0} MiB over a simulated day ({day:N0} checks) of one open StreamIsActive call");
-    }
-
-    /// <summary>Lets the call make <paramref name="checks"/> lag checks: each time it waits on its poll timer, that timer fires.</summary>
-    private static async Task CheckAsync(SteppedTime time, int checks, CancellationToken cancellationToken)
-    {
-        for (int i = 0; i < checks; i++)
-        {
-            await time.NextTimerAsync(cancellationToken);
-            time.Advance(new ServerOptions().ActivePollInterval);
-        }
+        output.WriteLine($"heap {m.HeapBefore / 1048576.0:0.0} -> {m.HeapAfter / 1048576.0:0.0} MiB over 24 simulated hours ({m.Checks:N0} checks)");
+        Assert.False(Assert.Single(m.Answers)); // idle all day: one answer, at the start
+        Assert.True(m.GrownMiB < 2, $"the managed heap grew {m.GrownMiB:0.0} MiB over a simulated day ({m.Checks:N0} checks) of one open StreamIsActive call");
     }
 
     /// <summary>

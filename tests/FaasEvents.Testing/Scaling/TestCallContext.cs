@@ -1,9 +1,9 @@
 using Grpc.Core;
 
-namespace FaasEvents.Server.Tests;
+namespace FaasEvents.Testing.Scaling;
 
 /// <summary>A gRPC server call context for calling a service method directly, without a channel.</summary>
-internal sealed class TestCallContext(CancellationToken cancellationToken) : ServerCallContext
+public sealed class TestCallContext(CancellationToken cancellationToken) : ServerCallContext
 {
     protected override string MethodCore => "test";
 

@@ -1,9 +1,9 @@
 using Grpc.Core;
 
-namespace FaasEvents.Server.Tests;
+namespace FaasEvents.Testing.Scaling;
 
 /// <summary>Collects what a server-streaming method wrote.</summary>
-internal sealed class CollectingWriter<T> : IServerStreamWriter<T>
+public sealed class CollectingWriter<T> : IServerStreamWriter<T>
 {
     private readonly List<T> written = [];
 

@@ -1,13 +1,13 @@
 using Microsoft.Extensions.Time.Testing;
 
-namespace FaasEvents.Server.Tests;
+namespace FaasEvents.Testing.Scaling;
 
 /// <summary>
 /// A fake clock a test moves one timer at a time: <see cref="NextTimerAsync"/> waits until the code under test has
 /// armed its next timer (it is then idle, waiting), and <see cref="FakeTimeProvider.Advance"/> fires it. A loop that
 /// waits on this clock runs simulated hours in seconds, check by check.
 /// </summary>
-internal sealed class SteppedTime() : FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero))
+public sealed class SteppedTime() : FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero))
 {
     private readonly SemaphoreSlim armed = new(0);
 
