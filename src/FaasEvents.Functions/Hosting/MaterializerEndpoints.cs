@@ -86,8 +86,7 @@ internal static class MaterializerEndpoints
                     return table.Page(prefix, after, take).Items;
                 }
 
-                (_, IReadOnlyDictionary<string, BinaryData> persisted) = await reader.ReadPartitionAsync(p, http.RequestAborted);
-                return StateReader.SelectPage([persisted], prefix, after, take).Items;
+                return (await reader.ScanPartitionAsync(p, prefix, after, take + 1, http.RequestAborted)).Items; // one more: SelectPage sees whether there are more
             }));
             (List<KeyValuePair<string, BinaryData>> items, string? next) = StateReader.SelectPage(pages, prefix, after, take);
             return Results.Json(new { items = items.Select(kv => new { key = kv.Key, value = StateReader.AsJson(kv.Value) }), next });

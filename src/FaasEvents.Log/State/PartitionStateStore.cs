@@ -1,10 +1,7 @@
-using System.Buffers.Binary;
 using System.Globalization;
-using System.IO.Hashing;
-using System.Text;
 using Azure;
-using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
 
 namespace FaasEvents.Log;
 
@@ -24,10 +21,6 @@ public sealed record RestoredState(Dictionary<string, BinaryData> Table, long? N
 /// </summary>
 public sealed class PartitionStateStore
 {
-    private const byte FormatVersion = 1;
-    private const byte KindFull = 1;
-    private const byte KindDelta = 2;
-    private static ReadOnlySpan<byte> Magic => "FES1"u8;
     private readonly EventLogClient log;
     private string? tip;
     private long? lastFullOffset;
@@ -74,20 +67,23 @@ public sealed class PartitionStateStore
 
     private async Task<RestoredState> RestoreFromAsync(string? committedTip, long? offset, CancellationToken cancellationToken)
     {
-        var chain = new Stack<(byte Kind, List<(string Key, BinaryData? Value)> Entries)>();
+        // The chain's names first (one properties read each), then each blob streamed oldest first into the table:
+        // memory holds the table and one block, never a whole blob.
+        var chain = new Stack<string>();
         for (string? name = committedTip; name is not null;)
         {
-            BlobDownloadResult blob = (await log.Container.GetBlobClient(name).DownloadContentAsync(cancellationToken)).Value;
-            (byte kind, List<(string, BinaryData?)> entries) = Decode(name, blob.Content.ToMemory().Span);
-            chain.Push((kind, entries));
-            name = kind == KindFull ? null : blob.Details.Metadata.TryGetValue("prev", out string? prev) && prev.Length > 0 ? prev : null;
+            chain.Push(name);
+            BlobProperties props = (await log.Container.GetBlobClient(name).GetPropertiesAsync(cancellationToken: cancellationToken)).Value;
+            name = props.Metadata.TryGetValue("prev", out string? prev) && prev.Length > 0 ? prev : null;
         }
 
         var table = new Dictionary<string, BinaryData>(StringComparer.Ordinal);
         int length = chain.Count;
-        while (chain.TryPop(out var link))
+        while (chain.TryPop(out string? name))
         {
-            foreach ((string key, BinaryData? value) in link.Entries)
+            BlobDownloadStreamingResult download = (await log.Container.GetBlobClient(name).DownloadStreamingAsync(cancellationToken: cancellationToken)).Value;
+            await using Stream content = download.Content;
+            await foreach ((string key, BinaryData? value) in StateBlobFormat.ReadAllAsync(content, name, cancellationToken))
             {
                 if (value is null)
                 {
@@ -112,12 +108,26 @@ public sealed class PartitionStateStore
     /// <param name="lease">The partition lease that fences the commit.</param>
     /// <param name="position">Optional resume hint for <paramref name="nextOffset"/>, stored with the checkpoint.</param>
     /// <param name="cancellationToken">Cancels the commit (nothing is committed then).</param>
-    public Task CommitAsync(IReadOnlyDictionary<string, BinaryData?> changes, long nextOffset, PartitionLease lease, LogPosition? position = null, CancellationToken cancellationToken = default) =>
-        WriteAndCommitAsync(KindDelta, changes.Select(kv => (kv.Key, kv.Value)), nextOffset, lease, position, cancellationToken);
+    public Task CommitAsync(IReadOnlyDictionary<string, BinaryData?> changes, long nextOffset, PartitionLease lease, LogPosition? position = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        return WriteAndCommitAsync(StateBlobFormat.KindDelta, [.. changes.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => (kv.Key, kv.Value))], nextOffset, lease, position, cancellationToken);
+    }
 
     /// <summary>Commits the whole table (consolidation): later restores start here.</summary>
-    public Task CommitSnapshotAsync(IReadOnlyDictionary<string, BinaryData> table, long nextOffset, PartitionLease lease, LogPosition? position = null, CancellationToken cancellationToken = default) =>
-        WriteAndCommitAsync(KindFull, table.Select(kv => (kv.Key, (BinaryData?)kv.Value)), nextOffset, lease, position, cancellationToken);
+    public Task CommitSnapshotAsync(IReadOnlyDictionary<string, BinaryData> table, long nextOffset, PartitionLease lease, LogPosition? position = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        string[] keys = [.. table.Keys];
+        Array.Sort(keys, StringComparer.Ordinal);
+        var entries = new (string Key, BinaryData? Value)[keys.Length];
+        for (int i = 0; i < keys.Length; i++)
+        {
+            entries[i] = (keys[i], table[keys[i]]);
+        }
+
+        return WriteAndCommitAsync(StateBlobFormat.KindFull, entries, nextOffset, lease, position, cancellationToken);
+    }
 
     /// <summary>
     /// Deletes state blobs that the committed chain no longer needs: those stamped with an offset below the last
@@ -152,19 +162,24 @@ public sealed class PartitionStateStore
         return deleted;
     }
 
-    private async Task WriteAndCommitAsync(byte kind, IEnumerable<(string Key, BinaryData? Value)> entries, long nextOffset, PartitionLease lease, LogPosition? position, CancellationToken cancellationToken)
+    private async Task WriteAndCommitAsync(byte kind, IReadOnlyCollection<(string Key, BinaryData? Value)> entries, long nextOffset, PartitionLease lease, LogPosition? position, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
-        string name = $"{Prefix}{nextOffset.ToString("D20", CultureInfo.InvariantCulture)}-{(kind == KindFull ? "full" : "delta")}-{Guid.NewGuid().ToString("N")[..8]}";
-        BlobClient blob = log.Container.GetBlobClient(name);
-        await blob.UploadAsync(
-            new BinaryData(Encode(kind, nextOffset, entries)),
-            new BlobUploadOptions
+        string name = $"{Prefix}{nextOffset.ToString("D20", CultureInfo.InvariantCulture)}-{(kind == StateBlobFormat.KindFull ? "full" : "delta")}-{Guid.NewGuid().ToString("N")[..8]}";
+        // Streamed: the blob is staged in blocks as it is encoded, so a snapshot is never held as one buffer.
+        BlockBlobClient blob = log.Container.GetBlockBlobClient(name);
+        await using (Stream upload = await blob.OpenWriteAsync(
+            overwrite: true,
+            new BlockBlobOpenWriteOptions
             {
-                Metadata = new Dictionary<string, string> { ["prev"] = kind == KindFull ? "" : tip ?? "", ["kind"] = kind == KindFull ? "full" : "delta" },
-                Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
+                Metadata = new Dictionary<string, string> { ["prev"] = kind == StateBlobFormat.KindFull ? "" : tip ?? "", ["kind"] = kind == StateBlobFormat.KindFull ? "full" : "delta", ["format"] = "2" },
+                OpenConditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
+                BufferSize = 16 * 1024 * 1024,
             },
-            cancellationToken);
+            cancellationToken))
+        {
+            await StateBlobFormat.WriteAsync(upload, kind, nextOffset, entries, cancellationToken);
+        }
 
         // The commit point: offset and tip move together, only while this instance holds the lease.
         attempted.Add(name);
@@ -179,95 +194,14 @@ public sealed class PartitionStateStore
             }
 
             name = committedTip;
-            kind = name.Contains("-full-", StringComparison.Ordinal) ? KindFull : KindDelta;
+            kind = name.Contains("-full-", StringComparison.Ordinal) ? StateBlobFormat.KindFull : StateBlobFormat.KindDelta;
         }
 
         attempted.Clear();
         tip = name;
-        if (kind == KindFull)
+        if (kind == StateBlobFormat.KindFull)
         {
             lastFullOffset = nextOffset;
         }
-    }
-
-    private static byte[] Encode(byte kind, long nextOffset, IEnumerable<(string Key, BinaryData? Value)> entries)
-    {
-        using var ms = new MemoryStream();
-        Span<byte> head = stackalloc byte[20];
-        Magic.CopyTo(head);
-        head[4] = FormatVersion;
-        head[5] = kind;
-        BinaryPrimitives.WriteInt64LittleEndian(head[8..], nextOffset);
-        var list = entries.ToList();
-        BinaryPrimitives.WriteInt32LittleEndian(head[16..], list.Count);
-        ms.Write(head);
-        Span<byte> small = stackalloc byte[4];
-        foreach ((string key, BinaryData? value) in list)
-        {
-            byte[] k = Encoding.UTF8.GetBytes(key);
-            BinaryPrimitives.WriteUInt16LittleEndian(small, checked((ushort)k.Length));
-            ms.Write(small[..2]);
-            ms.Write(k);
-            ms.WriteByte(value is null ? (byte)0 : (byte)1);
-            if (value is not null)
-            {
-                ReadOnlySpan<byte> v = value.ToMemory().Span;
-                BinaryPrimitives.WriteInt32LittleEndian(small, v.Length);
-                ms.Write(small);
-                ms.Write(v);
-            }
-        }
-
-        BinaryPrimitives.WriteUInt32LittleEndian(small, Crc32.HashToUInt32(ms.GetBuffer().AsSpan(0, (int)ms.Length)));
-        ms.Write(small);
-        return ms.ToArray();
-    }
-
-    private static (byte Kind, List<(string, BinaryData?)> Entries) Decode(string name, ReadOnlySpan<byte> data)
-    {
-        EventLogException Corrupt(string why) => new(EventLogErrorReason.CorruptData, $"Corrupt state blob {name}: {why}. The restore stopped; nothing was skipped.");
-        if (data.Length < 24 || !data[..4].SequenceEqual(Magic))
-        {
-            throw Corrupt("state header magic 'FES1' not found");
-        }
-
-        if (data[4] != FormatVersion)
-        {
-            throw Corrupt($"unsupported state format version {data[4]}");
-        }
-
-        uint stored = BinaryPrimitives.ReadUInt32LittleEndian(data[^4..]);
-        uint computed = Crc32.HashToUInt32(data[..^4]);
-        if (stored != computed)
-        {
-            throw Corrupt($"checksum mismatch (stored 0x{stored:x8}, computed 0x{computed:x8})");
-        }
-
-        byte kind = data[5];
-        int count = BinaryPrimitives.ReadInt32LittleEndian(data[16..]);
-        var entries = new List<(string, BinaryData?)>(count);
-        int pos = 20;
-        for (int i = 0; i < count; i++)
-        {
-            int keyLength = BinaryPrimitives.ReadUInt16LittleEndian(data[pos..]);
-            string key = Encoding.UTF8.GetString(data.Slice(pos + 2, keyLength));
-            pos += 2 + keyLength;
-            if (data[pos++] == 0)
-            {
-                entries.Add((key, null));
-                continue;
-            }
-
-            int valueLength = BinaryPrimitives.ReadInt32LittleEndian(data[pos..]);
-            entries.Add((key, new BinaryData(data.Slice(pos + 4, valueLength).ToArray())));
-            pos += 4 + valueLength;
-        }
-
-        if (pos != data.Length - 4)
-        {
-            throw Corrupt("entries do not fill the blob");
-        }
-
-        return (kind, entries);
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using Azure;
 using Azure.Storage.Blobs.Models;
 
 namespace FaasEvents.Log;
@@ -18,13 +19,18 @@ public sealed record StatePage(IReadOnlyList<KeyValuePair<string, BinaryData>> I
 
 /// <summary>
 /// Reads a consumer group's committed keyed state (a materializer's table) from storage, without owning any
-/// partition: so queries work while the function is scaled to zero. Each partition's table is cached until its
-/// committed tip moves (one metadata read per partition per query checks that).
+/// partition: so queries work while the function is scaled to zero. Memory stays bounded whatever the table's size:
+/// a point read fetches the key's block from each blob of the committed chain (newest first) with ranged reads, and a
+/// scan reads blocks in key order only as far as its page needs. Only each blob's index (a few bytes per 64 KiB of
+/// state) is kept. Every query reads each partition's committed tip first (one metadata read), so what a reader returns
+/// never goes back in time.
 /// </summary>
 public sealed class StateReader
 {
+    private const int MaxAttempts = 5;
     private readonly EventLogClient log;
-    private readonly ConcurrentDictionary<int, (string? Tip, long? Offset, IReadOnlyDictionary<string, BinaryData> Table)> cache = new();
+    private readonly ConcurrentDictionary<int, (string? Tip, IReadOnlyList<StateBlobReader> Links)> chains = new();
+    private readonly ConcurrentDictionary<string, StateBlobReader> opened = new(StringComparer.Ordinal);
     private int partitions;
 
     internal StateReader(EventLogClient log, string group, string stream)
@@ -46,8 +52,19 @@ public sealed class StateReader
     {
         ArgumentNullException.ThrowIfNull(key);
         int partition = await PartitionOfAsync(key, cancellationToken);
-        (long? offset, IReadOnlyDictionary<string, BinaryData> table) = await ReadPartitionAsync(partition, cancellationToken);
-        return new StateEntry(key, partition, table.TryGetValue(key, out BinaryData? value) ? value : null, offset);
+        return await WithChainAsync(partition, async (offset, links) =>
+        {
+            foreach (StateBlobReader link in links)
+            {
+                (bool found, BinaryData? value) = await link.FindAsync(key, cancellationToken);
+                if (found)
+                {
+                    return new StateEntry(key, partition, value, offset);
+                }
+            }
+
+            return new StateEntry(key, partition, null, offset);
+        }, cancellationToken);
     }
 
     /// <summary>The partition holding <paramref name="key"/> (the stream's partition count is read once and cached: it never changes).</summary>
@@ -59,9 +76,44 @@ public sealed class StateReader
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         int count = await PartitionCountAsync(cancellationToken);
-        var tables = await Task.WhenAll(Enumerable.Range(0, count).Select(p => ReadPartitionAsync(p, cancellationToken)));
-        (List<KeyValuePair<string, BinaryData>> items, string? next) = SelectPage(tables.Select(t => t.Table), prefix, after, limit);
+        // One more than the page per partition: if any partition has more, the merged page sees more than `limit`.
+        StatePage[] pages = await Task.WhenAll(Enumerable.Range(0, count).Select(p => ScanPartitionAsync(p, prefix, after, limit + 1, cancellationToken)));
+        (List<KeyValuePair<string, BinaryData>> items, string? next) = SelectPage(pages.Select(p => p.Items), prefix, after, limit);
         return new StatePage(items, next);
+    }
+
+    /// <summary>
+    /// One partition's live keys (with the prefix, after <paramref name="after"/>) in key order, at most
+    /// <paramref name="limit"/>: the chain's blobs are merged newest-wins a block at a time, deletions dropped.
+    /// </summary>
+    public Task<StatePage> ScanPartitionAsync(int partition, string? prefix, string? after, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        return WithChainAsync(partition, async (_, links) =>
+        {
+            var items = new List<KeyValuePair<string, BinaryData>>(Math.Min(limit, 1024));
+            await foreach ((string key, BinaryData? value) in NewestWinsAsync(links, after, prefix, cancellationToken))
+            {
+                if (prefix is not null && !key.StartsWith(prefix, StringComparison.Ordinal))
+                {
+                    break; // keys are in order: past the prefix's range
+                }
+
+                if (value is null)
+                {
+                    continue;
+                }
+
+                if (items.Count == limit)
+                {
+                    return new StatePage(items, items[^1].Key);
+                }
+
+                items.Add(new KeyValuePair<string, BinaryData>(key, value));
+            }
+
+            return new StatePage(items, null);
+        }, cancellationToken);
     }
 
     /// <summary>Every key (with the prefix) in key order, page by page.</summary>
@@ -82,18 +134,117 @@ public sealed class StateReader
         }
     }
 
-    /// <summary>One partition's committed table and the offset it reflects.</summary>
-    public async Task<(long? NextOffset, IReadOnlyDictionary<string, BinaryData> Table)> ReadPartitionAsync(int partition, CancellationToken cancellationToken = default)
-    {
-        (long? offset, string? tip) = await log.Checkpoints.GetStateAsync(Group, Stream, partition, cancellationToken);
-        if (cache.TryGetValue(partition, out var cached) && cached.Tip == tip)
+    /// <summary>One partition's whole committed table and the offset it reflects (held in memory: prefer <see cref="ScanPartitionAsync"/> for large tables).</summary>
+    public Task<(long? NextOffset, IReadOnlyDictionary<string, BinaryData> Table)> ReadPartitionAsync(int partition, CancellationToken cancellationToken = default) =>
+        WithChainAsync(partition, async (offset, links) =>
         {
-            return (cached.Offset, cached.Table);
+            var table = new Dictionary<string, BinaryData>(StringComparer.Ordinal);
+            await foreach ((string key, BinaryData? value) in NewestWinsAsync(links, null, null, cancellationToken))
+            {
+                if (value is not null)
+                {
+                    table[key] = value;
+                }
+            }
+
+            return (offset, (IReadOnlyDictionary<string, BinaryData>)table);
+        }, cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="read"/> on the partition's committed chain (newest blob first) as of its tip now; if a blob
+    /// of it is swept meanwhile (a newer snapshot was committed), reads the tip again and starts over.
+    /// </summary>
+    private async Task<T> WithChainAsync<T>(int partition, Func<long?, IReadOnlyList<StateBlobReader>, Task<T>> read, CancellationToken cancellationToken)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            (long? offset, string? tip) = await log.Checkpoints.GetStateAsync(Group, Stream, partition, cancellationToken);
+            try
+            {
+                return await read(offset, await ChainAsync(partition, tip, cancellationToken));
+            }
+            catch (Exception ex) when (attempt < MaxAttempts && ex is StateBlobGoneException or RequestFailedException { Status: 404 })
+            {
+                chains.TryRemove(partition, out _);
+            }
+        }
+    }
+
+    private async Task<IReadOnlyList<StateBlobReader>> ChainAsync(int partition, string? tip, CancellationToken cancellationToken)
+    {
+        if (chains.TryGetValue(partition, out var cached) && cached.Tip == tip)
+        {
+            return cached.Links;
         }
 
-        RestoredState restored = await log.CreateStateStore(Group, Stream, partition).RestoreAsync(cancellationToken);
-        cache[partition] = (tip, restored.NextOffset, restored.Table);
-        return (restored.NextOffset, restored.Table);
+        var links = new List<StateBlobReader>();
+        for (string? name = tip; name is not null;)
+        {
+            if (!opened.TryGetValue(name, out StateBlobReader? link))
+            {
+                link = await StateBlobReader.OpenAsync(log.Container, name, cancellationToken);
+                opened[name] = link;
+            }
+
+            links.Add(link);
+            name = link.Prev;
+        }
+
+        chains[partition] = (tip, links);
+        HashSet<string> live = [.. chains.Values.SelectMany(c => c.Links).Select(l => l.Name)];
+        foreach (string gone in opened.Keys.Where(k => !live.Contains(k)).ToList())
+        {
+            opened.TryRemove(gone, out _); // superseded blobs' indexes are not kept
+        }
+
+        return links;
+    }
+
+    /// <summary>The chain's entries in key order, each key once with its newest entry (null value = deleted).</summary>
+    private static async IAsyncEnumerable<(string Key, BinaryData? Value)> NewestWinsAsync(IReadOnlyList<StateBlobReader> links, string? after, string? from, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var cursors = new List<IAsyncEnumerator<(string Key, BinaryData? Value)>>(links.Count);
+        var heap = new PriorityQueue<int, (string Key, int Rank)>(Comparer<(string Key, int Rank)>.Create((a, b) => string.CompareOrdinal(a.Key, b.Key) is var c && c != 0 ? c : a.Rank.CompareTo(b.Rank)));
+        try
+        {
+            for (int rank = 0; rank < links.Count; rank++)
+            {
+                IAsyncEnumerator<(string Key, BinaryData? Value)> cursor = links[rank].EntriesAsync(after, from, cancellationToken).GetAsyncEnumerator(cancellationToken);
+                cursors.Add(cursor);
+                if (await cursor.MoveNextAsync())
+                {
+                    heap.Enqueue(rank, (cursor.Current.Key, rank));
+                }
+            }
+
+            while (heap.TryDequeue(out int rank, out var top))
+            {
+                (string Key, BinaryData? Value) newest = cursors[rank].Current;
+                await AdvanceAsync(rank);
+                while (heap.TryPeek(out int other, out var next) && next.Key == top.Key)
+                {
+                    heap.Dequeue();
+                    await AdvanceAsync(other); // an older entry of the same key: superseded
+                }
+
+                yield return newest;
+            }
+        }
+        finally
+        {
+            foreach (IAsyncEnumerator<(string Key, BinaryData? Value)> cursor in cursors)
+            {
+                await cursor.DisposeAsync();
+            }
+        }
+
+        async Task AdvanceAsync(int rank)
+        {
+            if (await cursors[rank].MoveNextAsync())
+            {
+                heap.Enqueue(rank, (cursors[rank].Current.Key, rank));
+            }
+        }
     }
 
     /// <summary>
