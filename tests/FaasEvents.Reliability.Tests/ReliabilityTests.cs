@@ -35,7 +35,7 @@ public class ReliabilityTests(AzuriteFixture azurite, ITestOutputHelper output) 
 
     [Fact]
     public async Task A_20_second_storage_outage_during_processing_reruns_no_handler_dead_letters_nothing_and_keeps_counts_exact() =>
-        Check(await ProcessingOutageScenario.RunAsync(AzuriteProcess.FindRepositoryRoot()!, ScenarioSize.Quick, Limit));
+        Check(await ProcessingOutageScenario.RunAsync(Azurite, ScenarioSize.Quick, Limit));
 
     [Fact]
     public async Task SIGTERM_under_load_exits_0_within_the_budget_and_hands_over_without_reruns() =>

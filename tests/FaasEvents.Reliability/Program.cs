@@ -65,7 +65,7 @@ await Run("9", "scale to zero after idle", () => OnFreshAzurite(a => ScaleToZero
 await Run("10", "StreamIsActive memory over a simulated day", () => OnFreshAzurite(a => ScalerMemoryScenario.RunAsync(a, cts.Token)));
 await Run("6", "bad input", () => OnFreshAzurite(a => BadInputScenario.RunAsync(a, cts.Token)));
 await Run("4", "storage outage", () => StorageOutageScenario.RunAsync(root, size, cts.Token));
-await Run("7", "storage outage during processing", () => ProcessingOutageScenario.RunAsync(root, size, cts.Token));
+await Run("7", "storage outage during processing", () => OnFreshAzurite(a => ProcessingOutageScenario.RunAsync(a, size, cts.Token)));
 reports.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
 string command = "dotnet run -c Release --project tests/FaasEvents.Reliability -- " + string.Join(' ', args);
 string path = Path.Combine(root, "docs", quick ? "reliability-quick.md" : "reliability.md");

@@ -1,13 +1,17 @@
 using System.Diagnostics;
 using FaasEvents.DevStorage;
 using FaasEvents.Log;
+using FaasEvents.Testing.Faults;
 
 namespace FaasEvents.Reliability.Scenarios;
 
 /// <summary>
-/// Scenario 7: storage refuses connections for 20 s while a processor (order-audit, 2 instances) and a counting
+/// Scenario 7: storage is unreachable for 20 s (every request, read or write, of the apps and the producer fails with
+/// a connection reset at a proxy in front of Azurite) while a processor (order-audit, 2 instances) and a counting
 /// materializer (inventory, 2 instances) work, with leases (60 s) that outlast the outage. A storage failure is not
 /// the handler's: every handler runs once per event, nothing is dead-lettered, and the inventory counts are exact.
+/// (Restarting Azurite instead is not this scenario: the emulator forgets its leases on restart, which real Blob
+/// Storage never does, so two instances then own a partition; scenario 4 restarts it and counts what that costs.)
 /// </summary>
 public static class ProcessingOutageScenario
 {
@@ -22,90 +26,76 @@ public static class ProcessingOutageScenario
             "retry": { "strategy": "fixedDelay", "maxRetryCount": 2, "delayInterval": "00:00:00.100" } } } }
         """;
 
-    public static async Task<ScenarioReport> RunAsync(string repositoryRoot, ScenarioSize size, CancellationToken cancellationToken)
+    public static async Task<ScenarioReport> RunAsync(AzuriteProcess azurite, ScenarioSize size, CancellationToken cancellationToken)
     {
-        string data = Path.Combine(Path.GetTempPath(), "faas-outage7-" + Guid.NewGuid().ToString("N")[..8]);
-        AzuriteProcess azurite = await AzuriteProcess.StartAsync(repositoryRoot, dataDirectory: data, cancellationToken: cancellationToken);
-        int port = azurite.BlobPort;
-        try
+        string container = "rel-" + Guid.NewGuid().ToString("N")[..12];
+        var log = new EventLogClient(azurite.ConnectionString, new EventLogClientOptions { ContainerName = container });
+        await OrdersWorkload.CreateStreamsAsync(log);
+        await InventoryWorkload.CreateStreamAsync(log, cancellationToken);
+        var orders = new OrdersWorkload(size.Events / 2);
+        var inventory = new InventoryWorkload(size.Events / 2);
+        await inventory.ProduceAsync(log, cancellationToken); // a backlog, all acknowledged before the outage
+        await using StorageFaultProxy proxy = await StorageFaultProxy.StartAsync(azurite.BlobPort, seed: 17);
+        proxy.Faults.Kinds = [FaultKind.ResetBeforeSend];
+        proxy.Faults.FaultReads = true;
+        var producerLog = new EventLogClient(proxy.ConnectionString, new EventLogClientOptions { ContainerName = container });
+        var clock = Stopwatch.StartNew();
+        await using var audit = new AppFleet(proxy.ConnectionString, container, OrdersWorkload.Group, HostJson);
+        await using var counting = new AppFleet(proxy.ConnectionString, container, InventoryWorkload.Group, HostJson);
+        await using var watch = new CheckpointWatch(log, OrdersWorkload.Group, OrdersWorkload.Stream);
+        audit.Start();
+        audit.Start();
+        counting.Start();
+        counting.Start();
+        Task produce = orders.ProduceAsync(producerLog, ZombieScenario.Pace(size with { Events = size.Events / 2 }, TimeSpan.FromSeconds(45)), cancellationToken);
+
+        await Task.Delay(TimeSpan.FromSeconds(8), cancellationToken);
+        proxy.Faults.Rate = 1; // storage unreachable from here
+        await Task.Delay(Outage, cancellationToken);
+        proxy.Faults.Rate = 0;
+
+        await produce;
+        TimeSpan drained = await Drain.UntilNoLagAsync(log, OrdersWorkload.Stream, OrdersWorkload.Group, size.Drain, cancellationToken);
+        await Drain.UntilNoLagAsync(log, InventoryWorkload.Stream, InventoryWorkload.Group, size.Drain, cancellationToken);
+        int running = audit.Instances.Concat(counting.Instances).Count(i => !i.HasExited);
+        int[] exits = [.. await audit.StopAllAsync(), .. await counting.StopAllAsync()];
+        (long lost, long duplicated, long outOfOrder, long reused, long dead) = await orders.CheckAsync(log, cancellationToken);
+        (long reruns, long writtenTwice) = await OrdersWorkload.RepeatsAsync(log, cancellationToken);
+        long wrongCounts = await inventory.WrongCountsAsync(log, cancellationToken);
+        bool inventoryDead = await log.TryGetStreamAsync($"{InventoryWorkload.Stream}.{InventoryWorkload.Group}.deadletter", cancellationToken) is not null;
+        var broken = new List<string>();
+        if (reruns > 0)
         {
-            string container = "rel-" + Guid.NewGuid().ToString("N")[..12];
-            var log = new EventLogClient(azurite.ConnectionString, new EventLogClientOptions { ContainerName = container });
-            await OrdersWorkload.CreateStreamsAsync(log);
-            await InventoryWorkload.CreateStreamAsync(log, cancellationToken);
-            var orders = new OrdersWorkload(size.Events / 2);
-            var inventory = new InventoryWorkload(size.Events / 2);
-            await inventory.ProduceAsync(log, cancellationToken); // a backlog, all acknowledged before the outage
-            var clock = Stopwatch.StartNew();
-            await using var audit = new AppFleet(azurite.ConnectionString, container, OrdersWorkload.Group, HostJson);
-            await using var counting = new AppFleet(azurite.ConnectionString, container, InventoryWorkload.Group, HostJson);
-            await using var watch = new CheckpointWatch(log, OrdersWorkload.Group, OrdersWorkload.Stream);
-            audit.Start();
-            audit.Start();
-            counting.Start();
-            counting.Start();
-            Task produce = orders.ProduceAsync(log, ZombieScenario.Pace(size with { Events = size.Events / 2 }, TimeSpan.FromSeconds(45)), cancellationToken);
-
-            await Task.Delay(TimeSpan.FromSeconds(8), cancellationToken);
-            await azurite.StopGracefullyAsync(TimeSpan.FromSeconds(20)); // connections refused from here
-            await azurite.DisposeAsync();
-            await Task.Delay(Outage, cancellationToken);
-            azurite = await AzuriteProcess.StartAsync(repositoryRoot, port, data, cancellationToken: cancellationToken);
-
-            await produce;
-            TimeSpan drained = await Drain.UntilNoLagAsync(log, OrdersWorkload.Stream, OrdersWorkload.Group, size.Drain, cancellationToken);
-            await Drain.UntilNoLagAsync(log, InventoryWorkload.Stream, InventoryWorkload.Group, size.Drain, cancellationToken);
-            int running = audit.Instances.Concat(counting.Instances).Count(i => !i.HasExited);
-            int[] exits = [.. await audit.StopAllAsync(), .. await counting.StopAllAsync()];
-            (long lost, long duplicated, long outOfOrder, long reused, long dead) = await orders.CheckAsync(log, cancellationToken);
-            (long reruns, long writtenTwice) = await OrdersWorkload.RepeatsAsync(log, cancellationToken);
-            long wrongCounts = await inventory.WrongCountsAsync(log, cancellationToken);
-            bool inventoryDead = await log.TryGetStreamAsync($"{InventoryWorkload.Stream}.{InventoryWorkload.Group}.deadletter", cancellationToken) is not null;
-            var broken = new List<string>();
-            if (reruns > 0)
-            {
-                broken.Add($"{reruns} order-audit handler re-runs");
-            }
-
-            if (dead > 0 || inventoryDead)
-            {
-                broken.Add($"{dead} orders dead-lettered{(inventoryDead ? ", inventory dead-lettered events" : "")}");
-            }
-
-            if (wrongCounts > 0)
-            {
-                broken.Add($"{wrongCounts} inventory SKUs with wrong counts");
-            }
-
-            if (running < 4)
-            {
-                broken.Add($"{4 - running} instances exited during the run");
-            }
-
-            return new ScenarioReport(
-                "7. Storage outage during processing",
-                $"{orders.Acknowledged:N0} orders (2 order-audit instances) + {inventory.Count:N0} stock movements (2 inventory instances), 4 partitions each, leases 60 s",
-                $"Azurite stopped: connections refused for {Outage.TotalSeconds:0} s, 8 s into the run, then started again on the same port and location",
-                lost + wrongCounts,
-                duplicated,
-                outOfOrder,
-                reused + watch.Regressions,
-                clock.Elapsed,
-                $"handler re-runs: {reruns}; output appends written twice (an append whose answer was lost in the outage, sent again): {writtenTwice}; dead-lettered: {dead} orders, inventory {(inventoryDead ? "some" : "none")}; inventory SKUs with wrong counts: {wrongCounts}; {running} of 4 instances still running at the end (never restarted); orders drained {drained.TotalSeconds:0} s after the last one; {orders.Resent} producer chunks re-sent (duplicates above count re-sent orders too); exit codes [{string.Join(",", exits)}]")
-            {
-                Broken = broken,
-            };
+            broken.Add($"{reruns} order-audit handler re-runs");
         }
-        finally
+
+        if (dead > 0 || inventoryDead)
         {
-            await azurite.DisposeAsync();
-            try
-            {
-                Directory.Delete(data, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
+            broken.Add($"{dead} orders dead-lettered{(inventoryDead ? ", inventory dead-lettered events" : "")}");
         }
+
+        if (wrongCounts > 0)
+        {
+            broken.Add($"{wrongCounts} inventory SKUs with wrong counts");
+        }
+
+        if (running < 4)
+        {
+            broken.Add($"{4 - running} instances exited during the run");
+        }
+
+        return new ScenarioReport(
+            "7. Storage outage during processing",
+            $"{orders.Acknowledged:N0} orders (2 order-audit instances) + {inventory.Count:N0} stock movements (2 inventory instances), 4 partitions each, leases 60 s",
+            $"storage unreachable for {Outage.TotalSeconds:0} s, 8 s into the run: every request of the apps and the producer reset at a proxy ({proxy.Faults.Total:N0} requests failed)",
+            lost + wrongCounts,
+            duplicated,
+            outOfOrder,
+            reused + watch.Regressions,
+            clock.Elapsed,
+            $"handler re-runs: {reruns}; output appends written twice (an append whose answer was lost in the outage, sent again): {writtenTwice}; dead-lettered: {dead} orders, inventory {(inventoryDead ? "some" : "none")}; inventory SKUs with wrong counts: {wrongCounts}; {running} of 4 instances still running at the end (never restarted); orders drained {drained.TotalSeconds:0} s after the last one; {orders.Resent} producer chunks re-sent (duplicates above count re-sent orders too); exit codes [{string.Join(",", exits)}]")
+        {
+            Broken = broken,
+        };
     }
 }
