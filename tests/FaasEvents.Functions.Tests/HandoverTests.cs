@@ -86,4 +86,54 @@ public class HandoverTests(AzuriteFixture azurite, ITestOutputHelper output) : I
         Assert.True(overlaps.Count == 0, string.Join("\n", overlaps.Take(5)));
         Assert.True(duplicates.Count == 0, "handled twice: " + string.Join(", ", duplicates.Take(10)));
     }
+
+    public static class Stuck
+    {
+        public static ConcurrentBag<(string Instance, long Start, long End, bool Cancelled)> Runs { get; } = [];
+
+        [Function("ho-stuck")]
+        public static async Task Handle([EventTrigger("ho-stuck-in")] CloudEvent e, Tag tag, CancellationToken cancellationToken)
+        {
+            long start = Stopwatch.GetTimestamp();
+            try
+            {
+                await Task.Delay(tag.Name == "A" ? Timeout.Infinite : 10, cancellationToken); // A's invocation never returns on its own
+                Runs.Add((tag.Name, start, Stopwatch.GetTimestamp(), false));
+            }
+            catch (OperationCanceledException)
+            {
+                Runs.Add((tag.Name, start, Stopwatch.GetTimestamp(), true));
+                throw;
+            }
+        }
+    }
+
+    [Fact]
+    public async Task An_owner_handing_over_whose_invocation_outlives_its_lease_is_cancelled_before_the_next_owner_invokes()
+    {
+        EventLogClient log = azurite.CreateClient();
+        await log.CreateStreamAsync(new StreamDefinition { Name = "ho-stuck-in", Partitions = 2 });
+        await using (EventProducerClient producer = log.CreateProducer("ho-stuck-in"))
+        {
+            await producer.SendAsync(TestEvents.Json("s0"), 0);
+            await producer.SendAsync(TestEvents.Json("s1"), 1);
+        }
+
+        await using FunctionsApp a = AppHarness.Build(azurite, log, typeof(Stuck), HostJson, b => b.Services.AddSingleton(new Tag("A")));
+        await a.StartAsync();
+        await AppHarness.WaitUntilAsync(async () => (await log.CreateLeaseClient("observer").ListOwnershipAsync("ho-stuck", "ho-stuck-in")).Count(o => o.IsLeased) == 2, "A owning both partitions", 60);
+        await using FunctionsApp b = AppHarness.Build(azurite, log, typeof(Stuck), HostJson, s => s.Services.AddSingleton(new Tag("B")));
+        await b.StartAsync(); // asks A for one partition; A's invocation there never returns
+        await AppHarness.WaitUntilAsync(() => Stuck.Runs.Any(r => r.Instance == "B"), "B invoking the partition it was handed", 90);
+        await b.StopAsync();
+        using (var budget = new CancellationTokenSource(TimeSpan.FromSeconds(2)))
+        {
+            await a.StopAsync(budget.Token); // A's other partition is stuck too: a short shutdown budget cuts it
+        }
+
+        (string Instance, long Start, long End, bool Cancelled) first = Stuck.Runs.Where(r => r.Instance == "B").MinBy(r => r.Start);
+        (string Instance, long Start, long End, bool Cancelled)[] cutOff = [.. Stuck.Runs.Where(r => r.Instance == "A" && r.Cancelled)];
+        Assert.NotEmpty(cutOff); // A's invocation was told once its lease ran out unrenewed
+        Assert.True(cutOff.Min(r => r.End) <= first.Start, "B invoked while A's invocation of the same partition was still running");
+    }
 }

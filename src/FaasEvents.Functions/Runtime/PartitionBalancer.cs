@@ -20,7 +20,7 @@ internal sealed class PartitionBalancer
     private readonly EndOffsetTracker ends;
     private readonly HashSet<int> reported = [];
     private readonly Dictionary<int, DateTimeOffset> handedOver = [];
-    private readonly List<Task> handovers = [];
+    private readonly List<(PartitionProcessor Processor, Task Released)> handovers = [];
     private int partitions;
 
     public PartitionBalancer(FunctionHost host)
@@ -135,15 +135,15 @@ internal sealed class PartitionBalancer
             p.Stop();
         }
 
-        List<Task> pending;
+        List<(PartitionProcessor Processor, Task Released)> pending;
         lock (gate)
         {
             pending = [.. handovers];
         }
 
-        using (hurry.Register(() => all.ForEach(p => p.CancelInvocations())))
+        using (hurry.Register(() => all.Concat(pending.Select(h => h.Processor)).ToList().ForEach(p => p.CancelInvocations())))
         {
-            await Task.WhenAll(all.Select(p => p.Completion).Concat(pending));
+            await Task.WhenAll(all.Select(p => p.Completion).Concat(pending.Select(h => h.Released)));
         }
 
         await Task.WhenAll(all.Select(async p =>
@@ -191,10 +191,16 @@ internal sealed class PartitionBalancer
                     failingStarts.TryRemove(p.Partition, out _); // handling events again
                 }
             }
-            catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.LeaseLost)
+            catch (EventLogException ex) when (PartitionLeaseClient.IsHandoverRequest(ex))
             {
                 host.Logger.LogInformation("{Function}: another instance asked for partition {Partition} of {Stream}; handing it over after the in-flight invocation", fn.Name, p.Partition, fn.Stream);
                 HandOver(p);
+            }
+            catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.LeaseLost)
+            {
+                // Taken, not asked for (or its checkpoint blob deleted): another instance may be invoking already.
+                host.Logger.LogWarning("{Function}: partition {Partition} of {Stream} was taken by another instance; stopping it at once", fn.Name, p.Partition, fn.Stream);
+                Drop(p);
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
@@ -253,15 +259,15 @@ internal sealed class PartitionBalancer
                 processors.Remove(processor.Partition);
             }
 
-            handedOver[processor.Partition] = host.Time.GetUtcNow();
+            handedOver[processor.Partition] = DateTimeOffset.MaxValue; // not claimed back while the handover is pending
         }
 
         processor.Stop();
         Task done = ReleaseAfterAsync(processor);
         lock (gate)
         {
-            handovers.RemoveAll(t => t.IsCompleted);
-            handovers.Add(done);
+            handovers.RemoveAll(h => h.Released.IsCompleted);
+            handovers.Add((processor, done));
         }
     }
 
@@ -276,6 +282,13 @@ internal sealed class PartitionBalancer
         catch (Exception ex)
         {
             host.Logger.LogWarning("{Function}: releasing partition {Partition} after handing it over failed ({Error}); it frees itself when the lease runs out", host.Function.Name, processor.Partition, ex.Message.Split('\n')[0]);
+        }
+        finally
+        {
+            lock (gate)
+            {
+                handedOver[processor.Partition] = host.Time.GetUtcNow(); // the asker's window starts now
+            }
         }
     }
 

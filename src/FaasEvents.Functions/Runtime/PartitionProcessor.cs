@@ -19,6 +19,7 @@ internal sealed class PartitionProcessor
     private readonly CancellationTokenSource stop = new();
     private readonly CancellationTokenSource abort = new();
     private readonly CancellationTokenSource cutShort = new();
+    private readonly CancellationTokenSource ended = new(); // the processor's work is over: ends the lease watchdog
     private readonly CancellationTokenSource invocations; // what a handler's CancellationToken follows: abort or cutShort
     private readonly Prometheus.Counter.Child handled;
     private readonly Prometheus.Counter.Child failures;
@@ -99,17 +100,19 @@ internal sealed class PartitionProcessor
     private ILogger Log => host.Logger;
 
     /// <summary>
-    /// Stops the processor once its lease's local expiry passes without a renewal (storage unreachable, renewals failing):
-    /// by then another instance may own the partition, so this one must not handle or checkpoint anything more.
+    /// Stops the processor once its lease's local expiry passes without a renewal (storage unreachable, renewals failing,
+    /// or no longer renewed because it is stopping or being handed over): by then another instance may own the partition,
+    /// so this one must not handle or checkpoint anything more, and its in-flight invocation is cancelled. It watches
+    /// until the processor's work is over, not only until a stop is asked for.
     /// </summary>
     private async Task WatchLeaseAsync()
     {
         TimeSpan period = TimeSpan.FromMilliseconds(Math.Clamp(Lease.Duration.TotalMilliseconds / 15, 100, 1000));
-        while (!stop.IsCancellationRequested)
+        while (!ended.IsCancellationRequested)
         {
             try
             {
-                await Task.Delay(period, host.Time, stop.Token);
+                await Task.Delay(period, host.Time, ended.Token);
             }
             catch (OperationCanceledException)
             {
@@ -221,7 +224,8 @@ internal sealed class PartitionProcessor
         }
         finally
         {
-            stop.Cancel(); // ends the periodic committer and the lease watchdog
+            stop.Cancel(); // ends the periodic committer
+            ended.Cancel(); // and the lease watchdog: nothing more is invoked
             await committer;
             await watchdog;
             await FinalCheckpointAsync();
@@ -485,7 +489,13 @@ internal sealed class PartitionProcessor
             // dead-lettered (or halts the partition) and the rest are handled. The halves run in offset order.
             Log.LogWarning("{Function}: a batch of {Count} events from {Stream} partition {Partition} at offset {Offset} failed {Tries} times; retrying it in halves to isolate the failing event(s)", host.Function.Name, events.Count, host.Function.Stream, partition, events[0].Offset, tries);
             int half = events.Count / 2;
-            return await InvokeWithRetriesAsync(events.Take(half).ToList()) && await InvokeWithRetriesAsync(events.Skip(half).ToList());
+            if (!await InvokeWithRetriesAsync(events.Take(half).ToList()))
+            {
+                return false;
+            }
+
+            NextOffset = events[half - 1].Offset + 1; // the first half is done: a stop before the second keeps it
+            return await InvokeWithRetriesAsync(events.Skip(half).ToList());
         }
 
         if (host.Options.DeadLetterMode == DeadLetterMode.Stop)

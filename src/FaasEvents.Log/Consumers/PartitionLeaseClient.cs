@@ -139,6 +139,14 @@ public sealed class PartitionLeaseClient
         }
     }
 
+    /// <summary>
+    /// True when a renewal failed because another instance asked for the partition (<see cref="RequestHandoverAsync"/>:
+    /// the lease is being broken and still valid for writes, so the holder can finish, checkpoint and release), as
+    /// opposed to a lease that was taken or whose blob was deleted.
+    /// </summary>
+    public static bool IsHandoverRequest(EventLogException exception) =>
+        exception is { Reason: EventLogErrorReason.LeaseLost, InnerException: RequestFailedException { ErrorCode: "LeaseIsBrokenAndCannotBeRenewed" or "LeaseIsBreakingAndCannotBeChanged" } };
+
     /// <summary>Renews a held lease; throws <see cref="EventLogErrorReason.LeaseLost"/> if another instance took it.</summary>
     public async Task<PartitionLease> RenewAsync(PartitionLease lease, CancellationToken cancellationToken = default)
     {
