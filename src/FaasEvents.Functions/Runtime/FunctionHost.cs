@@ -72,34 +72,30 @@ internal sealed class FunctionHost
         DateTimeOffset now = Time.GetUtcNow();
         var letters = events.Select(e => DeadLetterRecord.Create(e, DeadLetterRecord.Attributes(message, attempts, Function, partition, e.Offset, now))).ToList();
         string what = $"{Function.Name}: dead-letter write of {Function.Stream} partition {partition} offset {events[0].Offset} to '{stream}'";
-        for (int attempt = 1; ; attempt++)
-        {
-            try
+        // Never dropped: storage failures are retried as for any runtime write (the partition does not move on until
+        // the letter is written); anything else means it can never be written and is thrown for the partition to halt on.
+        await InfrastructureRetry.RunAsync(
+            async ct =>
             {
-                if (await Log.TryGetStreamAsync(stream, cancellationToken) is null)
+                if (await Log.TryGetStreamAsync(stream, ct) is null)
                 {
                     try
                     {
-                        await Log.CreateStreamAsync(new StreamDefinition { Name = stream, Partitions = 1 }, cancellationToken);
+                        await Log.CreateStreamAsync(new StreamDefinition { Name = stream, Partitions = 1 }, ct);
                     }
                     catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.StreamAlreadyExists)
                     {
                     }
                 }
 
-                await Producer(Log, stream).SendBatchAsync(letters, cancellationToken);
-                stall.Succeeded();
-                Logger.LogError(error, "{Function}: dead-lettered {Count} event(s) from {Stream} partition {Partition} at offset {Offset} to '{DeadLetter}' after {Attempts} tries", Function.Name, events.Count, Function.Stream, partition, events[0].Offset, stream, attempts);
-                return;
-            }
-            catch (Exception ex) when (InfrastructureRetry.IsInfrastructure(ex) && !cancellationToken.IsCancellationRequested)
-            {
-                // Never drop: keep trying (the partition does not move on until the letter is written).
-                stall.Failed(what, ex, Time.GetUtcNow());
-                Logger.LogWarning("{What} failed (try {Attempt}; storage: {Error}); retrying", what, attempt, ex.Message.Split('\n')[0]);
-                await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, attempt)), Time, cancellationToken);
-            }
-        }
+                await Producer(Log, stream).SendBatchAsync(letters, ct);
+            },
+            what,
+            Logger,
+            Time,
+            stall,
+            cancellationToken);
+        Logger.LogError(error, "{Function}: dead-lettered {Count} event(s) from {Stream} partition {Partition} at offset {Offset} to '{DeadLetter}' after {Attempts} tries", Function.Name, events.Count, Function.Stream, partition, events[0].Offset, stream, attempts);
     }
 
     /// <summary>The dead letter's dlqerror text: exception type and message, at most 1,024 characters.</summary>
