@@ -96,7 +96,7 @@ internal static class StateCommands
         StreamDefinition.ValidateName(g, "consumer group");
         if (stream is null)
         {
-            IReadOnlyList<string> streams = await StateReader.FindStreamsAsync(log, g, cancellationToken);
+            IReadOnlyList<string> streams = await log.FindStateStreamsAsync(g, cancellationToken);
             stream = streams.Count switch
             {
                 1 => streams[0],

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Azure;
 using Azure.Storage.Blobs.Models;
@@ -60,25 +61,36 @@ public sealed record PartitionCompaction(int Partition, int SegmentsIn, int Segm
 /// </summary>
 internal sealed class Compactor
 {
-    private readonly EventLogClient log;
+    private readonly SegmentStore segmentStore;
     private readonly StreamDefinition def;
     private readonly CompactionOptions options;
 
-    public Compactor(EventLogClient log, StreamDefinition def, CompactionOptions options)
+    public Compactor(SegmentStore segmentStore, StreamDefinition def, CompactionOptions options)
     {
-        this.log = log;
+        this.segmentStore = segmentStore;
         this.def = def;
         this.options = options;
+    }
+
+    private async IAsyncEnumerable<StoredEvent> ReadAsync(int partition, ReadOptions readOptions, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (EventBlock block in new PartitionReader(segmentStore, def, partition, readOptions).ReadBlocksAsync(cancellationToken))
+        {
+            foreach (StoredEvent e in block.Events)
+            {
+                yield return e;
+            }
+        }
     }
 
     public async Task<PartitionCompaction> CompactPartitionAsync(int partition, CancellationToken cancellationToken)
     {
         // Leftovers of an interrupted compaction: segments already superseded by a committed one.
-        List<SegmentInfo> raw = await log.ListRawSegmentsAsync(def.Name, partition, cancellationToken);
+        List<SegmentInfo> raw = await segmentStore.ListRawSegmentsAsync(def.Name, partition, cancellationToken);
         List<SegmentInfo> segments = SegmentInfo.Resolve([.. raw]);
         foreach (SegmentInfo stale in raw.Where(r => !segments.Exists(s => s.BlobName == r.BlobName)))
         {
-            await log.Container.DeleteBlobIfExistsAsync(stale.BlobName, cancellationToken: cancellationToken);
+            await segmentStore.Store.Container.DeleteBlobIfExistsAsync(stale.BlobName, cancellationToken: cancellationToken);
         }
 
         if (segments.Count < 2)
@@ -91,21 +103,18 @@ internal sealed class Compactor
 
         // Pass 1: the latest offset of every key in the whole partition (the active segment included).
         var latest = new Dictionary<string, long>(StringComparer.Ordinal);
-        await foreach (IReadOnlyList<StoredEvent> batch in log.ReadBatchesAsync(def.Name, partition, new ReadOptions { From = StartPosition.Earliest }, cancellationToken))
+        await foreach (StoredEvent e in ReadAsync(partition, new ReadOptions { From = StartPosition.Earliest }, cancellationToken))
         {
-            foreach (StoredEvent e in batch)
+            if (e.Event.PartitionKey is { } key)
             {
-                if (e.Event.PartitionKey is { } key)
-                {
-                    latest[key] = e.Offset;
-                }
+                latest[key] = e.Offset;
             }
         }
 
         await StepAsync(CompactionStep.Scanned, def.Name);
 
         // Pass 2: size what each closed segment keeps, and group whole segments into outputs of about segmentMaxBytes.
-        DateTimeOffset now = log.TimeProvider.GetUtcNow();
+        DateTimeOffset now = segmentStore.Store.TimeProvider.GetUtcNow();
         var groups = new List<Group> { new(closed[0].BaseOffset) };
         groups[0].Inputs.Add(closed[0]);
         int index = 0;
@@ -122,7 +131,7 @@ internal sealed class Compactor
         }
 
         long read = 0, kept = 0, tombstonesRemoved = 0;
-        await foreach (StoredEvent e in log.ReadPartitionAsync(def.Name, partition, new ReadOptions { From = StartPosition.FromOffset(closed[0].BaseOffset), EndOffset = activeBase }, cancellationToken))
+        await foreach (StoredEvent e in ReadAsync(partition, new ReadOptions { From = StartPosition.FromOffset(closed[0].BaseOffset), EndOffset = activeBase }, cancellationToken))
         {
             while (e.Offset >= SegmentInfo.EndOf(segments, index))
             {
@@ -188,7 +197,7 @@ internal sealed class Compactor
     private async Task<long> RewriteAsync(int partition, Group g, Dictionary<string, long> latest, DateTimeOffset now, CancellationToken cancellationToken)
     {
         string name = StoragePaths.CompactedSegment(def.Name, partition, g.Base, g.End, now.UtcTicks);
-        BlockBlobClient blob = log.Container.GetBlockBlobClient(name);
+        BlockBlobClient blob = segmentStore.Store.Container.GetBlockBlobClient(name);
         string writer = Guid.NewGuid().ToString("N")[..8]; // block ids of concurrent compactors never mix, even on one blob name
         var blockIds = new List<string>();
         var records = new List<EncodedRecord>();
@@ -222,7 +231,7 @@ internal sealed class Compactor
             bytes = 0;
         }
 
-        await foreach (StoredEvent e in log.ReadPartitionAsync(def.Name, partition, new ReadOptions { From = StartPosition.FromOffset(g.Base), EndOffset = g.End }, cancellationToken))
+        await foreach (StoredEvent e in ReadAsync(partition, new ReadOptions { From = StartPosition.FromOffset(g.Base), EndOffset = g.End }, cancellationToken))
         {
             if (!Decide(e, latest, now).Keep)
             {
@@ -268,7 +277,7 @@ internal sealed class Compactor
         await StepAsync(CompactionStep.Committed, name);
         foreach (SegmentInfo old in g.Inputs)
         {
-            await log.Container.DeleteBlobIfExistsAsync(old.BlobName, cancellationToken: cancellationToken);
+            await segmentStore.Store.Container.DeleteBlobIfExistsAsync(old.BlobName, cancellationToken: cancellationToken);
             await StepAsync(CompactionStep.Deleted, old.BlobName);
         }
 

@@ -27,10 +27,10 @@ public sealed class CheckpointStore
     internal const string OwnerKey = "owner";
     internal const string PositionKey = "position";
     internal const string StateTipKey = "statetip";
-    private readonly EventLogClient log;
+    private readonly LogStore store;
     private readonly ConcurrentDictionary<string, (ETag ETag, IDictionary<string, string> Metadata)> known = new(StringComparer.Ordinal);
 
-    internal CheckpointStore(EventLogClient log) => this.log = log;
+    internal CheckpointStore(LogStore store) => this.store = store;
 
     /// <summary>Reads one checkpoint, or null when the group has none for the partition.</summary>
     public async Task<Checkpoint?> GetAsync(string group, string stream, int partition, CancellationToken cancellationToken = default)
@@ -38,7 +38,7 @@ public sealed class CheckpointStore
         Validate(group, stream, partition);
         try
         {
-            BlobProperties props = (await Blob(group, stream, partition).GetPropertiesAsync(cancellationToken: cancellationToken)).Value;
+            BlobProperties props = (await store.CheckpointBlob(group, stream, partition).GetPropertiesAsync(cancellationToken: cancellationToken)).Value;
             return ToCheckpoint(group, stream, partition, props.Metadata, props.LastModified);
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
@@ -55,7 +55,7 @@ public sealed class CheckpointStore
         var result = new List<Checkpoint>();
         try
         {
-            await foreach (BlobItem item in log.Container.GetBlobsAsync(BlobTraits.Metadata, BlobStates.None, prefix, cancellationToken))
+            await foreach (BlobItem item in store.Container.GetBlobsAsync(BlobTraits.Metadata, BlobStates.None, prefix, cancellationToken))
             {
                 string[] parts = item.Name.Split('/');
                 if (parts.Length == 4 && int.TryParse(parts[3], NumberStyles.None, CultureInfo.InvariantCulture, out int partition)
@@ -90,7 +90,7 @@ public sealed class CheckpointStore
     {
         try
         {
-            BlobProperties props = (await Blob(group, stream, partition).GetPropertiesAsync(cancellationToken: cancellationToken)).Value;
+            BlobProperties props = (await store.CheckpointBlob(group, stream, partition).GetPropertiesAsync(cancellationToken: cancellationToken)).Value;
             return (ParseOffset(props.Metadata), props.Metadata.TryGetValue(StateTipKey, out string? tip) ? tip : null);
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
@@ -115,7 +115,7 @@ public sealed class CheckpointStore
     {
         Validate(group, stream, partition);
         ArgumentOutOfRangeException.ThrowIfNegative(nextOffset);
-        BlobClient blob = Blob(group, stream, partition);
+        BlobClient blob = store.CheckpointBlob(group, stream, partition);
         for (int attempt = 0; ; attempt++)
         {
             // Common case: one request, guarded by the ETag we last saw.
@@ -134,7 +134,7 @@ public sealed class CheckpointStore
                         throw new EventLogException(EventLogErrorReason.LeaseLost, $"Checkpoint of group '{group}' on stream '{stream}' partition {partition} not written: its checkpoint blob was deleted, so this instance no longer owns the partition.", ex);
                     }
 
-                    await log.EnsureContainerAsync(cancellationToken);
+                    await store.EnsureContainerAsync(cancellationToken);
                     if (await TryCreateAsync(blob, nextOffset, position, cancellationToken))
                     {
                         return true;
@@ -237,9 +237,6 @@ public sealed class CheckpointStore
             return false;
         }
     }
-
-    internal BlobClient Blob(string group, string stream, int partition) =>
-        log.Container.GetBlobClient(StoragePaths.Checkpoint(group, stream, partition));
 
     internal static long? ParseOffset(IDictionary<string, string> metadata) =>
         metadata.TryGetValue(OffsetKey, out string? v) && long.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out long o) ? o : null;

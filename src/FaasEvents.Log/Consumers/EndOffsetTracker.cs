@@ -11,16 +11,18 @@ namespace FaasEvents.Log;
 /// </summary>
 public sealed class EndOffsetTracker
 {
-    private readonly EventLogClient log;
+    private readonly SegmentStore segments;
+    private readonly StreamCatalog streams;
     private readonly Dictionary<int, (string Blob, long Length, long EarliestOffset, PartitionInfo Info)> known = [];
     private readonly SemaphoreSlim gate = new(1, 1);
     private StreamDefinition? definition;
     private Azure.ETag? definitionTag;
 
-    internal EndOffsetTracker(EventLogClient log, string stream)
+    internal EndOffsetTracker(SegmentStore segments, StreamCatalog streams, string stream)
     {
         StreamDefinition.ValidateName(stream, "stream");
-        this.log = log;
+        this.segments = segments;
+        this.streams = streams;
         Stream = stream;
     }
 
@@ -36,18 +38,18 @@ public sealed class EndOffsetTracker
         await gate.WaitAsync(cancellationToken);
         try
         {
-            (Dictionary<int, List<SegmentInfo>> all, Azure.ETag? document) = await log.ListStreamAsync(Stream, cancellationToken);
+            (Dictionary<int, List<SegmentInfo>> all, Azure.ETag? document) = await segments.ListStreamAsync(Stream, cancellationToken);
             if (document is null)
             {
                 // Deleted (or being deleted) since the last refresh: say so, never report its partitions as empty.
                 definition = null;
                 known.Clear();
-                await log.GetStreamAsync(Stream, cancellationToken); // throws StreamNotFound naming the fix
+                await streams.GetStreamAsync(Stream, cancellationToken); // throws StreamNotFound naming the fix
             }
 
             if (definition is null || document != definitionTag)
             {
-                definition = await log.GetStreamAsync(Stream, cancellationToken); // first refresh, or re-created since
+                definition = await streams.GetStreamAsync(Stream, cancellationToken); // first refresh, or re-created since
                 definitionTag = document;
                 known.Clear();
             }
@@ -73,7 +75,7 @@ public sealed class EndOffsetTracker
             // Read the changed tails in parallel; 'known' is only written after all reads, never while being read.
             PartitionInfo[] fresh = await Task.WhenAll(changed.Select(async c =>
             {
-                PartitionTail tail = await log.ReadTailAsync(Stream, c.Partition, c.Segments, cancellationToken);
+                PartitionTail tail = await this.segments.ReadTailAsync(Stream, c.Partition, c.Segments, cancellationToken);
                 return new PartitionInfo(c.Partition, c.Earliest, tail.NextOffset, c.Segments.Count, c.Segments.Sum(x => x.Length), c.Segments.Count > 0 ? c.Segments[^1].LastModified : null);
             }));
             for (int i = 0; i < changed.Count; i++)

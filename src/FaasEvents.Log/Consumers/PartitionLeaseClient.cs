@@ -40,12 +40,12 @@ public sealed class PartitionLeaseClient
     /// <summary>Longest finite lease storage allows.</summary>
     public static readonly TimeSpan MaxDuration = TimeSpan.FromSeconds(60);
 
-    private readonly EventLogClient log;
+    private readonly LogStore store;
 
-    internal PartitionLeaseClient(EventLogClient log, string ownerId)
+    internal PartitionLeaseClient(LogStore store, string ownerId)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(ownerId);
-        this.log = log;
+        this.store = store;
         OwnerId = ownerId;
     }
 
@@ -63,7 +63,7 @@ public sealed class PartitionLeaseClient
             throw new EventLogException(EventLogErrorReason.InvalidArgument, $"Lease duration must be between {MinDuration.TotalSeconds:0} and {MaxDuration.TotalSeconds:0} seconds, not {duration.TotalSeconds:0.###}.");
         }
 
-        BlobClient blob = log.Checkpoints.Blob(group, stream, partition);
+        BlobClient blob = store.CheckpointBlob(group, stream, partition);
         string leaseId = Guid.NewGuid().ToString();
         BlobLeaseClient lease = blob.GetBlobLeaseClient(leaseId);
         DateTimeOffset requested;
@@ -71,7 +71,7 @@ public sealed class PartitionLeaseClient
         {
             try
             {
-                requested = log.TimeProvider.GetUtcNow(); // storage's clock starts at or after this: the local expiry is never late
+                requested = store.TimeProvider.GetUtcNow(); // storage's clock starts at or after this: the local expiry is never late
                 await lease.AcquireAsync(duration, cancellationToken: cancellationToken);
                 break;
             }
@@ -81,7 +81,7 @@ public sealed class PartitionLeaseClient
             }
             catch (RequestFailedException ex) when (ex.Status == 404 && attempt < 3)
             {
-                await log.EnsureContainerAsync(cancellationToken);
+                await store.EnsureContainerAsync(cancellationToken);
                 try
                 {
                     await blob.UploadAsync(BinaryData.Empty, new BlobUploadOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All } }, cancellationToken);
@@ -108,7 +108,7 @@ public sealed class PartitionLeaseClient
         CheckpointStore.Validate(group, stream, partition);
         try
         {
-            await log.Checkpoints.Blob(group, stream, partition).GetBlobLeaseClient().BreakAsync(TimeSpan.Zero, cancellationToken: cancellationToken);
+            await store.CheckpointBlob(group, stream, partition).GetBlobLeaseClient().BreakAsync(TimeSpan.Zero, cancellationToken: cancellationToken);
         }
         catch (RequestFailedException ex) when (ex.Status is 409 or 404)
         {
@@ -131,7 +131,7 @@ public sealed class PartitionLeaseClient
         int seconds = (int)Math.Clamp(Math.Ceiling(duration.TotalSeconds), 0, MaxDuration.TotalSeconds);
         try
         {
-            await log.Checkpoints.Blob(group, stream, partition).GetBlobLeaseClient().BreakAsync(TimeSpan.FromSeconds(seconds), cancellationToken: cancellationToken);
+            await store.CheckpointBlob(group, stream, partition).GetBlobLeaseClient().BreakAsync(TimeSpan.FromSeconds(seconds), cancellationToken: cancellationToken);
         }
         catch (RequestFailedException ex) when (ex.Status is 409 or 404)
         {
@@ -153,8 +153,8 @@ public sealed class PartitionLeaseClient
         ArgumentNullException.ThrowIfNull(lease);
         try
         {
-            DateTimeOffset requested = log.TimeProvider.GetUtcNow();
-            await log.Checkpoints.Blob(lease.Group, lease.Stream, lease.Partition).GetBlobLeaseClient(lease.LeaseId).RenewAsync(cancellationToken: cancellationToken);
+            DateTimeOffset requested = store.TimeProvider.GetUtcNow();
+            await store.CheckpointBlob(lease.Group, lease.Stream, lease.Partition).GetBlobLeaseClient(lease.LeaseId).RenewAsync(cancellationToken: cancellationToken);
             return lease with { RenewedAt = requested };
         }
         catch (RequestFailedException ex) when (ex.Status is 409 or 412 or 404)
@@ -169,7 +169,7 @@ public sealed class PartitionLeaseClient
         ArgumentNullException.ThrowIfNull(lease);
         try
         {
-            await log.Checkpoints.Blob(lease.Group, lease.Stream, lease.Partition).GetBlobLeaseClient(lease.LeaseId).ReleaseAsync(cancellationToken: cancellationToken);
+            await store.CheckpointBlob(lease.Group, lease.Stream, lease.Partition).GetBlobLeaseClient(lease.LeaseId).ReleaseAsync(cancellationToken: cancellationToken);
         }
         catch (RequestFailedException ex) when (ex.Status is 409 or 412 or 404)
         {
@@ -184,7 +184,7 @@ public sealed class PartitionLeaseClient
         var result = new List<PartitionOwnership>();
         try
         {
-            await foreach (BlobItem item in log.Container.GetBlobsAsync(BlobTraits.Metadata, BlobStates.None, StoragePaths.GroupStreamPrefix(group, stream), cancellationToken))
+            await foreach (BlobItem item in store.Container.GetBlobsAsync(BlobTraits.Metadata, BlobStates.None, StoragePaths.GroupStreamPrefix(group, stream), cancellationToken))
             {
                 string last = item.Name[(item.Name.LastIndexOf('/') + 1)..];
                 if (int.TryParse(last, NumberStyles.None, CultureInfo.InvariantCulture, out int partition))

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Threading.Channels;
 using FaasEvents.Log.Format;
+using FaasEvents.Log.Storage;
 
 namespace FaasEvents.Log;
 
@@ -13,7 +14,8 @@ namespace FaasEvents.Log;
 /// </summary>
 public sealed class EventProducerClient : IAsyncDisposable
 {
-    private readonly EventLogClient log;
+    private readonly SegmentStore segments;
+    private readonly StreamCatalog streams;
     private readonly EventProducerOptions options;
     private readonly Lock gate = new();
     private readonly Channel<Queued> intake = Channel.CreateUnbounded<Queued>(new UnboundedChannelOptions { SingleReader = true });
@@ -27,10 +29,11 @@ public sealed class EventProducerClient : IAsyncDisposable
     private long tickets;
     private bool disposed;
 
-    internal EventProducerClient(EventLogClient log, string stream, EventProducerOptions? options)
+    internal EventProducerClient(SegmentStore segments, StreamCatalog streams, string stream, EventProducerOptions? options)
     {
         StreamDefinition.ValidateName(stream, "stream");
-        this.log = log;
+        this.segments = segments;
+        this.streams = streams;
         Stream = stream;
         this.options = options?.Clone() ?? new EventProducerOptions();
         ProducerId = this.options.ProducerId ?? Guid.NewGuid();
@@ -153,7 +156,7 @@ public sealed class EventProducerClient : IAsyncDisposable
     /// </summary>
     private Task<EventPosition>[] EnqueueAll(IReadOnlyList<LogEvent> events, int? partition, CancellationToken cancellationToken)
     {
-        long now = log.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        long now = segments.Store.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
         var records = new EncodedRecord[events.Count];
         for (int i = 0; i < events.Count; i++)
         {
@@ -196,7 +199,7 @@ public sealed class EventProducerClient : IAsyncDisposable
                 def = await GetDefinitionAsync();
                 if (q.Partition is { } p)
                 {
-                    EventLogClient.CheckPartition(def, p);
+                    def.CheckPartition(p);
                 }
             }
             catch (Exception ex)
@@ -245,7 +248,7 @@ public sealed class EventProducerClient : IAsyncDisposable
             if (stickyPartition < 0 || batchSent || stickyBytes + size > options.MaxBatchBytes)
             {
                 // A batch's worth went to the sticky partition (or it sent one): the next batch goes to the next partition.
-                stickyPartition = stickyPartition < 0 ? Random.Shared.Next(def.Partitions) : (stickyPartition + 1) % def.Partitions;
+                stickyPartition = stickyPartition < 0 ? segments.Store.Random.Next(def.Partitions) : (stickyPartition + 1) % def.Partitions;
                 stickyBatchesSent = appenders.Length > stickyPartition && appenders[stickyPartition] is { } b ? b.BatchesSent : 0;
                 stickyBytes = 0;
             }
@@ -264,7 +267,7 @@ public sealed class EventProducerClient : IAsyncDisposable
                 Array.Resize(ref appenders, def.Partitions);
             }
 
-            return appenders[partition] ??= new PartitionAppender(log, def, partition, ProducerId, epoch, options, CurrentTicket);
+            return appenders[partition] ??= PartitionAppender.Start(segments, streams, def, partition, ProducerId, epoch, options, CurrentTicket);
         }
     }
 
@@ -272,7 +275,7 @@ public sealed class EventProducerClient : IAsyncDisposable
     {
         if (definition is null || definition.IsFaulted || definition.IsCanceled)
         {
-            definition = log.GetStreamAsync(Stream, CancellationToken.None);
+            definition = streams.GetStreamAsync(Stream, CancellationToken.None);
         }
 
         return definition;

@@ -15,7 +15,8 @@ namespace FaasEvents.Log;
 /// </summary>
 internal sealed class PartitionAppender
 {
-    private readonly EventLogClient log;
+    private readonly SegmentStore segments;
+    private readonly StreamCatalog streams;
     private readonly StreamDefinition def;
     private readonly int partition;
     private readonly Guid producerId;
@@ -29,16 +30,18 @@ internal sealed class PartitionAppender
     private long sequence;
     private long batchesSent;
 
-    /// <param name="log">The log.</param>
+    /// <param name="segments">The partition's segments.</param>
+    /// <param name="streams">Stream definitions (to tell a deleted stream from a lost segment).</param>
     /// <param name="def">The stream.</param>
     /// <param name="partition">The partition.</param>
     /// <param name="producerId">The producer id written into each batch.</param>
     /// <param name="producerEpoch">This producer instance's random epoch: an old incarnation of a fixed id never passes for it.</param>
     /// <param name="options">Producer options.</param>
     /// <param name="currentTicket">The producer's call counter: events with a smaller ticket were sent before "now".</param>
-    public PartitionAppender(EventLogClient log, StreamDefinition def, int partition, Guid producerId, uint producerEpoch, EventProducerOptions options, Func<long> currentTicket)
+    private PartitionAppender(SegmentStore segments, StreamCatalog streams, StreamDefinition def, int partition, Guid producerId, uint producerEpoch, EventProducerOptions options, Func<long> currentTicket)
     {
-        this.log = log;
+        this.segments = segments;
+        this.streams = streams;
         this.def = def;
         this.partition = partition;
         this.producerId = producerId;
@@ -50,10 +53,18 @@ internal sealed class PartitionAppender
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
-        Completion = Task.Run(RunAsync);
     }
 
-    public Task Completion { get; }
+    /// <summary>Completes when the appender has stopped (after <see cref="Start"/>).</summary>
+    public Task Completion { get; private set; } = Task.CompletedTask;
+
+    /// <summary>Creates the appender of one partition and starts its append loop.</summary>
+    public static PartitionAppender Start(SegmentStore segments, StreamCatalog streams, StreamDefinition def, int partition, Guid producerId, uint producerEpoch, EventProducerOptions options, Func<long> currentTicket)
+    {
+        var appender = new PartitionAppender(segments, streams, def, partition, producerId, producerEpoch, options, currentTicket);
+        appender.Completion = Task.Run(appender.RunAsync);
+        return appender;
+    }
 
     public long BatchesSent => Interlocked.Read(ref batchesSent);
 
@@ -139,7 +150,7 @@ internal sealed class PartitionAppender
                     break;
                 }
 
-                DateTimeOffset now = log.TimeProvider.GetUtcNow();
+                DateTimeOffset now = segments.Store.TimeProvider.GetUtcNow();
                 deadline ??= now + options.Linger;
                 TimeSpan remaining = deadline.Value - now;
                 if (remaining <= TimeSpan.Zero || !await WaitForMoreAsync(reader, remaining))
@@ -173,7 +184,7 @@ internal sealed class PartitionAppender
     {
         using var cts = new CancellationTokenSource();
         Task<bool> more = reader.WaitToReadAsync(cts.Token).AsTask();
-        Task delay = Task.Delay(remaining, log.TimeProvider, cts.Token);
+        Task delay = Task.Delay(remaining, segments.Store.TimeProvider, cts.Token);
         Task first = await Task.WhenAny(more, delay);
         await cts.CancelAsync();
         return first == more && more.IsCompletedSuccessfully && more.Result;
@@ -242,7 +253,7 @@ internal sealed class PartitionAppender
                 if (mayHaveLanded && attempt is { } a)
                 {
                     // An earlier try of this very batch may have landed (lost response, SDK retry, timeout): look at its position.
-                    (BatchHeader Header, string? Error)? found = await log.ReadHeaderAtAsync(a.Segment, a.Position, CancellationToken.None);
+                    (BatchHeader Header, string? Error)? found = await segments.ReadHeaderAtAsync(a.Segment, a.Position, CancellationToken.None);
                     if (found is { Error: null, Header: var h } && h.ProducerId == producerId && h.ProducerSequence == seq && h.ProducerEpoch == producerEpoch)
                     {
                         tail = new PartitionTail(a.Segment with { Length = a.Position + length }, h.NextOffset, a.BlockIndex + 1);
@@ -273,7 +284,7 @@ internal sealed class PartitionAppender
                 long baseOffset = tail.NextOffset;
                 BatchFormat.Write(buffer, records, baseOffset, producerId, seq, tail.BlockCount, producerEpoch);
                 attempt = new Attempt(segment, position, tail.BlockCount, baseOffset);
-                AppendBlobClient blob = log.Container.GetAppendBlobClient(segment.BlobName);
+                AppendBlobClient blob = segments.Store.Container.GetAppendBlobClient(segment.BlobName);
                 Response<BlobAppendInfo> response = await blob.AppendBlockAsync(
                     new MemoryStream(buffer, 0, length, writable: false),
                     new AppendBlobAppendBlockOptions { Conditions = new AppendBlobRequestConditions { IfAppendPositionEqual = position } });
@@ -292,14 +303,14 @@ internal sealed class PartitionAppender
                     failures++; // a pathological storm still ends
                 }
 
-                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(0, Math.Min(1 << Math.Min(conflicts, 5), 20))), log.TimeProvider);
+                await Task.Delay(TimeSpan.FromMilliseconds(segments.Store.Random.Next(0, Math.Min(1 << Math.Min(conflicts, 5), 20))), segments.Store.TimeProvider);
             }
             catch (RequestFailedException ex) when (ex.Status == 404)
             {
                 lastError = ex;
                 failures++;
                 tail = null;
-                if (await log.TryGetStreamAsync(def.Name) is null)
+                if (await streams.TryGetStreamAsync(def.Name) is null)
                 {
                     throw new EventLogException(EventLogErrorReason.StreamNotFound, $"Stream '{def.Name}' was deleted while appending.", ex);
                 }
@@ -321,13 +332,13 @@ internal sealed class PartitionAppender
                 failures++;
                 mayHaveLanded |= attempt is not null; // timeouts, resets, 5xx: the request may have reached storage
                 tail = null;
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2000, 50 * (1 << Math.Min(failures, 6))) + Random.Shared.Next(0, 50)), log.TimeProvider);
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2000, 50 * (1 << Math.Min(failures, 6))) + segments.Store.Random.Next(0, 50)), segments.Store.TimeProvider);
             }
         }
     }
 
     private async Task<PartitionTail> ReadTailAsync() =>
-        await log.ReadTailAsync(def.Name, partition, await log.ListSegmentsAsync(def.Name, partition, CancellationToken.None), CancellationToken.None);
+        await segments.ReadTailAsync(def.Name, partition, await segments.ListSegmentsAsync(def.Name, partition, CancellationToken.None), CancellationToken.None);
 
     /// <summary>
     /// Starts the next segment at the partition's real end. The tail is re-read from storage first (retention and
@@ -343,15 +354,15 @@ internal sealed class PartitionAppender
             return;
         }
 
-        await log.EnsureContainerAsync(CancellationToken.None);
-        if (await log.TryGetStreamAsync(def.Name) is null)
+        await segments.Store.EnsureContainerAsync(CancellationToken.None);
+        if (await streams.TryGetStreamAsync(def.Name) is null)
         {
             throw new EventLogException(EventLogErrorReason.StreamNotFound, $"Stream '{def.Name}' was deleted while appending.");
         }
 
         long next = fresh.NextOffset;
         string name = StoragePaths.Segment(def.Name, partition, next);
-        AppendBlobClient blob = log.Container.GetAppendBlobClient(name);
+        AppendBlobClient blob = segments.Store.Container.GetAppendBlobClient(name);
         ETag created;
         try
         {
@@ -382,7 +393,7 @@ internal sealed class PartitionAppender
             return;
         }
 
-        tail = new PartitionTail(new SegmentInfo(partition, next, 0, log.TimeProvider.GetUtcNow(), name), next, 0);
+        tail = new PartitionTail(new SegmentInfo(partition, next, 0, segments.Store.TimeProvider.GetUtcNow(), name), next, 0);
     }
 
     private sealed record Pending(EncodedRecord Record, TaskCompletionSource<EventPosition> Completion, long Ticket, bool IsFlushMarker = false);

@@ -12,15 +12,15 @@ namespace FaasEvents.Log;
 /// </summary>
 internal sealed class PartitionReader
 {
-    private readonly EventLogClient log;
+    private readonly SegmentStore segmentStore;
     private readonly StreamDefinition def;
     private readonly int partition;
     private readonly ReadOptions options;
     private bool segmentGone;
 
-    public PartitionReader(EventLogClient log, StreamDefinition def, int partition, ReadOptions options)
+    public PartitionReader(SegmentStore segmentStore, StreamDefinition def, int partition, ReadOptions options)
     {
-        this.log = log;
+        this.segmentStore = segmentStore;
         this.def = def;
         this.partition = partition;
         this.options = options;
@@ -31,7 +31,7 @@ internal sealed class PartitionReader
 
     public async IAsyncEnumerable<EventBlock> ReadBlocksAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        List<SegmentInfo> segments = await log.ListSegmentsAsync(def.Name, partition, cancellationToken);
+        List<SegmentInfo> segments = await segmentStore.ListSegmentsAsync(def.Name, partition, cancellationToken);
         (long target, DateTimeOffset? fromTime) = await ResolveStartAsync(segments, cancellationToken);
         NextOffset = target;
         int index = FindSegment(segments, target, fromTime);
@@ -45,8 +45,8 @@ internal sealed class PartitionReader
                     yield break;
                 }
 
-                await Task.Delay(options.PollInterval, log.TimeProvider, cancellationToken);
-                segments = await log.ListSegmentsAsync(def.Name, partition, cancellationToken);
+                await Task.Delay(options.PollInterval, segmentStore.Store.TimeProvider, cancellationToken);
+                segments = await segmentStore.ListSegmentsAsync(def.Name, partition, cancellationToken);
                 if (segments.Count > 0)
                 {
                     index = 0;
@@ -119,7 +119,7 @@ internal sealed class PartitionReader
                 yield break;
             }
 
-            await Task.Delay(options.PollInterval, log.TimeProvider, cancellationToken);
+            await Task.Delay(options.PollInterval, segmentStore.Store.TimeProvider, cancellationToken);
         }
     }
 
@@ -134,7 +134,7 @@ internal sealed class PartitionReader
             return null;
         }
 
-        (BatchHeader Header, string? Error)? found = await log.ReadHeaderAtAsync(segment, hint.BytePosition, cancellationToken);
+        (BatchHeader Header, string? Error)? found = await segmentStore.ReadHeaderAtAsync(segment, hint.BytePosition, cancellationToken);
         if (found is { Error: null, Header: var h } && h.BaseOffset <= target && target < h.NextOffset)
         {
             return (hint.BytePosition, 0); // batches read from here report their own block index
@@ -147,7 +147,7 @@ internal sealed class PartitionReader
 
         // At the segment's end: the last footer says where the segment ends and how many batches it holds, so a segment
         // that is full by batch count is recognised and the read moves on to the next one.
-        BatchFooter? footer = await log.ReadFooterBeforeAsync(segment, hint.BytePosition, cancellationToken);
+        BatchFooter? footer = await segmentStore.ReadFooterBeforeAsync(segment, hint.BytePosition, cancellationToken);
         return footer is { } f && f.NextOffset == target ? (hint.BytePosition, f.BlockIndex + 1) : null;
     }
 
@@ -158,7 +158,7 @@ internal sealed class PartitionReader
     /// </summary>
     private async Task<SegmentInfo?> FindSegmentHoldingAsync(SegmentInfo current, CancellationToken cancellationToken)
     {
-        List<SegmentInfo> segments = await log.ListSegmentsAsync(def.Name, partition, cancellationToken);
+        List<SegmentInfo> segments = await segmentStore.ListSegmentsAsync(def.Name, partition, cancellationToken);
         int at = segments.FindIndex(s => s.BlobName == current.BlobName);
         if (at >= 0)
         {
@@ -170,7 +170,7 @@ internal sealed class PartitionReader
             SegmentInfo next = segments[at + 1];
             if (next.BaseOffset != NextOffset)
             {
-                throw EventLogClient.Corrupt(def.Name, partition, NextOffset, next, 0, Discontinuity(NextOffset, next.BaseOffset, $"segment {current.BlobName}"));
+                throw SegmentStore.Corrupt(def.Name, partition, NextOffset, next, 0, Discontinuity(NextOffset, next.BaseOffset, $"segment {current.BlobName}"));
             }
 
             return next;
@@ -213,7 +213,7 @@ internal sealed class PartitionReader
             case StartKind.Earliest:
                 return (earliest, null);
             case StartKind.Latest:
-                return ((await log.ReadTailAsync(def.Name, partition, segments, cancellationToken)).NextOffset, null);
+                return ((await segmentStore.ReadTailAsync(def.Name, partition, segments, cancellationToken)).NextOffset, null);
             case StartKind.Time:
                 return (earliest, options.From.Time);
             default:
@@ -223,7 +223,7 @@ internal sealed class PartitionReader
                     return options.StartAtEarliestIfTruncated ? (earliest, null) : throw BelowRetention(offset, earliest);
                 }
 
-                long endOffset = (await log.ReadTailAsync(def.Name, partition, segments, cancellationToken)).NextOffset;
+                long endOffset = (await segmentStore.ReadTailAsync(def.Name, partition, segments, cancellationToken)).NextOffset;
                 if (offset > endOffset)
                 {
                     throw new EventLogException(EventLogErrorReason.OffsetOutOfRange, $"Stream '{def.Name}' partition {partition} ends at offset {endOffset}; offset {offset} is beyond the end.");
@@ -271,7 +271,7 @@ internal sealed class PartitionReader
         SegmentRangeStream? content;
         try
         {
-            content = await SegmentRangeStream.OpenAsync(log.Container.GetBlobClient(segment.BlobName), position, log.ReadRangeBytes, cancellationToken);
+            content = await SegmentRangeStream.OpenAsync(segmentStore.Store.Container.GetBlobClient(segment.BlobName), position, segmentStore.Store.ReadRangeBytes, cancellationToken);
         }
         catch (RequestFailedException ex) when (ex.Status == 416)
         {
@@ -303,18 +303,18 @@ internal sealed class PartitionReader
 
             if (read < BatchFormat.HeaderSize)
             {
-                throw EventLogClient.Corrupt(def.Name, partition, NextOffset, segment, pos, $"truncated batch header ({read} of {BatchFormat.HeaderSize} bytes)");
+                throw SegmentStore.Corrupt(def.Name, partition, NextOffset, segment, pos, $"truncated batch header ({read} of {BatchFormat.HeaderSize} bytes)");
             }
 
             BatchHeader h = BatchHeader.Parse(header, out string? error);
             if (error is not null)
             {
-                throw EventLogClient.Corrupt(def.Name, partition, NextOffset, segment, pos, error);
+                throw SegmentStore.Corrupt(def.Name, partition, NextOffset, segment, pos, error);
             }
 
             if (expectedBase is { } expected && h.BaseOffset != expected)
             {
-                throw EventLogClient.Corrupt(def.Name, partition, expected, segment, pos, Discontinuity(expected, h.BaseOffset, "the previous batch"));
+                throw SegmentStore.Corrupt(def.Name, partition, expected, segment, pos, Discontinuity(expected, h.BaseOffset, "the previous batch"));
             }
 
             expectedBase = h.NextOffset;
@@ -332,19 +332,19 @@ internal sealed class PartitionReader
 
                 if (rest < h.BatchLength - BatchFormat.HeaderSize)
                 {
-                    throw EventLogClient.Corrupt(def.Name, partition, h.BaseOffset, segment, pos, $"batch of {h.BatchLength} bytes is truncated");
+                    throw SegmentStore.Corrupt(def.Name, partition, h.BaseOffset, segment, pos, $"batch of {h.BatchLength} bytes is truncated");
                 }
 
                 ReadOnlyMemory<byte> span = batch.AsMemory(0, h.BatchLength);
                 if (!BatchFormat.VerifyChecksum(span.Span, out uint stored, out uint computed))
                 {
-                    throw EventLogClient.Corrupt(def.Name, partition, h.BaseOffset, segment, pos, $"checksum mismatch (stored 0x{stored:x8}, computed 0x{computed:x8})");
+                    throw SegmentStore.Corrupt(def.Name, partition, h.BaseOffset, segment, pos, $"checksum mismatch (stored 0x{stored:x8}, computed 0x{computed:x8})");
                 }
 
                 BatchFooter footer = BatchFooter.Parse(span.Span[^BatchFormat.FooterSize..], out string? footerError);
                 if (footerError is not null || footer.BaseOffset != h.BaseOffset || footer.BatchLength != h.BatchLength)
                 {
-                    throw EventLogClient.Corrupt(def.Name, partition, h.BaseOffset, segment, pos, footerError ?? "footer does not match header");
+                    throw SegmentStore.Corrupt(def.Name, partition, h.BaseOffset, segment, pos, footerError ?? "footer does not match header");
                 }
 
                 var events = new List<StoredEvent>(h.RecordCount);
@@ -357,7 +357,7 @@ internal sealed class PartitionReader
                     }
                     catch (FormatException ex)
                     {
-                        throw EventLogClient.Corrupt(def.Name, partition, h.BaseOffset, segment, pos, ex.Message);
+                        throw SegmentStore.Corrupt(def.Name, partition, h.BaseOffset, segment, pos, ex.Message);
                     }
 
                     events.RemoveAll(e => e.Offset < NextOffset || (fromTime is { } t && e.Timestamp < t));

@@ -1,7 +1,8 @@
 using System.Globalization;
-using Azure;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
+using Azure;
+using FaasEvents.Log.Storage;
 
 namespace FaasEvents.Log;
 
@@ -21,15 +22,17 @@ public sealed record RestoredState(Dictionary<string, BinaryData> Table, long? N
 /// </summary>
 public sealed class PartitionStateStore
 {
-    private readonly EventLogClient log;
+    private readonly LogStore store;
+    private readonly CheckpointStore checkpoints;
     private string? tip;
     private long? lastFullOffset;
     private readonly HashSet<string> attempted = new(StringComparer.Ordinal); // blobs whose commit may have landed unseen
 
-    internal PartitionStateStore(EventLogClient log, string group, string stream, int partition)
+    internal PartitionStateStore(LogStore store, CheckpointStore checkpoints, string group, string stream, int partition)
     {
         CheckpointStore.Validate(group, stream, partition);
-        this.log = log;
+        this.store = store;
+        this.checkpoints = checkpoints;
         Group = group;
         Stream = stream;
         Partition = partition;
@@ -51,7 +54,7 @@ public sealed class PartitionStateStore
     {
         for (int attempt = 0; ; attempt++)
         {
-            (long? offset, string? committedTip) = await log.Checkpoints.GetStateAsync(Group, Stream, Partition, cancellationToken);
+            (long? offset, string? committedTip) = await checkpoints.GetStateAsync(Group, Stream, Partition, cancellationToken);
             try
             {
                 RestoredState state = await RestoreFromAsync(committedTip, offset, cancellationToken);
@@ -73,7 +76,7 @@ public sealed class PartitionStateStore
         for (string? name = committedTip; name is not null;)
         {
             chain.Push(name);
-            BlobProperties props = (await log.Container.GetBlobClient(name).GetPropertiesAsync(cancellationToken: cancellationToken)).Value;
+            BlobProperties props = (await store.Container.GetBlobClient(name).GetPropertiesAsync(cancellationToken: cancellationToken)).Value;
             name = props.Metadata.TryGetValue("prev", out string? prev) && prev.Length > 0 ? prev : null;
         }
 
@@ -81,7 +84,7 @@ public sealed class PartitionStateStore
         int length = chain.Count;
         while (chain.TryPop(out string? name))
         {
-            BlobDownloadStreamingResult download = (await log.Container.GetBlobClient(name).DownloadStreamingAsync(cancellationToken: cancellationToken)).Value;
+            BlobDownloadStreamingResult download = (await store.Container.GetBlobClient(name).DownloadStreamingAsync(cancellationToken: cancellationToken)).Value;
             await using Stream content = download.Content;
             await foreach ((string key, BinaryData? value) in StateBlobFormat.ReadAllAsync(content, name, cancellationToken))
             {
@@ -142,14 +145,14 @@ public sealed class PartitionStateStore
         }
 
         int deleted = 0;
-        await foreach (BlobItem item in log.Container.GetBlobsAsync(new GetBlobsOptions { Prefix = Prefix }, cancellationToken))
+        await foreach (BlobItem item in store.Container.GetBlobsAsync(new GetBlobsOptions { Prefix = Prefix }, cancellationToken))
         {
             string leaf = item.Name[Prefix.Length..];
             if (leaf.Length >= 20 && long.TryParse(leaf.AsSpan(0, 20), NumberStyles.None, CultureInfo.InvariantCulture, out long offset) && offset < below && item.Name != tip)
             {
                 try
                 {
-                    await log.Container.DeleteBlobIfExistsAsync(item.Name, cancellationToken: cancellationToken);
+                    await store.Container.DeleteBlobIfExistsAsync(item.Name, cancellationToken: cancellationToken);
                     deleted++;
                 }
                 catch (RequestFailedException)
@@ -167,7 +170,7 @@ public sealed class PartitionStateStore
         ArgumentNullException.ThrowIfNull(lease);
         string name = $"{Prefix}{nextOffset.ToString("D20", CultureInfo.InvariantCulture)}-{(kind == StateBlobFormat.KindFull ? "full" : "delta")}-{Guid.NewGuid().ToString("N")[..8]}";
         // Streamed: the blob is staged in blocks as it is encoded, so a snapshot is never held as one buffer.
-        BlockBlobClient blob = log.Container.GetBlockBlobClient(name);
+        BlockBlobClient blob = store.Container.GetBlockBlobClient(name);
         await using (Stream upload = await blob.OpenWriteAsync(
             overwrite: true,
             new BlockBlobOpenWriteOptions
@@ -183,11 +186,11 @@ public sealed class PartitionStateStore
 
         // The commit point: offset and tip move together, only while this instance holds the lease.
         attempted.Add(name);
-        if (!await log.Checkpoints.CommitStateAsync(Group, Stream, Partition, nextOffset, position, name, lease, cancellationToken))
+        if (!await checkpoints.CommitStateAsync(Group, Stream, Partition, nextOffset, position, name, lease, cancellationToken))
         {
             // An ambiguous failure (a lost response, retried by the SDK or by the caller) may have committed one of our
             // own blobs at this very offset: then the state at nextOffset is committed and this is a success.
-            (long? committedOffset, string? committedTip) = await log.Checkpoints.GetStateAsync(Group, Stream, Partition, cancellationToken);
+            (long? committedOffset, string? committedTip) = await checkpoints.GetStateAsync(Group, Stream, Partition, cancellationToken);
             if (committedOffset != nextOffset || committedTip is null || !attempted.Contains(committedTip))
             {
                 throw new EventLogException(EventLogErrorReason.InvalidArgument, $"State of group '{Group}' on stream '{Stream}' partition {Partition}: offset {nextOffset} is not past the committed offset; commit only after applying new events.");

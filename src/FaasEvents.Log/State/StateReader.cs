@@ -1,7 +1,8 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
-using Azure;
 using Azure.Storage.Blobs.Models;
+using Azure;
+using FaasEvents.Log.Storage;
 
 namespace FaasEvents.Log;
 
@@ -28,15 +29,19 @@ public sealed record StatePage(IReadOnlyList<KeyValuePair<string, BinaryData>> I
 public sealed class StateReader
 {
     private const int MaxAttempts = 5;
-    private readonly EventLogClient log;
+    private readonly LogStore store;
+    private readonly StreamCatalog streams;
+    private readonly CheckpointStore checkpoints;
     private readonly ConcurrentDictionary<int, (string? Tip, IReadOnlyList<StateBlobReader> Links)> chains = new();
     private readonly ConcurrentDictionary<string, StateBlobReader> opened = new(StringComparer.Ordinal);
     private int partitions;
 
-    internal StateReader(EventLogClient log, string group, string stream)
+    internal StateReader(LogStore store, StreamCatalog streams, CheckpointStore checkpoints, string group, string stream)
     {
         CheckpointStore.Validate(group, stream, 0);
-        this.log = log;
+        this.store = store;
+        this.streams = streams;
+        this.checkpoints = checkpoints;
         Group = group;
         Stream = stream;
     }
@@ -158,7 +163,7 @@ public sealed class StateReader
     {
         for (int attempt = 1; ; attempt++)
         {
-            (long? offset, string? tip) = await log.Checkpoints.GetStateAsync(Group, Stream, partition, cancellationToken);
+            (long? offset, string? tip) = await checkpoints.GetStateAsync(Group, Stream, partition, cancellationToken);
             try
             {
                 return await read(offset, await ChainAsync(partition, tip, cancellationToken));
@@ -182,7 +187,7 @@ public sealed class StateReader
         {
             if (!opened.TryGetValue(name, out StateBlobReader? link))
             {
-                link = await StateBlobReader.OpenAsync(log.Container, name, cancellationToken);
+                link = await StateBlobReader.OpenAsync(store.Container, name, cancellationToken);
                 opened[name] = link;
             }
 
@@ -292,15 +297,14 @@ public sealed class StateReader
     }
 
     /// <summary>Streams that group <paramref name="group"/> has committed state for (to find a materializer's stream by name).</summary>
-    public static async Task<IReadOnlyList<string>> FindStreamsAsync(EventLogClient log, string group, CancellationToken cancellationToken = default)
+    internal static async Task<IReadOnlyList<string>> FindStreamsAsync(LogStore store, string group, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(log);
         StreamDefinition.ValidateName(group, "consumer group");
         var streams = new List<string>();
         string prefix = $"state/{group}/";
         try
         {
-            await foreach (BlobHierarchyItem item in log.Container.GetBlobsByHierarchyAsync(BlobTraits.None, BlobStates.None, "/", prefix, cancellationToken))
+            await foreach (BlobHierarchyItem item in store.Container.GetBlobsByHierarchyAsync(BlobTraits.None, BlobStates.None, "/", prefix, cancellationToken))
             {
                 if (item.IsPrefix)
                 {
@@ -335,7 +339,7 @@ public sealed class StateReader
     {
         if (partitions == 0)
         {
-            partitions = (await log.GetStreamAsync(Stream, cancellationToken)).Partitions;
+            partitions = (await streams.GetStreamAsync(Stream, cancellationToken)).Partitions;
         }
 
         return partitions;

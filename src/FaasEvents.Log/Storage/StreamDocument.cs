@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using FaasEvents.Log.Format;
 
 namespace FaasEvents.Log.Storage;
 
@@ -24,6 +25,31 @@ internal sealed class StreamDocument
     public CompactionDocument? Compaction { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>Metadata on stream.json marking a stream whose delete has begun: it no longer exists for readers and writers.</summary>
+    public const string DeletingKey = "deleting";
+
+    public static bool IsDeleting(IDictionary<string, string> metadata) => metadata.ContainsKey(DeletingKey);
+
+    public static StreamDefinition Parse(string name, BinaryData content)
+    {
+        StreamDocument? doc;
+        try
+        {
+            doc = JsonSerializer.Deserialize<StreamDocument>(content.ToMemory().Span, Json);
+        }
+        catch (JsonException ex)
+        {
+            throw new EventLogException(EventLogErrorReason.CorruptData, $"streams/{name}/stream.json is not valid JSON: {ex.Message}", ex);
+        }
+
+        if (doc is null || doc.FormatVersion != BatchFormat.FormatVersion)
+        {
+            throw new EventLogException(EventLogErrorReason.CorruptData, $"streams/{name}/stream.json has format version {doc?.FormatVersion}; this client understands {BatchFormat.FormatVersion}.");
+        }
+
+        return doc.ToDefinition();
+    }
 
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {

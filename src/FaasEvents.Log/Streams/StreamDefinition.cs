@@ -191,6 +191,15 @@ public sealed partial record StreamDefinition
         }
     }
 
+    /// <summary>Throws <see cref="EventLogErrorReason.InvalidArgument"/> naming the valid range when the partition does not exist.</summary>
+    internal void CheckPartition(int partition)
+    {
+        if (partition < 0 || partition >= Partitions)
+        {
+            throw new EventLogException(EventLogErrorReason.InvalidArgument, $"Stream '{Name}' has partitions 0..{Partitions - 1}; partition {partition} does not exist.");
+        }
+    }
+
     /// <summary>Validates a stream or consumer group name; <paramref name="what"/> names it in the error.</summary>
     public static void ValidateName(string? name, string what)
     {

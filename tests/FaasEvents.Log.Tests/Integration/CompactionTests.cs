@@ -122,8 +122,8 @@ public class CompactionTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixt
         // Closed segments now hold one event per key at most; only the active segment may repeat a key.
         for (int p = 0; p < 2; p++)
         {
-            List<SegmentInfo> segments = await log.ListSegmentsAsync("books", p, default);
-            Assert.Equal(segments.Count, (await log.ListRawSegmentsAsync("books", p, default)).Count); // replaced segments are gone
+            List<SegmentInfo> segments = await log.Segments.ListSegmentsAsync("books", p, default);
+            Assert.Equal(segments.Count, (await log.Segments.ListRawSegmentsAsync("books", p, default)).Count); // replaced segments are gone
             var closedKeys = new List<string>();
             await foreach (StoredEvent e in log.ReadPartitionAsync("books", p, new ReadOptions { EndOffset = segments[^1].BaseOffset }))
             {
@@ -163,7 +163,7 @@ public class CompactionTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixt
         await log.CompactAsync(stream, new CompactionOptions { DeleteRetention = TimeSpan.Zero });
         for (int p = 0; p < 2; p++)
         {
-            Assert.Equal((await log.ListSegmentsAsync(stream, p, default)).Count, (await log.ListRawSegmentsAsync(stream, p, default)).Count);
+            Assert.Equal((await log.Segments.ListSegmentsAsync(stream, p, default)).Count, (await log.Segments.ListRawSegmentsAsync(stream, p, default)).Count);
         }
 
         Assert.Equal(Model(ops), await FoldAndCheckAsync(log, stream, originals));
@@ -232,7 +232,7 @@ public class CompactionTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixt
 
             await log.CompactAsync(stream, new CompactionOptions { DeleteRetention = TimeSpan.Zero });
             Assert.Equal(model, await FoldAndCheckAsync(log, stream, originals)); // after the rerun
-            Assert.Equal((await log.ListSegmentsAsync(stream, 0, default)).Count, (await log.ListRawSegmentsAsync(stream, 0, default)).Count); // leftovers cleaned
+            Assert.Equal((await log.Segments.ListSegmentsAsync(stream, 0, default)).Count, (await log.Segments.ListRawSegmentsAsync(stream, 0, default)).Count); // leftovers cleaned
         }
     }
 
@@ -255,7 +255,7 @@ public class CompactionTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixt
         await log.CompactAsync("race", options); // cleans what the loser left
         for (int p = 0; p < 2; p++)
         {
-            Assert.Equal((await log.ListSegmentsAsync("race", p, default)).Count, (await log.ListRawSegmentsAsync("race", p, default)).Count);
+            Assert.Equal((await log.Segments.ListSegmentsAsync("race", p, default)).Count, (await log.Segments.ListRawSegmentsAsync("race", p, default)).Count);
         }
 
         Assert.Equal(Model(ops), await FoldAndCheckAsync(log, "race", originals));
