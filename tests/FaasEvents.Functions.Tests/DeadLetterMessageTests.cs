@@ -10,7 +10,7 @@ public class DeadLetterMessageTests
     {
         // "InvalidOperationException: " is 27 characters: the emoji's two UTF-16 units land at 1023 and 1024.
         string message = new string('x', 1023 - 27) + "\U0001F600 and more";
-        string cut = FunctionHost.ErrorText(new InvalidOperationException(message));
+        string cut = DeadLetterWriter.ErrorText(new InvalidOperationException(message));
 
         Assert.True(cut.Length <= 1024);
         Assert.False(char.IsHighSurrogate(cut[^1]), "the cut left a lone high surrogate, which is not valid text (JSON encoders replace or refuse it)");
@@ -19,5 +19,5 @@ public class DeadLetterMessageTests
 
     [Fact]
     public void A_short_message_is_kept_whole() =>
-        Assert.Equal("TimeoutException: slow", FunctionHost.ErrorText(new TimeoutException("slow")));
+        Assert.Equal("TimeoutException: slow", DeadLetterWriter.ErrorText(new TimeoutException("slow")));
 }

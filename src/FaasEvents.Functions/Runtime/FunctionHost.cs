@@ -1,124 +1,58 @@
 using System.Collections.Concurrent;
+using FaasEvents.Functions.Storage;
 using FaasEvents.Log;
 using Microsoft.Extensions.Logging;
 
 namespace FaasEvents.Functions.Runtime;
 
-/// <summary>Everything one function needs at run time: its log client, invoker, options, outputs and dead letters.</summary>
+/// <summary>
+/// What one function's balancer and partition processors share: the function, where its events come from
+/// (<see cref="Source"/>), where its ownership and progress are kept (<see cref="Checkpoints"/>), where its writes go
+/// (<see cref="Outputs"/>), its invoker and options, and the clocks and randomness they run on. Every member is set
+/// explicitly by whoever builds it (the runtime with blob storage, tests with the in-memory implementations).
+/// </summary>
 internal sealed class FunctionHost
 {
-    private readonly Func<string, EventLogClient> clientFor;
-    private readonly ConcurrentDictionary<EventLogClient, EventProducerPool> pools = new();
+    public required FunctionDefinition Function { get; init; }
 
-    public FunctionHost(FunctionDefinition function, EventLogClient log, Func<string, EventLogClient> clientFor, FunctionInvoker invoker, EventLogHostOptions options, SemaphoreSlim concurrency, TimeProvider time, ILogger logger, string instanceId, IStateSerializer? serializer = null)
-    {
-        Serializer = serializer ?? new JsonStateSerializer();
-        Function = function;
-        Log = log;
-        this.clientFor = clientFor;
-        Invoker = invoker;
-        Options = options;
-        Concurrency = concurrency;
-        Time = time;
-        Logger = logger;
-        InstanceId = instanceId;
-    }
+    public required IPartitionSource Source { get; init; }
 
-    public FunctionDefinition Function { get; }
+    public required ICheckpointStore Checkpoints { get; init; }
 
-    public EventLogClient Log { get; }
+    public required IOutputSink Outputs { get; init; }
 
-    public FunctionInvoker Invoker { get; }
+    public required FunctionInvoker Invoker { get; init; }
 
-    public EventLogHostOptions Options { get; }
+    public required EventLogHostOptions Options { get; init; }
 
-    public SemaphoreSlim Concurrency { get; }
+    /// <summary>Bounds invocations in flight across the instance's partitions.</summary>
+    public required SemaphoreSlim Concurrency { get; init; }
 
-    public TimeProvider Time { get; }
+    /// <summary>The clock for retries, polling and balancing.</summary>
+    public required TimeProvider Time { get; init; }
 
-    /// <summary>The clock leases are stamped with: storage's real time, like the log client's (not the injected <see cref="Time"/>).</summary>
-    public TimeProvider LeaseClock { get; } = TimeProvider.System;
+    /// <summary>The clock leases are stamped with: storage's real time in production (not the injected <see cref="Time"/>).</summary>
+    public required TimeProvider LeaseClock { get; init; }
 
-    public ILogger Logger { get; }
+    public required ILogger Logger { get; init; }
 
-    public string InstanceId { get; }
+    /// <summary>Picks among equally good partitions when claiming and stealing.</summary>
+    public Random Random { get; init; } = Random.Shared;
 
     /// <summary>A materializer's state serializer.</summary>
-    public IStateSerializer Serializer { get; }
+    public IStateSerializer Serializer { get; init; } = new JsonStateSerializer();
+
+    public string InstanceId => Checkpoints.OwnerId;
 
     /// <summary>A materializer's live tables, by owned partition (queries read these before persisted state).</summary>
     public ConcurrentDictionary<int, MaterializedTable> Tables { get; } = new();
 
-    /// <summary>Appends events to a stream of the function's storage (a materializer's changelog).</summary>
-    public Task AppendAsync(string stream, IReadOnlyList<LogEvent> events, CancellationToken cancellationToken) =>
-        Producer(Log, stream).SendBatchAsync(events, cancellationToken);
+    /// <summary>Writes the function's dead letters.</summary>
+    public DeadLetterWriter DeadLetters => deadLetters ??= new DeadLetterWriter(Function, Options.DeadLetterStreamFor(Function), Outputs, Time, Logger);
 
-    public async Task AppendOutputsAsync(IReadOnlyList<LogEvent> outputs, CancellationToken cancellationToken)
-    {
-        EventOutputAttribute output = Function.Output!;
-        EventLogClient client = output.Connection is null ? Log : clientFor(output.Connection);
-        await Producer(client, output.Stream).SendBatchAsync(outputs, cancellationToken);
-    }
+    private DeadLetterWriter? deadLetters;
 
-    /// <summary>
-    /// Appends the events to the dead-letter stream with the error (<see cref="DeadLetterRecord"/>). Storage failures
-    /// are retried until the letter is written or the partition stops, and reported to <paramref name="stall"/>; any
-    /// other failure (the letter can never be written) is thrown for the partition to halt on.
-    /// </summary>
-    public async Task DeadLetterAsync(IReadOnlyList<StoredEvent> events, int partition, Exception error, int attempts, WriteStall stall, CancellationToken cancellationToken)
-    {
-        string stream = Options.DeadLetterStreamFor(Function);
-        string message = ErrorText(error);
-        DateTimeOffset now = Time.GetUtcNow();
-        var letters = events.Select(e => DeadLetterRecord.Create(e, DeadLetterRecord.Attributes(message, attempts, Function, partition, e.Offset, now))).ToList();
-        string what = $"{Function.Name}: dead-letter write of {Function.Stream} partition {partition} offset {events[0].Offset} to '{stream}'";
-        // Never dropped: storage failures are retried as for any runtime write (the partition does not move on until
-        // the letter is written); anything else means it can never be written and is thrown for the partition to halt on.
-        await InfrastructureRetry.RunAsync(
-            async ct =>
-            {
-                if (await Log.TryGetStreamAsync(stream, ct) is null)
-                {
-                    try
-                    {
-                        await Log.CreateStreamAsync(new StreamDefinition { Name = stream, Partitions = 1 }, ct);
-                    }
-                    catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.StreamAlreadyExists)
-                    {
-                    }
-                }
-
-                await Producer(Log, stream).SendBatchAsync(letters, ct);
-            },
-            what,
-            Logger,
-            Time,
-            stall,
-            cancellationToken);
-        Logger.LogError(error, "{Function}: dead-lettered {Count} event(s) from {Stream} partition {Partition} at offset {Offset} to '{DeadLetter}' after {Attempts} tries", Function.Name, events.Count, Function.Stream, partition, events[0].Offset, stream, attempts);
-    }
-
-    /// <summary>The dead letter's dlqerror text: exception type and message, at most 1,024 characters.</summary>
-    internal static string ErrorText(Exception error)
-    {
-        string message = $"{error.GetType().Name}: {error.Message}";
-        if (message.Length <= 1024)
-        {
-            return message;
-        }
-
-        int cut = char.IsHighSurrogate(message[1023]) ? 1023 : 1024; // never half a character
-        return message[..cut];
-    }
-
-    public async ValueTask DisposeProducersAsync()
-    {
-        foreach (EventProducerPool pool in pools.Values)
-        {
-            await pool.DisposeAsync();
-        }
-    }
-
-    private EventProducerClient Producer(EventLogClient client, string stream) =>
-        pools.GetOrAdd(client, c => new EventProducerPool(c, new EventProducerOptions { Linger = TimeSpan.Zero })).For(stream);
+    /// <summary>Appends what an invocation returned to the function's output stream.</summary>
+    public Task AppendOutputsAsync(IReadOnlyList<LogEvent> outputs, CancellationToken cancellationToken) =>
+        Outputs.AppendAsync(Function.Output!.Connection, Function.Output.Stream, outputs, cancellationToken);
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using FaasEvents.Functions.Storage.Blob;
 using FaasEvents.Log;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -74,7 +75,21 @@ internal sealed class FunctionsRuntime : IHostedService
         foreach (FunctionDefinition f in settings.Functions)
         {
             var invoker = new FunctionInvoker(f, services, settings.Middleware, time);
-            var host = new FunctionHost(f, ClientFor(f.Connection), ClientFor, invoker, options, concurrency, time, loggers.CreateLogger("FaasEvents.Functions." + f.Name), settings.InstanceId, services.GetService<IStateSerializer>());
+            EventLogClient log = ClientFor(f.Connection);
+            var host = new FunctionHost
+            {
+                Function = f,
+                Source = new BlobPartitionSource(log),
+                Checkpoints = new BlobCheckpointStore(log, settings.InstanceId),
+                Outputs = new BlobOutputSink(log, ClientFor),
+                Invoker = invoker,
+                Options = options,
+                Concurrency = concurrency,
+                Time = time,
+                LeaseClock = TimeProvider.System, // storage's clock: leases expire in real time whatever the injected TimeProvider
+                Logger = loggers.CreateLogger("FaasEvents.Functions." + f.Name),
+                Serializer = services.GetService<IStateSerializer>() ?? new JsonStateSerializer(),
+            };
             hosts.Add(host);
             balancers.Add(new PartitionBalancer(host));
         }
@@ -98,7 +113,7 @@ internal sealed class FunctionsRuntime : IHostedService
         await Task.WhenAll(balancers.Select(b => b.StopAsync(hurry.Token)));
         foreach (FunctionHost h in hosts)
         {
-            await h.DisposeProducersAsync();
+            await h.Outputs.DisposeAsync();
         }
 
         logger.LogInformation("Stopped cleanly.");

@@ -1,4 +1,5 @@
 using System.Globalization;
+using FaasEvents.Functions.Storage;
 using FaasEvents.Log;
 using Microsoft.Extensions.Logging;
 
@@ -17,7 +18,7 @@ internal sealed class MaterializerPartition
     internal const int MaxChainLength = 64;
 
     private readonly FunctionHost host;
-    private readonly PartitionStateStore store;
+    private readonly IPartitionState store;
     private long deltaEntriesSinceFull;
     private int deltasSinceFull;
 
@@ -26,7 +27,7 @@ internal sealed class MaterializerPartition
         this.host = host;
         Partition = partition;
         Table = table;
-        store = host.Log.CreateStateStore(host.Function.ConsumerGroup, host.Function.Stream, partition);
+        store = host.Checkpoints.OpenState(host.Function.ConsumerGroup, host.Function.Stream, partition);
     }
 
     public int Partition { get; }
@@ -52,7 +53,7 @@ internal sealed class MaterializerPartition
         {
             if (host.Function.ChangelogStream is { } changelog && changes.Count > 0)
             {
-                await host.AppendAsync(changelog, ChangelogEvents(changes, nextOffset), cancellationToken);
+                await host.Outputs.AppendAsync(null, changelog, ChangelogEvents(changes, nextOffset), cancellationToken);
             }
 
             int count = Table.Count;
@@ -81,7 +82,7 @@ internal sealed class MaterializerPartition
     {
         try
         {
-            int deleted = await store.SweepAsync();
+            int deleted = await store.SweepAsync(CancellationToken.None);
             if (deleted > 0)
             {
                 host.Logger.LogDebug("{Function}: swept {Count} superseded state blob(s) of partition {Partition}", host.Function.Name, deleted, Partition);

@@ -14,10 +14,8 @@ namespace FaasEvents.Functions.Runtime;
 internal sealed class PartitionBalancer
 {
     private readonly FunctionHost host;
-    private readonly PartitionLeaseClient leases;
     private readonly Dictionary<int, PartitionProcessor> processors = [];
     private readonly Lock gate = new();
-    private readonly EndOffsetTracker ends;
     private readonly HashSet<int> reported = [];
     private readonly Dictionary<int, DateTimeOffset> handedOver = [];
     private readonly List<(PartitionProcessor Processor, Task Released)> handovers = [];
@@ -26,8 +24,6 @@ internal sealed class PartitionBalancer
     public PartitionBalancer(FunctionHost host)
     {
         this.host = host;
-        leases = host.Log.CreateLeaseClient(host.InstanceId);
-        ends = host.Log.CreateEndOffsetTracker(host.Function.Stream);
     }
 
     public FunctionDefinition Function => host.Function;
@@ -89,7 +85,6 @@ internal sealed class PartitionBalancer
 
     public async Task RunAsync(CancellationToken stopping)
     {
-        partitions = (await host.Log.GetStreamAsync(host.Function.Stream, stopping)).Partitions;
         while (!stopping.IsCancellationRequested)
         {
             try
@@ -150,7 +145,7 @@ internal sealed class PartitionBalancer
         {
             try
             {
-                await leases.ReleaseAsync(p.Lease);
+                await host.Checkpoints.ReleaseAsync(p.Lease, CancellationToken.None);
             }
             catch (Exception ex)
             {
@@ -165,9 +160,19 @@ internal sealed class PartitionBalancer
         host.Logger.LogInformation("{Function}: stopped; checkpointed and released partitions [{Partitions}]", host.Function.Name, string.Join(",", all.Select(p => p.Partition).Order()));
     }
 
-    private async Task CycleAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// One balancing cycle: renew (or hand over, or drop) owned partitions, restart ended processors, claim free
+    /// partitions and ask owners above their share for one, then report lag. <see cref="RunAsync"/> runs it every
+    /// <see cref="EventLogHostOptions.LoadBalancingInterval"/>; tests call it directly.
+    /// </summary>
+    internal async Task CycleAsync(CancellationToken cancellationToken)
     {
         FunctionDefinition fn = host.Function;
+        if (partitions == 0)
+        {
+            partitions = await host.Source.GetPartitionCountAsync(fn.Stream, cancellationToken);
+        }
+
         List<PartitionProcessor> current;
         lock (gate)
         {
@@ -178,20 +183,20 @@ internal sealed class PartitionBalancer
         {
             try
             {
-                p.Lease = await leases.RenewAsync(p.Lease, cancellationToken);
+                p.Lease = await host.Checkpoints.RenewAsync(p.Lease, cancellationToken);
                 if (p.Completion.IsCompleted && !p.Halted)
                 {
                     bool failedWithoutProgress = p.Failure is not null && p.NextOffset < 0;
                     failingStarts.AddOrUpdate(p.Partition, _ => (failedWithoutProgress ? 1 : 0, p.Failure), (_, f) => (failedWithoutProgress ? f.Starts + 1 : 0, p.Failure));
                     host.Logger.LogInformation("{Function}: restarting partition {Partition}", fn.Name, p.Partition);
-                    Replace(p.Partition, new PartitionProcessor(host, p.Lease));
+                    Replace(p.Partition, PartitionProcessor.Start(host, p.Lease));
                 }
                 else if (p.NextOffset >= 0)
                 {
                     failingStarts.TryRemove(p.Partition, out _); // handling events again
                 }
             }
-            catch (EventLogException ex) when (PartitionLeaseClient.IsHandoverRequest(ex))
+            catch (EventLogException ex) when (host.Checkpoints.IsHandoverRequest(ex))
             {
                 host.Logger.LogInformation("{Function}: another instance asked for partition {Partition} of {Stream}; handing it over after the in-flight invocation", fn.Name, p.Partition, fn.Stream);
                 HandOver(p);
@@ -217,20 +222,20 @@ internal sealed class PartitionBalancer
             }
         }
 
-        IReadOnlyList<PartitionOwnership> ownership = await leases.ListOwnershipAsync(fn.ConsumerGroup, fn.Stream, cancellationToken);
+        IReadOnlyList<PartitionOwnership> ownership = await host.Checkpoints.ListOwnershipAsync(fn.ConsumerGroup, fn.Stream, cancellationToken);
         HashSet<int> mine;
         lock (gate)
         {
             mine = [.. processors.Keys];
         }
 
-        (IReadOnlyList<int> claim, IReadOnlyList<int> steal) = BalancePlan.Decide(partitions, host.InstanceId, mine, ownership, Random.Shared);
+        (IReadOnlyList<int> claim, IReadOnlyList<int> steal) = BalancePlan.Decide(partitions, host.InstanceId, mine, ownership, host.Random);
         foreach (int p in claim.Where(p => !RecentlyHandedOver(p)))
         {
-            if (await leases.TryAcquireAsync(fn.ConsumerGroup, fn.Stream, p, host.Options.LeaseDuration, cancellationToken) is { } lease)
+            if (await host.Checkpoints.TryAcquireAsync(fn.ConsumerGroup, fn.Stream, p, host.Options.LeaseDuration, cancellationToken) is { } lease)
             {
                 host.Logger.LogInformation("{Function}: claimed partition {Partition} of {Stream}", fn.Name, p, fn.Stream);
-                Replace(p, new PartitionProcessor(host, lease));
+                Replace(p, PartitionProcessor.Start(host, lease));
             }
         }
 
@@ -238,7 +243,7 @@ internal sealed class PartitionBalancer
         {
             // Asked, not taken: the owner hands it over at its next renewal, and a later cycle claims it.
             string? from = ownership.FirstOrDefault(o => o.Partition == p)?.OwnerId;
-            await leases.RequestHandoverAsync(fn.ConsumerGroup, fn.Stream, p, host.Options.LeaseDuration, cancellationToken);
+            await host.Checkpoints.RequestHandoverAsync(fn.ConsumerGroup, fn.Stream, p, host.Options.LeaseDuration, cancellationToken);
             host.Logger.LogInformation("{Function}: asked {Owner} to hand over partition {Partition} of {Stream} to balance load", fn.Name, from, p, fn.Stream);
         }
 
@@ -276,7 +281,7 @@ internal sealed class PartitionBalancer
         await processor.Completion;
         try
         {
-            await leases.ReleaseAsync(processor.Lease);
+            await host.Checkpoints.ReleaseAsync(processor.Lease, CancellationToken.None);
             host.Logger.LogInformation("{Function}: handed over partition {Partition} of {Stream} at offset {Offset}", host.Function.Name, processor.Partition, host.Function.Stream, processor.NextOffset);
         }
         catch (Exception ex)
@@ -338,7 +343,7 @@ internal sealed class PartitionBalancer
         }
 
         // One listing per cycle; footers are re-read only for partitions that received events.
-        IReadOnlyList<PartitionInfo> infos = await ends.RefreshAsync(cancellationToken);
+        IReadOnlyList<PartitionInfo> infos = await host.Source.GetPartitionsAsync(fn.Stream, cancellationToken);
         foreach (int p in owned)
         {
             long? cp = ownership.FirstOrDefault(o => o.Partition == p)?.NextOffset;

@@ -32,7 +32,7 @@ internal sealed class PartitionProcessor
     private LogPosition? nextPosition;
     private PartitionLease lease;
 
-    public PartitionProcessor(FunctionHost host, PartitionLease lease)
+    private PartitionProcessor(FunctionHost host, PartitionLease lease)
     {
         this.host = host;
         this.lease = lease;
@@ -48,13 +48,20 @@ internal sealed class PartitionProcessor
         {
             materializer = new MaterializerPartition(host, partition, new MaterializedTable(stateType, host.Serializer));
         }
-
-        Completion = Task.Run(RunAsync);
     }
 
     public int Partition => partition;
 
-    public Task Completion { get; }
+    /// <summary>Completes when the processor has ended (after <see cref="Start"/>).</summary>
+    public Task Completion { get; private set; } = Task.CompletedTask;
+
+    /// <summary>Creates the processor of one leased partition and starts it.</summary>
+    public static PartitionProcessor Start(FunctionHost host, PartitionLease lease)
+    {
+        var processor = new PartitionProcessor(host, lease);
+        processor.Completion = Task.Run(processor.RunAsync);
+        return processor;
+    }
 
     /// <summary>True once this partition halted: the stop policy after a poison event, or a dead letter that can never be written.</summary>
     public bool Halted => HaltReason is not null;
@@ -135,7 +142,7 @@ internal sealed class PartitionProcessor
         Task watchdog = Task.Run(WatchLeaseAsync);
         try
         {
-            Checkpoint? cp = await host.Log.Checkpoints.GetAsync(fn.ConsumerGroup, fn.Stream, partition, abort.Token);
+            Checkpoint? cp = await host.Checkpoints.GetCheckpointAsync(fn.ConsumerGroup, fn.Stream, partition, abort.Token);
             if (materializer is not null)
             {
                 // The table and the offset it reflects come back together; the checkpoint only lends its position hint.
@@ -160,7 +167,7 @@ internal sealed class PartitionProcessor
             else if (host.Options.InitialOffset == InitialOffset.Latest)
             {
                 // Pin "latest" now, so a restart before the first event does not skip what arrives meanwhile.
-                long end = (await host.Log.GetPartitionAsync(fn.Stream, partition, abort.Token)).EndOffset;
+                long end = await host.Source.GetEndOffsetAsync(fn.Stream, partition, abort.Token);
                 await CheckpointAsync(end);
                 start = StartPosition.FromOffset(end);
             }
@@ -172,7 +179,7 @@ internal sealed class PartitionProcessor
             Log.LogInformation("{Function}: processing {Stream} partition {Partition} from {Start}", fn.Name, fn.Stream, partition, start);
             var read = new ReadOptions { From = start, Follow = true, PollInterval = host.Options.PollInterval, StartAtEarliestIfTruncated = true, PositionHint = hint };
             int sinceCheckpoint = 0;
-            await foreach (EventBlock stored in host.Log.ReadBlocksAsync(fn.Stream, partition, read, stop.Token))
+            await foreach (EventBlock stored in host.Source.ReadAsync(fn.Stream, partition, read, stop.Token))
             {
                 IReadOnlyList<StoredEvent> block = stored.Events;
                 for (int i = 0; i < block.Count && !stop.IsCancellationRequested; i += host.Options.MaxBatchSize)
@@ -347,7 +354,7 @@ internal sealed class PartitionProcessor
 
         // The position is only a hint for the offset it was taken with; the reader checks it before use.
         LogPosition? position = next == NextOffset ? nextPosition : null;
-        await host.Log.Checkpoints.UpdateAsync(host.Function.ConsumerGroup, host.Function.Stream, partition, next, position, Lease, CancellationToken.None);
+        await host.Checkpoints.UpdateCheckpointAsync(Lease, next, position, CancellationToken.None);
         checkpointed = next;
     }
 
@@ -509,7 +516,7 @@ internal sealed class PartitionProcessor
         {
             // Retried until written, but a stopping app does not wait for it: the event stays unchecked for the next owner.
             using var either = CancellationTokenSource.CreateLinkedTokenSource(stop.Token, abort.Token);
-            await host.DeadLetterAsync(events, partition, last!, tries, stall, either.Token);
+            await host.DeadLetters.WriteAsync(events, partition, last!, tries, stall, either.Token);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {

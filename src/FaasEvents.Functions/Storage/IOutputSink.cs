@@ -1,0 +1,16 @@
+using FaasEvents.Log;
+
+namespace FaasEvents.Functions.Storage;
+
+/// <summary>Where a function's writes go: its outputs, a materializer's changelog and dead letters.</summary>
+internal interface IOutputSink : IAsyncDisposable
+{
+    /// <summary>
+    /// Appends <paramref name="events"/> to <paramref name="stream"/> of the storage named by <paramref name="connection"/>
+    /// (null: the function's own); completes when they are durable.
+    /// </summary>
+    Task AppendAsync(string? connection, string stream, IReadOnlyList<LogEvent> events, CancellationToken cancellationToken);
+
+    /// <summary>Creates a one-partition stream of the function's own storage unless it exists (dead letters).</summary>
+    Task EnsureStreamAsync(string stream, CancellationToken cancellationToken);
+}

@@ -1,0 +1,19 @@
+using FaasEvents.Log;
+
+namespace FaasEvents.Functions.Storage;
+
+/// <summary>Where a function's trigger events come from: a stream's partitions, read in offset order.</summary>
+internal interface IPartitionSource
+{
+    /// <summary>The stream's partition count; <see cref="EventLogErrorReason.StreamNotFound"/> when it does not exist.</summary>
+    Task<int> GetPartitionCountAsync(string stream, CancellationToken cancellationToken);
+
+    /// <summary>The offset the next event appended to the partition will get.</summary>
+    Task<long> GetEndOffsetAsync(string stream, int partition, CancellationToken cancellationToken);
+
+    /// <summary>Every partition's extent (for lag); cheap to call once per balancing cycle.</summary>
+    Task<IReadOnlyList<PartitionInfo>> GetPartitionsAsync(string stream, CancellationToken cancellationToken);
+
+    /// <summary>Reads the partition batch by batch from <see cref="ReadOptions.From"/>, following new events when asked.</summary>
+    IAsyncEnumerable<EventBlock> ReadAsync(string stream, int partition, ReadOptions options, CancellationToken cancellationToken);
+}

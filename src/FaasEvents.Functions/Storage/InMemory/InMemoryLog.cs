@@ -1,0 +1,173 @@
+using System.Runtime.CompilerServices;
+using FaasEvents.Log;
+
+namespace FaasEvents.Functions.Storage.InMemory;
+
+/// <summary>
+/// Streams kept in memory: a function's trigger (<see cref="IPartitionSource"/>) and where its writes go
+/// (<see cref="IOutputSink"/>), with the log's ordering rules (contiguous offsets per partition, key-hashed partitions,
+/// appends all-or-nothing). Readers that follow are woken by appends, not by a clock, so tests on a fake clock never
+/// wait. <see cref="AppendFault"/> makes appends fail on purpose.
+/// </summary>
+internal sealed class InMemoryLog(TimeProvider time) : IPartitionSource, IOutputSink
+{
+    private readonly Lock gate = new();
+    private readonly Dictionary<string, List<StoredEvent>[]> streams = new(StringComparer.Ordinal);
+    private TaskCompletionSource appended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int roundRobin;
+
+    /// <summary>Called before every append with the stream: return an exception to fail that append (nothing is written).</summary>
+    public Func<string, Exception?>? AppendFault { get; set; }
+
+    /// <summary>Appends made so far (successful ones), for counting what a run wrote.</summary>
+    public int Appends { get; private set; }
+
+    /// <summary>Creates a stream (or does nothing if it exists with that many partitions).</summary>
+    public void CreateStream(string stream, int partitions)
+    {
+        lock (gate)
+        {
+            if (!streams.ContainsKey(stream))
+            {
+                streams[stream] = Enumerable.Range(0, partitions).Select(_ => new List<StoredEvent>()).ToArray();
+            }
+        }
+    }
+
+    /// <summary>Every event of a stream, partition by partition in offset order.</summary>
+    public IReadOnlyList<StoredEvent> Events(string stream)
+    {
+        lock (gate)
+        {
+            return streams.TryGetValue(stream, out List<StoredEvent>[]? parts) ? parts.SelectMany(p => p).ToList() : [];
+        }
+    }
+
+    /// <summary>Appends events: keyed ones to their key's partition, others round-robin, one block per partition.</summary>
+    public IReadOnlyList<EventPosition> Append(string stream, IReadOnlyList<LogEvent> events)
+    {
+        if (AppendFault?.Invoke(stream) is { } fault)
+        {
+            throw fault;
+        }
+
+        var positions = new List<EventPosition>(events.Count);
+        lock (gate)
+        {
+            List<StoredEvent>[] parts = Partitions(stream);
+            DateTimeOffset now = time.GetUtcNow();
+            foreach (LogEvent e in events)
+            {
+                int p = e.PartitionKey is { } key ? KeyPartitioner.GetPartition(key, parts.Length) : roundRobin++ % parts.Length;
+                var stored = new StoredEvent(p, parts[p].Count, now, e);
+                parts[p].Add(stored);
+                positions.Add(new EventPosition(p, stored.Offset));
+            }
+
+            Appends++;
+            TaskCompletionSource woken = appended;
+            appended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            woken.SetResult();
+        }
+
+        return positions;
+    }
+
+    public Task<int> GetPartitionCountAsync(string stream, CancellationToken cancellationToken)
+    {
+        lock (gate)
+        {
+            return Task.FromResult(Partitions(stream).Length);
+        }
+    }
+
+    public Task<long> GetEndOffsetAsync(string stream, int partition, CancellationToken cancellationToken)
+    {
+        lock (gate)
+        {
+            return Task.FromResult((long)Partitions(stream)[partition].Count);
+        }
+    }
+
+    public Task<IReadOnlyList<PartitionInfo>> GetPartitionsAsync(string stream, CancellationToken cancellationToken)
+    {
+        lock (gate)
+        {
+            IReadOnlyList<PartitionInfo> infos = Partitions(stream)
+                .Select((events, p) => new PartitionInfo(p, 0, events.Count, 1, 0, events.Count > 0 ? events[^1].Timestamp : null))
+                .ToList();
+            return Task.FromResult(infos);
+        }
+    }
+
+    public async IAsyncEnumerable<EventBlock> ReadAsync(string stream, int partition, ReadOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        long next;
+        lock (gate)
+        {
+            List<StoredEvent> events = Partitions(stream)[partition];
+            next = options.From.Kind switch
+            {
+                StartKind.Latest => events.Count,
+                StartKind.Offset => Math.Min(options.From.Offset, events.Count),
+                StartKind.Time => events.FindIndex(e => e.Timestamp >= options.From.Time) is int i and >= 0 ? i : events.Count,
+                _ => 0,
+            };
+        }
+
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            StoredEvent[] block;
+            Task wake;
+            lock (gate)
+            {
+                List<StoredEvent> events = Partitions(stream)[partition];
+                long end = Math.Min(events.Count, options.EndOffset ?? long.MaxValue);
+                block = next < end ? events.GetRange((int)next, (int)(end - next)).ToArray() : [];
+                wake = appended.Task;
+            }
+
+            if (block.Length > 0)
+            {
+                yield return new EventBlock(block, new LogPosition(0, next), new LogPosition(0, next + block.Length));
+                next += block.Length;
+                continue;
+            }
+
+            if (!options.Follow || (options.EndOffset is { } stop && next >= stop))
+            {
+                yield break;
+            }
+
+            await wake.WaitAsync(cancellationToken);
+        }
+    }
+
+    public Task AppendAsync(string? connection, string stream, IReadOnlyList<LogEvent> events, CancellationToken cancellationToken)
+    {
+        try
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            Append(stream, events);
+            return Task.CompletedTask;
+        }
+        catch (Exception ex)
+        {
+            return Task.FromException(ex);
+        }
+    }
+
+    public Task EnsureStreamAsync(string stream, CancellationToken cancellationToken)
+    {
+        CreateStream(stream, 1);
+        return Task.CompletedTask;
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private List<StoredEvent>[] Partitions(string stream) =>
+        streams.TryGetValue(stream, out List<StoredEvent>[]? parts)
+            ? parts
+            : throw new EventLogException(EventLogErrorReason.StreamNotFound, $"Stream '{stream}' does not exist in the in-memory log. Create it first (InMemoryLog.CreateStream).");
+}

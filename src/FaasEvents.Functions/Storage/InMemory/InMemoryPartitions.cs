@@ -1,0 +1,54 @@
+namespace FaasEvents.Functions.Storage.InMemory;
+
+/// <summary>
+/// The shared side of <see cref="InMemoryCheckpointStore"/>: one record per (group, stream, partition) with its lease,
+/// checkpoint and materializer state, as the blob store keeps them on a partition's checkpoint blob. Instances under
+/// test each get their own <see cref="InMemoryCheckpointStore"/> over one of these, and see each other's leases.
+/// </summary>
+internal sealed class InMemoryPartitions(TimeProvider clock)
+{
+    public Lock Gate { get; } = new();
+
+    /// <summary>The clock leases expire by.</summary>
+    public TimeProvider Clock => clock;
+
+    public Dictionary<(string Group, string Stream, int Partition), PartitionRecord> Records { get; } = [];
+
+    public PartitionRecord Get(string group, string stream, int partition)
+    {
+        if (!Records.TryGetValue((group, stream, partition), out PartitionRecord? record))
+        {
+            Records[(group, stream, partition)] = record = new PartitionRecord();
+        }
+
+        return record;
+    }
+
+    /// <summary>One partition's lease, checkpoint and state.</summary>
+    internal sealed class PartitionRecord
+    {
+        public string? LeaseId { get; set; }
+
+        public string? Owner { get; set; }
+
+        public DateTimeOffset ExpiresAt { get; set; }
+
+        /// <summary>Set while a handover was asked for: the lease is breaking until then (writes allowed, renewals refused, nobody acquires).</summary>
+        public DateTimeOffset? BreakingUntil { get; set; }
+
+        public long? NextOffset { get; set; }
+
+        public DateTimeOffset UpdatedAt { get; set; }
+
+        public Dictionary<string, BinaryData> State { get; set; } = new(StringComparer.Ordinal);
+
+        public int StateCommits { get; set; }
+
+        /// <summary>True while <paramref name="leaseId"/> may write: the current lease, not expired, or breaking but not broken yet.</summary>
+        public bool Fences(string leaseId, DateTimeOffset now) =>
+            LeaseId == leaseId && now < (BreakingUntil ?? ExpiresAt);
+
+        /// <summary>True while some lease holds the partition (nobody else can acquire it).</summary>
+        public bool IsHeld(DateTimeOffset now) => LeaseId is not null && now < (BreakingUntil ?? ExpiresAt);
+    }
+}

@@ -1,0 +1,202 @@
+using System.Collections.Concurrent;
+using FaasEvents.Functions.Runtime;
+using FaasEvents.Log;
+
+namespace FaasEvents.Functions.Tests.Runtime;
+
+/// <summary>The partition processor's logic on the in-memory log and checkpoint store: each test runs in milliseconds.</summary>
+public sealed class PartitionProcessorTests : IAsyncLifetime
+{
+    private readonly InMemoryRuntime runtime = new();
+
+    public static class Ordered
+    {
+        public static ConcurrentQueue<string> Handled { get; } = [];
+
+        [Function("pp-ordered")]
+        public static void Handle([EventTrigger("pp-ordered-in")] LogEvent e) => Handled.Enqueue(e.Id);
+    }
+
+    public static class Poison
+    {
+        public static ConcurrentDictionary<string, int> Tries { get; } = [];
+
+        [Function("pp-poison")]
+        public static void Handle([EventTrigger("pp-poison-in")] LogEvent e)
+        {
+            Tries.AddOrUpdate(e.Id, 1, (_, n) => n + 1);
+            if (e.Id == "e2")
+            {
+                throw new InvalidOperationException("e2 is poison");
+            }
+        }
+    }
+
+    public static class BatchPoison
+    {
+        public static ConcurrentBag<string> Handled { get; } = [];
+
+        [Function("pp-batch")]
+        public static void Handle([EventTrigger("pp-batch-in")] IReadOnlyList<StoredEvent> batch)
+        {
+            if (batch.Any(e => e.Event.Id == "e3"))
+            {
+                throw new InvalidOperationException("e3 is poison");
+            }
+
+            foreach (StoredEvent e in batch)
+            {
+                Handled.Add(e.Event.Id);
+            }
+        }
+    }
+
+    public static class Echo
+    {
+        public static ConcurrentDictionary<string, int> Runs { get; } = [];
+
+        [Function("pp-echo")]
+        [EventOutput("pp-echo-out")]
+        public static LogEvent Handle([EventTrigger("pp-echo-in")] LogEvent e)
+        {
+            Runs.AddOrUpdate(e.Id, 1, (_, n) => n + 1);
+            return new LogEvent(e.Id + "-out", "/test", "echo");
+        }
+    }
+
+    public static class Slow
+    {
+        public static TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public static TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public static ConcurrentQueue<string> Finished { get; } = [];
+
+        [Function("pp-slow")]
+        public static async Task Handle([EventTrigger("pp-slow-in")] LogEvent e)
+        {
+            Started.TrySetResult();
+            await Release.Task;
+            Finished.Enqueue(e.Id);
+        }
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await runtime.DisposeAsync();
+
+    [Fact]
+    public async Task Handles_a_partition_in_offset_order_and_checkpoints_after_it()
+    {
+        runtime.Log.CreateStream("pp-ordered-in", 1);
+        runtime.Produce("pp-ordered-in", ["a", "b", "c"]);
+        runtime.Produce("pp-ordered-in", ["d", "e"]);
+        FunctionHost host = runtime.Host(typeof(Ordered), "pp-ordered");
+
+        PartitionProcessor processor = await StartAsync(host, "pp-ordered-in");
+        await InMemoryRuntime.WaitUntilAsync(() => runtime.Checkpoint("pp-ordered", "pp-ordered-in", 0) == 5, "offset 5 is checkpointed");
+        processor.Stop();
+        await processor.Completion;
+
+        Assert.Equal(["a", "b", "c", "d", "e"], Ordered.Handled);
+        Assert.Null(processor.Failure);
+    }
+
+    [Fact]
+    public async Task A_poison_event_is_retried_then_dead_lettered_and_the_partition_moves_on()
+    {
+        runtime.Log.CreateStream("pp-poison-in", 1);
+        runtime.Produce("pp-poison-in", ["e0", "e1", "e2", "e3", "e4"]);
+        FunctionHost host = runtime.Host(typeof(Poison), "pp-poison");
+
+        PartitionProcessor processor = await StartAsync(host, "pp-poison-in");
+        await InMemoryRuntime.WaitUntilAsync(() => runtime.Checkpoint("pp-poison", "pp-poison-in", 0) == 5, "offset 5 is checkpointed");
+        processor.Stop();
+        await processor.Completion;
+
+        StoredEvent letter = Assert.Single(runtime.Log.Events("pp-poison-in.pp-poison.deadletter"));
+        Assert.Equal("e2", letter.Event.Id);
+        Assert.Equal(3, letter.Event.Extensions["dlqattempts"]);
+        Assert.Equal(3, Poison.Tries["e2"]); // 1 try + 2 retries
+        Assert.All(new[] { "e0", "e1", "e3", "e4" }, id => Assert.Equal(1, Poison.Tries[id]));
+    }
+
+    [Fact]
+    public async Task Only_the_poison_event_of_a_failing_batch_is_dead_lettered()
+    {
+        runtime.Log.CreateStream("pp-batch-in", 1);
+        runtime.Produce("pp-batch-in", Enumerable.Range(0, 8).Select(i => $"e{i}"));
+        FunctionHost host = runtime.Host(typeof(BatchPoison), "pp-batch", InMemoryRuntime.FastOptions(maxBatchSize: 10));
+
+        PartitionProcessor processor = await StartAsync(host, "pp-batch-in");
+        await InMemoryRuntime.WaitUntilAsync(() => runtime.Checkpoint("pp-batch", "pp-batch-in", 0) == 8, "offset 8 is checkpointed");
+        processor.Stop();
+        await processor.Completion;
+
+        Assert.Equal(["e3"], runtime.Log.Events("pp-batch-in.pp-batch.deadletter").Select(e => e.Event.Id));
+        Assert.Equal(["e0", "e1", "e2", "e4", "e5", "e6", "e7"], BatchPoison.Handled.Distinct().Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Output_appends_failing_in_storage_are_waited_out_without_running_the_handler_again()
+    {
+        runtime.Log.CreateStream("pp-echo-in", 1);
+        runtime.Log.CreateStream("pp-echo-out", 1);
+        runtime.Produce("pp-echo-in", ["x"]);
+        int failures = 0;
+        runtime.Log.AppendFault = stream => stream == "pp-echo-out" && Interlocked.Increment(ref failures) <= 4
+            ? new EventLogException(EventLogErrorReason.StorageFailure, "injected: storage unavailable")
+            : null;
+        FunctionHost host = runtime.Host(typeof(Echo), "pp-echo");
+
+        PartitionProcessor processor = await StartAsync(host, "pp-echo-in");
+        await InMemoryRuntime.WaitUntilAsync(() => processor.Stall is not null, "the partition reports its stalled output write");
+        await InMemoryRuntime.WaitUntilAsync(() => runtime.Checkpoint("pp-echo", "pp-echo-in", 0) == 1, "offset 1 is checkpointed");
+        processor.Stop();
+        await processor.Completion;
+
+        Assert.Equal(1, Echo.Runs["x"]); // no re-run, no dead letter
+        Assert.Equal(["x-out"], runtime.Log.Events("pp-echo-out").Select(e => e.Event.Id));
+        Assert.Empty(runtime.Log.Events("pp-echo-in.pp-echo.deadletter"));
+        Assert.Null(processor.Stall); // cleared once the write succeeded
+    }
+
+    [Fact]
+    public async Task Nothing_starts_once_the_lease_expired_by_the_local_clock_and_nothing_is_checkpointed()
+    {
+        runtime.Log.CreateStream("pp-ordered-in", 1);
+        FunctionHost host = runtime.Host(typeof(Ordered), "pp-ordered");
+        PartitionProcessor processor = await StartAsync(host, "pp-ordered-in");
+
+        runtime.LeaseClock.Advance(TimeSpan.FromSeconds(16)); // past the 15 s lease: another instance may own it now
+        runtime.Produce("pp-ordered-in", ["late"]);
+        await processor.Completion.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.DoesNotContain("late", Ordered.Handled);
+        Assert.Null(runtime.Checkpoint("pp-ordered", "pp-ordered-in", 0));
+    }
+
+    [Fact]
+    public async Task A_graceful_stop_finishes_the_in_flight_invocation_and_checkpoints_it()
+    {
+        runtime.Log.CreateStream("pp-slow-in", 1);
+        runtime.Produce("pp-slow-in", ["s0", "s1"]);
+        FunctionHost host = runtime.Host(typeof(Slow), "pp-slow");
+        PartitionProcessor processor = await StartAsync(host, "pp-slow-in");
+
+        await Slow.Started.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        processor.Stop();
+        Slow.Release.SetResult();
+        await processor.Completion.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(["s0"], Slow.Finished); // s1 never started
+        Assert.Equal(1, runtime.Checkpoint("pp-slow", "pp-slow-in", 0));
+    }
+
+    private static async Task<PartitionProcessor> StartAsync(FunctionHost host, string stream)
+    {
+        PartitionLease lease = await host.Checkpoints.TryAcquireAsync(host.Function.ConsumerGroup, stream, 0, host.Options.LeaseDuration, CancellationToken.None)
+            ?? throw new InvalidOperationException("The partition is leased already.");
+        return PartitionProcessor.Start(host, lease);
+    }
+}
