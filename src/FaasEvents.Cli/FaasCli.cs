@@ -52,12 +52,12 @@ internal static class FaasCli
     /// <summary>Creates the log client from the options and environment.</summary>
     public static EventLogClient CreateClient(ParseResult parse)
     {
-        string? setting = parse.GetValue(ConnectionString) ?? Environment.GetEnvironmentVariable("FAAS_STORAGE");
+        string? setting = parse.GetValue(ConnectionString) ?? Environment.GetEnvironmentVariable(FaasSettings.Storage);
         var options = new EventLogClientOptions
         {
             StorageOptions = new BlobClientOptions { Retry = { MaxRetries = 2, Delay = TimeSpan.FromMilliseconds(200), NetworkTimeout = TimeSpan.FromSeconds(30) } },
         };
-        string? container = parse.GetValue(Container) ?? Environment.GetEnvironmentVariable("FAAS_CONTAINER");
+        string? container = parse.GetValue(Container) ?? Environment.GetEnvironmentVariable(FaasSettings.Container);
         if (!string.IsNullOrWhiteSpace(container))
         {
             try

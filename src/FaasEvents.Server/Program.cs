@@ -1,9 +1,10 @@
 using FaasEvents.DevStorage;
 using FaasEvents.Server;
+using FaasEvents.Log;
 
 if (args.Contains("--healthcheck"))
 {
-    return await HealthProbe.RunAsync(HealthProbe.PortFrom(args, "FAAS_HTTP_PORT", 8080), TimeSpan.FromSeconds(3));
+    return await HealthProbe.RunAsync(HealthProbe.PortFrom(args, FaasSettings.HttpPort, 8080), TimeSpan.FromSeconds(3));
 }
 
 try

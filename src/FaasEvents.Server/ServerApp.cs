@@ -44,14 +44,14 @@ public static class ServerApp
         IConfiguration config = builder.Configuration;
         var options = new ServerOptions
         {
-            HttpPort = httpPort ?? EnvPort("FAAS_HTTP_PORT") ?? 8080,
-            GrpcPort = grpcPort ?? EnvPort("FAAS_GRPC_PORT") ?? 6000,
-            GrpcTlsCertificate = config["FAAS_GRPC_TLS_CERT"],
-            GrpcTlsKey = config["FAAS_GRPC_TLS_KEY"],
-            GrpcTlsClientCa = config["FAAS_GRPC_TLS_CLIENT_CA"],
-            IngressApiKeys = (config["FAAS_INGRESS_API_KEYS"] ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            HttpPort = httpPort ?? EnvPort(FaasSettings.HttpPort) ?? 8080,
+            GrpcPort = grpcPort ?? EnvPort(FaasSettings.GrpcPort) ?? 6000,
+            GrpcTlsCertificate = config[FaasSettings.GrpcTlsCertificate],
+            GrpcTlsKey = config[FaasSettings.GrpcTlsKey],
+            GrpcTlsClientCa = config[FaasSettings.GrpcTlsClientCa],
+            IngressApiKeys = (config[FaasSettings.IngressApiKeys] ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
         };
-        if (double.TryParse(config["FAAS_LAG_CACHE_MS"], NumberStyles.Float, CultureInfo.InvariantCulture, out double cacheMs))
+        if (double.TryParse(config[FaasSettings.LagCacheMilliseconds], NumberStyles.Float, CultureInfo.InvariantCulture, out double cacheMs))
         {
             options.LagCacheDuration = TimeSpan.FromMilliseconds(cacheMs);
         }
@@ -85,7 +85,7 @@ public static class ServerApp
         });
 
         var logOptions = new EventLogClientOptions();
-        if (config["FAAS_CONTAINER"] is { Length: > 0 } container)
+        if (config[FaasSettings.Container] is { Length: > 0 } container)
         {
             logOptions.ContainerName = container;
         }
@@ -96,7 +96,7 @@ public static class ServerApp
         builder.Services.AddSingleton(sp =>
         {
             logOptions.StorageOptions = sp.GetService<Azure.Storage.Blobs.BlobClientOptions>() ?? logOptions.StorageOptions;
-            return EventLogClient.FromSetting(config["FAAS_STORAGE"], logOptions);
+            return EventLogClient.FromSetting(config[FaasSettings.Storage], logOptions);
         });
         builder.Services.AddSingleton<LagService>();
         builder.Services.AddSingleton<FaasEvents.Server.Ingress.KnownStreams>();

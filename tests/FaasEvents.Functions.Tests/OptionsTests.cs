@@ -47,6 +47,38 @@ public class OptionsTests
     }
 
     [Fact]
+    public void Options_set_in_code_are_checked_like_host_json_naming_every_problem()
+    {
+        var options = new EventLogHostOptions { MaxBatchSize = 0, LeaseDuration = TimeSpan.FromMinutes(2), PollInterval = TimeSpan.Zero };
+
+        IReadOnlyList<string> problems = options.Validate();
+
+        Assert.Equal(
+            [
+                "maxBatchSize: must be an integer between 1 and 10000 (was 0)",
+                "leaseDuration: '00:02:00' must be a time span between 00:00:15 and 00:01:00 (write e.g. 00:00:20)",
+                "pollInterval: '00:00:00' must be a time span between 00:00:00.0100000 and 00:01:00 (write e.g. 00:00:20)",
+            ],
+            problems);
+        Assert.Empty(new EventLogHostOptions().Validate());
+    }
+
+    [Fact]
+    public async Task An_app_configured_in_code_with_invalid_options_does_not_start_and_says_which_key()
+    {
+        string hostJson = Path.Combine(Path.GetTempPath(), $"host-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(hostJson, """{ "version": "2.0" }""");
+        await using FunctionsApp app = FunctionsApplication.CreateBuilder(["--port", "0", "--host-json", hostJson])
+            .AddFunctions(typeof(Runtime.PartitionProcessorTests.Ordered))
+            .ConfigureEventLog(o => o.MaxConcurrentPartitions = 0)
+            .Build();
+
+        FunctionIndexingException ex = await Assert.ThrowsAsync<FunctionIndexingException>(() => app.StartAsync());
+
+        Assert.Contains("extensions.eventLog.maxConcurrentPartitions: must be an integer between 1 and 1024 (was 0) (set in code by ConfigureEventLog)", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Retry_delays()
     {
         Assert.Equal(TimeSpan.FromSeconds(5), RetrySettings.Fixed(3, TimeSpan.FromSeconds(5)).GetDelay(3));

@@ -50,7 +50,7 @@ internal static class DevCommand
                 parse.GetValue(ping) is "off" or null ? null : parse.GetValue(ping),
                 parse.GetValue(serverDll),
                 parse.GetValue(appDll),
-                parse.GetValue(FaasCli.Container) ?? Environment.GetEnvironmentVariable("FAAS_CONTAINER") ?? EventLogClientOptions.DefaultContainerName,
+                parse.GetValue(FaasCli.Container) ?? Environment.GetEnvironmentVariable(FaasSettings.Container) ?? EventLogClientOptions.DefaultContainerName,
                 parse.GetValue(functions),
                 !parse.GetValue(noPush));
             try
@@ -85,7 +85,7 @@ internal static class DevCommand
             }
 
             string connection = port == DefaultPort ? EventLogClient.DevelopmentStorage : AzuriteProcess.GetConnectionString(port);
-            var log = new EventLogClient(connection, new EventLogClientOptions { ContainerName = parse.GetValue(FaasCli.Container) ?? Environment.GetEnvironmentVariable("FAAS_CONTAINER") ?? EventLogClientOptions.DefaultContainerName });
+            var log = new EventLogClient(connection, new EventLogClientOptions { ContainerName = parse.GetValue(FaasCli.Container) ?? Environment.GetEnvironmentVariable(FaasSettings.Container) ?? EventLogClientOptions.DefaultContainerName });
             await log.Container.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
             Console.WriteLine($"Local storage is ready: http://127.0.0.1:{port}/{AzuriteProcess.AccountName}, container '{log.Container.Name}'.");
             if (port != DefaultPort)

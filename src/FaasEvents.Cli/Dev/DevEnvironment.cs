@@ -67,10 +67,10 @@ internal sealed class DevEnvironment
             string serverDll = settings.ServerDll ?? await BuildAsync(root, "src/FaasEvents.Server/FaasEvents.Server.csproj", "server", "FaasEvents.Server.dll", cancellationToken);
             string appDll = settings.AppDll ?? await BuildAsync(root, "functions/FaasEvents.Samples/FaasEvents.Samples.csproj", "app", "FaasEvents.Samples.dll", cancellationToken);
             string connection = AzuriteProcess.GetConnectionString(settings.StoragePort);
-            var env = new Dictionary<string, string> { ["FAAS_STORAGE"] = connection, ["FAAS_CONTAINER"] = settings.Container };
+            var env = new Dictionary<string, string> { [FaasSettings.Storage] = connection, [FaasSettings.Container] = settings.Container };
             if (settings.Functions is not null)
             {
-                env["FAAS_FUNCTIONS"] = settings.Functions; // instances run only these, and only these are scaled on
+                env[FaasSettings.Functions] = settings.Functions; // instances run only these, and only these are scaled on
             }
             var log = new EventLogClient(connection, new EventLogClientOptions { ContainerName = settings.Container });
 

@@ -36,6 +36,7 @@ public sealed class FunctionsApplicationBuilder
     private readonly WebApplicationBuilder web;
     private readonly List<Type> middleware = [];
     private readonly List<Type> functionTypes = [];
+    private readonly List<Action<EventLogHostOptions>> configureEventLog = [];
     private readonly AppArguments arguments;
 
     internal FunctionsApplicationBuilder(string[] args)
@@ -72,6 +73,17 @@ public sealed class FunctionsApplicationBuilder
         return this;
     }
 
+    /// <summary>
+    /// Changes <c>extensions.eventLog</c> in code, after host.json is read. The result is validated at start-up like
+    /// host.json (every problem named by its host.json key).
+    /// </summary>
+    public FunctionsApplicationBuilder ConfigureEventLog(Action<EventLogHostOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        configureEventLog.Add(configure);
+        return this;
+    }
+
     /// <summary>Takes functions from these types instead of scanning the entry assembly (tests, plug-ins).</summary>
     public FunctionsApplicationBuilder AddFunctions(params Type[] types)
     {
@@ -88,7 +100,7 @@ public sealed class FunctionsApplicationBuilder
         try
         {
             functions = FunctionDiscovery.Discover(functionTypes.Count > 0 ? functionTypes : (Assembly.GetEntryAssembly() ?? throw new InvalidOperationException("No entry assembly")).GetTypes());
-            string? only = arguments.Functions ?? Environment.GetEnvironmentVariable("FAAS_FUNCTIONS");
+            string? only = arguments.Functions ?? Environment.GetEnvironmentVariable(FaasSettings.Functions);
             if (!string.IsNullOrWhiteSpace(only))
             {
                 string[] names = only.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -104,13 +116,21 @@ public sealed class FunctionsApplicationBuilder
             string? hostJson = FindHostJson();
             (options, IReadOnlyDictionary<string, string> levels) = HostJson.Load(hostJson);
             web.Configuration.AddInMemoryCollection(levels.Select(kv => new KeyValuePair<string, string?>($"Logging:LogLevel:{kv.Key}", kv.Value)));
+            if (configureEventLog.Count > 0)
+            {
+                configureEventLog.ForEach(configure => configure(options));
+                if (options.Validate() is { Count: > 0 } problems)
+                {
+                    throw new HostJsonException(string.Join("; ", problems.Select(p => $"extensions.eventLog.{p} (set in code by ConfigureEventLog)")));
+                }
+            }
         }
         catch (Exception ex) when (ex is FunctionIndexingException or HostJsonException)
         {
             problem = ex.Message;
         }
 
-        string instanceId = arguments.InstanceId ?? Environment.GetEnvironmentVariable("FAAS_INSTANCE_ID")
+        string instanceId = arguments.InstanceId ?? Environment.GetEnvironmentVariable(FaasSettings.InstanceId)
             ?? $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}";
         var settings = new FunctionsAppSettings(functions, options, middleware, instanceId);
         web.Services.AddSingleton(settings);
@@ -121,7 +141,7 @@ public sealed class FunctionsApplicationBuilder
         web.Services.AddHostedService(sp => sp.GetRequiredService<FunctionsRuntime>());
         web.Services.TryAddSingleton(sp => sp.GetRequiredService<FunctionsRuntime>().ClientFor(FunctionsDefaults.ConnectionSetting));
         web.Services.TryAddSingleton(sp => new EventProducerPool(sp.GetRequiredService<EventLogClient>(), new EventProducerOptions { Linger = TimeSpan.Zero }));
-        int port = arguments.Port ?? (int.TryParse(Environment.GetEnvironmentVariable("FAAS_FUNCTIONS_PORT"), NumberStyles.None, CultureInfo.InvariantCulture, out int p) ? p : 7071);
+        int port = arguments.Port ?? (int.TryParse(Environment.GetEnvironmentVariable(FaasSettings.FunctionsPort), NumberStyles.None, CultureInfo.InvariantCulture, out int p) ? p : 7071);
         web.WebHost.UseUrls($"http://0.0.0.0:{port}");
 
         WebApplication app = web.Build();
@@ -136,7 +156,7 @@ public sealed class FunctionsApplicationBuilder
 
     private string? FindHostJson()
     {
-        string? explicitPath = arguments.HostJson ?? Environment.GetEnvironmentVariable("FAAS_HOST_JSON");
+        string? explicitPath = arguments.HostJson ?? Environment.GetEnvironmentVariable(FaasSettings.HostJson);
         if (explicitPath is not null)
         {
             return File.Exists(explicitPath) ? explicitPath : throw new HostJsonException($"host.json not found at '{explicitPath}'");

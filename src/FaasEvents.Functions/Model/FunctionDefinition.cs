@@ -1,4 +1,5 @@
 using System.Reflection;
+using FaasEvents.Log;
 
 namespace FaasEvents.Functions;
 
@@ -76,7 +77,7 @@ public sealed class FunctionDefinition
 public static class FunctionsDefaults
 {
     /// <summary>The setting (environment variable) read for storage unless a trigger names another.</summary>
-    public const string ConnectionSetting = "FAAS_STORAGE";
+    public const string ConnectionSetting = FaasSettings.Storage;
 }
 
 internal enum ElementKind

@@ -39,7 +39,7 @@ internal sealed class FunctionsRuntime : IHostedService
     public EventLogClient ClientFor(string settingName) => clients.GetOrAdd(settingName, name =>
     {
         IConfiguration config = services.GetRequiredService<IConfiguration>();
-        string? container = config["FAAS_CONTAINER"];
+        string? container = config[FaasSettings.Container];
         // Storage runs on real time (leases and polling are storage-side); retries and balancing use the injected TimeProvider.
         // A BlobClientOptions registered in DI tunes every storage client (retries, transport; tests attach fault injection).
         var options = new EventLogClientOptions { StorageOptions = services.GetService<Azure.Storage.Blobs.BlobClientOptions>() };

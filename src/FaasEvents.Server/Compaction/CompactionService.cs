@@ -24,9 +24,9 @@ public sealed class CompactionService : BackgroundService
         this.log = log;
         this.time = time;
         this.logger = logger;
-        interval = Span(configuration, "FAAS_COMPACTION_INTERVAL", TimeSpan.FromMinutes(10));
-        deleteRetention = configuration["FAAS_COMPACTION_DELETE_RETENTION"] is { Length: > 0 } ? Span(configuration, "FAAS_COMPACTION_DELETE_RETENTION", TimeSpan.Zero) : null;
-        minCompactionLag = configuration["FAAS_COMPACTION_MIN_LAG"] is { Length: > 0 } ? Span(configuration, "FAAS_COMPACTION_MIN_LAG", TimeSpan.Zero) : null;
+        interval = Span(configuration, FaasSettings.CompactionInterval, TimeSpan.FromMinutes(10));
+        deleteRetention = configuration[FaasSettings.CompactionDeleteRetention] is { Length: > 0 } ? Span(configuration, FaasSettings.CompactionDeleteRetention, TimeSpan.Zero) : null;
+        minCompactionLag = configuration[FaasSettings.CompactionMinLag] is { Length: > 0 } ? Span(configuration, FaasSettings.CompactionMinLag, TimeSpan.Zero) : null;
     }
 
     /// <inheritdoc/>

@@ -1,0 +1,190 @@
+using System.Diagnostics;
+using FaasEvents.Log;
+using Microsoft.Extensions.Logging;
+
+namespace FaasEvents.Functions.Runtime;
+
+/// <summary>
+/// Invokes a function for the events of one chunk: each try waits for a concurrency slot and checks the lease; a
+/// failed try is retried by the function's policy; a batch that keeps failing is halved until the failing event is
+/// alone; an event that still fails is dead-lettered or halts the partition (deadLetter.mode). Outputs are appended
+/// (storage failures waited out, not retried as the handler's) before a materializer's fold takes effect.
+/// </summary>
+internal sealed class InvocationRetrier(FunctionHost host, PartitionRun run, PartitionMetrics metrics, WriteStall stall, MaterializedTable? table)
+{
+    /// <summary>Handles a chunk; false means stop processing this partition (halt policy, or a stop/abort during retries).</summary>
+    public async Task<bool> HandleChunkAsync(IReadOnlyList<StoredEvent> chunk)
+    {
+        if (host.Function.Shape.IsBatch)
+        {
+            return await InvokeWithRetriesAsync(chunk);
+        }
+
+        foreach (StoredEvent e in chunk)
+        {
+            if (run.IsStopping)
+            {
+                return false; // stopping: end after the in-flight invocation, not after the rest of the chunk
+            }
+
+            if (!await InvokeWithRetriesAsync([e]))
+            {
+                return false;
+            }
+
+            run.NextOffset = e.Offset + 1;
+        }
+
+        return true;
+    }
+
+    private async Task<bool> InvokeWithRetriesAsync(IReadOnlyList<StoredEvent> events)
+    {
+        RetrySettings retry = host.Function.Retry ?? host.Options.Retry;
+        Exception? last = null;
+        int tries = 0;
+        for (int attempt = 0; attempt <= retry.MaxRetryCount; attempt++)
+        {
+            tries = attempt + 1;
+            if (attempt > 0)
+            {
+                try
+                {
+                    using var either = CancellationTokenSource.CreateLinkedTokenSource(run.Stopping, run.Aborted);
+                    await Task.Delay(retry.GetDelay(attempt), host.Time, either.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return false; // shutting down between retries: the event stays unchecked, the next owner retries it
+                }
+            }
+
+            try
+            {
+                await host.Concurrency.WaitAsync(run.Stopping); // stopping while waiting for a slot: this event was not started
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+
+            if (host.LeaseClock.GetUtcNow() >= run.Lease.ExpiresAt)
+            {
+                // Past the lease's expiry by this instance's own clock (e.g. resumed after a pause): another instance
+                // may own the partition now, so nothing more starts here.
+                host.Concurrency.Release();
+                host.Logger.LogWarning("{Function}: lease on partition {Partition} of {Stream} expired ({Expiry:O}) before offset {Offset} could start; stopping without checkpointing", host.Function.Name, run.Partition, host.Function.Stream, run.Lease.ExpiresAt, events[0].Offset);
+                run.Abort();
+                return false;
+            }
+
+            long started = Stopwatch.GetTimestamp();
+            InvocationResult result = default;
+            bool invoked = false;
+            try
+            {
+                result = await host.Invoker.InvokeAsync(events, run.Partition, attempt, retry.MaxRetryCount, run.Invocations, table);
+                invoked = true;
+            }
+            catch (Exception) when (run.IsCutShort && !run.IsAborted)
+            {
+                host.Logger.LogWarning("{Function}: the invocation for {Stream} partition {Partition} offset {Offset} was cancelled: the shutdown budget ran out (the event stays unchecked for the next owner)", host.Function.Name, host.Function.Stream, run.Partition, events[0].Offset);
+                return false;
+            }
+            catch (UnkeyedEntityException ex)
+            {
+                last = ex; // retrying cannot add a key
+                metrics.Failures.Inc();
+                break;
+            }
+            catch (Exception ex) when (!run.IsAborted)
+            {
+                last = ex;
+                metrics.Failures.Inc();
+                host.Logger.LogWarning(ex, "{Function}: try {Attempt} of {Tries} failed for {Stream} partition {Partition} offset {Offset} (event {Id})", host.Function.Name, attempt + 1, retry.MaxRetryCount + 1, host.Function.Stream, run.Partition, events[0].Offset, events[0].Event.Id);
+            }
+            finally
+            {
+                metrics.Duration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+                host.Concurrency.Release();
+            }
+
+            if (!invoked)
+            {
+                continue;
+            }
+
+            if (result.Outputs.Count > 0)
+            {
+                try
+                {
+                    // Storage failing here is not the handler's failure: wait it out (until the lease is lost or the
+                    // shutdown budget runs out) instead of running the handler again or dead-lettering an event it
+                    // handled. A plain stop waits too: the outputs are part of the in-flight invocation, and giving up
+                    // on an append already under way would leave them written with the event unchecked (a re-run).
+                    IReadOnlyList<LogEvent> outputs = result.Outputs;
+                    await InfrastructureRetry.RunAsync(ct => host.AppendOutputsAsync(outputs, ct), $"{host.Function.Name}: appending the outputs of {host.Function.Stream} partition {run.Partition} offset {events[0].Offset}", host.Logger, host.Time, stall, run.Invocations);
+                }
+                catch (OperationCanceledException) when (run.Invocations.IsCancellationRequested)
+                {
+                    return false; // lease lost, or the shutdown budget ran out while storage is down: the event stays unchecked for the next owner
+                }
+                catch (EventLogException ex) when (!run.IsAborted && ex.Reason != EventLogErrorReason.LeaseLost)
+                {
+                    last = ex; // what the handler returned cannot be written (e.g. over the size limit): its failure
+                    metrics.Failures.Inc();
+                    host.Logger.LogWarning(ex, "{Function}: try {Attempt} of {Tries}: the outputs for {Stream} partition {Partition} offset {Offset} cannot be written", host.Function.Name, attempt + 1, retry.MaxRetryCount + 1, host.Function.Stream, run.Partition, events[0].Offset);
+                    continue;
+                }
+            }
+
+            // Only now, with the outputs written, does the fold take effect: a retry never sees its own update.
+            table?.Set(events[0].Event.PartitionKey!, result.State);
+            metrics.Handled.Inc(events.Count);
+            return true;
+        }
+
+        if (events.Count > 1 && last is not UnkeyedEntityException && !run.IsStopping)
+        {
+            // A batch that keeps failing: halve it until the failing event is alone, so only the poison event is
+            // dead-lettered (or halts the partition) and the rest are handled. The halves run in offset order.
+            host.Logger.LogWarning("{Function}: a batch of {Count} events from {Stream} partition {Partition} at offset {Offset} failed {Tries} times; retrying it in halves to isolate the failing event(s)", host.Function.Name, events.Count, host.Function.Stream, run.Partition, events[0].Offset, tries);
+            int half = events.Count / 2;
+            if (!await InvokeWithRetriesAsync(events.Take(half).ToList()))
+            {
+                return false;
+            }
+
+            run.NextOffset = events[half - 1].Offset + 1; // the first half is done: a stop before the second keeps it
+            return await InvokeWithRetriesAsync(events.Skip(half).ToList());
+        }
+
+        if (host.Options.DeadLetterMode == DeadLetterMode.Stop)
+        {
+            run.Halt($"offset {events[0].Offset} failed {tries} tries (deadLetter.mode = stop): {last!.Message.Split('\n')[0]}");
+            host.Logger.LogCritical(last, "{Function}: {Stream} partition {Partition} is STOPPED at offset {Offset} after {Tries} tries (deadLetter.mode = stop). Fix the cause and restart the app.", host.Function.Name, host.Function.Stream, run.Partition, events[0].Offset, tries);
+            return false;
+        }
+
+        try
+        {
+            // Retried until written, but a stopping app does not wait for it: the event stays unchecked for the next owner.
+            using var either = CancellationTokenSource.CreateLinkedTokenSource(run.Stopping, run.Aborted);
+            await host.DeadLetters.WriteAsync(events, run.Partition, last!, tries, stall, either.Token);
+        }
+        catch (OperationCanceledException) when (run.IsStopping)
+        {
+            return false;
+        }
+        catch (Exception ex) when (!InfrastructureRetry.IsInfrastructure(ex) && ex is not OperationCanceledException)
+        {
+            // Retrying cannot help: halt here, unchecked, and say why, instead of retrying forever behind a 200.
+            run.Halt($"the dead letter for offset {events[0].Offset} cannot be written: {ex.Message.Split('\n')[0]}");
+            host.Logger.LogCritical("{Function}: {Stream} partition {Partition} is STOPPED: {Reason}. Fix the cause (or move the event aside) and restart the app.", host.Function.Name, host.Function.Stream, run.Partition, run.HaltReason);
+            return false;
+        }
+
+        metrics.DeadLettered.Inc(events.Count);
+        return true;
+    }
+}

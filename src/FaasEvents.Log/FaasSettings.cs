@@ -1,0 +1,63 @@
+namespace FaasEvents.Log;
+
+/// <summary>
+/// Every <c>FAAS_*</c> setting (environment variable or configuration key) any FaasEvents process reads, in one place.
+/// Code reads a setting through these names only; docs/deployment.md describes them for operators.
+/// </summary>
+public static class FaasSettings
+{
+    /// <summary>Storage of the log: a connection string (Azurite/dev), an https:// blob endpoint (managed identity), or unset for Azurite. Read by the server, the CLI and function apps.</summary>
+    public const string Storage = "FAAS_STORAGE";
+
+    /// <summary>The blob container holding the log (default <c>faas</c>). Read by the server, the CLI and function apps.</summary>
+    public const string Container = "FAAS_CONTAINER";
+
+    /// <summary>Function app: run only these functions (comma-separated names).</summary>
+    public const string Functions = "FAAS_FUNCTIONS";
+
+    /// <summary>Function app: the HTTP port of its health, metrics and materializer endpoints (default 7071).</summary>
+    public const string FunctionsPort = "FAAS_FUNCTIONS_PORT";
+
+    /// <summary>Function app: the path of host.json (default: next to the app, then the current directory).</summary>
+    public const string HostJson = "FAAS_HOST_JSON";
+
+    /// <summary>Function app: this instance's id, written as the owner of the partitions it leases (default: machine, process and a random suffix).</summary>
+    public const string InstanceId = "FAAS_INSTANCE_ID";
+
+    /// <summary>Server: the HTTP port of ingress, admin and health (default 8080).</summary>
+    public const string HttpPort = "FAAS_HTTP_PORT";
+
+    /// <summary>Server: the gRPC port of the KEDA external scaler (default 6000).</summary>
+    public const string GrpcPort = "FAAS_GRPC_PORT";
+
+    /// <summary>Server: PEM certificate for TLS on the scaler port.</summary>
+    public const string GrpcTlsCertificate = "FAAS_GRPC_TLS_CERT";
+
+    /// <summary>Server: PEM private key for TLS on the scaler port.</summary>
+    public const string GrpcTlsKey = "FAAS_GRPC_TLS_KEY";
+
+    /// <summary>Server: PEM CA that client certificates on the scaler port must chain to (mutual TLS).</summary>
+    public const string GrpcTlsClientCa = "FAAS_GRPC_TLS_CLIENT_CA";
+
+    /// <summary>Server: comma-separated API keys the ingress requires (unset: no key required).</summary>
+    public const string IngressApiKeys = "FAAS_INGRESS_API_KEYS";
+
+    /// <summary>Server: how long the scaler may reuse a lag reading, in milliseconds.</summary>
+    public const string LagCacheMilliseconds = "FAAS_LAG_CACHE_MS";
+
+    /// <summary>Server: how often the compaction service compacts entity streams (default 00:10:00).</summary>
+    public const string CompactionInterval = "FAAS_COMPACTION_INTERVAL";
+
+    /// <summary>Server: how long compaction keeps tombstones (default: each stream's own deleteRetention).</summary>
+    public const string CompactionDeleteRetention = "FAAS_COMPACTION_DELETE_RETENTION";
+
+    /// <summary>Server: how old an event must be before compaction may remove it (default: each stream's own minCompactionLag).</summary>
+    public const string CompactionMinLag = "FAAS_COMPACTION_MIN_LAG";
+
+    /// <summary>Every setting above, for docs and checks.</summary>
+    public static IReadOnlyList<string> All { get; } =
+    [
+        Storage, Container, Functions, FunctionsPort, HostJson, InstanceId, HttpPort, GrpcPort, GrpcTlsCertificate, GrpcTlsKey,
+        GrpcTlsClientCa, IngressApiKeys, LagCacheMilliseconds, CompactionInterval, CompactionDeleteRetention, CompactionMinLag,
+    ];
+}
