@@ -44,6 +44,7 @@ public class OptionsTests
     {
         HostJsonException ex = Assert.Throws<HostJsonException>(() => HostJson.Parse(json));
         Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+        Assert.Equal(FunctionsErrorReason.InvalidHostJson, ex.Reason);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Reflection;
+using FaasEvents.Log;
 
 namespace FaasEvents.Functions;
 
@@ -38,8 +39,7 @@ public sealed record RetrySettings(RetryStrategy Strategy, int MaxRetryCount, Ti
             return DelayInterval;
         }
 
-        double ticks = MinimumInterval.Ticks * Math.Pow(2, Math.Min(retry - 1, 30));
-        return ticks >= MaximumInterval.Ticks ? MaximumInterval : TimeSpan.FromTicks((long)ticks);
+        return Backoff.Exponential(retry, MinimumInterval, MaximumInterval);
     }
 
     /// <inheritdoc/>

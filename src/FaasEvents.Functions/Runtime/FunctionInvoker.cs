@@ -355,21 +355,3 @@ internal sealed class FunctionInvoker
 /// <param name="Outputs">Events for the output stream.</param>
 /// <param name="State">A materializer's new state for the key (null deletes it).</param>
 internal readonly record struct InvocationResult(IReadOnlyList<LogEvent> Outputs, object? State);
-
-/// <summary>An entity event without a key reached a materializer: retrying cannot help, so it is dead-lettered at once.</summary>
-internal sealed class UnkeyedEntityException : Exception
-{
-    public UnkeyedEntityException(string message)
-        : base(message)
-    {
-    }
-
-    public UnkeyedEntityException()
-    {
-    }
-
-    public UnkeyedEntityException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
-}

@@ -32,9 +32,9 @@ internal static class InfrastructureRetry
     /// </summary>
     public static async Task RunAsync(Func<CancellationToken, Task> write, string what, ILogger logger, TimeProvider time, WriteStall stall, CancellationToken cancellationToken)
     {
-        TimeSpan delay = FirstDelay;
         for (int attempt = 1; ; attempt++)
         {
+            TimeSpan delay = Backoff.Exponential(attempt, FirstDelay, MaxDelay);
             try
             {
                 await write(cancellationToken);
@@ -53,7 +53,6 @@ internal static class InfrastructureRetry
             }
 
             await Task.Delay(delay, time, cancellationToken);
-            delay = TimeSpan.FromTicks(Math.Min(MaxDelay.Ticks, delay.Ticks * 2));
         }
     }
 }

@@ -303,7 +303,7 @@ internal sealed class PartitionAppender
                     failures++; // a pathological storm still ends
                 }
 
-                await Task.Delay(TimeSpan.FromMilliseconds(segments.Store.Random.Next(0, Math.Min(1 << Math.Min(conflicts, 5), 20))), segments.Store.TimeProvider);
+                await Task.Delay(Backoff.FullJitter(Backoff.Exponential(conflicts + 1, TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(20)), segments.Store.Random), segments.Store.TimeProvider);
             }
             catch (RequestFailedException ex) when (ex.Status == 404)
             {
@@ -332,7 +332,7 @@ internal sealed class PartitionAppender
                 failures++;
                 mayHaveLanded |= attempt is not null; // timeouts, resets, 5xx: the request may have reached storage
                 tail = null;
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2000, 50 * (1 << Math.Min(failures, 6))) + segments.Store.Random.Next(0, 50)), segments.Store.TimeProvider);
+                await Task.Delay(Backoff.WithJitter(Backoff.Exponential(failures + 1, TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(2)), TimeSpan.FromMilliseconds(50), segments.Store.Random), segments.Store.TimeProvider);
             }
         }
     }
