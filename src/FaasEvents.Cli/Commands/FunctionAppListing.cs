@@ -3,9 +3,6 @@ using System.Text.Json;
 
 namespace FaasEvents.Cli.Commands;
 
-/// <summary>A function as a function app's <c>--list</c> describes it.</summary>
-internal sealed record ListedFunction(string Name, string Stream, string ConsumerGroup, string Kind, string? OutputStream);
-
 /// <summary>Runs a built function app with <c>--list</c> (no storage needed) and reads its functions.</summary>
 internal static class FunctionAppListing
 {

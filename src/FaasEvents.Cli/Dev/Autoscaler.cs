@@ -3,52 +3,6 @@ using Grpc.Core;
 
 namespace FaasEvents.Cli.Dev;
 
-/// <summary>One ScaledObject trigger, as <c>faas dev</c> sends it to the scaler.</summary>
-/// <param name="Function">Function name.</param>
-/// <param name="Stream">Stream.</param>
-/// <param name="ConsumerGroup">Consumer group.</param>
-/// <param name="LagThreshold">Target lag per instance.</param>
-/// <param name="ActivationLagThreshold">Active only above this lag.</param>
-internal sealed record ScaleTrigger(string Function, string Stream, string ConsumerGroup, long LagThreshold, long ActivationLagThreshold)
-{
-    public ScaledObjectRef ToRef()
-    {
-        var r = new ScaledObjectRef { Name = "faas-dev", Namespace = "local" };
-        r.ScalerMetadata["stream"] = Stream;
-        r.ScalerMetadata["consumerGroup"] = ConsumerGroup;
-        r.ScalerMetadata["lagThreshold"] = LagThreshold.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        r.ScalerMetadata["activationLagThreshold"] = ActivationLagThreshold.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return r;
-    }
-}
-
-/// <summary>What a polling round saw for one trigger.</summary>
-internal sealed record TriggerState(ScaleTrigger Trigger, bool Active, long Metric, int Desired);
-
-/// <summary>KEDA + HPA rules, as a pure function so they can be tested on their own.</summary>
-internal static class ScaleRules
-{
-    /// <summary>
-    /// Replicas for a set of trigger readings: each active trigger wants ceil(metric / lagThreshold) (at least 1);
-    /// the deployment gets the most any trigger wants (HPA with several metrics), capped at <paramref name="maxReplicas"/>.
-    /// Going to zero waits for <paramref name="cooldown"/> since the last active reading (KEDA's cooldownPeriod), and
-    /// scale-in below the current count waits the same stabilization window.
-    /// </summary>
-    public static int Decide(int current, IReadOnlyList<TriggerState> readings, int maxReplicas, DateTimeOffset now, DateTimeOffset lastActive, TimeSpan cooldown)
-    {
-        int desired = Math.Min(maxReplicas, readings.Count == 0 ? 0 : readings.Max(r => r.Desired));
-        if (desired >= current)
-        {
-            return desired;
-        }
-
-        return now - lastActive >= cooldown ? desired : current;
-    }
-
-    public static int DesiredFor(bool active, long metric, long lagThreshold) =>
-        !active ? 0 : (int)Math.Max(1, (metric + lagThreshold - 1) / lagThreshold);
-}
-
 /// <summary>
 /// Plays KEDA locally: subscribes to StreamIsActive (wake from zero at once), polls IsActive/GetMetrics every
 /// polling interval, applies <see cref="ScaleRules"/>, and asks for a replica count.

@@ -9,23 +9,6 @@ using Spectre.Console.Rendering;
 
 namespace FaasEvents.Cli.Dev;
 
-/// <summary>Settings of <c>faas dev</c>.</summary>
-internal sealed record DevSettings(
-    int StoragePort,
-    bool InMemory,
-    int HttpPort,
-    int GrpcPort,
-    long LagThreshold,
-    int? MaxReplicas,
-    TimeSpan PollingInterval,
-    TimeSpan Cooldown,
-    string? PingSchedule,
-    string? ServerDll,
-    string? AppDll,
-    string Container,
-    string? Functions = null,
-    bool Push = true);
-
 /// <summary>
 /// The local one-command environment: Azurite, the control plane with a ping source, and the sample function app
 /// scaled 0..N by <see cref="Autoscaler"/> through the server's KEDA scaler, with a live view.

@@ -67,10 +67,3 @@ public abstract class FunctionContext
 /// <summary>Calls the rest of the pipeline (the next middleware, then the function).</summary>
 /// <param name="context">The invocation.</param>
 public delegate Task FunctionExecutionDelegate(FunctionContext context);
-
-/// <summary>Middleware around every invocation, as in Azure Functions' isolated worker.</summary>
-public interface IFunctionsWorkerMiddleware
-{
-    /// <summary>Runs around an invocation; call <paramref name="next"/> to continue.</summary>
-    Task Invoke(FunctionContext context, FunctionExecutionDelegate next);
-}

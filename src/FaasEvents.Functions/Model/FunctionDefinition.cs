@@ -1,5 +1,4 @@
 using System.Reflection;
-using FaasEvents.Log;
 
 namespace FaasEvents.Functions;
 
@@ -72,56 +71,3 @@ public sealed class FunctionDefinition
     /// <inheritdoc/>
     public override string ToString() => $"{Name} ({Kind}) on {Stream} as {ConsumerGroup}{(OutputStream is null ? "" : " -> " + OutputStream)}";
 }
-
-/// <summary>Defaults shared by the programming model.</summary>
-public static class FunctionsDefaults
-{
-    /// <summary>The setting (environment variable) read for storage unless a trigger names another.</summary>
-    public const string ConnectionSetting = FaasSettings.Storage;
-}
-
-internal enum ElementKind
-{
-    CloudEvent,
-    LogEvent,
-    StoredEvent,
-    String,
-    Bytes,
-    BinaryData,
-    Poco,
-}
-
-internal enum CollectionKind
-{
-    None,
-    Array,
-    List,
-}
-
-internal sealed record TriggerShape(ElementKind Element, Type ElementType, CollectionKind Collection)
-{
-    public bool IsBatch => Collection != CollectionKind.None;
-}
-
-internal enum ParameterKind
-{
-    Trigger,
-    Context,
-    CancellationToken,
-    Logger,
-    Service,
-    State,
-    Key,
-}
-
-internal sealed record ParameterBinding(ParameterKind Kind, Type Type, string Name);
-
-internal enum AsyncKind
-{
-    Sync,
-    Task,
-    ValueTask,
-}
-
-/// <summary>What the method returns: whether to await it, and the value type (null for none).</summary>
-internal sealed record ReturnShape(AsyncKind Async, Type? ValueType);

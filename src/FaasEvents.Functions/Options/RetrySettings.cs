@@ -4,15 +4,6 @@ using FaasEvents.Log;
 
 namespace FaasEvents.Functions;
 
-/// <summary>Retry strategies, as named in host.json and Azure Functions.</summary>
-public enum RetryStrategy
-{
-    /// <summary>The same delay before every retry.</summary>
-    FixedDelay,
-    /// <summary>Doubling delays from a minimum up to a maximum.</summary>
-    ExponentialBackoff,
-}
-
 /// <summary>A retry policy for failed invocations.</summary>
 /// <param name="Strategy">Strategy.</param>
 /// <param name="MaxRetryCount">Retries after the first failure (0 = none).</param>

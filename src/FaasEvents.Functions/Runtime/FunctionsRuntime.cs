@@ -205,6 +205,3 @@ internal sealed class FunctionsRuntime : IHostedService
         }
     }
 }
-
-/// <summary>What the app was built with.</summary>
-internal sealed record FunctionsAppSettings(IReadOnlyList<FunctionDefinition> Functions, EventLogHostOptions Options, IReadOnlyList<Type> Middleware, string InstanceId);

@@ -9,46 +9,6 @@ using FaasEvents.Log.Storage;
 
 namespace FaasEvents.Log;
 
-/// <summary>How a compaction treats events (Kafka's cleanup.policy=compact settings); by default the stream's own.</summary>
-public sealed record CompactionOptions
-{
-    /// <summary>A tombstone (an event without data) that is the latest for its key is kept this long, so slow consumers see the delete. <value>Default: 24 h.</value></summary>
-    public TimeSpan DeleteRetention { get; init; } = TimeSpan.FromHours(24);
-
-    /// <summary>Events younger than this are kept even when superseded. <value>Default: 0.</value></summary>
-    public TimeSpan MinCompactionLag { get; init; } = TimeSpan.Zero;
-
-    /// <summary>Bytes of records per batch in compacted segments. <value>Default: 1 MiB.</value></summary>
-    public int TargetBatchBytes { get; init; } = 1024 * 1024;
-
-    /// <summary>Test hook: called after each step of a rewrite (a crash can be simulated by throwing).</summary>
-    internal Func<CompactionStep, string, Task>? OnStep { get; init; }
-}
-
-/// <summary>Steps of a segment rewrite, in order.</summary>
-internal enum CompactionStep
-{
-    /// <summary>Latest offset per key found; nothing written yet.</summary>
-    Scanned,
-    /// <summary>The new segment's batches are uploaded as uncommitted blocks (invisible).</summary>
-    Staged,
-    /// <summary>The new segment is committed in one request: from here it supersedes the old ones.</summary>
-    Committed,
-    /// <summary>One replaced segment was deleted.</summary>
-    Deleted,
-}
-
-/// <summary>What compacting one partition did.</summary>
-/// <param name="Partition">Partition.</param>
-/// <param name="SegmentsIn">Closed segments read.</param>
-/// <param name="SegmentsOut">Compacted segments written.</param>
-/// <param name="EventsRead">Events in the closed segments.</param>
-/// <param name="EventsKept">Events left in them.</param>
-/// <param name="TombstonesRemoved">Tombstones dropped after <see cref="CompactionOptions.DeleteRetention"/>.</param>
-/// <param name="BytesBefore">Bytes of the closed segments before.</param>
-/// <param name="BytesAfter">Bytes of the closed segments after.</param>
-public sealed record PartitionCompaction(int Partition, int SegmentsIn, int SegmentsOut, long EventsRead, long EventsKept, long TombstonesRemoved, long BytesBefore, long BytesAfter);
-
 /// <summary>
 /// Log compaction for entity streams: rewrites a partition's closed segments keeping the latest event per key.
 /// Offsets never change (compacted batches have gaps), the active segment is never touched, events younger than

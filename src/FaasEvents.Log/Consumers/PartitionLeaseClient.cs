@@ -7,27 +7,6 @@ using FaasEvents.Log.Storage;
 
 namespace FaasEvents.Log;
 
-/// <summary>A held partition lease.</summary>
-/// <param name="Group">Consumer group.</param>
-/// <param name="Stream">Stream.</param>
-/// <param name="Partition">Partition.</param>
-/// <param name="LeaseId">The storage lease id (also fences checkpoint writes).</param>
-/// <param name="OwnerId">The instance holding it.</param>
-/// <param name="Duration">Lease duration.</param>
-/// <param name="RenewedAt">When the last successful acquire or renew was sent, by the client's clock (so the local expiry is never later than storage's).</param>
-public sealed record PartitionLease(string Group, string Stream, int Partition, string LeaseId, string OwnerId, TimeSpan Duration, DateTimeOffset RenewedAt)
-{
-    /// <summary>When the lease runs out unless renewed (by the client's clock; storage decides for real).</summary>
-    public DateTimeOffset ExpiresAt => RenewedAt + Duration;
-}
-
-/// <summary>Who owns a partition, as seen in a listing.</summary>
-/// <param name="Partition">Partition.</param>
-/// <param name="OwnerId">Last owner written by an acquirer; meaningful only while <paramref name="IsLeased"/>.</param>
-/// <param name="IsLeased">True while a lease is held and not expired.</param>
-/// <param name="NextOffset">The group's checkpoint, if any.</param>
-public sealed record PartitionOwnership(int Partition, string? OwnerId, bool IsLeased, long? NextOffset);
-
 /// <summary>
 /// Partition leases for one instance: acquire, renew, release, and take over once expired.
 /// The lease is a blob lease on the partition's checkpoint blob (15-60 s, storage-enforced).

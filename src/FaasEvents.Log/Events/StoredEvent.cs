@@ -6,8 +6,3 @@ namespace FaasEvents.Log;
 /// <param name="Timestamp">When the producer handed it to the log (produce time).</param>
 /// <param name="Event">The event itself.</param>
 public sealed record StoredEvent(int Partition, long Offset, DateTimeOffset Timestamp, LogEvent Event);
-
-/// <summary>Where an appended event landed.</summary>
-/// <param name="Partition">The partition.</param>
-/// <param name="Offset">The offset assigned to the event.</param>
-public readonly record struct EventPosition(int Partition, long Offset);

@@ -4,18 +4,6 @@ using System.Text;
 
 namespace FaasEvents.Log.Format;
 
-/// <summary>CloudEvents attribute types, as stored in the type byte of an encoded attribute.</summary>
-internal enum AttributeType : byte
-{
-    Boolean = 1,
-    Integer = 2,
-    String = 3,
-    Binary = 4,
-    Uri = 5,
-    UriReference = 6,
-    Timestamp = 7,
-}
-
 /// <summary>
 /// Encodes one event into a record body and back. Every attribute value is stored in its CloudEvents
 /// canonical string form (UTF-8) with a type byte, so a reader in any language can decode it.

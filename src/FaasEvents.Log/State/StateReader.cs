@@ -6,18 +6,6 @@ using FaasEvents.Log.Storage;
 
 namespace FaasEvents.Log;
 
-/// <summary>One key's committed value.</summary>
-/// <param name="Key">The key.</param>
-/// <param name="Partition">The partition holding it (the key's partition under the stream's partitioner).</param>
-/// <param name="Value">The value, or null when the key is absent or deleted.</param>
-/// <param name="NextOffset">The offset the partition's committed state reflects (null = nothing committed yet).</param>
-public sealed record StateEntry(string Key, int Partition, BinaryData? Value, long? NextOffset);
-
-/// <summary>A page of a key scan, in ordinal key order.</summary>
-/// <param name="Items">Keys and values.</param>
-/// <param name="Next">Pass as <c>after</c> to get the next page; null on the last page.</param>
-public sealed record StatePage(IReadOnlyList<KeyValuePair<string, BinaryData>> Items, string? Next);
-
 /// <summary>
 /// Reads a consumer group's committed keyed state (a materializer's table) from storage, without owning any
 /// partition: so queries work while the function is scaled to zero. Memory stays bounded whatever the table's size:

@@ -67,6 +67,3 @@ internal readonly record struct SegmentInfo(int Partition, long BaseOffset, long
         return sEnd <= end && (sWidth < width || string.CompareOrdinal(c.BlobName, s.BlobName) > 0);
     }
 }
-
-/// <summary>Where a partition ends: its last segment (null if none yet), next offset and the segment's batch count.</summary>
-internal sealed record PartitionTail(SegmentInfo? Segment, long NextOffset, int BlockCount);

@@ -4,27 +4,6 @@ using FaasEvents.Log;
 
 namespace FaasEvents.Server.Scaling;
 
-/// <summary>A ScaledObject trigger's metadata is invalid; the message names the key.</summary>
-public sealed class ScalerMetadataException : Exception
-{
-    /// <summary>Creates the exception.</summary>
-    public ScalerMetadataException(string message)
-        : base(message)
-    {
-    }
-
-    /// <summary>Creates the exception.</summary>
-    public ScalerMetadataException()
-    {
-    }
-
-    /// <summary>Creates the exception.</summary>
-    public ScalerMetadataException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
-}
-
 /// <summary>
 /// Validated trigger metadata of a ScaledObject using the FaasEvents scaler (the same keys as KEDA's Kafka scaler
 /// where they mean the same): <c>stream</c>, <c>consumerGroup</c>, <c>lagThreshold</c>, <c>activationLagThreshold</c>,

@@ -1,0 +1,8 @@
+namespace FaasEvents.Functions;
+
+internal enum AsyncKind
+{
+    Sync,
+    Task,
+    ValueTask,
+}

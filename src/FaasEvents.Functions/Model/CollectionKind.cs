@@ -1,0 +1,8 @@
+namespace FaasEvents.Functions;
+
+internal enum CollectionKind
+{
+    None,
+    Array,
+    List,
+}

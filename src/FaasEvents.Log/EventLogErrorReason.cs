@@ -1,0 +1,24 @@
+namespace FaasEvents.Log;
+
+/// <summary>Why an event log operation failed.</summary>
+public enum EventLogErrorReason
+{
+    /// <summary>An argument or setting is invalid; fix the input.</summary>
+    InvalidArgument,
+    /// <summary>The stream does not exist.</summary>
+    StreamNotFound,
+    /// <summary>A stream with that name already exists.</summary>
+    StreamAlreadyExists,
+    /// <summary>The event is larger than <see cref="LogEvent.MaxEncodedSize"/>.</summary>
+    EventTooLarge,
+    /// <summary>The requested offset is below the first retained offset or beyond the end.</summary>
+    OffsetOutOfRange,
+    /// <summary>Stored bytes failed their checksum or are not in the expected format.</summary>
+    CorruptData,
+    /// <summary>A partition lease is held by someone else, or was lost.</summary>
+    LeaseLost,
+    /// <summary>The storage service failed; retrying later may succeed.</summary>
+    StorageFailure,
+    /// <summary>Blobs of an earlier stream of that name remain (an interrupted delete); delete the stream to remove them.</summary>
+    LeftoverData,
+}

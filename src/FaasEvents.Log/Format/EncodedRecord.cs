@@ -1,0 +1,4 @@
+namespace FaasEvents.Log.Format;
+
+/// <summary>An event encoded once, when it is handed to the producer, with its produce timestamp.</summary>
+internal readonly record struct EncodedRecord(long Timestamp, ReadOnlyMemory<byte> Body);
