@@ -4,6 +4,9 @@ using System.Globalization;
 using System.Text;
 using FaasEvents.Functions;
 using FaasEvents.Log;
+using FaasEvents.Log.Events;
+using FaasEvents.Log.Producer;
+using FaasEvents.Log.Streams;
 using Spectre.Console;
 
 namespace FaasEvents.Bench;

@@ -4,6 +4,12 @@ using System.Text;
 using System.Text.Json;
 using FaasEvents.Functions;
 using FaasEvents.Log;
+using FaasEvents.Log.Compaction;
+using FaasEvents.Log.Consumers;
+using FaasEvents.Log.Events;
+using FaasEvents.Log.Producer;
+using FaasEvents.Log.State;
+using FaasEvents.Log.Streams;
 using Spectre.Console;
 
 namespace FaasEvents.Bench;

@@ -3,6 +3,9 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using FaasEvents.Log;
+using FaasEvents.Log.Consumers;
+using FaasEvents.Log.State;
+using FaasEvents.Log.Streams;
 using Spectre.Console;
 
 namespace FaasEvents.Bench;

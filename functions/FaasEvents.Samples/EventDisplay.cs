@@ -1,6 +1,6 @@
 using CloudNative.CloudEvents;
 using FaasEvents.Functions;
-using FaasEvents.Log;
+using FaasEvents.Log.Events;
 using Microsoft.Extensions.Logging;
 
 namespace FaasEvents.Samples;

@@ -2,7 +2,14 @@ using System.Runtime.CompilerServices;
 using Azure.Core;
 using Azure.Identity;
 using Azure.Storage.Blobs;
+using FaasEvents.Log.Compaction;
+using FaasEvents.Log.Consumers;
+using FaasEvents.Log.Events;
+using FaasEvents.Log.Producer;
+using FaasEvents.Log.Reader;
+using FaasEvents.Log.State;
 using FaasEvents.Log.Storage;
+using FaasEvents.Log.Streams;
 
 namespace FaasEvents.Log;
 

@@ -1,3 +1,5 @@
+using FaasEvents.Log.Events;
+
 namespace FaasEvents.Log;
 
 /// <summary>Why an event log operation failed.</summary>

@@ -1,6 +1,6 @@
 using FaasEvents.DevStorage;
-using FaasEvents.Server;
 using FaasEvents.Log;
+using FaasEvents.Server;
 
 if (args.Contains("--healthcheck"))
 {

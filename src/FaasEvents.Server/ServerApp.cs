@@ -1,6 +1,9 @@
 using System.Globalization;
 using System.Security.Cryptography.X509Certificates;
 using FaasEvents.Log;
+using FaasEvents.Log.Consumers;
+using FaasEvents.Log.Producer;
+using FaasEvents.Log.Streams;
 using FaasEvents.Server.Ingress;
 using FaasEvents.Server.Scaling;
 using FaasEvents.Server.Sources;

@@ -1,6 +1,11 @@
 using System.Text.Json.Nodes;
 using FaasEvents.DevStorage;
 using FaasEvents.Log;
+using FaasEvents.Log.Consumers;
+using FaasEvents.Log.Events;
+using FaasEvents.Log.Producer;
+using FaasEvents.Log.State;
+using FaasEvents.Log.Streams;
 using FaasEvents.Testing;
 
 namespace FaasEvents.Cli.Tests;

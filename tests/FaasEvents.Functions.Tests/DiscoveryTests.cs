@@ -1,5 +1,5 @@
 using CloudNative.CloudEvents;
-using FaasEvents.Log;
+using FaasEvents.Log.Events;
 
 namespace FaasEvents.Functions.Tests;
 

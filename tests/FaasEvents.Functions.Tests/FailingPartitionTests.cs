@@ -1,6 +1,8 @@
 using Azure.Storage.Blobs.Specialized;
 using CloudNative.CloudEvents;
 using FaasEvents.Log;
+using FaasEvents.Log.Producer;
+using FaasEvents.Log.Streams;
 using FaasEvents.Testing;
 
 namespace FaasEvents.Functions.Tests;

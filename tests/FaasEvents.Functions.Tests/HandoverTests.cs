@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using CloudNative.CloudEvents;
 using FaasEvents.Log;
+using FaasEvents.Log.Producer;
+using FaasEvents.Log.Streams;
 using FaasEvents.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;

@@ -1,6 +1,10 @@
 using System.Collections.Concurrent;
 using CloudNative.CloudEvents;
 using FaasEvents.Log;
+using FaasEvents.Log.Events;
+using FaasEvents.Log.Producer;
+using FaasEvents.Log.State;
+using FaasEvents.Log.Streams;
 using FaasEvents.Testing;
 using FaasEvents.Testing.Faults;
 using Microsoft.Extensions.DependencyInjection;

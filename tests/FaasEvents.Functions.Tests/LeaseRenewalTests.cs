@@ -1,6 +1,8 @@
 using CloudNative.CloudEvents;
 using FaasEvents.Functions.Runtime;
 using FaasEvents.Log;
+using FaasEvents.Log.Consumers;
+using FaasEvents.Log.Streams;
 using FaasEvents.Testing;
 using FaasEvents.Testing.Faults;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,6 +1,10 @@
 using System.Diagnostics;
 using System.Text.Json;
 using FaasEvents.Log;
+using FaasEvents.Log.Events;
+using FaasEvents.Log.Producer;
+using FaasEvents.Log.State;
+using FaasEvents.Log.Streams;
 using FaasEvents.Samples;
 using FaasEvents.Testing;
 using Xunit.Abstractions;

@@ -1,5 +1,9 @@
 using System.Globalization;
 using FaasEvents.Log;
+using FaasEvents.Log.Compaction;
+using FaasEvents.Log.Events;
+using FaasEvents.Log.Producer;
+using FaasEvents.Log.Streams;
 using FaasEvents.Testing;
 using FsCheck;
 using FsCheck.Fluent;

@@ -1,5 +1,5 @@
 using FaasEvents.Functions.Runtime;
-using FaasEvents.Log;
+using FaasEvents.Log.Consumers;
 
 namespace FaasEvents.Functions.Tests;
 

@@ -1,6 +1,10 @@
 using System.Collections.Concurrent;
 using CloudNative.CloudEvents;
 using FaasEvents.Log;
+using FaasEvents.Log.Consumers;
+using FaasEvents.Log.Events;
+using FaasEvents.Log.Producer;
+using FaasEvents.Log.Streams;
 using FaasEvents.Testing;
 using Microsoft.Extensions.Time.Testing;
 

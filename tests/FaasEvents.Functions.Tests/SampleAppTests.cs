@@ -1,7 +1,11 @@
-using FaasEvents.DevStorage;
 using System.Globalization;
 using System.Text.Json;
+using FaasEvents.DevStorage;
 using FaasEvents.Log;
+using FaasEvents.Log.Consumers;
+using FaasEvents.Log.Events;
+using FaasEvents.Log.Producer;
+using FaasEvents.Log.Streams;
 using FaasEvents.Testing;
 using Xunit.Abstractions;
 

@@ -1,5 +1,6 @@
 using CloudNative.CloudEvents;
 using FaasEvents.Log;
+using FaasEvents.Log.Streams;
 using FaasEvents.Testing;
 
 namespace FaasEvents.Functions.Tests;

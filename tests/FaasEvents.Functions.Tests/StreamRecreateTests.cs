@@ -1,6 +1,9 @@
 using System.Collections.Concurrent;
 using CloudNative.CloudEvents;
 using FaasEvents.Log;
+using FaasEvents.Log.Events;
+using FaasEvents.Log.Producer;
+using FaasEvents.Log.Streams;
 using FaasEvents.Testing;
 
 namespace FaasEvents.Functions.Tests;

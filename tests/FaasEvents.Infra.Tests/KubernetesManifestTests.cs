@@ -1,6 +1,7 @@
 using System.Text.Json;
 using FaasEvents.DevStorage;
 using FaasEvents.Log;
+using FaasEvents.Log.Streams;
 using FaasEvents.Server.Scaling;
 using FaasEvents.Testing;
 using NJsonSchema;

@@ -1,4 +1,5 @@
 using FaasEvents.Log;
+using FaasEvents.Log.Consumers;
 
 namespace FaasEvents.Reliability;
 

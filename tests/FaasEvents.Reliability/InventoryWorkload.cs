@@ -1,5 +1,8 @@
 using System.Text.Json;
 using FaasEvents.Log;
+using FaasEvents.Log.Events;
+using FaasEvents.Log.Producer;
+using FaasEvents.Log.Streams;
 using FaasEvents.Samples;
 
 namespace FaasEvents.Reliability;

@@ -1,6 +1,9 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using FaasEvents.Log;
+using FaasEvents.Log.Events;
+using FaasEvents.Log.Producer;
+using FaasEvents.Log.Streams;
 using FaasEvents.Samples;
 
 namespace FaasEvents.Reliability;

@@ -2,6 +2,8 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using FaasEvents.Log;
+using FaasEvents.Log.Events;
+using FaasEvents.Log.Streams;
 using FaasEvents.Testing;
 using FaasEvents.Testing.Faults;
 

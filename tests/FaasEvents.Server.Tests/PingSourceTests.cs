@@ -1,5 +1,7 @@
 using System.Globalization;
 using FaasEvents.Log;
+using FaasEvents.Log.Events;
+using FaasEvents.Log.Streams;
 using FaasEvents.Server.Sources;
 using FaasEvents.Testing;
 using FaasEvents.Testing.Faults;

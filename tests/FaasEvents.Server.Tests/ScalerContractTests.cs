@@ -1,4 +1,9 @@
 using FaasEvents.Log;
+using FaasEvents.Log.Compaction;
+using FaasEvents.Log.Consumers;
+using FaasEvents.Log.Events;
+using FaasEvents.Log.Producer;
+using FaasEvents.Log.Streams;
 using FaasEvents.Server.Scaling.Grpc;
 using FaasEvents.Testing;
 using Grpc.Core;

@@ -1,4 +1,8 @@
 using FaasEvents.Log;
+using FaasEvents.Log.Consumers;
+using FaasEvents.Log.Events;
+using FaasEvents.Log.Producer;
+using FaasEvents.Log.Streams;
 using FaasEvents.Server.Scaling;
 using FaasEvents.Testing;
 using FaasEvents.Testing.Scaling;

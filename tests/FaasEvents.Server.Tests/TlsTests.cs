@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using FaasEvents.DevStorage;
 using FaasEvents.Log;
+using FaasEvents.Log.Streams;
 using FaasEvents.Server.Scaling.Grpc;
 using FaasEvents.Testing;
 using Grpc.Core;

@@ -1,4 +1,6 @@
 using FaasEvents.Log;
+using FaasEvents.Log.Events;
+using FaasEvents.Log.Streams;
 
 namespace FaasEvents.Testing;
 

@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using FaasEvents.DevStorage;
 using FaasEvents.Log;
+using FaasEvents.Log.Consumers;
+using FaasEvents.Log.Streams;
 using Spectre.Console;
 using Spectre.Console.Rendering;
 

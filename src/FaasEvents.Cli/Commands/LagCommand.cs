@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using FaasEvents.Log;
+using FaasEvents.Log.Consumers;
 using Spectre.Console;
 
 namespace FaasEvents.Cli.Commands;

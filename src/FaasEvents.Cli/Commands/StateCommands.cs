@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using FaasEvents.Log;
+using FaasEvents.Log.State;
+using FaasEvents.Log.Streams;
 using Spectre.Console;
 
 namespace FaasEvents.Cli.Commands;

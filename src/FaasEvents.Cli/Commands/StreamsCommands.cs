@@ -1,6 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using FaasEvents.Log;
+using FaasEvents.Log.Compaction;
+using FaasEvents.Log.Consumers;
+using FaasEvents.Log.Streams;
 using Spectre.Console;
 
 namespace FaasEvents.Cli.Commands;

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Threading.Channels;
-using FaasEvents.Log;
+using FaasEvents.Log.Events;
+using FaasEvents.Log.Reader;
+using FaasEvents.Log.Streams;
 
 namespace FaasEvents.Cli.Commands;
 

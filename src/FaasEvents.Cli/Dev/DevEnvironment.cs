@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using FaasEvents.DevStorage;
 using FaasEvents.Log;
+using FaasEvents.Log.Consumers;
+using FaasEvents.Log.Streams;
 using FaasEvents.Server.Scaling.Grpc;
 using Grpc.Net.Client;
 using Spectre.Console;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Reflection;
 using FaasEvents.Functions.Runtime;
 using FaasEvents.Log;
+using FaasEvents.Log.Producer;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using FaasEvents.Functions.Runtime;
-using FaasEvents.Log;
+using FaasEvents.Log.State;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 

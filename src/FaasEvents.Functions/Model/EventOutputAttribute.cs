@@ -1,7 +1,7 @@
 namespace FaasEvents.Functions;
 
 /// <summary>
-/// Appends the function's return value to a stream: a <see cref="Log.LogEvent"/>, a <c>CloudEvent</c>, a string,
+/// Appends the function's return value to a stream: a <see cref="Log.Events.LogEvent"/>, a <c>CloudEvent</c>, a string,
 /// a POCO (as JSON data), or a collection of those (fan-out); null appends nothing.
 /// </summary>
 [AttributeUsage(AttributeTargets.Method, AllowMultiple = false)]

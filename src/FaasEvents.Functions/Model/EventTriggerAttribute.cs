@@ -1,8 +1,8 @@
 namespace FaasEvents.Functions;
 
 /// <summary>
-/// Triggers the function for events of a stream. The parameter may be a <c>CloudEvent</c>, <see cref="Log.LogEvent"/>,
-/// <see cref="Log.StoredEvent"/>, <c>string</c>, <c>byte[]</c>, <see cref="BinaryData"/>, a POCO deserialized from JSON
+/// Triggers the function for events of a stream. The parameter may be a <c>CloudEvent</c>, <see cref="Log.Events.LogEvent"/>,
+/// <see cref="Log.Events.StoredEvent"/>, <c>string</c>, <c>byte[]</c>, <see cref="BinaryData"/>, a POCO deserialized from JSON
 /// data, or an array / <c>IReadOnlyList&lt;T&gt;</c> / <c>List&lt;T&gt;</c> of those for batches.
 /// </summary>
 [AttributeUsage(AttributeTargets.Parameter, AllowMultiple = false)]

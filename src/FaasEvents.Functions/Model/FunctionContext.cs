@@ -1,4 +1,4 @@
-using FaasEvents.Log;
+using FaasEvents.Log.Events;
 using Microsoft.Extensions.Logging;
 
 namespace FaasEvents.Functions;

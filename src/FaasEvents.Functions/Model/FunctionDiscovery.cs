@@ -1,6 +1,8 @@
 using System.Reflection;
 using CloudNative.CloudEvents;
 using FaasEvents.Log;
+using FaasEvents.Log.Events;
+using FaasEvents.Log.Streams;
 using Microsoft.Extensions.Logging;
 
 namespace FaasEvents.Functions;

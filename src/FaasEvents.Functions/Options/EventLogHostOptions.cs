@@ -1,5 +1,7 @@
 using System.Globalization;
 using FaasEvents.Log;
+using FaasEvents.Log.Consumers;
+using FaasEvents.Log.Streams;
 
 namespace FaasEvents.Functions;
 

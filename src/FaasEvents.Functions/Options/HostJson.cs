@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using FaasEvents.Log;
+using FaasEvents.Log.Consumers;
 
 namespace FaasEvents.Functions;
 

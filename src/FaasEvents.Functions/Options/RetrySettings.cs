@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Reflection;
-using FaasEvents.Log;
+using FaasEvents.Log.Retry;
 
 namespace FaasEvents.Functions;
 

@@ -1,4 +1,4 @@
-using FaasEvents.Log;
+using FaasEvents.Log.Consumers;
 
 namespace FaasEvents.Functions.Runtime;
 

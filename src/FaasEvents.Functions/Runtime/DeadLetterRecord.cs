@@ -1,5 +1,5 @@
 using System.Globalization;
-using FaasEvents.Log;
+using FaasEvents.Log.Events;
 
 namespace FaasEvents.Functions.Runtime;
 

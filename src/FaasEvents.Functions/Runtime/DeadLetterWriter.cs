@@ -1,5 +1,5 @@
 using FaasEvents.Functions.Storage;
-using FaasEvents.Log;
+using FaasEvents.Log.Events;
 using Microsoft.Extensions.Logging;
 
 namespace FaasEvents.Functions.Runtime;

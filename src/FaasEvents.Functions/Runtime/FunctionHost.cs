@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using FaasEvents.Functions.Storage;
-using FaasEvents.Log;
+using FaasEvents.Log.Events;
 using Microsoft.Extensions.Logging;
 
 namespace FaasEvents.Functions.Runtime;

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using FaasEvents.Functions.Storage.Blob;
 using FaasEvents.Log;
+using FaasEvents.Log.Streams;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

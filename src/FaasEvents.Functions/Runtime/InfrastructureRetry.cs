@@ -1,5 +1,6 @@
 using Azure;
 using FaasEvents.Log;
+using FaasEvents.Log.Retry;
 using Microsoft.Extensions.Logging;
 
 namespace FaasEvents.Functions.Runtime;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using FaasEvents.Log;
+using FaasEvents.Log.Events;
 using Microsoft.Extensions.Logging;
 
 namespace FaasEvents.Functions.Runtime;

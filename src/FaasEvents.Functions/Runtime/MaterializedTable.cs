@@ -1,4 +1,4 @@
-using FaasEvents.Log;
+using FaasEvents.Log.State;
 
 namespace FaasEvents.Functions.Runtime;
 

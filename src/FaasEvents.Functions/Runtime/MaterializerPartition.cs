@@ -1,6 +1,9 @@
 using System.Globalization;
 using FaasEvents.Functions.Storage;
-using FaasEvents.Log;
+using FaasEvents.Log.Consumers;
+using FaasEvents.Log.Events;
+using FaasEvents.Log.Reader;
+using FaasEvents.Log.State;
 using Microsoft.Extensions.Logging;
 
 namespace FaasEvents.Functions.Runtime;

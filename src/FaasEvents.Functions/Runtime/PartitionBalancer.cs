@@ -1,5 +1,6 @@
 using System.Globalization;
 using FaasEvents.Log;
+using FaasEvents.Log.Consumers;
 using Microsoft.Extensions.Logging;
 
 namespace FaasEvents.Functions.Runtime;

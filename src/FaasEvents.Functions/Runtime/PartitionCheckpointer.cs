@@ -1,4 +1,5 @@
 using FaasEvents.Log;
+using FaasEvents.Log.Reader;
 using Microsoft.Extensions.Logging;
 
 namespace FaasEvents.Functions.Runtime;

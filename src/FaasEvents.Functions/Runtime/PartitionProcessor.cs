@@ -1,4 +1,7 @@
 using FaasEvents.Log;
+using FaasEvents.Log.Consumers;
+using FaasEvents.Log.Events;
+using FaasEvents.Log.Reader;
 using Microsoft.Extensions.Logging;
 
 namespace FaasEvents.Functions.Runtime;

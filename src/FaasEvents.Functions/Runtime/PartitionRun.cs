@@ -1,4 +1,5 @@
-using FaasEvents.Log;
+using FaasEvents.Log.Consumers;
+using FaasEvents.Log.Reader;
 
 namespace FaasEvents.Functions.Runtime;
 

@@ -1,4 +1,4 @@
-using FaasEvents.Log;
+using FaasEvents.Log.Events;
 
 namespace FaasEvents.Functions.Storage;
 

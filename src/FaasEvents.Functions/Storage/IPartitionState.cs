@@ -1,4 +1,6 @@
-using FaasEvents.Log;
+using FaasEvents.Log.Consumers;
+using FaasEvents.Log.Reader;
+using FaasEvents.Log.State;
 
 namespace FaasEvents.Functions.Storage;
 

@@ -1,4 +1,4 @@
-namespace FaasEvents.Log;
+namespace FaasEvents.Log.Compaction;
 
 /// <summary>How a compaction treats events (Kafka's cleanup.policy=compact settings); by default the stream's own.</summary>
 public sealed record CompactionOptions

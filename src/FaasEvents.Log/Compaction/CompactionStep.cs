@@ -1,4 +1,4 @@
-namespace FaasEvents.Log;
+namespace FaasEvents.Log.Compaction;
 
 /// <summary>Steps of a segment rewrite, in order.</summary>
 internal enum CompactionStep

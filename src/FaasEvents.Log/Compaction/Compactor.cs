@@ -4,10 +4,13 @@ using System.Text;
 using Azure;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
+using FaasEvents.Log.Events;
 using FaasEvents.Log.Format;
+using FaasEvents.Log.Reader;
 using FaasEvents.Log.Storage;
+using FaasEvents.Log.Streams;
 
-namespace FaasEvents.Log;
+namespace FaasEvents.Log.Compaction;
 
 /// <summary>
 /// Log compaction for entity streams: rewrites a partition's closed segments keeping the latest event per key.

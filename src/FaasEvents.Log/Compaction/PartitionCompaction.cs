@@ -1,4 +1,4 @@
-namespace FaasEvents.Log;
+namespace FaasEvents.Log.Compaction;
 
 /// <summary>What compacting one partition did.</summary>
 /// <param name="Partition">Partition.</param>

@@ -1,4 +1,6 @@
-namespace FaasEvents.Log;
+using FaasEvents.Log.Reader;
+
+namespace FaasEvents.Log.Consumers;
 
 /// <summary>A consumer group's position in one partition.</summary>
 /// <param name="Group">Consumer group.</param>

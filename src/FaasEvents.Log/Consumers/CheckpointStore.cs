@@ -3,9 +3,11 @@ using System.Globalization;
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using FaasEvents.Log.Reader;
 using FaasEvents.Log.Storage;
+using FaasEvents.Log.Streams;
 
-namespace FaasEvents.Log;
+namespace FaasEvents.Log.Consumers;
 
 /// <summary>
 /// Checkpoints of consumer groups: blob <c>groups/{group}/{stream}/{partition}</c>, next offset in metadata

@@ -1,4 +1,4 @@
-namespace FaasEvents.Log;
+namespace FaasEvents.Log.Consumers;
 
 /// <summary>A segment removed by retention.</summary>
 /// <param name="Partition">Partition.</param>

@@ -1,6 +1,7 @@
 using FaasEvents.Log.Storage;
+using FaasEvents.Log.Streams;
 
-namespace FaasEvents.Log;
+namespace FaasEvents.Log.Consumers;
 
 /// <summary>
 /// Tracks the end offsets of a stream's partitions cheaply: each refresh is one listing of the stream, plus one

@@ -1,4 +1,4 @@
-namespace FaasEvents.Log;
+namespace FaasEvents.Log.Consumers;
 
 /// <summary>Where a consumer group without a checkpoint starts reading.</summary>
 public enum InitialOffset

@@ -1,4 +1,4 @@
-namespace FaasEvents.Log;
+namespace FaasEvents.Log.Consumers;
 
 /// <summary>Lag of a consumer group on a stream.</summary>
 /// <param name="Stream">Stream.</param>

@@ -1,4 +1,4 @@
-namespace FaasEvents.Log;
+namespace FaasEvents.Log.Consumers;
 
 /// <summary>A partition's extent.</summary>
 /// <param name="Partition">Partition number.</param>

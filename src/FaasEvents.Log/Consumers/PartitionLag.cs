@@ -1,4 +1,4 @@
-namespace FaasEvents.Log;
+namespace FaasEvents.Log.Consumers;
 
 /// <summary>Lag of one partition for one consumer group.</summary>
 /// <param name="Partition">Partition.</param>

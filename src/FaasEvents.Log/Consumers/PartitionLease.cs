@@ -1,4 +1,4 @@
-namespace FaasEvents.Log;
+namespace FaasEvents.Log.Consumers;
 
 /// <summary>A held partition lease.</summary>
 /// <param name="Group">Consumer group.</param>

@@ -5,7 +5,7 @@ using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
 using FaasEvents.Log.Storage;
 
-namespace FaasEvents.Log;
+namespace FaasEvents.Log.Consumers;
 
 /// <summary>
 /// Partition leases for one instance: acquire, renew, release, and take over once expired.

@@ -1,4 +1,4 @@
-namespace FaasEvents.Log;
+namespace FaasEvents.Log.Consumers;
 
 /// <summary>Who owns a partition, as seen in a listing.</summary>
 /// <param name="Partition">Partition.</param>

@@ -6,7 +6,7 @@ using CloudNative.CloudEvents;
 using CloudNative.CloudEvents.Extensions;
 using CloudNative.CloudEvents.SystemTextJson;
 
-namespace FaasEvents.Log;
+namespace FaasEvents.Log.Events;
 
 /// <summary>
 /// Converts between <see cref="LogEvent"/> and the CloudEvents SDK's <see cref="CloudEvent"/>, and reads and

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using FaasEvents.Log.Format;
 
-namespace FaasEvents.Log;
+namespace FaasEvents.Log.Events;
 
 /// <summary>Renders an event readably, in the layout of Knative's <c>event_display</c>.</summary>
 public static class EventDisplay

@@ -1,4 +1,4 @@
-namespace FaasEvents.Log;
+namespace FaasEvents.Log.Events;
 
 /// <summary>Where an appended event landed.</summary>
 /// <param name="Partition">The partition.</param>

@@ -1,4 +1,4 @@
-namespace FaasEvents.Log;
+namespace FaasEvents.Log.Events;
 
 /// <summary>
 /// One event in a stream: the CloudEvents 1.0 context attributes, an optional partition key, and data as bytes.

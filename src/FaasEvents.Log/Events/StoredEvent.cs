@@ -1,4 +1,4 @@
-namespace FaasEvents.Log;
+namespace FaasEvents.Log.Events;
 
 /// <summary>An event as read back from a partition, with its position.</summary>
 /// <param name="Partition">The partition it was read from.</param>

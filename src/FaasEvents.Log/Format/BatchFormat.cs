@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
+using FaasEvents.Log.Events;
 
 namespace FaasEvents.Log.Format;
 

@@ -1,9 +1,11 @@
 using System.Security.Cryptography;
 using System.Threading.Channels;
+using FaasEvents.Log.Events;
 using FaasEvents.Log.Format;
 using FaasEvents.Log.Storage;
+using FaasEvents.Log.Streams;
 
-namespace FaasEvents.Log;
+namespace FaasEvents.Log.Producer;
 
 /// <summary>
 /// Appends events to one stream. Keyed events go to <see cref="KeyPartitioner"/>'s partition; unkeyed events

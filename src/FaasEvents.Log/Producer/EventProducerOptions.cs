@@ -1,4 +1,4 @@
-namespace FaasEvents.Log;
+namespace FaasEvents.Log.Producer;
 
 /// <summary>Options for <see cref="EventProducerClient"/>, named after their Kafka counterparts where one exists.</summary>
 public sealed class EventProducerOptions

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace FaasEvents.Log;
+namespace FaasEvents.Log.Producer;
 
 /// <summary>One producer per stream, created on first use and shared (ingress, function outputs, injected producers).</summary>
 public sealed class EventProducerPool : IAsyncDisposable

@@ -1,4 +1,6 @@
-namespace FaasEvents.Log;
+using FaasEvents.Log.Events;
+
+namespace FaasEvents.Log.Producer;
 
 /// <summary>The outcome of one event of <see cref="EventProducerClient.SendEachAsync"/>.</summary>
 /// <param name="Position">Where it was written; null when it was not (or may not have been).</param>

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace FaasEvents.Log;
+namespace FaasEvents.Log.Producer;
 
 /// <summary>
 /// Maps a partition key to a partition: <c>(murmur2(utf8(key)) &amp; 0x7fffffff) % partitions</c>, the same

@@ -3,10 +3,13 @@ using System.Threading.Channels;
 using Azure;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
+using FaasEvents.Log.Events;
 using FaasEvents.Log.Format;
+using FaasEvents.Log.Retry;
 using FaasEvents.Log.Storage;
+using FaasEvents.Log.Streams;
 
-namespace FaasEvents.Log;
+namespace FaasEvents.Log.Producer;
 
 /// <summary>
 /// Batches and appends the events of one partition, one append in flight at a time (so order is kept).

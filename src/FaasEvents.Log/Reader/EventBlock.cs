@@ -1,4 +1,6 @@
-namespace FaasEvents.Log;
+using FaasEvents.Log.Events;
+
+namespace FaasEvents.Log.Reader;
 
 /// <summary>The events of one stored batch (after the start offset), with where the batch starts and ends.</summary>
 /// <param name="Events">Events in offset order.</param>

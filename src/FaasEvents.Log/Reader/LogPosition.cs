@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace FaasEvents.Log;
+namespace FaasEvents.Log.Reader;
 
 /// <summary>
 /// Where a batch starts inside a partition: its segment (by base offset) and byte position. Stored with checkpoints

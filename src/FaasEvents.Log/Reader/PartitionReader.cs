@@ -1,10 +1,12 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using Azure;
+using FaasEvents.Log.Events;
 using FaasEvents.Log.Format;
 using FaasEvents.Log.Storage;
+using FaasEvents.Log.Streams;
 
-namespace FaasEvents.Log;
+namespace FaasEvents.Log.Reader;
 
 /// <summary>
 /// Reads one partition in offset order, batch by batch, holding at most one batch in memory.

@@ -1,4 +1,6 @@
-namespace FaasEvents.Log;
+using FaasEvents.Log.Consumers;
+
+namespace FaasEvents.Log.Reader;
 
 /// <summary>Options for reading a partition.</summary>
 public sealed class ReadOptions

@@ -2,7 +2,7 @@ using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 
-namespace FaasEvents.Log;
+namespace FaasEvents.Log.Reader;
 
 /// <summary>
 /// A segment's bytes from a position to its current end, fetched as consecutive ranges of at most a fixed size (one

@@ -1,4 +1,4 @@
-namespace FaasEvents.Log;
+namespace FaasEvents.Log.Reader;
 
 /// <summary>Kinds of <see cref="StartPosition"/>.</summary>
 public enum StartKind

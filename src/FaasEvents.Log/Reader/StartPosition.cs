@@ -1,4 +1,4 @@
-namespace FaasEvents.Log;
+namespace FaasEvents.Log.Reader;
 
 /// <summary>Where a read starts.</summary>
 public readonly record struct StartPosition

@@ -1,4 +1,4 @@
-namespace FaasEvents.Log;
+namespace FaasEvents.Log.Retry;
 
 /// <summary>The one backoff formula every retry loop uses: exponential from a first delay, capped, with optional jitter.</summary>
 public static class Backoff

@@ -1,10 +1,12 @@
 using System.Globalization;
+using Azure;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
-using Azure;
+using FaasEvents.Log.Consumers;
+using FaasEvents.Log.Reader;
 using FaasEvents.Log.Storage;
 
-namespace FaasEvents.Log;
+namespace FaasEvents.Log.State;
 
 /// <summary>
 /// Exactly-once keyed state for one (consumer group, stream, partition), e.g. a materializer's table.

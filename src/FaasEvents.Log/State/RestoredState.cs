@@ -1,4 +1,4 @@
-namespace FaasEvents.Log;
+namespace FaasEvents.Log.State;
 
 /// <summary>A partition's materialized table as restored from storage.</summary>
 /// <param name="Table">Key → value.</param>

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Text;
 
-namespace FaasEvents.Log;
+namespace FaasEvents.Log.State;
 
 /// <summary>
 /// The state blob format (docs/storage-format.md, "Keyed state"). Version 2, written now: entries sorted by key in

@@ -3,7 +3,7 @@ using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 
-namespace FaasEvents.Log;
+namespace FaasEvents.Log.State;
 
 /// <summary>
 /// Reads one committed (immutable) state blob by key without loading it: its index is read once (one properties read

@@ -1,4 +1,4 @@
-namespace FaasEvents.Log;
+namespace FaasEvents.Log.State;
 
 /// <summary>One block of a version 2 state blob, as its index names it.</summary>
 /// <param name="FirstKey">The block's smallest key.</param>

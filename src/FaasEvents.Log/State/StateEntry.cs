@@ -1,4 +1,4 @@
-namespace FaasEvents.Log;
+namespace FaasEvents.Log.State;
 
 /// <summary>One key's committed value.</summary>
 /// <param name="Key">The key.</param>

@@ -1,4 +1,4 @@
-namespace FaasEvents.Log;
+namespace FaasEvents.Log.State;
 
 /// <summary>A page of a key scan, in ordinal key order.</summary>
 /// <param name="Items">Keys and values.</param>

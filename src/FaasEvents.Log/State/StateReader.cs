@@ -1,10 +1,13 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
-using Azure.Storage.Blobs.Models;
 using Azure;
+using Azure.Storage.Blobs.Models;
+using FaasEvents.Log.Consumers;
+using FaasEvents.Log.Producer;
 using FaasEvents.Log.Storage;
+using FaasEvents.Log.Streams;
 
-namespace FaasEvents.Log;
+namespace FaasEvents.Log.State;
 
 /// <summary>
 /// Reads a consumer group's committed keyed state (a materializer's table) from storage, without owning any

@@ -1,4 +1,5 @@
 using Azure.Storage.Blobs.Models;
+using FaasEvents.Log.Streams;
 
 namespace FaasEvents.Log.Storage;
 

@@ -1,6 +1,8 @@
 using Azure;
 using Azure.Storage.Blobs.Models;
+using FaasEvents.Log.Consumers;
 using FaasEvents.Log.Format;
+using FaasEvents.Log.Streams;
 
 namespace FaasEvents.Log.Storage;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using FaasEvents.Log.Format;
+using FaasEvents.Log.Streams;
 
 namespace FaasEvents.Log.Storage;
 

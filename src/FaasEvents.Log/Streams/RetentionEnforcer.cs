@@ -1,7 +1,8 @@
 using Azure;
+using FaasEvents.Log.Consumers;
 using FaasEvents.Log.Storage;
 
-namespace FaasEvents.Log;
+namespace FaasEvents.Log.Streams;
 
 /// <summary>Applies a stream's retention: deletes whole segments past its limits, oldest first, never a partition's last one.</summary>
 internal sealed class RetentionEnforcer

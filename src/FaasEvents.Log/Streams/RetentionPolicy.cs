@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace FaasEvents.Log;
+namespace FaasEvents.Log.Streams;
 
 /// <summary>How long a partition keeps whole segments. Null limits mean "keep forever" (the default).</summary>
 /// <param name="MaxAge">Delete a segment once its newest event is older than this.</param>

@@ -7,7 +7,7 @@ using Azure.Storage.Blobs.Specialized;
 using FaasEvents.Log.Format;
 using FaasEvents.Log.Storage;
 
-namespace FaasEvents.Log;
+namespace FaasEvents.Log.Streams;
 
 /// <summary>
 /// The streams of a log: their definitions (<c>stream.json</c>) and their lifecycle. Create never touches data of

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace FaasEvents.Log;
+namespace FaasEvents.Log.Streams;
 
 /// <summary>A stream's definition, stored as <c>streams/{name}/stream.json</c>.</summary>
 public sealed partial record StreamDefinition

@@ -1,4 +1,4 @@
-namespace FaasEvents.Log;
+namespace FaasEvents.Log.Streams;
 
 /// <summary>What a stream holds.</summary>
 public enum StreamKind

@@ -1,4 +1,6 @@
 using FaasEvents.Log;
+using FaasEvents.Log.Compaction;
+using FaasEvents.Log.Streams;
 
 namespace FaasEvents.Server.Compaction;
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
-using FaasEvents.Log;
+using FaasEvents.Log.Consumers;
+using FaasEvents.Log.Events;
 
 namespace FaasEvents.Server.Scaling;
 

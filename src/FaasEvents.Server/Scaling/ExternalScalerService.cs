@@ -1,4 +1,4 @@
-using FaasEvents.Log;
+using FaasEvents.Log.Consumers;
 using FaasEvents.Server.Scaling.Grpc;
 using Grpc.Core;
 

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using FaasEvents.Log;
+using FaasEvents.Log.Consumers;
+using FaasEvents.Log.Events;
 using Prometheus;
 
 namespace FaasEvents.Server.Scaling;

@@ -1,6 +1,9 @@
 using System.Globalization;
 using System.Text;
 using FaasEvents.Log;
+using FaasEvents.Log.Consumers;
+using FaasEvents.Log.Producer;
+using FaasEvents.Log.Streams;
 
 namespace FaasEvents.Server.Scaling;
 

@@ -1,6 +1,10 @@
 using System.Globalization;
 using Cronos;
 using FaasEvents.Log;
+using FaasEvents.Log.Consumers;
+using FaasEvents.Log.Events;
+using FaasEvents.Log.Producer;
+using FaasEvents.Log.Streams;
 using FaasEvents.Server.Scaling;
 
 namespace FaasEvents.Server.Sources;

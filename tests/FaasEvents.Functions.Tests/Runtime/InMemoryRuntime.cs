@@ -1,6 +1,6 @@
 using FaasEvents.Functions.Runtime;
 using FaasEvents.Functions.Storage.InMemory;
-using FaasEvents.Log;
+using FaasEvents.Log.Events;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;

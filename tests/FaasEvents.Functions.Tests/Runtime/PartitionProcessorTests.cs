@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using FaasEvents.Functions.Runtime;
 using FaasEvents.Log;
+using FaasEvents.Log.Consumers;
+using FaasEvents.Log.Events;
 
 namespace FaasEvents.Functions.Tests.Runtime;
 

@@ -1,3 +1,4 @@
+using FaasEvents.Log.Events;
 using FaasEvents.Log.Format;
 using FsCheck;
 using FsCheck.Fluent;

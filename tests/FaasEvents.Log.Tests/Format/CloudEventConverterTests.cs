@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using FaasEvents.Log.Events;
 
 namespace FaasEvents.Log.Tests.Format;
 

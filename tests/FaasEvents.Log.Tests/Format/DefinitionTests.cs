@@ -1,3 +1,6 @@
+using FaasEvents.Log.Consumers;
+using FaasEvents.Log.Streams;
+
 namespace FaasEvents.Log.Tests.Format;
 
 public class DefinitionTests

@@ -1,4 +1,5 @@
 using System.Text;
+using FaasEvents.Log.Producer;
 using FsCheck.Xunit;
 
 namespace FaasEvents.Log.Tests.Format;

@@ -1,3 +1,7 @@
+using FaasEvents.Log.Consumers;
+using FaasEvents.Log.Events;
+using FaasEvents.Log.Producer;
+using FaasEvents.Log.Streams;
 using FaasEvents.Testing;
 using FaasEvents.Testing.Faults;
 

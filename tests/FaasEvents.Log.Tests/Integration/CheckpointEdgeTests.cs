@@ -1,5 +1,7 @@
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Specialized;
+using FaasEvents.Log.Consumers;
+using FaasEvents.Log.State;
 using FaasEvents.Testing;
 
 namespace FaasEvents.Log.Tests.Integration;

@@ -1,4 +1,10 @@
+using FaasEvents.Log.Compaction;
+using FaasEvents.Log.Consumers;
+using FaasEvents.Log.Events;
+using FaasEvents.Log.Producer;
+using FaasEvents.Log.Reader;
 using FaasEvents.Log.Storage;
+using FaasEvents.Log.Streams;
 using FaasEvents.Testing;
 using FaasEvents.Testing.Faults;
 using FsCheck;

@@ -1,3 +1,4 @@
+using FaasEvents.Log.Consumers;
 using FaasEvents.Testing;
 
 namespace FaasEvents.Log.Tests.Integration;

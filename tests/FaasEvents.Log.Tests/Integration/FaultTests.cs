@@ -2,6 +2,11 @@ using Azure.Core;
 using Azure.Core.Pipeline;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Specialized;
+using FaasEvents.Log.Consumers;
+using FaasEvents.Log.Events;
+using FaasEvents.Log.Producer;
+using FaasEvents.Log.State;
+using FaasEvents.Log.Streams;
 using FaasEvents.Testing;
 
 namespace FaasEvents.Log.Tests.Integration;

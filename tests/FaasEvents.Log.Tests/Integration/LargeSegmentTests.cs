@@ -1,4 +1,8 @@
 using FaasEvents.DevStorage;
+using FaasEvents.Log.Events;
+using FaasEvents.Log.Producer;
+using FaasEvents.Log.Reader;
+using FaasEvents.Log.Streams;
 using FaasEvents.Testing;
 
 namespace FaasEvents.Log.Tests.Integration;

@@ -1,4 +1,9 @@
 using System.Collections.Concurrent;
+using FaasEvents.Log.Compaction;
+using FaasEvents.Log.Events;
+using FaasEvents.Log.Producer;
+using FaasEvents.Log.Reader;
+using FaasEvents.Log.Streams;
 using FaasEvents.Testing;
 
 namespace FaasEvents.Log.Tests.Integration;

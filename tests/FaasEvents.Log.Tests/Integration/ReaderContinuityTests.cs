@@ -1,5 +1,9 @@
 using Azure.Storage.Blobs.Specialized;
+using FaasEvents.Log.Events;
 using FaasEvents.Log.Format;
+using FaasEvents.Log.Producer;
+using FaasEvents.Log.Reader;
+using FaasEvents.Log.Streams;
 using FaasEvents.Testing;
 
 namespace FaasEvents.Log.Tests.Integration;

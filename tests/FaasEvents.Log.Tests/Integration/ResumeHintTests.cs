@@ -1,6 +1,10 @@
 using Azure.Core;
 using Azure.Core.Pipeline;
 using Azure.Storage.Blobs;
+using FaasEvents.Log.Consumers;
+using FaasEvents.Log.Producer;
+using FaasEvents.Log.Reader;
+using FaasEvents.Log.Streams;
 using FaasEvents.Testing;
 
 namespace FaasEvents.Log.Tests.Integration;

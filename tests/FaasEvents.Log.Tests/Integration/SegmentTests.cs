@@ -1,3 +1,8 @@
+using FaasEvents.Log.Consumers;
+using FaasEvents.Log.Events;
+using FaasEvents.Log.Producer;
+using FaasEvents.Log.Reader;
+using FaasEvents.Log.Streams;
 using FaasEvents.Testing;
 using Microsoft.Extensions.Time.Testing;
 

@@ -1,4 +1,7 @@
 using System.Globalization;
+using FaasEvents.Log.Consumers;
+using FaasEvents.Log.State;
+using FaasEvents.Log.Streams;
 using FaasEvents.Testing;
 using Xunit.Abstractions;
 

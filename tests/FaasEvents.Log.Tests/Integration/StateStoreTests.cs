@@ -1,4 +1,6 @@
 using Azure.Storage.Blobs.Models;
+using FaasEvents.Log.Consumers;
+using FaasEvents.Log.State;
 using FaasEvents.Testing;
 using FsCheck;
 using FsCheck.Fluent;

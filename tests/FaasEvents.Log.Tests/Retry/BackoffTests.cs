@@ -1,3 +1,5 @@
+using FaasEvents.Log.Retry;
+
 namespace FaasEvents.Log.Tests.Retry;
 
 public class BackoffTests

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Text;
 using FaasEvents.DevStorage;
 using FaasEvents.Log;
+using FaasEvents.Log.Events;
+using FaasEvents.Log.Streams;
 using FaasEvents.Testing;
 
 namespace FaasEvents.Reliability.Scenarios;

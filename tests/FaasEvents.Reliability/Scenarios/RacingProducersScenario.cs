@@ -2,6 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using FaasEvents.DevStorage;
 using FaasEvents.Log;
+using FaasEvents.Log.Events;
+using FaasEvents.Log.Producer;
+using FaasEvents.Log.Streams;
 using FaasEvents.Testing.Faults;
 
 namespace FaasEvents.Reliability.Scenarios;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using FaasEvents.DevStorage;
 using FaasEvents.Log;
+using FaasEvents.Log.Streams;
 
 namespace FaasEvents.Reliability.Scenarios;
 

@@ -1,4 +1,6 @@
 using FaasEvents.Log;
+using FaasEvents.Log.Consumers;
+using FaasEvents.Log.Reader;
 
 namespace FaasEvents.Functions.Storage.Blob;
 

@@ -1,5 +1,8 @@
 using System.Collections.Concurrent;
 using FaasEvents.Log;
+using FaasEvents.Log.Events;
+using FaasEvents.Log.Producer;
+using FaasEvents.Log.Streams;
 
 namespace FaasEvents.Functions.Storage.Blob;
 

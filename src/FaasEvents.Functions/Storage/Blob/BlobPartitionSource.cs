@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using FaasEvents.Log;
+using FaasEvents.Log.Consumers;
+using FaasEvents.Log.Reader;
 
 namespace FaasEvents.Functions.Storage.Blob;
 

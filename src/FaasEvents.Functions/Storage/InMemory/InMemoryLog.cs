@@ -1,5 +1,9 @@
 using System.Runtime.CompilerServices;
 using FaasEvents.Log;
+using FaasEvents.Log.Consumers;
+using FaasEvents.Log.Events;
+using FaasEvents.Log.Producer;
+using FaasEvents.Log.Reader;
 
 namespace FaasEvents.Functions.Storage.InMemory;
 
