@@ -45,18 +45,10 @@ public static class ServerApp
         });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         IConfiguration config = builder.Configuration;
-        var options = new ServerOptions
+        ServerOptions options = ServerOptions.Read(config, httpPort, grpcPort);
+        if (options.Validate() is { Count: > 0 } problems)
         {
-            HttpPort = httpPort ?? EnvPort(FaasSettings.HttpPort) ?? 8080,
-            GrpcPort = grpcPort ?? EnvPort(FaasSettings.GrpcPort) ?? 6000,
-            GrpcTlsCertificate = config[FaasSettings.GrpcTlsCertificate],
-            GrpcTlsKey = config[FaasSettings.GrpcTlsKey],
-            GrpcTlsClientCa = config[FaasSettings.GrpcTlsClientCa],
-            IngressApiKeys = (config[FaasSettings.IngressApiKeys] ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-        };
-        if (double.TryParse(config[FaasSettings.LagCacheMilliseconds], NumberStyles.Float, CultureInfo.InvariantCulture, out double cacheMs))
-        {
-            options.LagCacheDuration = TimeSpan.FromMilliseconds(cacheMs);
+            throw new ArgumentException(string.Join(" ", problems));
         }
 
         builder.WebHost.ConfigureKestrel(k =>
@@ -79,10 +71,6 @@ public static class ServerApp
                             https.ClientCertificateValidation = (cert, _, _) => ChainsTo(cert, ca);
                         }
                     });
-                }
-                else if (options.GrpcTlsClientCa is not null)
-                {
-                    throw new ArgumentException("FAAS_GRPC_TLS_CLIENT_CA needs TLS: set FAAS_GRPC_TLS_CERT and FAAS_GRPC_TLS_KEY too.");
                 }
             });
         });
@@ -172,9 +160,6 @@ public static class ServerApp
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         return chain.Build(client);
     }
-
-    private static int? EnvPort(string name) =>
-        Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? Port(v, name) : null;
 
     private static int Port(string value, string name) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int p) && p is >= 0 and <= 65535

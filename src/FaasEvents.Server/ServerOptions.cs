@@ -1,6 +1,12 @@
+using System.Globalization;
+using FaasEvents.Log;
+
 namespace FaasEvents.Server;
 
-/// <summary>Settings of the control plane (configuration section <c>Faas</c>, or the environment variables named).</summary>
+/// <summary>
+/// Settings of the control plane, read from the <c>FAAS_*</c> settings (<see cref="FaasSettings"/>: environment
+/// variables or any ASP.NET configuration source) by <see cref="Read"/> and checked by <see cref="Validate"/>.
+/// </summary>
 public sealed class ServerOptions
 {
     /// <summary>HTTP port for ingress, admin and metrics (<c>--http-port</c>, <c>FAAS_HTTP_PORT</c>). <value>Default: 8080.</value></summary>
@@ -35,4 +41,87 @@ public sealed class ServerOptions
 
     /// <summary>Largest ingress request body. <value>Default: 4 MiB.</value></summary>
     public long MaxRequestBodyBytes { get; set; } = 4 * 1024 * 1024;
+    /// <summary>
+    /// Reads the options from configuration (environment variables included) under their <see cref="FaasSettings"/>
+    /// names; <paramref name="httpPort"/> and <paramref name="grpcPort"/> (command line) win over configuration. A
+    /// value that cannot be read at all throws naming the setting; ranges and combinations are <see cref="Validate"/>'s.
+    /// </summary>
+    public static ServerOptions Read(IConfiguration configuration, int? httpPort = null, int? grpcPort = null)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var options = new ServerOptions
+        {
+            HttpPort = httpPort ?? Int(configuration, FaasSettings.HttpPort) ?? 8080,
+            GrpcPort = grpcPort ?? Int(configuration, FaasSettings.GrpcPort) ?? 6000,
+            GrpcTlsCertificate = NonEmpty(configuration[FaasSettings.GrpcTlsCertificate]),
+            GrpcTlsKey = NonEmpty(configuration[FaasSettings.GrpcTlsKey]),
+            GrpcTlsClientCa = NonEmpty(configuration[FaasSettings.GrpcTlsClientCa]),
+            IngressApiKeys = (configuration[FaasSettings.IngressApiKeys] ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+        };
+        if (NonEmpty(configuration[FaasSettings.LagCacheMilliseconds]) is { } cache)
+        {
+            options.LagCacheDuration = double.TryParse(cache, NumberStyles.Float, CultureInfo.InvariantCulture, out double ms)
+                ? TimeSpan.FromMilliseconds(ms)
+                : throw new ArgumentException($"{FaasSettings.LagCacheMilliseconds}: '{cache}' is not a number of milliseconds.");
+        }
+
+        return options;
+    }
+
+    /// <summary>Every problem with these options, one line each, naming the setting and the fix (empty when valid).</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        if (HttpPort is < 0 or > 65535)
+        {
+            problems.Add($"{FaasSettings.HttpPort}: {HttpPort} is not a port number (0-65535).");
+        }
+
+        if (GrpcPort is < 0 or > 65535)
+        {
+            problems.Add($"{FaasSettings.GrpcPort}: {GrpcPort} is not a port number (0-65535).");
+        }
+
+        if (HttpPort == GrpcPort && HttpPort != 0)
+        {
+            problems.Add($"{FaasSettings.HttpPort} and {FaasSettings.GrpcPort} are both {HttpPort}: give the scaler its own port.");
+        }
+
+        if ((GrpcTlsCertificate is null) != (GrpcTlsKey is null))
+        {
+            problems.Add($"TLS on the scaler port needs both {FaasSettings.GrpcTlsCertificate} and {FaasSettings.GrpcTlsKey} (PEM files); only one is set.");
+        }
+
+        if (GrpcTlsClientCa is not null && GrpcTlsCertificate is null)
+        {
+            problems.Add($"{FaasSettings.GrpcTlsClientCa} needs TLS: set {FaasSettings.GrpcTlsCertificate} and {FaasSettings.GrpcTlsKey} too.");
+        }
+
+        foreach ((string setting, string? file) in new[] { (FaasSettings.GrpcTlsCertificate, GrpcTlsCertificate), (FaasSettings.GrpcTlsKey, GrpcTlsKey), (FaasSettings.GrpcTlsClientCa, GrpcTlsClientCa) })
+        {
+            if (file is not null && !File.Exists(file))
+            {
+                problems.Add($"{setting}: file '{file}' does not exist.");
+            }
+        }
+
+        if (LagCacheDuration < TimeSpan.Zero || LagCacheDuration > TimeSpan.FromMinutes(1))
+        {
+            problems.Add($"{FaasSettings.LagCacheMilliseconds}: {LagCacheDuration.TotalMilliseconds} ms must be between 0 and 60000.");
+        }
+
+        if (MaxRequestBodyBytes < 1024)
+        {
+            problems.Add($"MaxRequestBodyBytes: {MaxRequestBodyBytes} must be at least 1024.");
+        }
+
+        return problems;
+    }
+
+    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+
+    private static int? Int(IConfiguration configuration, string name) =>
+        NonEmpty(configuration[name]) is { } v
+            ? int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out int n) ? n : throw new ArgumentException($"{name}: '{v}' is not a port number (0-65535).")
+            : null;
 }
