@@ -123,6 +123,7 @@ public sealed class PartitionProcessorTests : IAsyncLifetime
         Assert.All(new[] { "e0", "e1", "e3", "e4" }, id => Assert.Equal(1, Poison.Tries[id]));
     }
 
+    /// <summary>Issue 12, item 12: one poison event in a batch function is dead-lettered alone (moved here from the Azurite BatchPoisonTests).</summary>
     [Fact]
     public async Task Only_the_poison_event_of_a_failing_batch_is_dead_lettered()
     {
