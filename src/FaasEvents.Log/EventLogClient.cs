@@ -120,6 +120,10 @@ public sealed class EventLogClient
     public EventProducerClient CreateProducer(string stream, EventProducerOptions? producerOptions = null) =>
         new(segments, streams, stream, producerOptions);
 
+    /// <summary>One shared producer per stream, created on first use with <paramref name="producerOptions"/>.</summary>
+    public EventProducerPool CreateProducerPool(EventProducerOptions? producerOptions = null) =>
+        new(stream => CreateProducer(stream, producerOptions));
+
     /// <summary>
     /// Reads a partition in offset order as an async stream of events, with bounded memory (one batch at a time).
     /// Stops at the end unless <see cref="ReadOptions.Follow"/> is set.

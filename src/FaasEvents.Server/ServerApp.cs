@@ -91,7 +91,7 @@ public static class ServerApp
         });
         builder.Services.AddSingleton<LagService>();
         builder.Services.AddSingleton<FaasEvents.Server.Ingress.KnownStreams>();
-        builder.Services.AddSingleton(sp => new EventProducerPool(sp.GetRequiredService<EventLogClient>(), new EventProducerOptions { Linger = TimeSpan.FromMilliseconds(1) }));
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<EventLogClient>().CreateProducerPool(new EventProducerOptions { Linger = TimeSpan.FromMilliseconds(1) }));
         builder.Services.AddHostedService<PingSourceService>();
         builder.Services.AddSingleton<FaasEvents.Server.Compaction.CompactionService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<FaasEvents.Server.Compaction.CompactionService>());

@@ -125,7 +125,7 @@ public sealed class FunctionsApplicationBuilder
         web.Services.AddSingleton<FunctionsRuntime>();
         web.Services.AddHostedService(sp => sp.GetRequiredService<FunctionsRuntime>());
         web.Services.TryAddSingleton(sp => sp.GetRequiredService<FunctionsRuntime>().ClientFor(FunctionsDefaults.ConnectionSetting));
-        web.Services.TryAddSingleton(sp => new EventProducerPool(sp.GetRequiredService<EventLogClient>(), new EventProducerOptions { Linger = TimeSpan.Zero }));
+        web.Services.TryAddSingleton(sp => sp.GetRequiredService<EventLogClient>().CreateProducerPool(new EventProducerOptions { Linger = TimeSpan.Zero }));
         int port = arguments.Port ?? (int.TryParse(Environment.GetEnvironmentVariable(FaasSettings.FunctionsPort), NumberStyles.None, CultureInfo.InvariantCulture, out int p) ? p : 7071);
         web.WebHost.UseUrls($"http://0.0.0.0:{port}");
 

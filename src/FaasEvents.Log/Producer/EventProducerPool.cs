@@ -5,20 +5,18 @@ namespace FaasEvents.Log.Producer;
 /// <summary>One producer per stream, created on first use and shared (ingress, function outputs, injected producers).</summary>
 public sealed class EventProducerPool : IAsyncDisposable
 {
-    private readonly EventLogClient log;
-    private readonly EventProducerOptions? options;
+    private readonly Func<string, EventProducerClient> create;
     private readonly ConcurrentDictionary<string, EventProducerClient> producers = new(StringComparer.Ordinal);
 
-    /// <summary>Creates a pool over <paramref name="log"/>; every producer gets <paramref name="options"/>.</summary>
-    public EventProducerPool(EventLogClient log, EventProducerOptions? options = null)
+    /// <summary>Creates a pool that makes each stream's producer with <paramref name="create"/> (see <see cref="EventLogClient.CreateProducerPool"/>).</summary>
+    public EventProducerPool(Func<string, EventProducerClient> create)
     {
-        ArgumentNullException.ThrowIfNull(log);
-        this.log = log;
-        this.options = options;
+        ArgumentNullException.ThrowIfNull(create);
+        this.create = create;
     }
 
     /// <summary>The producer for <paramref name="stream"/>.</summary>
-    public EventProducerClient For(string stream) => producers.GetOrAdd(stream, s => log.CreateProducer(s, options));
+    public EventProducerClient For(string stream) => producers.GetOrAdd(stream, create);
 
     /// <summary>Flushes and disposes every producer.</summary>
     public async ValueTask DisposeAsync()

@@ -39,5 +39,5 @@ internal sealed class BlobOutputSink(EventLogClient log, Func<string, EventLogCl
     }
 
     private EventProducerClient Producer(EventLogClient client, string stream) =>
-        pools.GetOrAdd(client, c => new EventProducerPool(c, new EventProducerOptions { Linger = TimeSpan.Zero })).For(stream);
+        pools.GetOrAdd(client, c => c.CreateProducerPool(new EventProducerOptions { Linger = TimeSpan.Zero })).For(stream);
 }
