@@ -246,7 +246,7 @@ public sealed class EventLogClient
             throw new EventLogException(EventLogErrorReason.InvalidArgument, $"Stream '{stream}' holds events, not entities: compaction keeps only the latest event per key, which would drop its events. Only streams created with kind 'entities' are compacted.");
         }
 
-        var compactor = new Compactor(segments, def, compaction ?? new CompactionOptions { DeleteRetention = def.DeleteRetention, MinCompactionLag = def.MinCompactionLag });
+        var compactor = new Compactor(segments, streams, def, compaction ?? new CompactionOptions { DeleteRetention = def.DeleteRetention, MinCompactionLag = def.MinCompactionLag });
         var results = new List<PartitionCompaction>(def.Partitions);
         for (int p = 0; p < def.Partitions; p++)
         {

@@ -25,18 +25,21 @@ namespace FaasEvents.Log.Compaction;
 internal sealed class Compactor
 {
     private readonly SegmentStore segmentStore;
+    private readonly StreamCatalog streams;
     private readonly StreamDefinition def;
     private readonly CompactionOptions options;
 
-    public Compactor(SegmentStore segmentStore, StreamDefinition def, CompactionOptions options)
+    public Compactor(SegmentStore segmentStore, StreamCatalog streams, StreamDefinition def, CompactionOptions options)
     {
         this.segmentStore = segmentStore;
+        this.streams = streams;
         this.def = def;
         this.options = options;
     }
 
     private async IAsyncEnumerable<StoredEvent> ReadAsync(int partition, ReadOptions readOptions, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        await CheckStreamAsync(cancellationToken);
         await foreach (EventBlock block in new PartitionReader(segmentStore, def, partition, readOptions).ReadBlocksAsync(cancellationToken))
         {
             foreach (StoredEvent e in block.Events)
@@ -220,6 +223,7 @@ internal sealed class Compactor
         await FlushAsync(g.End); // possibly empty: it still spans the rest of the range
 
         await StepAsync(CompactionStep.Staged, name);
+        await CheckStreamAsync(cancellationToken); // never commit a segment into a stream deleted (or re-created) meanwhile
         try
         {
             // The switch: one request makes the whole new segment visible, and with it the old ones hidden.
@@ -245,6 +249,16 @@ internal sealed class Compactor
         }
 
         return length;
+    }
+
+    /// <summary>Stops the compaction when its stream was deleted or re-created since it started (a delete racing the compaction service).</summary>
+    private async Task CheckStreamAsync(CancellationToken cancellationToken)
+    {
+        StreamDefinition? current = await streams.TryGetStreamAsync(def.Name, cancellationToken);
+        if (current is null || current.CreatedAt != def.CreatedAt)
+        {
+            throw new EventLogException(EventLogErrorReason.StreamNotFound, $"Stream '{def.Name}' was deleted{(current is null ? "" : " and created again")} while it was being compacted; the compaction stopped without writing into it.");
+        }
     }
 
     private Task StepAsync(CompactionStep step, string what) => options.OnStep?.Invoke(step, what) ?? Task.CompletedTask;

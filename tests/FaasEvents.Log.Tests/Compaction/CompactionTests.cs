@@ -243,6 +243,31 @@ public class CompactionTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixt
     }
 
     [Fact]
+    public async Task A_stream_deleted_while_it_is_compacted_stops_the_compaction_and_leaves_nothing_behind()
+    {
+        EventLogClient log = azurite.CreateClient();
+        await CreateAsync(log, "deleted-midway", partitions: 2);
+        await ProduceAsync(log, "deleted-midway", Ops(120, 8, 4));
+        var options = new CompactionOptions
+        {
+            DeleteRetention = TimeSpan.Zero,
+            OnStep = async (step, _) =>
+            {
+                if (step == CompactionStep.Scanned)
+                {
+                    await log.DeleteStreamAsync("deleted-midway"); // e.g. faas streams delete while the compaction service runs
+                }
+            },
+        };
+
+        EventLogException ex = await Assert.ThrowsAsync<EventLogException>(() => log.CompactAsync("deleted-midway", options));
+
+        Assert.Equal(EventLogErrorReason.StreamNotFound, ex.Reason);
+        Assert.Empty(log.Container.GetBlobs(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, "streams/deleted-midway/", CancellationToken.None)); // no compacted segment written after the delete
+        await CreateAsync(log, "deleted-midway", partitions: 2); // the name can be used again at once
+    }
+
+    [Fact]
     public async Task Two_compactors_racing_with_a_reader_leave_one_consistent_log()
     {
         EventLogClient log = azurite.CreateClient();
