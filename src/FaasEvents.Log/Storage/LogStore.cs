@@ -11,21 +11,20 @@ internal sealed class LogStore
     private readonly bool createContainerIfMissing;
     private Task? containerReady;
 
-    public LogStore(BlobContainerClient container, EventLogClientOptions options, Random? random = null)
+    public LogStore(BlobContainerClient container, EventLogClientOptions options)
     {
         Container = container;
         TimeProvider = options.TimeProvider;
         ReadRangeBytes = options.ReadRangeBytes;
         createContainerIfMissing = options.CreateContainerIfMissing;
-        Random = random ?? Random.Shared;
     }
 
     public BlobContainerClient Container { get; }
 
     public TimeProvider TimeProvider { get; }
 
-    /// <summary>Jitter for retries and the producer's first sticky partition.</summary>
-    public Random Random { get; }
+    /// <summary>Jitter for retries and the producer's first sticky partition; shared by every appender thread, so it must be thread-safe.</summary>
+    public Random Random { get; } = Random.Shared;
 
     /// <summary>Most bytes a reader fetches from a segment in one request.</summary>
     public int ReadRangeBytes { get; }

@@ -20,6 +20,11 @@ public sealed class PartitionBalancerTests : IAsyncLifetime
 
         public static ConcurrentBag<string> Handled { get; } = [];
 
+        /// <summary>When set, invocations wait for it (an invocation in flight during a handover).</summary>
+        public static TaskCompletionSource? Gate { get; set; }
+
+        public static TaskCompletionSource InFlight { get; set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
         [Function("pb-count")]
         public static async Task Handle([EventTrigger("pb-in")] StoredEvent e)
         {
@@ -29,6 +34,12 @@ public sealed class PartitionBalancerTests : IAsyncLifetime
             }
 
             await Task.Yield();
+            if (Gate is { } gate)
+            {
+                InFlight.TrySetResult();
+                await gate.Task;
+            }
+
             Handled.Add(e.Event.Id);
             Running.AddOrUpdate(e.Partition, 0, (_, n) => n - 1);
         }
@@ -37,6 +48,10 @@ public sealed class PartitionBalancerTests : IAsyncLifetime
     public Task InitializeAsync()
     {
         runtime.Log.CreateStream("pb-in", 4);
+        Counting.Running.Clear();
+        Counting.Handled.Clear();
+        Counting.Overlaps = 0;
+        Counting.Gate = null;
         return Task.CompletedTask;
     }
 
@@ -83,6 +98,36 @@ public sealed class PartitionBalancerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_partition_asked_for_is_not_acquired_while_its_owner_still_runs_an_invocation_on_it()
+    {
+        var owner = new PartitionBalancer(runtime.Host(typeof(Counting), "pb-count", instance: "owner"));
+        FunctionHost askerHost = runtime.Host(typeof(Counting), "pb-count", instance: "asker");
+        await owner.CycleAsync(CancellationToken.None);
+        Counting.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Counting.InFlight = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        runtime.Produce("pb-in", ["held"], key: "k"); // one invocation, held in flight
+        await Counting.InFlight.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        int partition = Counting.Running.Single(kv => kv.Value == 1).Key;
+
+        await askerHost.Checkpoints.RequestHandoverAsync("pb-count", "pb-in", partition, TimeSpan.FromSeconds(15), CancellationToken.None);
+        await owner.CycleAsync(CancellationToken.None); // the owner hears the request at its renewal and starts handing over
+        Assert.DoesNotContain(partition, owner.Owned);
+        for (int i = 0; i < 5; i++)
+        {
+            Assert.Null(await askerHost.Checkpoints.TryAcquireAsync("pb-count", "pb-in", partition, TimeSpan.FromSeconds(15), CancellationToken.None)); // still fenced: the invocation runs
+            await Task.Delay(5);
+        }
+
+        Counting.Gate.SetResult(); // the invocation ends; the owner checkpoints and releases
+        await InMemoryRuntime.WaitUntilAsync(() => runtime.Checkpoint("pb-count", "pb-in", partition) == 1, "the handed-over partition checkpointed by its owner");
+        PartitionLease? taken = null;
+        await InMemoryRuntime.WaitUntilAsync(() => (taken = askerHost.Checkpoints.TryAcquireAsync("pb-count", "pb-in", partition, TimeSpan.FromSeconds(15), CancellationToken.None).Result) is not null, "the asker acquires it once released");
+        Assert.Equal(1, (await askerHost.Checkpoints.GetCheckpointAsync("pb-count", "pb-in", partition, CancellationToken.None))!.NextOffset); // resumes after the handled event
+        Assert.Equal(0, Counting.Overlaps);
+        await owner.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
     public async Task A_partition_whose_owner_stopped_renewing_is_claimed_once_its_lease_expires_and_the_old_owner_cannot_checkpoint()
     {
         FunctionHost stalledHost = runtime.Host(typeof(Counting), "pb-count", instance: "stalled");
@@ -96,13 +141,16 @@ public sealed class PartitionBalancerTests : IAsyncLifetime
         await successor.CycleAsync(CancellationToken.None);
         Assert.Empty(successor.Owned); // the leases are still valid: nothing is taken early
 
+        await stalledHost.Checkpoints.UpdateCheckpointAsync(old[0], 1, null, CancellationToken.None); // still its own: writes pass
         runtime.LeaseClock.Advance(TimeSpan.FromSeconds(16));
+        EventLogException expired = await Assert.ThrowsAsync<EventLogException>(() => stalledHost.Checkpoints.UpdateCheckpointAsync(old[1], 1, null, CancellationToken.None));
+        Assert.Equal(EventLogErrorReason.LeaseLost, expired.Reason); // expired, even before anyone else claims it
         await successor.CycleAsync(CancellationToken.None);
         Assert.Equal([0, 1, 2, 3], successor.Owned);
 
         foreach (PartitionLease lease in old)
         {
-            EventLogException lost = await Assert.ThrowsAsync<EventLogException>(() => stalledHost.Checkpoints.UpdateCheckpointAsync(lease, 1, null, CancellationToken.None));
+            EventLogException lost = await Assert.ThrowsAsync<EventLogException>(() => stalledHost.Checkpoints.UpdateCheckpointAsync(lease, 2, null, CancellationToken.None));
             Assert.Equal(EventLogErrorReason.LeaseLost, lost.Reason);
         }
 

@@ -83,7 +83,14 @@ public sealed class PartitionProcessorTests : IAsyncLifetime
         }
     }
 
-    public Task InitializeAsync() => Task.CompletedTask;
+    public Task InitializeAsync()
+    {
+        Ordered.Handled.Clear();
+        Poison.Tries.Clear();
+        BatchPoison.Handled.Clear();
+        Echo.Runs.Clear();
+        return Task.CompletedTask;
+    }
 
     public async Task DisposeAsync() => await runtime.DisposeAsync();
 

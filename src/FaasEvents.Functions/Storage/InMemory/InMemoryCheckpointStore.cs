@@ -41,6 +41,11 @@ internal sealed class InMemoryCheckpointStore(InMemoryPartitions partitions, str
 
     public Task<PartitionLease?> TryAcquireAsync(string group, string stream, int partition, TimeSpan duration, CancellationToken cancellationToken)
     {
+        if (duration < PartitionLeaseClient.MinDuration || duration > PartitionLeaseClient.MaxDuration)
+        {
+            throw new EventLogException(EventLogErrorReason.InvalidArgument, $"Lease duration must be between {PartitionLeaseClient.MinDuration.TotalSeconds:0} and {PartitionLeaseClient.MaxDuration.TotalSeconds:0} seconds, not {duration.TotalSeconds:0.###}.");
+        }
+
         lock (partitions.Gate)
         {
             DateTimeOffset now = partitions.Clock.GetUtcNow();
