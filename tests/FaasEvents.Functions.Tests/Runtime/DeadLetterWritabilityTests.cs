@@ -12,9 +12,9 @@ using Microsoft.Extensions.DependencyInjection;
 namespace FaasEvents.Functions.Tests.Runtime;
 
 /// <summary>
-/// A dead letter is always writable, or the partition says why it is not (issue 12, defect 3): an event near the size
-/// limit is dead-lettered without its data instead of being retried forever; a dead letter that can never be written
-/// halts the partition with the reason; a dead-letter write storage keeps refusing shows in /healthz.
+/// A dead letter is always writable, or the partition says why it is not (issue 12, defect 3): a dead-letter write
+/// storage keeps refusing shows in /healthz and the metrics. (The size rules and the halt are tested on the in-memory
+/// store in PartitionProcessorTests.)
 /// </summary>
 public class DeadLetterWritabilityTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
 {
@@ -26,81 +26,10 @@ public class DeadLetterWritabilityTests(AzuriteFixture azurite) : IClassFixture<
             "retry": { "strategy": "fixedDelay", "maxRetryCount": 1, "delayInterval": "00:00:00.050" } } } }
         """;
 
-    public static class BigEvent
-    {
-        [Function("dlw-big")]
-        public static void Big([EventTrigger("dlw-big-in")] CloudEvent e)
-        {
-            if (e.Type == "poison")
-            {
-                throw new InvalidOperationException("refused: " + new string('r', 1500)); // dlqerror keeps 1,024 characters of it
-            }
-        }
-    }
-
-    public static class HugeIdEvent
-    {
-        [Function("dlw-id")]
-        public static void HugeId([EventTrigger("dlw-id-in")] CloudEvent e) => throw new InvalidOperationException("always");
-
-    }
-
     public static class RefusedLetter
     {
         [Function("dlw-refused")]
         public static void Refused([EventTrigger("dlw-refused-in")] CloudEvent e) => throw new InvalidOperationException("always");
-    }
-
-    [Fact]
-    public async Task An_event_near_the_size_limit_is_dead_lettered_without_its_data_and_the_partition_moves_on()
-    {
-        EventLogClient log = azurite.CreateClient();
-        await log.CreateStreamAsync(new StreamDefinition { Name = "dlw-big-in", Partitions = 1 });
-        var big = new LogEvent("big", "/t", "poison") { DataContentType = "application/octet-stream", Subject = "s-1" };
-        big.Extensions["tenant"] = "acme";
-        big.Data = BinaryData.FromBytes(new byte[LogEvent.MaxEncodedSize - 300]);
-        Assert.InRange(big.EncodedSize, LogEvent.MaxEncodedSize - 300, LogEvent.MaxEncodedSize); // fits: it was accepted
-        await using (EventProducerClient producer = log.CreateProducer("dlw-big-in"))
-        {
-            await producer.SendAsync(big);
-            await producer.SendAsync(new LogEvent("after", "/t", "good"));
-        }
-
-        await using FunctionsApp app = AppHarness.Build(azurite, log, typeof(BigEvent), HostJson);
-        await app.StartAsync();
-        await AppHarness.WaitUntilAsync(async () => (await log.GetLagAsync("dlw-big-in", "dlw-big")).TotalLag == 0, "the big poison event dead-lettered and the partition past it", 60);
-        await app.StopAsync();
-
-        StoredEvent letter = Assert.Single(await TestEvents.ReadAllAsync(log, "dlw-big-in.dlw-big.deadletter"));
-        Assert.Equal(("big", "poison", "s-1", "acme"), (letter.Event.Id, letter.Event.Type, letter.Event.Subject, letter.Event.Extensions["tenant"].ToString()));
-        Assert.Null(letter.Event.Data); // left out by the rule, and said so:
-        Assert.Equal("data", letter.Event.Extensions["dlqomitted"].ToString());
-        Assert.Equal((LogEvent.MaxEncodedSize - 300).ToString(System.Globalization.CultureInfo.InvariantCulture), letter.Event.Extensions["dlqdatasize"].ToString());
-        Assert.Equal(("dlw-big-in", "0"), (letter.Event.Extensions["dlqstream"].ToString(), letter.Event.Extensions["dlqoffset"].ToString())); // where the data still is
-        Assert.StartsWith("InvalidOperationException: refused: rrr", letter.Event.Extensions["dlqerror"].ToString(), StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task A_dead_letter_that_can_never_be_written_halts_the_partition_with_the_reason_instead_of_retrying_forever()
-    {
-        EventLogClient log = azurite.CreateClient();
-        await log.CreateStreamAsync(new StreamDefinition { Name = "dlw-id-in", Partitions = 1 });
-        var huge = new LogEvent(new string('i', LogEvent.MaxEncodedSize - 100), "/t", "t"); // the id alone nearly fills an event: no rule can shrink it
-        await using (EventProducerClient producer = log.CreateProducer("dlw-id-in"))
-        {
-            await producer.SendAsync(huge);
-        }
-
-        await using FunctionsApp app = AppHarness.Build(azurite, log, typeof(HugeIdEvent), HostJson);
-        await app.StartAsync();
-        using var http = new HttpClient();
-        await AppHarness.WaitUntilAsync(async () => (await HealthAsync(http, app)).Contains("\"haltedPartitions\":[0]", StringComparison.Ordinal), "the partition reported halted", 30);
-        string health = await HealthAsync(http, app);
-        await app.StopAsync();
-
-        Assert.Contains("dead letter", health, StringComparison.Ordinal); // the reason, for whoever looks
-        Assert.Contains("limit", health, StringComparison.Ordinal);
-        Assert.True((await log.Checkpoints.GetAsync("dlw-id", "dlw-id-in", 0))?.NextOffset is null or 0, "the event was checkpointed past without a dead letter");
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using CloudNative.CloudEvents;
 using FaasEvents.Functions.Runtime;
 using FaasEvents.Log;
 using FaasEvents.Log.Consumers;
@@ -83,12 +84,41 @@ public sealed class PartitionProcessorTests : IAsyncLifetime
         }
     }
 
+    public static class BigEvent
+    {
+        [Function("pp-big")]
+        [FixedDelayRetry(1, "00:00:00")]
+        public static void Big([EventTrigger("pp-big-in")] CloudEvent e)
+        {
+            if (e.Type == "poison")
+            {
+                throw new InvalidOperationException("refused: " + new string('r', 1500)); // dlqerror keeps 1,024 characters of it
+            }
+        }
+    }
+
+    public static class HugeId
+    {
+        [Function("pp-id")]
+        [FixedDelayRetry(1, "00:00:00")]
+        public static void Handle([EventTrigger("pp-id-in")] CloudEvent e) => throw new InvalidOperationException("always");
+    }
+
+    public static class Idle
+    {
+        public static ConcurrentQueue<string> Seen { get; } = new();
+
+        [Function("pp-idle")]
+        public static void Handle([EventTrigger("pp-idle-in")] CloudEvent e) => Seen.Enqueue(e.Id!);
+    }
+
     public Task InitializeAsync()
     {
         Ordered.Handled.Clear();
         Poison.Tries.Clear();
         BatchPoison.Handled.Clear();
         Echo.Runs.Clear();
+        Idle.Seen.Clear();
         return Task.CompletedTask;
     }
 
@@ -201,6 +231,71 @@ public sealed class PartitionProcessorTests : IAsyncLifetime
 
         Assert.Equal(["s0"], Slow.Finished); // s1 never started
         Assert.Equal(1, runtime.Checkpoint("pp-slow", "pp-slow-in", 0));
+    }
+
+    /// <summary>Issue 12, defect 3 (moved here from the Azurite DeadLetterWritabilityTests): a letter that would be over the limit leaves out the data and says so.</summary>
+    [Fact]
+    public async Task An_event_near_the_size_limit_is_dead_lettered_without_its_data_and_the_partition_moves_on()
+    {
+        runtime.Log.CreateStream("pp-big-in", 1);
+        var big = new LogEvent("big", "/t", "poison") { DataContentType = "application/octet-stream", Subject = "s-1" };
+        big.Extensions["tenant"] = "acme";
+        big.Data = BinaryData.FromBytes(new byte[LogEvent.MaxEncodedSize - 300]);
+        Assert.InRange(big.EncodedSize, LogEvent.MaxEncodedSize - 300, LogEvent.MaxEncodedSize); // fits: it was accepted
+        runtime.Log.Append("pp-big-in", [big, new LogEvent("after", "/t", "good")]);
+        FunctionHost host = runtime.Host(typeof(BigEvent), "pp-big");
+
+        PartitionProcessor processor = await StartAsync(host, "pp-big-in");
+        await InMemoryRuntime.WaitUntilAsync(() => runtime.Checkpoint("pp-big", "pp-big-in", 0) == 2, "the big poison event dead-lettered and the partition past it");
+        processor.Stop();
+        await processor.Completion;
+
+        StoredEvent letter = Assert.Single(runtime.Log.Events("pp-big-in.pp-big.deadletter"));
+        Assert.Equal(("big", "poison", "s-1", "acme"), (letter.Event.Id, letter.Event.Type, letter.Event.Subject, letter.Event.Extensions["tenant"].ToString()));
+        Assert.Null(letter.Event.Data); // left out by the rule, and said so:
+        Assert.Equal("data", letter.Event.Extensions["dlqomitted"].ToString());
+        Assert.Equal((LogEvent.MaxEncodedSize - 300).ToString(System.Globalization.CultureInfo.InvariantCulture), letter.Event.Extensions["dlqdatasize"].ToString());
+        Assert.Equal(("pp-big-in", "0"), (letter.Event.Extensions["dlqstream"].ToString(), letter.Event.Extensions["dlqoffset"].ToString())); // where the data still is
+        Assert.StartsWith("InvalidOperationException: refused: rrr", letter.Event.Extensions["dlqerror"].ToString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>Issue 12, defect 3 (moved here from the Azurite DeadLetterWritabilityTests): a letter that can never be written halts the partition with the reason.</summary>
+    [Fact]
+    public async Task A_dead_letter_that_can_never_be_written_halts_the_partition_with_the_reason_instead_of_retrying_forever()
+    {
+        runtime.Log.CreateStream("pp-id-in", 1);
+        runtime.Log.Append("pp-id-in", [new LogEvent(new string('i', LogEvent.MaxEncodedSize - 100), "/t", "t")]); // the id alone nearly fills an event: no rule can shrink it
+        FunctionHost host = runtime.Host(typeof(HugeId), "pp-id");
+
+        PartitionProcessor processor = await StartAsync(host, "pp-id-in");
+        await processor.Completion.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.True(processor.Halted);
+        Assert.Contains("dead letter", processor.HaltReason, StringComparison.Ordinal); // the reason, for whoever looks
+        Assert.Contains("limit", processor.HaltReason, StringComparison.Ordinal);
+        Assert.True(runtime.Checkpoint("pp-id", "pp-id-in", 0) is null or 0, "the event was checkpointed past without a dead letter");
+        Assert.Empty(runtime.Log.Events("pp-id-in.pp-id.deadletter"));
+    }
+
+    /// <summary>Issue 12, defect 9 (moved here from the Azurite IdleCheckpointTests): with batchCheckpointFrequency above 1 the idle tail is checkpointed, so lag reaches 0.</summary>
+    [Fact]
+    public async Task The_unchecked_tail_is_checkpointed_when_the_partition_goes_idle_so_lag_reaches_zero()
+    {
+        runtime.Log.CreateStream("pp-idle-in", 1);
+        EventLogHostOptions options = InMemoryRuntime.FastOptions(maxBatchSize: 1);
+        options.BatchCheckpointFrequency = 5;
+        FunctionHost host = runtime.Host(typeof(Idle), "pp-idle", options);
+        PartitionProcessor processor = await StartAsync(host, "pp-idle-in");
+        for (int i = 0; i < 3; i++)
+        {
+            runtime.Produce("pp-idle-in", [$"idle-{i}"]); // 3 batches: fewer than the frequency of 5
+        }
+
+        await InMemoryRuntime.WaitUntilAsync(() => Idle.Seen.Count >= 3, "the three events handled");
+        await InMemoryRuntime.WaitUntilAsync(() => runtime.Checkpoint("pp-idle", "pp-idle-in", 0) == 3, "lag 0 while the processor is idle and still running");
+        Assert.False(processor.Completion.IsCompleted);
+        processor.Stop();
+        await processor.Completion;
     }
 
     private static async Task<PartitionProcessor> StartAsync(FunctionHost host, string stream)

@@ -10,7 +10,7 @@ namespace FaasEvents.Functions.Storage.InMemory;
 /// <summary>
 /// Streams kept in memory: a function's trigger (<see cref="IPartitionSource"/>) and where its writes go
 /// (<see cref="IOutputSink"/>), with the log's ordering rules (contiguous offsets per partition, key-hashed partitions,
-/// appends all-or-nothing). Readers that follow are woken by appends, not by a clock, so tests on a fake clock never
+/// appends all-or-nothing, the 1 MiB event limit). Readers that follow are woken by appends, not by a clock, so tests on a fake clock never
 /// wait. <see cref="AppendFault"/> makes appends fail on purpose.
 /// </summary>
 internal sealed class InMemoryLog(TimeProvider time) : IPartitionSource, IOutputSink
@@ -53,6 +53,14 @@ internal sealed class InMemoryLog(TimeProvider time) : IPartitionSource, IOutput
         if (AppendFault?.Invoke(stream) is { } fault)
         {
             throw fault;
+        }
+
+        foreach (LogEvent e in events)
+        {
+            if (e.EncodedSize > LogEvent.MaxEncodedSize)
+            {
+                throw new EventLogException(EventLogErrorReason.EventTooLarge, $"Event '{e.Id}' is {e.EncodedSize:N0} bytes encoded; the limit is {LogEvent.MaxEncodedSize:N0} bytes (1 MiB). Nothing was written.");
+            }
         }
 
         var positions = new List<EventPosition>(events.Count);
