@@ -171,6 +171,7 @@ public class RuntimeTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture
         await AppHarness.WaitUntilAsync(async () => (await http.GetAsync(new Uri($"http://127.0.0.1:{app.Port}/healthz"))).StatusCode == System.Net.HttpStatusCode.ServiceUnavailable, "health reports the halted partition");
         string health = await (await http.GetAsync(new Uri($"http://127.0.0.1:{app.Port}/healthz"))).Content.ReadAsStringAsync();
         Assert.Contains("\"haltedPartitions\":[0]", health, StringComparison.Ordinal);
+        Assert.Contains("failed 2 tries (deadLetter.mode = stop)", health, StringComparison.Ordinal); // the reason, in /healthz haltReasons
         string metrics = "";
         await AppHarness.WaitUntilAsync(async () => (metrics = await http.GetStringAsync(new Uri($"http://127.0.0.1:{app.Port}/metrics"))).Contains("faas_function_partition_lag{function=\"rt-halt\"", StringComparison.Ordinal), "lag is reported", 30);
         Assert.Contains("faas_function_invocation_failures_total{function=\"rt-halt\"", metrics, StringComparison.Ordinal);
