@@ -112,6 +112,27 @@ public sealed class PartitionProcessorTests : IAsyncLifetime
         public static void Handle([EventTrigger("pp-idle-in")] CloudEvent e) => Seen.Enqueue(e.Id!);
     }
 
+    public static class BatchOutputs
+    {
+        /// <summary>Returns one output per input, in input order: output i belongs to input i.</summary>
+        [Function("pp-aligned")]
+        [EventOutput("pp-aligned-out")]
+        public static IEnumerable<string> Aligned([EventTrigger("pp-bk-in")] IReadOnlyList<StoredEvent> batch) => batch.Select(e => "out-" + e.Event.Id);
+
+        /// <summary>Says which input each output belongs to.</summary>
+        [Function("pp-explicit")]
+        [EventOutput("pp-explicit-out")]
+        public static string[] Explicit([EventTrigger("pp-bk-in")] IReadOnlyList<StoredEvent> batch, FunctionContext context)
+        {
+            foreach (StoredEvent e in batch.Where(e => !e.Event.Id.EndsWith("-skip", StringComparison.Ordinal)))
+            {
+                context.AddOutput("out-" + e.Event.Id, e); // not aligned with the inputs: says which input each belongs to
+            }
+
+            return [];
+        }
+    }
+
     public Task InitializeAsync()
     {
         Ordered.Handled.Clear();
@@ -296,6 +317,29 @@ public sealed class PartitionProcessorTests : IAsyncLifetime
         Assert.False(processor.Completion.IsCompleted);
         processor.Stop();
         await processor.Completion;
+    }
+
+    /// <summary>Issue 12, defect 2 (moved here from the Azurite BatchOutputKeyTests): a batch function's outputs keep the key of the input they belong to.</summary>
+    [Fact]
+    public async Task Outputs_of_a_batch_with_inputs_keyed_a_b_c_keep_their_inputs_keys()
+    {
+        runtime.Log.CreateStream("pp-bk-in", 1);
+        runtime.Log.CreateStream("pp-aligned-out", 4);
+        runtime.Log.CreateStream("pp-explicit-out", 4);
+        string[] keys = ["a", "b", "c", "a", "c", "b"];
+        runtime.Log.Append("pp-bk-in", keys.Select((k, i) => new LogEvent($"e{i}{(i == 2 ? "-skip" : "")}", "/t", "t") { PartitionKey = k }).ToList()); // one batch of six
+        foreach (string name in new[] { "pp-aligned", "pp-explicit" })
+        {
+            PartitionProcessor processor = await StartAsync(runtime.Host(typeof(BatchOutputs), name, InMemoryRuntime.FastOptions(maxBatchSize: 10)), "pp-bk-in");
+            await InMemoryRuntime.WaitUntilAsync(() => runtime.Checkpoint(name, "pp-bk-in", 0) == 6, $"{name} handled the batch");
+            processor.Stop();
+            await processor.Completion;
+        }
+
+        var aligned = runtime.Log.Events("pp-aligned-out").ToDictionary(e => e.Event.Data!.ToString(), e => e.Event.PartitionKey);
+        Assert.Equal(keys.Select((k, i) => ($"out-e{i}{(i == 2 ? "-skip" : "")}", (string?)k)).OrderBy(x => x.Item1), aligned.Select(kv => (kv.Key, kv.Value)).OrderBy(x => x.Key));
+        var explicitly = runtime.Log.Events("pp-explicit-out").ToDictionary(e => e.Event.Data!.ToString(), e => e.Event.PartitionKey);
+        Assert.Equal(keys.Select((k, i) => ($"out-e{i}", (string?)k)).Where((_, i) => i != 2).OrderBy(x => x.Item1), explicitly.Select(kv => (kv.Key, kv.Value)).OrderBy(x => x.Key));
     }
 
     private static async Task<PartitionProcessor> StartAsync(FunctionHost host, string stream)
