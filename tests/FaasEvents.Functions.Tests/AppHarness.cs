@@ -1,3 +1,5 @@
+using FaasEvents.Functions.Storage;
+using FaasEvents.Functions.Storage.InMemory;
 using FaasEvents.Log;
 using FaasEvents.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -22,6 +24,18 @@ internal static class AppHarness
         FunctionsApplicationBuilder builder = FunctionsApplication.CreateBuilder(["--port", "0", "--host-json", path, "--instance-id", "test-" + Guid.NewGuid().ToString("N")[..6]]);
         builder.Configuration["FAAS_STORAGE"] = azurite.ConnectionString;
         builder.Configuration["FAAS_CONTAINER"] = log.Container.Name;
+        builder.AddFunctions(functions);
+        configure?.Invoke(builder);
+        return builder.Build();
+    }
+
+    /// <summary>Builds an in-process function app on <paramref name="runtime"/>'s in-memory log and store: no storage at all.</summary>
+    public static FunctionsApp BuildInMemory(Runtime.InMemoryRuntime runtime, Type functions, string hostJson = FastHostJson, Action<FunctionsApplicationBuilder>? configure = null)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"host-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, hostJson);
+        FunctionsApplicationBuilder builder = FunctionsApplication.CreateBuilder(["--port", "0", "--host-json", path, "--instance-id", "test-" + Guid.NewGuid().ToString("N")[..6]]);
+        builder.Services.AddSingleton<IFunctionStorage>(new InMemoryFunctionStorage(runtime.Log, runtime.Partitions));
         builder.AddFunctions(functions);
         configure?.Invoke(builder);
         return builder.Build();

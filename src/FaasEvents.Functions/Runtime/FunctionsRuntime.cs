@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using FaasEvents.Functions.Storage;
 using FaasEvents.Functions.Storage.Blob;
 using FaasEvents.Log;
 using FaasEvents.Log.Streams;
@@ -16,6 +17,7 @@ internal sealed class FunctionsRuntime : IHostedService
     private readonly FunctionsAppSettings settings;
     private readonly ILogger logger;
     private readonly ConcurrentDictionary<string, EventLogClient> clients = new(StringComparer.Ordinal);
+    private readonly IFunctionStorage storage;
     private readonly List<PartitionBalancer> balancers = [];
     private readonly List<FunctionHost> hosts = [];
     private readonly CancellationTokenSource stopping = new();
@@ -29,6 +31,7 @@ internal sealed class FunctionsRuntime : IHostedService
         this.services = services;
         this.settings = settings;
         this.logger = logger;
+        storage = services.GetService<IFunctionStorage>() ?? new BlobFunctionStorage(ClientFor); // tests register the in-memory one
     }
 
     public IReadOnlyList<PartitionBalancer> Balancers => balancers;
@@ -66,7 +69,7 @@ internal sealed class FunctionsRuntime : IHostedService
         logger.LogInformation("Instance {Instance}: {Count} function(s); extensions.eventLog: {Options}", settings.InstanceId, settings.Functions.Count, options);
         foreach (FunctionDefinition f in settings.Functions)
         {
-            logger.LogInformation("  {Name}: {Kind} on stream '{Stream}' as consumer group '{Group}'{Output}; storage {Storage}", f.Name, f.Kind, f.Stream, f.ConsumerGroup, f.OutputStream is null ? "" : $", output to '{f.OutputStream}'", ClientFor(f.Connection).StorageDescription);
+            logger.LogInformation("  {Name}: {Kind} on stream '{Stream}' as consumer group '{Group}'{Output}; storage {Storage}", f.Name, f.Kind, f.Stream, f.ConsumerGroup, f.OutputStream is null ? "" : $", output to '{f.OutputStream}'", storage.Describe(f.Connection));
         }
 
         await EnsureStreamsAsync(cancellationToken);
@@ -76,18 +79,17 @@ internal sealed class FunctionsRuntime : IHostedService
         foreach (FunctionDefinition f in settings.Functions)
         {
             var invoker = new FunctionInvoker(f, services, settings.Middleware, time);
-            EventLogClient log = ClientFor(f.Connection);
             var host = new FunctionHost
             {
                 Function = f,
-                Source = new BlobPartitionSource(log),
-                Checkpoints = new BlobCheckpointStore(log, settings.InstanceId),
-                Outputs = new BlobOutputSink(log, ClientFor),
+                Source = storage.Source(f.Connection),
+                Checkpoints = storage.Checkpoints(f.Connection, settings.InstanceId),
+                Outputs = storage.Outputs(f.Connection),
                 Invoker = invoker,
                 Options = options,
                 Concurrency = concurrency,
                 Time = time,
-                LeaseClock = TimeProvider.System, // storage's clock: leases expire in real time whatever the injected TimeProvider
+                LeaseClock = storage.LeaseClock,
                 Logger = loggers.CreateLogger("FaasEvents.Functions." + f.Name),
                 Serializer = services.GetService<IStateSerializer>() ?? new JsonStateSerializer(),
             };
@@ -125,15 +127,14 @@ internal sealed class FunctionsRuntime : IHostedService
     {
         foreach (FunctionDefinition f in settings.Functions.Where(f => f.ChangelogStream is not null))
         {
-            EventLogClient client = ClientFor(f.Connection);
-            if (await client.TryGetStreamAsync(f.ChangelogStream!, cancellationToken) is not null || await client.TryGetStreamAsync(f.Stream, cancellationToken) is not { } trigger)
+            if (await storage.TryGetStreamAsync(f.Connection, f.ChangelogStream!, cancellationToken) is not null || await storage.TryGetStreamAsync(f.Connection, f.Stream, cancellationToken) is not { } trigger)
             {
                 continue;
             }
 
             try
             {
-                await client.CreateStreamAsync(new StreamDefinition { Name = f.ChangelogStream!, Partitions = trigger.Partitions, Kind = StreamKind.Entities }, cancellationToken);
+                await storage.CreateStreamAsync(f.Connection, new StreamDefinition { Name = f.ChangelogStream!, Partitions = trigger.Partitions, Kind = StreamKind.Entities }, cancellationToken);
                 logger.LogInformation("Created changelog stream '{Stream}' ({Partitions} partitions, entities) for materializer {Function}", f.ChangelogStream, trigger.Partitions, f.Name);
             }
             catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.StreamAlreadyExists)
@@ -167,15 +168,14 @@ internal sealed class FunctionsRuntime : IHostedService
             .DistinctBy(x => (x.Stream, x.Connection));
         foreach ((string stream, string connection, string function, string role) in needed)
         {
-            EventLogClient client = ClientFor(connection);
-            if (await client.TryGetStreamAsync(stream, cancellationToken) is not null)
+            if (await storage.TryGetStreamAsync(connection, stream, cancellationToken) is not null)
             {
                 continue;
             }
 
             if (!settings.Options.CreateStreamsIfMissing)
             {
-                problems.Add($"function '{function}': its {role} stream '{stream}' does not exist in {client.StorageDescription}, container '{client.Container.Name}'. Create it (faas streams create {stream} --partitions N) or set extensions.eventLog.createStreamsIfMissing in host.json.");
+                problems.Add($"function '{function}': its {role} stream '{stream}' does not exist in {storage.Describe(connection)}. Create it (faas streams create {stream} --partitions N) or set extensions.eventLog.createStreamsIfMissing in host.json.");
                 continue;
             }
 
@@ -183,7 +183,7 @@ internal sealed class FunctionsRuntime : IHostedService
             {
                 // Latest-wins materializers read entity streams (compaction keeps what they need); a fold over history does not.
                 StreamKind kind = settings.Functions.Any(f => f.IsMaterializer && !f.FoldsHistory && f.Stream == stream) && !settings.Functions.Any(f => f.FoldsHistory && f.Stream == stream) ? StreamKind.Entities : StreamKind.Events;
-                await client.CreateStreamAsync(new StreamDefinition { Name = stream, Partitions = settings.Options.DefaultPartitions, Kind = kind }, cancellationToken);
+                await storage.CreateStreamAsync(connection, new StreamDefinition { Name = stream, Partitions = settings.Options.DefaultPartitions, Kind = kind }, cancellationToken);
                 logger.LogInformation("Created stream '{Stream}' with {Partitions} partitions (createStreamsIfMissing)", stream, settings.Options.DefaultPartitions);
             }
             catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.StreamAlreadyExists)
@@ -199,7 +199,7 @@ internal sealed class FunctionsRuntime : IHostedService
         await EnsureChangelogsAsync(cancellationToken);
         foreach (FunctionDefinition f in settings.Functions.Where(f => f.FoldsHistory))
         {
-            if (await ClientFor(f.Connection).TryGetStreamAsync(f.Stream, cancellationToken) is { Kind: StreamKind.Entities })
+            if (await storage.TryGetStreamAsync(f.Connection, f.Stream, cancellationToken) is { Kind: StreamKind.Entities })
             {
                 logger.LogWarning("Materializer {Function} folds history ([CurrentState]) but its stream '{Stream}' is an entity stream: compaction keeps only the latest event per key, so a replay (or an instance lagging behind a compaction) would miss events this fold needs. Use an events stream for it, or a latest-wins materializer.", f.Name, f.Stream);
             }

@@ -139,51 +139,6 @@ public class RuntimeTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture
         Assert.Equal("{\"id\":\"bad\",\"n\":-1}", letter.Event.Data!.ToString()); // the original data, intact: nothing lost
     }
 
-    public static class HaltFunctions
-    {
-        [Function("rt-halt")]
-        [FixedDelayRetry(1, "00:00:00")]
-        public static void Run([EventTrigger("rt-h")] Item item)
-        {
-            Recorder.Calls.Enqueue(("rt-halt", item.Id, 0, 0, 0));
-            if (item.N < 0)
-            {
-                throw new InvalidOperationException("poison");
-            }
-        }
-    }
-
-    [Fact]
-    public async Task Stop_policy_halts_the_partition_at_the_poison_event()
-    {
-        EventLogClient log = azurite.CreateClient();
-        await log.CreateStreamAsync(new StreamDefinition { Name = "rt-h" });
-        await using (EventProducerClient p = log.CreateProducer("rt-h"))
-        {
-            await p.SendBatchAsync([Json("h1", 1), Json("h-bad", -1), Json("h2", 2)]);
-        }
-
-        string stopJson = AppHarness.FastHostJson.Replace("\"retry\"", "\"deadLetter\": { \"mode\": \"stop\" }, \"retry\"", StringComparison.Ordinal);
-        await using FunctionsApp app = AppHarness.Build(azurite, log, typeof(HaltFunctions), stopJson);
-        await app.StartAsync();
-        await AppHarness.WaitUntilAsync(() => Recorder.Of("rt-halt").Count(c => c.Id == "h-bad") == 2, "two tries of the poison");
-        using var http = new HttpClient();
-        await AppHarness.WaitUntilAsync(async () => (await http.GetAsync(new Uri($"http://127.0.0.1:{app.Port}/healthz"))).StatusCode == System.Net.HttpStatusCode.ServiceUnavailable, "health reports the halted partition");
-        string health = await (await http.GetAsync(new Uri($"http://127.0.0.1:{app.Port}/healthz"))).Content.ReadAsStringAsync();
-        Assert.Contains("\"haltedPartitions\":[0]", health, StringComparison.Ordinal);
-        Assert.Contains("failed 2 tries (deadLetter.mode = stop)", health, StringComparison.Ordinal); // the reason, in /healthz haltReasons
-        string metrics = "";
-        await AppHarness.WaitUntilAsync(async () => (metrics = await http.GetStringAsync(new Uri($"http://127.0.0.1:{app.Port}/metrics"))).Contains("faas_function_partition_lag{function=\"rt-halt\"", StringComparison.Ordinal), "lag is reported", 30);
-        Assert.Contains("faas_function_invocation_failures_total{function=\"rt-halt\"", metrics, StringComparison.Ordinal);
-        Assert.Contains("faas_function_events_handled_total{function=\"rt-halt\"", metrics, StringComparison.Ordinal);
-        Assert.Contains("faas_function_owned_partitions{function=\"rt-halt\"", metrics, StringComparison.Ordinal);
-        await app.StopAsync();
-
-        Assert.DoesNotContain(Recorder.Of("rt-halt"), c => c.Id == "h2"); // nothing passed the poison
-        Assert.Equal(1, (await log.Checkpoints.GetAsync("rt-halt", "rt-h", 0))!.NextOffset); // checkpoint at the poison: it is redelivered after a fix
-        Assert.Null(await log.TryGetStreamAsync("rt-h.rt-halt.deadletter"));
-    }
-
     public static class NeedsMissingStream
     {
         [Function("rt-missing")]

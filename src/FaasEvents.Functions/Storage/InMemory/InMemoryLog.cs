@@ -4,6 +4,7 @@ using FaasEvents.Log.Consumers;
 using FaasEvents.Log.Events;
 using FaasEvents.Log.Producer;
 using FaasEvents.Log.Reader;
+using FaasEvents.Log.Streams;
 
 namespace FaasEvents.Functions.Storage.InMemory;
 
@@ -17,6 +18,7 @@ internal sealed class InMemoryLog(TimeProvider time) : IPartitionSource, IOutput
 {
     private readonly Lock gate = new();
     private readonly Dictionary<string, List<StoredEvent>[]> streams = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, StreamDefinition> definitions = new(StringComparer.Ordinal);
     private TaskCompletionSource appended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int roundRobin;
 
@@ -26,15 +28,32 @@ internal sealed class InMemoryLog(TimeProvider time) : IPartitionSource, IOutput
     /// <summary>Appends made so far (successful ones), for counting what a run wrote.</summary>
     public int Appends { get; private set; }
 
-    /// <summary>Creates a stream (or does nothing if it exists with that many partitions).</summary>
-    public void CreateStream(string stream, int partitions)
+    /// <summary>Creates a stream of events (or does nothing if it exists).</summary>
+    public void CreateStream(string stream, int partitions) => TryCreateStream(new StreamDefinition { Name = stream, Partitions = partitions });
+
+    /// <summary>Creates a stream; false when one of that name exists.</summary>
+    public bool TryCreateStream(StreamDefinition definition)
+    {
+        definition.Validate();
+        lock (gate)
+        {
+            if (streams.ContainsKey(definition.Name))
+            {
+                return false;
+            }
+
+            streams[definition.Name] = Enumerable.Range(0, definition.Partitions).Select(_ => new List<StoredEvent>()).ToArray();
+            definitions[definition.Name] = definition;
+            return true;
+        }
+    }
+
+    /// <summary>The stream's definition, or null when it does not exist.</summary>
+    public StreamDefinition? TryGetStream(string stream)
     {
         lock (gate)
         {
-            if (!streams.ContainsKey(stream))
-            {
-                streams[stream] = Enumerable.Range(0, partitions).Select(_ => new List<StoredEvent>()).ToArray();
-            }
+            return definitions.GetValueOrDefault(stream);
         }
     }
 
