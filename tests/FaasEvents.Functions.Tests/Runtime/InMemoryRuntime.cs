@@ -82,6 +82,13 @@ internal sealed class InMemoryRuntime : IAsyncDisposable
         }
     }
 
+    /// <summary>A checkpoint store acting as <paramref name="instance"/> (to look at leases and checkpoints as an observer).</summary>
+    public InMemoryCheckpointStore Store(string instance) => new(Partitions, instance);
+
+    /// <summary>End offsets minus checkpoints over every partition of <paramref name="stream"/> for <paramref name="group"/>.</summary>
+    public long Lag(string group, string stream) =>
+        Log.GetPartitionsAsync(stream, CancellationToken.None).Result.Sum(p => p.EndOffset - (Checkpoint(group, stream, p.Partition) ?? 0));
+
     /// <summary>Waits (real time, at most 10 s) until <paramref name="condition"/> holds.</summary>
     public static async Task WaitUntilAsync(Func<bool> condition, string what)
     {

@@ -1,17 +1,19 @@
 using System.Collections.Concurrent;
 using CloudNative.CloudEvents;
-using FaasEvents.Log;
-using FaasEvents.Log.Consumers;
 using FaasEvents.Log.Events;
-using FaasEvents.Log.Producer;
-using FaasEvents.Log.Streams;
-using FaasEvents.Testing;
 using Microsoft.Extensions.Time.Testing;
 
 namespace FaasEvents.Functions.Tests.Runtime;
 
-public class RuntimeTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
+/// <summary>Whole function apps on the in-memory store (these ran on Azurite before the storage seams existed; the assertions are the same).</summary>
+public sealed class RuntimeTests : IAsyncLifetime
 {
+    private readonly InMemoryRuntime runtime = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await runtime.DisposeAsync();
+
     public sealed record Item(string Id, int N);
 
     public sealed record Seen(string Id, int Partition, long Offset);
@@ -57,15 +59,11 @@ public class RuntimeTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture
     [Fact]
     public async Task Events_are_handled_in_offset_order_with_bindings_outputs_and_middleware()
     {
-        EventLogClient log = azurite.CreateClient();
-        await log.CreateStreamAsync(new StreamDefinition { Name = "rt-in", Partitions = 3 });
-        await log.CreateStreamAsync(new StreamDefinition { Name = "rt-seen", Partitions = 3 });
-        await using (EventProducerClient p = log.CreateProducer("rt-in"))
-        {
-            await p.SendBatchAsync(Enumerable.Range(0, 300).Select(i => Json($"e{i}", i, key: $"k{i % 7}")));
-        }
+        runtime.Log.CreateStream("rt-in", 3);
+        runtime.Log.CreateStream("rt-seen", 3);
+        runtime.Log.Append("rt-in", Enumerable.Range(0, 300).Select(i => Json($"e{i}", i, key: $"k{i % 7}")).ToList());
 
-        await using FunctionsApp app = AppHarness.Build(azurite, log, typeof(OrderedFunctions), configure: b => b.UseMiddleware<CountingMiddleware>());
+        await using FunctionsApp app = AppHarness.BuildInMemory(runtime, typeof(OrderedFunctions), configure: b => b.UseMiddleware<CountingMiddleware>());
         await app.StartAsync();
         await AppHarness.WaitUntilAsync(() => Recorder.Of("rt-poco").Select(c => c.Id).Distinct().Count() == 300 && Recorder.Of("rt-batch").Select(c => c.Id).Distinct().Count() == 300, "both functions saw 300 events");
         await app.StopAsync();
@@ -80,14 +78,17 @@ public class RuntimeTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture
 
         Assert.Equal(300, Recorder.Middleware["rt-poco"]); // one invocation per event
         Assert.InRange(Recorder.Middleware["rt-batch"], 30, 300); // batches of at most maxBatchSize (10)
-        List<StoredEvent> seen = await TestEvents.ReadAllAsync(log, "rt-seen");
+        IReadOnlyList<StoredEvent> seen = runtime.Log.Events("rt-seen");
         Assert.Equal(300, seen.Count); // every output appended once
         Assert.All(seen, s => Assert.Equal("rt-poco.output", s.Event.Type));
         Assert.All(seen, s => Assert.NotNull(s.Event.PartitionKey)); // outputs keep the input's key
-        LagReport lag = await log.GetLagAsync("rt-in", "rt-poco");
-        Assert.Equal(0, lag.TotalLag); // checkpointed everything
-        Assert.All(await log.Checkpoints.ListAsync("rt-poco", "rt-in"), c => Assert.NotNull(c.Position)); // with a resume hint
-        Assert.All(await log.CreateLeaseClient("x").ListOwnershipAsync("rt-poco", "rt-in"), o => Assert.False(o.IsLeased)); // released on stop
+        Assert.Equal(0, runtime.Lag("rt-poco", "rt-in")); // checkpointed everything
+        for (int p = 0; p < 3; p++)
+        {
+            Assert.NotNull((await runtime.Store("x").GetCheckpointAsync("rt-poco", "rt-in", p, CancellationToken.None))!.Position); // with a resume hint
+        }
+
+        Assert.All(await runtime.Store("x").ListOwnershipAsync("rt-poco", "rt-in", CancellationToken.None), o => Assert.False(o.IsLeased)); // released on stop
     }
 
     public static class PoisonFunctions
@@ -106,15 +107,11 @@ public class RuntimeTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture
     [Fact]
     public async Task Poison_is_retried_on_the_clock_then_dead_lettered_and_the_partition_moves_on()
     {
-        EventLogClient log = azurite.CreateClient();
-        await log.CreateStreamAsync(new StreamDefinition { Name = "rt-p" });
-        await using (EventProducerClient p = log.CreateProducer("rt-p"))
-        {
-            await p.SendBatchAsync([Json("good-1", 1), Json("bad", -1), Json("good-2", 2)]);
-        }
+        runtime.Log.CreateStream("rt-p", 1);
+        runtime.Log.Append("rt-p", [Json("good-1", 1), Json("bad", -1), Json("good-2", 2)]);
 
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using FunctionsApp app = AppHarness.Build(azurite, log, typeof(PoisonFunctions), configure: b => b.Services.AddFake(clock));
+        await using FunctionsApp app = AppHarness.BuildInMemory(runtime, typeof(PoisonFunctions), configure: b => b.Services.AddFake(clock));
         await app.StartAsync();
         int Tries() => Recorder.Of("rt-poison").Count(c => c.Id == "bad");
 
@@ -128,9 +125,9 @@ public class RuntimeTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture
         await AppHarness.WaitUntilAsync(() => Recorder.Of("rt-poison").Any(c => c.Id == "good-2"), "the partition moved on");
         Assert.Equal([0, 1, 2], Recorder.Of("rt-poison").Where(c => c.Id == "bad").Select(c => c.Attempt));
 
-        await AppHarness.WaitUntilAsync(async () => (await log.GetLagAsync("rt-p", "rt-poison")).TotalLag == 0, "checkpoint past the poison");
+        await AppHarness.WaitUntilAsync(() => runtime.Lag("rt-poison", "rt-p") == 0, "checkpoint past the poison");
         await app.StopAsync();
-        StoredEvent letter = Assert.Single(await TestEvents.ReadAllAsync(log, "rt-p.rt-poison.deadletter"));
+        StoredEvent letter = Assert.Single(runtime.Log.Events("rt-p.rt-poison.deadletter"));
         Assert.Equal("bad", letter.Event.Id);
         Assert.Equal(3, letter.Event.Extensions["dlqattempts"]);
         Assert.Equal("1", letter.Event.Extensions["dlqoffset"]);
@@ -156,13 +153,12 @@ public class RuntimeTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture
     [Fact]
     public async Task Missing_stream_and_missing_service_stop_start_up_with_a_clear_message()
     {
-        EventLogClient log = azurite.CreateClient();
-        await using FunctionsApp missing = AppHarness.Build(azurite, log, typeof(NeedsMissingStream));
+        await using FunctionsApp missing = AppHarness.BuildInMemory(runtime, typeof(NeedsMissingStream));
         FunctionIndexingException ex = await Assert.ThrowsAsync<FunctionIndexingException>(() => missing.StartAsync());
         Assert.Contains("function 'rt-missing': its trigger stream 'no-such-stream' does not exist", ex.Message, StringComparison.Ordinal);
         Assert.Contains("createStreamsIfMissing", ex.Message, StringComparison.Ordinal);
 
-        await using FunctionsApp di = AppHarness.Build(azurite, log, typeof(NeedsService));
+        await using FunctionsApp di = AppHarness.BuildInMemory(runtime, typeof(NeedsService));
         FunctionIndexingException diEx = await Assert.ThrowsAsync<FunctionIndexingException>(() => di.StartAsync());
         Assert.Contains("parameter 'service' of type IUnregistered", diEx.Message, StringComparison.Ordinal);
     }

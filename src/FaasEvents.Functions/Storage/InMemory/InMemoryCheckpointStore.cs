@@ -20,7 +20,7 @@ internal sealed class InMemoryCheckpointStore(InMemoryPartitions partitions, str
         lock (partitions.Gate)
         {
             InMemoryPartitions.PartitionRecord r = partitions.Get(group, stream, partition);
-            return Task.FromResult(r.NextOffset is { } next ? new Checkpoint(group, stream, partition, next, r.UpdatedAt) : null);
+            return Task.FromResult(r.NextOffset is { } next ? new Checkpoint(group, stream, partition, next, r.UpdatedAt, r.Position) : null);
         }
     }
 
@@ -32,6 +32,7 @@ internal sealed class InMemoryCheckpointStore(InMemoryPartitions partitions, str
             if (nextOffset > (r.NextOffset ?? -1))
             {
                 r.NextOffset = nextOffset;
+                r.Position = position;
                 r.UpdatedAt = partitions.Clock.GetUtcNow();
             }
 

@@ -34,7 +34,7 @@ internal sealed class InMemoryPartitionState(InMemoryPartitions partitions, InMe
                 }
             }
 
-            Commit(r, nextOffset);
+            Commit(r, nextOffset, position);
             return Task.CompletedTask;
         }
     }
@@ -45,15 +45,20 @@ internal sealed class InMemoryPartitionState(InMemoryPartitions partitions, InMe
         {
             InMemoryPartitions.PartitionRecord r = store.Fenced(lease);
             r.State = new Dictionary<string, BinaryData>(table, StringComparer.Ordinal);
-            Commit(r, nextOffset);
+            Commit(r, nextOffset, position);
             return Task.CompletedTask;
         }
     }
 
     public Task<int> SweepAsync(CancellationToken cancellationToken) => Task.FromResult(0);
 
-    private void Commit(InMemoryPartitions.PartitionRecord r, long nextOffset)
+    private void Commit(InMemoryPartitions.PartitionRecord r, long nextOffset, LogPosition? position)
     {
+        if (nextOffset >= (r.NextOffset ?? 0))
+        {
+            r.Position = position;
+        }
+
         r.NextOffset = Math.Max(nextOffset, r.NextOffset ?? 0);
         r.UpdatedAt = partitions.Clock.GetUtcNow();
         r.StateCommits++;

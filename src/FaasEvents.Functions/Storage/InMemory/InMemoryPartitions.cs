@@ -1,3 +1,5 @@
+using FaasEvents.Log.Reader;
+
 namespace FaasEvents.Functions.Storage.InMemory;
 
 /// <summary>
@@ -37,6 +39,9 @@ internal sealed class InMemoryPartitions(TimeProvider clock)
         public DateTimeOffset? BreakingUntil { get; set; }
 
         public long? NextOffset { get; set; }
+
+        /// <summary>The resume hint stored with the checkpoint.</summary>
+        public LogPosition? Position { get; set; }
 
         public DateTimeOffset UpdatedAt { get; set; }
 
