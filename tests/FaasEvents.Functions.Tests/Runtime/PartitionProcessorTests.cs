@@ -153,10 +153,7 @@ public sealed class PartitionProcessorTests : IAsyncLifetime
         runtime.Produce("pp-ordered-in", ["d", "e"]);
         FunctionHost host = runtime.Host(typeof(Ordered), "pp-ordered");
 
-        PartitionProcessor processor = await StartAsync(host, "pp-ordered-in");
-        await InMemoryRuntime.WaitUntilAsync(() => runtime.Checkpoint("pp-ordered", "pp-ordered-in", 0) == 5, "offset 5 is checkpointed");
-        processor.Stop();
-        await processor.Completion;
+        PartitionProcessor processor = await RunUntilCheckpointedAsync(host, "pp-ordered-in", 5, "offset 5 is checkpointed");
 
         Assert.Equal(["a", "b", "c", "d", "e"], Ordered.Handled);
         Assert.Null(processor.Failure);
@@ -169,10 +166,7 @@ public sealed class PartitionProcessorTests : IAsyncLifetime
         runtime.Produce("pp-poison-in", ["e0", "e1", "e2", "e3", "e4"]);
         FunctionHost host = runtime.Host(typeof(Poison), "pp-poison");
 
-        PartitionProcessor processor = await StartAsync(host, "pp-poison-in");
-        await InMemoryRuntime.WaitUntilAsync(() => runtime.Checkpoint("pp-poison", "pp-poison-in", 0) == 5, "offset 5 is checkpointed");
-        processor.Stop();
-        await processor.Completion;
+        await RunUntilCheckpointedAsync(host, "pp-poison-in", 5, "offset 5 is checkpointed");
 
         StoredEvent letter = Assert.Single(runtime.Log.Events("pp-poison-in.pp-poison.deadletter"));
         Assert.Equal("e2", letter.Event.Id);
@@ -189,10 +183,7 @@ public sealed class PartitionProcessorTests : IAsyncLifetime
         runtime.Produce("pp-batch-in", Enumerable.Range(0, 8).Select(i => $"e{i}"));
         FunctionHost host = runtime.Host(typeof(BatchPoison), "pp-batch", InMemoryRuntime.FastOptions(maxBatchSize: 10));
 
-        PartitionProcessor processor = await StartAsync(host, "pp-batch-in");
-        await InMemoryRuntime.WaitUntilAsync(() => runtime.Checkpoint("pp-batch", "pp-batch-in", 0) == 8, "offset 8 is checkpointed");
-        processor.Stop();
-        await processor.Completion;
+        await RunUntilCheckpointedAsync(host, "pp-batch-in", 8, "offset 8 is checkpointed");
 
         Assert.Equal(["e3"], runtime.Log.Events("pp-batch-in.pp-batch.deadletter").Select(e => e.Event.Id));
         Assert.Equal(["e0", "e1", "e2", "e4", "e5", "e6", "e7"], BatchPoison.Handled.Distinct().Order(StringComparer.Ordinal));
@@ -266,10 +257,7 @@ public sealed class PartitionProcessorTests : IAsyncLifetime
         runtime.Log.Append("pp-big-in", [big, new LogEvent("after", "/t", "good")]);
         FunctionHost host = runtime.Host(typeof(BigEvent), "pp-big");
 
-        PartitionProcessor processor = await StartAsync(host, "pp-big-in");
-        await InMemoryRuntime.WaitUntilAsync(() => runtime.Checkpoint("pp-big", "pp-big-in", 0) == 2, "the big poison event dead-lettered and the partition past it");
-        processor.Stop();
-        await processor.Completion;
+        await RunUntilCheckpointedAsync(host, "pp-big-in", 2, "the big poison event dead-lettered and the partition past it");
 
         StoredEvent letter = Assert.Single(runtime.Log.Events("pp-big-in.pp-big.deadletter"));
         Assert.Equal(("big", "poison", "s-1", "acme"), (letter.Event.Id, letter.Event.Type, letter.Event.Subject, letter.Event.Extensions["tenant"].ToString()));
@@ -330,16 +318,23 @@ public sealed class PartitionProcessorTests : IAsyncLifetime
         runtime.Log.Append("pp-bk-in", keys.Select((k, i) => new LogEvent($"e{i}{(i == 2 ? "-skip" : "")}", "/t", "t") { PartitionKey = k }).ToList()); // one batch of six
         foreach (string name in new[] { "pp-aligned", "pp-explicit" })
         {
-            PartitionProcessor processor = await StartAsync(runtime.Host(typeof(BatchOutputs), name, InMemoryRuntime.FastOptions(maxBatchSize: 10)), "pp-bk-in");
-            await InMemoryRuntime.WaitUntilAsync(() => runtime.Checkpoint(name, "pp-bk-in", 0) == 6, $"{name} handled the batch");
-            processor.Stop();
-            await processor.Completion;
+            await RunUntilCheckpointedAsync(runtime.Host(typeof(BatchOutputs), name, InMemoryRuntime.FastOptions(maxBatchSize: 10)), "pp-bk-in", 6, $"{name} handled the batch");
         }
 
         var aligned = runtime.Log.Events("pp-aligned-out").ToDictionary(e => e.Event.Data!.ToString(), e => e.Event.PartitionKey);
         Assert.Equal(keys.Select((k, i) => ($"out-e{i}{(i == 2 ? "-skip" : "")}", (string?)k)).OrderBy(x => x.Item1), aligned.Select(kv => (kv.Key, kv.Value)).OrderBy(x => x.Key));
         var explicitly = runtime.Log.Events("pp-explicit-out").ToDictionary(e => e.Event.Data!.ToString(), e => e.Event.PartitionKey);
         Assert.Equal(keys.Select((k, i) => ($"out-e{i}", (string?)k)).Where((_, i) => i != 2).OrderBy(x => x.Item1), explicitly.Select(kv => (kv.Key, kv.Value)).OrderBy(x => x.Key));
+    }
+
+    /// <summary>Runs the partition until the group's checkpoint reaches <paramref name="offset"/>, then stops it gracefully.</summary>
+    private async Task<PartitionProcessor> RunUntilCheckpointedAsync(FunctionHost host, string stream, long offset, string what)
+    {
+        PartitionProcessor processor = await StartAsync(host, stream);
+        await InMemoryRuntime.WaitUntilAsync(() => runtime.Checkpoint(host.Function.ConsumerGroup, stream, 0) == offset, what);
+        processor.Stop();
+        await processor.Completion;
+        return processor;
     }
 
     private static async Task<PartitionProcessor> StartAsync(FunctionHost host, string stream)
