@@ -4,6 +4,7 @@ using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using CloudNative.CloudEvents;
 using FaasEvents.Log.Events;
+using FaasEvents.Log.Producer;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -104,7 +105,7 @@ internal sealed class FunctionInvoker
         }
         else if (function.Output is { } output && value is not null)
         {
-            AddReturned(value, output, ctx.Events, ctx.Outputs);
+            AddReturned(value, output, ctx.Events, ctx.Ids, ctx.Outputs);
         }
     }
 
@@ -130,7 +131,7 @@ internal sealed class FunctionInvoker
     /// A batch function's returned collection with one item per input (same count) is aligned with its inputs: item i
     /// inherits input i's key. Anything else inherits <see cref="CommonKey"/>.
     /// </summary>
-    private void AddReturned(object value, EventOutputAttribute output, IReadOnlyList<StoredEvent> events, List<LogEvent> into)
+    private void AddReturned(object value, EventOutputAttribute output, IReadOnlyList<StoredEvent> events, OutputIds ids, List<LogEvent> into)
     {
         if (function.Shape.IsBatch && events.Count > 1 && value is IEnumerable items and not string and not byte[] and not BinaryData)
         {
@@ -141,7 +142,7 @@ internal sealed class FunctionInvoker
                 {
                     if (list[i] is { } item)
                     {
-                        ToEvents(item, output, events[i].Event.PartitionKey, into);
+                        ToEvents(item, output, events[i].Event.PartitionKey, events[i].Offset, ids, into);
                     }
                 }
 
@@ -149,7 +150,7 @@ internal sealed class FunctionInvoker
             }
         }
 
-        ToEvents(value, output, CommonKey(events), into);
+        ToEvents(value, output, CommonKey(events), events[0].Offset, ids, into);
     }
 
     private async Task<object?> UnwrapAsync(object? result)
@@ -230,46 +231,52 @@ internal sealed class FunctionInvoker
         }
     }
 
-    internal void ToEvents(object value, EventOutputAttribute output, string? inputKey, List<LogEvent> into)
+    /// <summary>
+    /// Adds the events <paramref name="value"/> stands for; each takes the next output index of the input at
+    /// <paramref name="inputOffset"/>, and events the runtime makes get the deterministic id of that index.
+    /// </summary>
+    internal void ToEvents(object value, EventOutputAttribute output, string? inputKey, long inputOffset, OutputIds ids, List<LogEvent> into)
     {
         switch (value)
         {
             case LogEvent le:
+                ids.Next(inputOffset);
                 le.PartitionKey ??= inputKey;
                 into.Add(le);
                 break;
             case CloudEvent ce:
+                ids.Next(inputOffset);
                 LogEvent converted = CloudEventConverter.ToLogEvent(ce);
                 converted.PartitionKey ??= inputKey;
                 into.Add(converted);
                 break;
             case string s:
-                into.Add(NewOutput(output, inputKey, "text/plain", BinaryData.FromString(s)));
+                into.Add(NewOutput(output, inputKey, "text/plain", BinaryData.FromString(s), ids.Next(inputOffset)));
                 break;
             case byte[] b:
-                into.Add(NewOutput(output, inputKey, "application/octet-stream", new BinaryData(b)));
+                into.Add(NewOutput(output, inputKey, "application/octet-stream", new BinaryData(b), ids.Next(inputOffset)));
                 break;
             case BinaryData bd:
-                into.Add(NewOutput(output, inputKey, "application/octet-stream", bd));
+                into.Add(NewOutput(output, inputKey, "application/octet-stream", bd, ids.Next(inputOffset)));
                 break;
             case IEnumerable items:
                 foreach (object? item in items)
                 {
                     if (item is not null)
                     {
-                        ToEvents(item, output, inputKey, into);
+                        ToEvents(item, output, inputKey, inputOffset, ids, into);
                     }
                 }
 
                 break;
             default:
-                into.Add(NewOutput(output, inputKey, "application/json", new BinaryData(JsonSerializer.SerializeToUtf8Bytes(value, value.GetType(), Json))));
+                into.Add(NewOutput(output, inputKey, "application/json", new BinaryData(JsonSerializer.SerializeToUtf8Bytes(value, value.GetType(), Json)), ids.Next(inputOffset)));
                 break;
         }
     }
 
-    private LogEvent NewOutput(EventOutputAttribute output, string? key, string contentType, BinaryData data) =>
-        new(Guid.NewGuid().ToString(), $"/faas/functions/{function.Name}", output.Type ?? $"{function.Name}.output")
+    private LogEvent NewOutput(EventOutputAttribute output, string? key, string contentType, BinaryData data, string id) =>
+        new(id, $"/faas/functions/{function.Name}", output.Type ?? $"{function.Name}.output")
         {
             PartitionKey = key,
             Time = time.GetUtcNow(),
@@ -299,8 +306,12 @@ internal sealed class FunctionInvoker
         private string? invocationId;
         private Dictionary<object, object>? items;
         private List<LogEvent>? outputs;
+        private OutputIds? ids;
 
         public List<LogEvent> Outputs => outputs ??= [];
+
+        /// <summary>Deterministic ids for this invocation's outputs (the input partition's writer id).</summary>
+        public OutputIds Ids => ids ??= new OutputIds(WriterIdentity.For("out", FunctionDefinition.ConsumerGroup, FunctionDefinition.Stream, Partition));
 
         public MaterializedTable? Table { get; }
 
@@ -311,7 +322,7 @@ internal sealed class FunctionInvoker
         {
             ArgumentNullException.ThrowIfNull(value);
             EventOutputAttribute output = FunctionDefinition.Output ?? throw new InvalidOperationException($"Function '{FunctionDefinition.Name}' called AddOutput but has no [EventOutput(\"stream\")] saying where outputs go.");
-            invoker.ToEvents(value, output, CommonKey(Events), Outputs);
+            invoker.ToEvents(value, output, CommonKey(Events), Events[0].Offset, Ids, Outputs);
         }
 
         public override void AddOutput(object value, StoredEvent input)
@@ -324,7 +335,7 @@ internal sealed class FunctionInvoker
                 throw new ArgumentException($"AddOutput(value, input): the input at partition {input.Partition} offset {input.Offset} is not one of this invocation's events.", nameof(input));
             }
 
-            invoker.ToEvents(value, output, input.Event.PartitionKey, Outputs);
+            invoker.ToEvents(value, output, input.Event.PartitionKey, input.Offset, Ids, Outputs);
         }
 
         public IReadOnlyList<LogEvent> OutputsOrEmpty => (IReadOnlyList<LogEvent>?)outputs ?? [];

@@ -49,7 +49,7 @@ internal sealed class InMemoryRuntime : IAsyncDisposable
     };
 
     /// <summary>The host of function <paramref name="name"/> declared in <paramref name="functions"/>, acting as <paramref name="instance"/>.</summary>
-    public FunctionHost Host(Type functions, string name, EventLogHostOptions? options = null, string instance = "instance-1", int seed = 1)
+    public FunctionHost Host(Type functions, string name, EventLogHostOptions? options = null, string instance = "instance-1", int seed = 1, InMemoryPartitions? partitions = null)
     {
         FunctionDefinition f = FunctionDiscovery.Discover([functions]).Single(d => d.Name == name);
         ServiceProvider services = new ServiceCollection().AddLogging().BuildServiceProvider();
@@ -57,7 +57,7 @@ internal sealed class InMemoryRuntime : IAsyncDisposable
         {
             Function = f,
             Source = Log,
-            Checkpoints = new InMemoryCheckpointStore(Partitions, instance),
+            Checkpoints = new InMemoryCheckpointStore(partitions ?? Partitions, instance),
             Outputs = Log,
             Invoker = new FunctionInvoker(f, services, [], Time),
             Options = options ?? FastOptions(),

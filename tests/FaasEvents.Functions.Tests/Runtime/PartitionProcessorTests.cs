@@ -1,9 +1,11 @@
 using System.Collections.Concurrent;
 using CloudNative.CloudEvents;
 using FaasEvents.Functions.Runtime;
+using FaasEvents.Functions.Storage.InMemory;
 using FaasEvents.Log;
 using FaasEvents.Log.Consumers;
 using FaasEvents.Log.Events;
+using FaasEvents.Log.Producer;
 
 namespace FaasEvents.Functions.Tests.Runtime;
 
@@ -65,6 +67,14 @@ public sealed class PartitionProcessorTests : IAsyncLifetime
             Runs.AddOrUpdate(e.Id, 1, (_, n) => n + 1);
             return new LogEvent(e.Id + "-out", "/test", "echo");
         }
+    }
+
+    public static class Texts
+    {
+        /// <summary>Two outputs per input, as plain strings: the runtime makes their events and ids.</summary>
+        [Function("pp-text")]
+        [EventOutput("pp-text-out")]
+        public static string[] Handle([EventTrigger("pp-text-in")] LogEvent e) => [e.Id + "-1", e.Id + "-2"];
     }
 
     public static class Slow
@@ -327,19 +337,48 @@ public sealed class PartitionProcessorTests : IAsyncLifetime
         Assert.Equal(keys.Select((k, i) => ($"out-e{i}", (string?)k)).Where((_, i) => i != 2).OrderBy(x => x.Item1), explicitly.Select(kv => (kv.Key, kv.Value)).OrderBy(x => x.Key));
     }
 
-    /// <summary>Runs the partition until the group's checkpoint reaches <paramref name="offset"/>, then stops it gracefully.</summary>
-    private async Task<PartitionProcessor> RunUntilCheckpointedAsync(FunctionHost host, string stream, long offset, string what)
+    /// <summary>Issue 13: a re-run of an input (a crash before its checkpoint, a rebalance) emits outputs with the ids of the first run.</summary>
+    [Fact]
+    public async Task A_re_run_emits_the_same_output_ids_as_the_first_run()
     {
-        PartitionProcessor processor = await StartAsync(host, stream);
-        await InMemoryRuntime.WaitUntilAsync(() => runtime.Checkpoint(host.Function.ConsumerGroup, stream, 0) == offset, what);
+        runtime.Log.CreateStream("pp-text-in", 2);
+        runtime.Log.CreateStream("pp-text-out", 1);
+        runtime.Produce("pp-text-in", ["x", "y"], key: "k");
+        int partition = PartitionOf("k", 2);
+        await RunUntilCheckpointedAsync(runtime.Host(typeof(Texts), "pp-text"), "pp-text-in", 2, "the first run checkpointed", partition: partition);
+        var lostCheckpoints = new InMemoryPartitions(runtime.LeaseClock); // the first run's checkpoint never landed: everything runs again
+        await RunUntilCheckpointedAsync(runtime.Host(typeof(Texts), "pp-text", partitions: lostCheckpoints), "pp-text-in", 2, "the re-run checkpointed", lostCheckpoints, partition);
+
+        StoredEvent[] outputs = [.. runtime.Log.Events("pp-text-out")];
+        Assert.Equal(["x-1", "x-2", "y-1", "y-2", "x-1", "x-2", "y-1", "y-2"], outputs.Select(e => e.Event.Data!.ToString()));
+        string[] ids = outputs.Select(e => e.Event.Id).ToArray();
+        Assert.Equal(ids[..4], ids[4..]); // the re-run's outputs carry the first run's ids
+        Assert.Equal(4, ids[..4].Distinct().Count()); // one id per input and output index
+    }
+
+    /// <summary>Runs the partition until the group's checkpoint reaches <paramref name="offset"/>, then stops it gracefully.</summary>
+    private async Task<PartitionProcessor> RunUntilCheckpointedAsync(FunctionHost host, string stream, long offset, string what, InMemoryPartitions? partitions = null, int partition = 0)
+    {
+        PartitionProcessor processor = await StartAsync(host, stream, partition);
+        await InMemoryRuntime.WaitUntilAsync(() => Checkpoint(partitions ?? runtime.Partitions, host.Function.ConsumerGroup, stream, partition) == offset, what);
         processor.Stop();
         await processor.Completion;
         return processor;
     }
 
-    private static async Task<PartitionProcessor> StartAsync(FunctionHost host, string stream)
+    private static int PartitionOf(string key, int partitions) => KeyPartitioner.GetPartition(key, partitions);
+
+    private static long? Checkpoint(InMemoryPartitions partitions, string group, string stream, int partition)
     {
-        PartitionLease lease = await host.Checkpoints.TryAcquireAsync(host.Function.ConsumerGroup, stream, 0, host.Options.LeaseDuration, CancellationToken.None)
+        lock (partitions.Gate)
+        {
+            return partitions.Records.TryGetValue((group, stream, partition), out InMemoryPartitions.PartitionRecord? r) ? r.NextOffset : null;
+        }
+    }
+
+    private static async Task<PartitionProcessor> StartAsync(FunctionHost host, string stream, int partition = 0)
+    {
+        PartitionLease lease = await host.Checkpoints.TryAcquireAsync(host.Function.ConsumerGroup, stream, partition, host.Options.LeaseDuration, CancellationToken.None)
             ?? throw new InvalidOperationException("The partition is leased already.");
         return PartitionProcessor.Start(host, lease);
     }
