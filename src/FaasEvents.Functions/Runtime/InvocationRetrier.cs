@@ -8,13 +8,29 @@ namespace FaasEvents.Functions.Runtime;
 /// <summary>
 /// Invokes a function for the events of one chunk: each try waits for a concurrency slot and checks the lease; a
 /// failed try is retried by the function's policy; a batch that keeps failing is halved until the failing event is
-/// alone; an event that still fails is dead-lettered or halts the partition (deadLetter.mode). Outputs are appended
-/// (storage failures waited out, not retried as the handler's) before a materializer's fold takes effect.
+/// alone; an event that still fails is dead-lettered or halts the partition (deadLetter.mode). A handler's outputs
+/// are checked when it returns (an output that can never be written is its failure) and appended together once per
+/// chunk, one append per output partition, before the partition's next offset moves past the events they belong to
+/// (storage failures waited out, not retried as the handler's). A materializer's outputs are appended per invocation,
+/// before its fold takes effect.
 /// </summary>
 internal sealed class InvocationRetrier(FunctionHost host, PartitionRun run, PartitionMetrics metrics, WriteStall stall, MaterializedTable? table)
 {
-    /// <summary>Handles a chunk; false means stop processing this partition (halt policy, or a stop/abort during retries).</summary>
+    private readonly List<LogEvent> pending = [];
+    private long handledUpTo = -1;
+
+    /// <summary>
+    /// Handles a chunk, then appends the outputs of what it handled and only then moves the partition's next offset past
+    /// it; false means stop processing this partition (halt policy, a stop/abort during retries, or the outputs could
+    /// not be written before the lease was lost or the shutdown budget ran out).
+    /// </summary>
     public async Task<bool> HandleChunkAsync(IReadOnlyList<StoredEvent> chunk)
+    {
+        bool completed = await HandleEventsAsync(chunk);
+        return await FlushAsync() && completed;
+    }
+
+    private async Task<bool> HandleEventsAsync(IReadOnlyList<StoredEvent> chunk)
     {
         if (host.Function.Shape.IsBatch)
         {
@@ -33,7 +49,41 @@ internal sealed class InvocationRetrier(FunctionHost host, PartitionRun run, Par
                 return false;
             }
 
-            run.NextOffset = e.Offset + 1;
+            handledUpTo = e.Offset + 1;
+        }
+
+        return true;
+    }
+
+    /// <summary>Appends the buffered outputs (one append per output partition), then moves the next offset past the events they belong to.</summary>
+    private async Task<bool> FlushAsync()
+    {
+        long upTo = handledUpTo;
+        handledUpTo = -1;
+        if (pending.Count > 0)
+        {
+            List<LogEvent> outputs = [.. pending];
+            pending.Clear();
+            if (run.IsAborted)
+            {
+                return false; // the lease is gone: the next owner runs these events again and writes their outputs
+            }
+
+            try
+            {
+                // A plain stop waits too: the outputs belong to invocations that finished, and giving up on an append
+                // already under way would leave them written with their events unchecked (a re-run).
+                await InfrastructureRetry.RunAsync(ct => host.AppendOutputsAsync(outputs, ct), $"{host.Function.Name}: appending {outputs.Count} output(s) of {host.Function.Stream} partition {run.Partition} up to offset {upTo - 1}", host.Logger, host.Time, stall, run.Invocations);
+            }
+            catch (OperationCanceledException) when (run.Invocations.IsCancellationRequested)
+            {
+                return false; // lease lost, or the shutdown budget ran out while storage is down: the events stay unchecked for the next owner
+            }
+        }
+
+        if (upTo > run.NextOffset)
+        {
+            run.NextOffset = upTo;
         }
 
         return true;
@@ -115,7 +165,26 @@ internal sealed class InvocationRetrier(FunctionHost host, PartitionRun run, Par
                 continue;
             }
 
-            if (result.Outputs.Count > 0)
+            if (result.Outputs.Count > 0 && table is null)
+            {
+                try
+                {
+                    foreach (LogEvent output in result.Outputs)
+                    {
+                        output.CheckWritable();
+                    }
+                }
+                catch (EventLogException ex) when (!run.IsAborted)
+                {
+                    last = ex; // what the handler returned can never be written (e.g. over the size limit): its failure
+                    metrics.Failures.Inc();
+                    host.Logger.LogWarning(ex, "{Function}: try {Attempt} of {Tries}: the outputs for {Stream} partition {Partition} offset {Offset} cannot be written", host.Function.Name, attempt + 1, retry.MaxRetryCount + 1, host.Function.Stream, run.Partition, events[0].Offset);
+                    continue;
+                }
+
+                pending.AddRange(result.Outputs); // appended with the rest of the chunk's
+            }
+            else if (result.Outputs.Count > 0)
             {
                 try
                 {
@@ -156,7 +225,7 @@ internal sealed class InvocationRetrier(FunctionHost host, PartitionRun run, Par
                 return false;
             }
 
-            run.NextOffset = events[half - 1].Offset + 1; // the first half is done: a stop before the second keeps it
+            handledUpTo = events[half - 1].Offset + 1; // the first half is done: a stop before the second keeps it
             return await InvokeWithRetriesAsync(events.Skip(half).ToList());
         }
 

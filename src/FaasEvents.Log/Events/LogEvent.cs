@@ -21,6 +21,20 @@ public sealed class LogEvent
     /// </summary>
     public long EncodedSize => Format.EventCodec.Measure(this);
 
+    /// <summary>
+    /// Throws the <see cref="EventLogException"/> an append of this event would throw for the event itself (an invalid
+    /// attribute or id, or more than <see cref="MaxEncodedSize"/> encoded), without writing anything.
+    /// </summary>
+    public void CheckWritable()
+    {
+        Format.EventCodec.Validate(this);
+        long size = EncodedSize;
+        if (size > MaxEncodedSize)
+        {
+            throw new EventLogException(EventLogErrorReason.EventTooLarge, $"Event '{Id}' is {size:N0} bytes encoded; the limit is {MaxEncodedSize:N0} bytes (1 MiB). Nothing was written.");
+        }
+    }
+
     /// <summary>Creates an event with the required CloudEvents attributes.</summary>
     /// <param name="id">Unique id within the scope of <paramref name="source"/>.</param>
     /// <param name="source">URI-reference identifying the context in which the event happened.</param>

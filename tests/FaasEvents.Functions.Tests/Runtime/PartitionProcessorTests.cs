@@ -77,6 +77,27 @@ public sealed class PartitionProcessorTests : IAsyncLifetime
         public static string[] Handle([EventTrigger("pp-text-in")] LogEvent e) => [e.Id + "-1", e.Id + "-2"];
     }
 
+    public static class Counted
+    {
+        public static ConcurrentQueue<string> Handled { get; } = new();
+
+        public static TimeSpan Delay { get; set; }
+
+        [Function("pp-count")]
+        [EventOutput("pp-count-out")]
+        [FixedDelayRetry(1, "00:00:00")]
+        public static async Task<string> Handle([EventTrigger("pp-count-in")] LogEvent e)
+        {
+            if (Delay > TimeSpan.Zero)
+            {
+                await Task.Delay(Delay);
+            }
+
+            Handled.Enqueue(e.Id);
+            return e.Type == "big" ? new string('x', LogEvent.MaxEncodedSize + 1) : e.Id + "-out"; // one output over the limit: the handler's failure
+        }
+    }
+
     public static class Slow
     {
         public static TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -150,6 +171,8 @@ public sealed class PartitionProcessorTests : IAsyncLifetime
         BatchPoison.Handled.Clear();
         Echo.Runs.Clear();
         Idle.Seen.Clear();
+        Counted.Handled.Clear();
+        Counted.Delay = TimeSpan.Zero;
         return Task.CompletedTask;
     }
 
@@ -354,6 +377,56 @@ public sealed class PartitionProcessorTests : IAsyncLifetime
         string[] ids = outputs.Select(e => e.Event.Id).ToArray();
         Assert.Equal(ids[..4], ids[4..]); // the re-run's outputs carry the first run's ids
         Assert.Equal(4, ids[..4].Distinct().Count()); // one id per input and output index
+    }
+
+    /// <summary>Issue 19: a chunk's outputs are appended together, one append per output partition per chunk, not one per output event.</summary>
+    [Fact]
+    public async Task A_chunk_s_outputs_are_appended_once_not_once_per_event()
+    {
+        runtime.Log.CreateStream("pp-count-in", 1);
+        runtime.Log.CreateStream("pp-count-out", 2);
+        runtime.Produce("pp-count-in", Enumerable.Range(0, 10).Select(i => $"c{i}")); // one stored batch: one chunk
+
+        await RunUntilCheckpointedAsync(runtime.Host(typeof(Counted), "pp-count"), "pp-count-in", 10, "the chunk checkpointed");
+
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => $"c{i}-out").Order(StringComparer.Ordinal), runtime.Log.Events("pp-count-out").Select(e => e.Event.Data!.ToString()).Order(StringComparer.Ordinal));
+        Assert.Equal(1, runtime.Log.AppendsTo("pp-count-out")); // was 10: one per output event
+    }
+
+    /// <summary>An output over the size limit is still the handler's failure (retried, then dead-lettered), and the chunk's other outputs are written.</summary>
+    [Fact]
+    public async Task An_output_over_the_limit_fails_its_invocation_and_the_others_are_written()
+    {
+        runtime.Log.CreateStream("pp-count-in", 1);
+        runtime.Log.CreateStream("pp-count-out", 1);
+        runtime.Log.Append("pp-count-in", [new LogEvent("a", "/t", "t"), new LogEvent("b", "/t", "big"), new LogEvent("c", "/t", "t")]);
+
+        await RunUntilCheckpointedAsync(runtime.Host(typeof(Counted), "pp-count"), "pp-count-in", 3, "the chunk checkpointed");
+
+        Assert.Equal(["a-out", "c-out"], runtime.Log.Events("pp-count-out").Select(e => e.Event.Data!.ToString()));
+        StoredEvent letter = Assert.Single(runtime.Log.Events("pp-count-in.pp-count.deadletter"));
+        Assert.Equal(("b", 2), (letter.Event.Id, (int)letter.Event.Extensions["dlqattempts"]));
+        Assert.Contains("limit", letter.Event.Extensions["dlqerror"].ToString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>A stop in the middle of a chunk writes the outputs of what was handled and checkpoints exactly that: nothing lost, nothing past it.</summary>
+    [Fact]
+    public async Task Stopping_in_the_middle_of_a_chunk_writes_what_was_handled_and_checkpoints_exactly_that()
+    {
+        runtime.Log.CreateStream("pp-count-in", 1);
+        runtime.Log.CreateStream("pp-count-out", 1);
+        runtime.Produce("pp-count-in", Enumerable.Range(0, 50).Select(i => $"s{i}"));
+        Counted.Delay = TimeSpan.FromMilliseconds(5);
+        PartitionProcessor processor = await StartAsync(runtime.Host(typeof(Counted), "pp-count"), "pp-count-in");
+
+        await InMemoryRuntime.WaitUntilAsync(() => Counted.Handled.Count >= 5, "some events handled");
+        processor.Stop();
+        await processor.Completion.WaitAsync(TimeSpan.FromSeconds(10));
+
+        int handled = Counted.Handled.Count;
+        Assert.InRange(handled, 5, 49); // stopped inside the chunk
+        Assert.Equal(Counted.Handled.Select(id => id + "-out"), runtime.Log.Events("pp-count-out").Select(e => e.Event.Data!.ToString()));
+        Assert.Equal(handled, runtime.Checkpoint("pp-count", "pp-count-in", 0));
     }
 
     /// <summary>Runs the partition until the group's checkpoint reaches <paramref name="offset"/>, then stops it gracefully.</summary>

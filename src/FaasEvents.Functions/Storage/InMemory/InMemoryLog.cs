@@ -25,8 +25,19 @@ internal sealed class InMemoryLog(TimeProvider time) : IPartitionSource, IOutput
     /// <summary>Called before every append with the stream: return an exception to fail that append (nothing is written).</summary>
     public Func<string, Exception?>? AppendFault { get; set; }
 
+    private readonly Dictionary<string, int> appendsTo = new(StringComparer.Ordinal);
+
     /// <summary>Appends made so far (successful ones), for counting what a run wrote.</summary>
     public int Appends { get; private set; }
+
+    /// <summary>Successful appends to one stream (each like one Append Block per partition it touched).</summary>
+    public int AppendsTo(string stream)
+    {
+        lock (gate)
+        {
+            return appendsTo.GetValueOrDefault(stream);
+        }
+    }
 
     /// <summary>Creates a stream of events (or does nothing if it exists).</summary>
     public void CreateStream(string stream, int partitions) => TryCreateStream(new StreamDefinition { Name = stream, Partitions = partitions });
@@ -96,6 +107,7 @@ internal sealed class InMemoryLog(TimeProvider time) : IPartitionSource, IOutput
             }
 
             Appends++;
+            appendsTo[stream] = appendsTo.GetValueOrDefault(stream) + 1;
             TaskCompletionSource woken = appended;
             appended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             woken.SetResult();
