@@ -119,7 +119,7 @@ internal sealed class InvocationRetrier(FunctionHost host, PartitionRun run, Par
                 return false;
             }
 
-            if (host.LeaseClock.GetUtcNow() >= run.Lease.ExpiresAt)
+            if (host.LeaseClock.GetUtcNow() >= LeaseWatchdog.SafeUntil(run.Lease))
             {
                 // Past the lease's expiry by this instance's own clock (e.g. resumed after a pause): another instance
                 // may own the partition now, so nothing more starts here.

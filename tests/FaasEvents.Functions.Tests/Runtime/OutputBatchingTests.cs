@@ -40,6 +40,6 @@ public class OutputBatchingTests(AzuriteFixture azurite, ITestOutputHelper outpu
         Assert.Equal(100, outputs.Count);
         int appends = counter.ByOperation.GetValueOrDefault(StorageOperation.AppendBlock);
         output.WriteLine($"100 output events: {appends} Append Block requests ({appends / 100.0:0.00} per output event); all requests of the app: {counter}");
-        Assert.InRange(appends, 2, 20); // 10 chunks x 2 output partitions at most; one append per output event (100) before batching
+        Assert.InRange(appends, 2, 30); // 10 chunks x 2 output partitions = 20 at most, plus a few re-sent requests (a retried Append Block counts again); 100 before batching
     }
 }

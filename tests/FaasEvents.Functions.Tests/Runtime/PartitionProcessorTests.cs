@@ -69,6 +69,18 @@ public sealed class PartitionProcessorTests : IAsyncLifetime
         }
     }
 
+    public static class Stuck
+    {
+        public static TaskCompletionSource Started { get; set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        [Function("pp-stuck")]
+        public static async Task Handle([EventTrigger("pp-stuck-in")] LogEvent e, CancellationToken cancellationToken)
+        {
+            Started.TrySetResult();
+            await Task.Delay(Timeout.Infinite, cancellationToken); // never returns on its own
+        }
+    }
+
     public static class Texts
     {
         /// <summary>Two outputs per input, as plain strings: the runtime makes their events and ids.</summary>
@@ -358,6 +370,27 @@ public sealed class PartitionProcessorTests : IAsyncLifetime
         Assert.Equal(keys.Select((k, i) => ($"out-e{i}{(i == 2 ? "-skip" : "")}", (string?)k)).OrderBy(x => x.Item1), aligned.Select(kv => (kv.Key, kv.Value)).OrderBy(x => x.Key));
         var explicitly = runtime.Log.Events("pp-explicit-out").ToDictionary(e => e.Event.Data!.ToString(), e => e.Event.PartitionKey);
         Assert.Equal(keys.Select((k, i) => ($"out-e{i}", (string?)k)).Where((_, i) => i != 2).OrderBy(x => x.Item1), explicitly.Select(kv => (kv.Key, kv.Value)).OrderBy(x => x.Key));
+    }
+
+    /// <summary>
+    /// A stuck invocation whose lease is not renewed is cancelled before the lease's local expiry, with a margin of one
+    /// watchdog check: a successor acquiring the partition the moment storage frees it never overlaps it, even when
+    /// the watchdog's check comes late (HandoverTests saw B start while A's invocation ran, on a loaded CI machine).
+    /// </summary>
+    [Fact]
+    public async Task A_stuck_invocation_is_cancelled_a_watchdog_check_before_its_lease_expires()
+    {
+        Stuck.Started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        runtime.Log.CreateStream("pp-stuck-in", 1);
+        runtime.Produce("pp-stuck-in", ["s0"]);
+        FunctionHost host = runtime.Host(typeof(Stuck), "pp-stuck"); // lease 15 s: the watchdog checks every 1 s
+        PartitionProcessor processor = await StartAsync(host, "pp-stuck-in");
+        await Stuck.Started.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        runtime.LeaseClock.Advance(TimeSpan.FromSeconds(13.5)); // 1.5 s before the local expiry: no longer safe to run
+        await processor.Completion.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Null(runtime.Checkpoint("pp-stuck", "pp-stuck-in", 0)); // aborted: nothing checkpointed
     }
 
     /// <summary>Issue 13: a re-run of an input (a crash before its checkpoint, a rebalance) emits outputs with the ids of the first run.</summary>
