@@ -142,20 +142,13 @@ public static class HostJson
         }
 
         TimeSpan Required(string name) => el.TryGetProperty(name, out JsonElement v) ? Span(v, $"{at}.{name}", TimeSpan.Zero, TimeSpan.FromDays(1)) : throw new HostJsonException($"{at}.{name} is required for strategy '{strategy}'");
-        RetrySettings r = strategy switch
+        // Binding only: EventLogHostOptions.Validate checks the policy (maxRetryCount, minimum <= maximum) with the rest.
+        return strategy switch
         {
             "fixedDelay" => RetrySettings.Fixed(max, Required("delayInterval")),
             "exponentialBackoff" => RetrySettings.Exponential(max, Required("minimumInterval"), Required("maximumInterval")),
             _ => throw new HostJsonException($"{at}.strategy: '{strategy}' must be 'fixedDelay' or 'exponentialBackoff'"),
         };
-        try
-        {
-            return RetrySettings.Validate(r, at);
-        }
-        catch (FormatException ex)
-        {
-            throw new HostJsonException(ex.Message);
-        }
     }
 
     private static void ReadDeadLetter(JsonElement el, EventLogHostOptions o, string at)

@@ -69,15 +69,9 @@ internal sealed class InvocationRetrier(FunctionHost host, PartitionRun run, Par
                 return false; // the lease is gone: the next owner runs these events again and writes their outputs
             }
 
-            try
+            if (!await AppendOutputsAsync(outputs, $"{host.Function.Name}: appending {outputs.Count} output(s) of {host.Function.Stream} partition {run.Partition} up to offset {upTo - 1}"))
             {
-                // A plain stop waits too: the outputs belong to invocations that finished, and giving up on an append
-                // already under way would leave them written with their events unchecked (a re-run).
-                await InfrastructureRetry.RunAsync(ct => host.AppendOutputsAsync(outputs, ct), $"{host.Function.Name}: appending {outputs.Count} output(s) of {host.Function.Stream} partition {run.Partition} up to offset {upTo - 1}", host.Logger, host.Time, stall, run.Invocations);
-            }
-            catch (OperationCanceledException) when (run.Invocations.IsCancellationRequested)
-            {
-                return false; // lease lost, or the shutdown budget ran out while storage is down: the events stay unchecked for the next owner
+                return false;
             }
         }
 
@@ -87,6 +81,24 @@ internal sealed class InvocationRetrier(FunctionHost host, PartitionRun run, Par
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Appends outputs, waiting out storage failures (not the handler's: it is not run again), until the lease is lost
+    /// or the shutdown budget runs out (false: their events stay unchecked for the next owner). A plain stop waits too:
+    /// giving up on an append already under way would leave the outputs written with their events unchecked (a re-run).
+    /// </summary>
+    private async Task<bool> AppendOutputsAsync(IReadOnlyList<LogEvent> outputs, string what)
+    {
+        try
+        {
+            await InfrastructureRetry.RunAsync(ct => host.AppendOutputsAsync(outputs, ct), what, host.Logger, host.Time, stall, run.Invocations);
+            return true;
+        }
+        catch (OperationCanceledException) when (run.Invocations.IsCancellationRequested)
+        {
+            return false;
+        }
     }
 
     private async Task<bool> InvokeWithRetriesAsync(IReadOnlyList<StoredEvent> events)
@@ -165,39 +177,23 @@ internal sealed class InvocationRetrier(FunctionHost host, PartitionRun run, Par
                 continue;
             }
 
-            if (result.Outputs.Count > 0 && table is null)
+            if (result.Outputs.Count > 0)
             {
                 try
                 {
-                    foreach (LogEvent output in result.Outputs)
+                    if (table is null)
                     {
-                        output.CheckWritable();
-                    }
-                }
-                catch (EventLogException ex) when (!run.IsAborted)
-                {
-                    last = ex; // what the handler returned can never be written (e.g. over the size limit): its failure
-                    metrics.Failures.Inc();
-                    host.Logger.LogWarning(ex, "{Function}: try {Attempt} of {Tries}: the outputs for {Stream} partition {Partition} offset {Offset} cannot be written", host.Function.Name, attempt + 1, retry.MaxRetryCount + 1, host.Function.Stream, run.Partition, events[0].Offset);
-                    continue;
-                }
+                        foreach (LogEvent output in result.Outputs)
+                        {
+                            output.CheckWritable(); // an output that can never be written is the handler's failure now, not the chunk's later
+                        }
 
-                pending.AddRange(result.Outputs); // appended with the rest of the chunk's
-            }
-            else if (result.Outputs.Count > 0)
-            {
-                try
-                {
-                    // Storage failing here is not the handler's failure: wait it out (until the lease is lost or the
-                    // shutdown budget runs out) instead of running the handler again or dead-lettering an event it
-                    // handled. A plain stop waits too: the outputs are part of the in-flight invocation, and giving up
-                    // on an append already under way would leave them written with the event unchecked (a re-run).
-                    IReadOnlyList<LogEvent> outputs = result.Outputs;
-                    await InfrastructureRetry.RunAsync(ct => host.AppendOutputsAsync(outputs, ct), $"{host.Function.Name}: appending the outputs of {host.Function.Stream} partition {run.Partition} offset {events[0].Offset}", host.Logger, host.Time, stall, run.Invocations);
-                }
-                catch (OperationCanceledException) when (run.Invocations.IsCancellationRequested)
-                {
-                    return false; // lease lost, or the shutdown budget ran out while storage is down: the event stays unchecked for the next owner
+                        pending.AddRange(result.Outputs); // appended with the rest of the chunk's
+                    }
+                    else if (!await AppendOutputsAsync(result.Outputs, $"{host.Function.Name}: appending the outputs of {host.Function.Stream} partition {run.Partition} offset {events[0].Offset}"))
+                    {
+                        return false;
+                    }
                 }
                 catch (EventLogException ex) when (!run.IsAborted && ex.Reason != EventLogErrorReason.LeaseLost)
                 {

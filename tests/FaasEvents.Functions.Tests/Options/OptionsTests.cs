@@ -36,6 +36,7 @@ public class OptionsTests
     [InlineData("""{ "version": "2.0", "extensions": { "eventLog": { "initialOffset": "middle" } } }""", "extensions.eventLog.initialOffset: 'middle' must be 'earliest' or 'latest'")]
     [InlineData("""{ "version": "2.0", "extensions": { "eventLog": { "retry": { "strategy": "fixedDelay", "maxRetryCount": 2 } } } }""", "extensions.eventLog.retry.delayInterval is required")]
     [InlineData("""{ "version": "2.0", "extensions": { "eventLog": { "retry": { "strategy": "sometimes", "maxRetryCount": 2 } } } }""", "'sometimes' must be 'fixedDelay' or 'exponentialBackoff'")]
+    [InlineData("""{ "version": "2.0", "extensions": { "eventLog": { "retry": { "strategy": "exponentialBackoff", "maxRetryCount": 2, "minimumInterval": "00:00:10", "maximumInterval": "00:00:01" } } } }""", "extensions.eventLog.retry: minimumInterval 00:00:10 is greater than maximumInterval 00:00:01")]
     [InlineData("""{ "version": "2.0", "extensions": { "eventLog": { "leaseDuration": "00:00:15", "loadBalancingInterval": "00:00:20" } } }""", "must be shorter than leaseDuration")]
     [InlineData("""{ "version": "2.0", "extensions": { "eventLog": { "deadLetter": { "mode": "drop" } } } }""", "extensions.eventLog.deadLetter.mode: 'drop'")]
     [InlineData("""{ "version": "2.0", "logging": { "logLevel": { "default": "Loud" } } }""", "logging.logLevel.default: 'Loud' is not a log level")]

@@ -74,13 +74,7 @@ internal sealed class InMemoryRuntime : IAsyncDisposable
         Log.Append(stream, ids.Select(id => new LogEvent(id, "/test", "test") { PartitionKey = key }).ToList());
 
     /// <summary>The group's checkpoint of a partition (null when none).</summary>
-    public long? Checkpoint(string group, string stream, int partition)
-    {
-        lock (Partitions.Gate)
-        {
-            return Partitions.Records.TryGetValue((group, stream, partition), out InMemoryPartitions.PartitionRecord? r) ? r.NextOffset : null;
-        }
-    }
+    public long? Checkpoint(string group, string stream, int partition) => Partitions.CheckpointOf(group, stream, partition);
 
     /// <summary>A checkpoint store acting as <paramref name="instance"/> (to look at leases and checkpoints as an observer).</summary>
     public InMemoryCheckpointStore Store(string instance) => new(Partitions, instance);

@@ -466,21 +466,13 @@ public sealed class PartitionProcessorTests : IAsyncLifetime
     private async Task<PartitionProcessor> RunUntilCheckpointedAsync(FunctionHost host, string stream, long offset, string what, InMemoryPartitions? partitions = null, int partition = 0)
     {
         PartitionProcessor processor = await StartAsync(host, stream, partition);
-        await InMemoryRuntime.WaitUntilAsync(() => Checkpoint(partitions ?? runtime.Partitions, host.Function.ConsumerGroup, stream, partition) == offset, what);
+        await InMemoryRuntime.WaitUntilAsync(() => (partitions ?? runtime.Partitions).CheckpointOf(host.Function.ConsumerGroup, stream, partition) == offset, what);
         processor.Stop();
         await processor.Completion;
         return processor;
     }
 
     private static int PartitionOf(string key, int partitions) => KeyPartitioner.GetPartition(key, partitions);
-
-    private static long? Checkpoint(InMemoryPartitions partitions, string group, string stream, int partition)
-    {
-        lock (partitions.Gate)
-        {
-            return partitions.Records.TryGetValue((group, stream, partition), out InMemoryPartitions.PartitionRecord? r) ? r.NextOffset : null;
-        }
-    }
 
     private static async Task<PartitionProcessor> StartAsync(FunctionHost host, string stream, int partition = 0)
     {

@@ -16,6 +16,15 @@ internal sealed class InMemoryPartitions(TimeProvider clock)
 
     public Dictionary<(string Group, string Stream, int Partition), PartitionRecord> Records { get; } = [];
 
+    /// <summary>The group's checkpoint of a partition (null when none), for tests to look at.</summary>
+    public long? CheckpointOf(string group, string stream, int partition)
+    {
+        lock (Gate)
+        {
+            return Records.TryGetValue((group, stream, partition), out PartitionRecord? r) ? r.NextOffset : null;
+        }
+    }
+
     public PartitionRecord Get(string group, string stream, int partition)
     {
         if (!Records.TryGetValue((group, stream, partition), out PartitionRecord? record))
