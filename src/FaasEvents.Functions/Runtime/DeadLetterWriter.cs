@@ -1,5 +1,6 @@
 using FaasEvents.Functions.Storage;
 using FaasEvents.Log.Events;
+using FaasEvents.Log.Producer;
 using Microsoft.Extensions.Logging;
 
 namespace FaasEvents.Functions.Runtime;
@@ -15,11 +16,12 @@ internal sealed class DeadLetterWriter(FunctionDefinition function, string strea
     /// stops, and reported to <paramref name="stall"/>; any other failure (the letter can never be written) is thrown
     /// for the partition to halt on.
     /// </summary>
-    public async Task WriteAsync(IReadOnlyList<StoredEvent> events, int partition, Exception error, int attempts, WriteStall stall, CancellationToken cancellationToken)
+    public async Task WriteAsync(IReadOnlyList<StoredEvent> events, int partition, Guid writer, Exception error, int attempts, WriteStall stall, CancellationToken cancellationToken)
     {
         string message = ErrorText(error);
         DateTimeOffset now = time.GetUtcNow();
         var letters = events.Select(e => DeadLetterRecord.Create(e, DeadLetterRecord.Attributes(message, attempts, function, partition, e.Offset, now))).ToList();
+        var marks = events.Select(e => new WriterMark(writer, WriterIdentity.Sequence(e.Offset, 0))).ToList(); // a successor's re-write of the letter is a copy
         string what = $"{function.Name}: dead-letter write of {function.Stream} partition {partition} offset {events[0].Offset} to '{stream}'";
         // Never dropped: storage failures are retried as for any runtime write (the partition does not move on until
         // the letter is written); anything else means it can never be written and is thrown for the partition to halt on.
@@ -27,7 +29,7 @@ internal sealed class DeadLetterWriter(FunctionDefinition function, string strea
             async ct =>
             {
                 await outputs.EnsureStreamAsync(stream, ct);
-                await outputs.AppendAsync(null, stream, letters, ct);
+                await outputs.AppendAsync(null, stream, letters, marks, ct);
             },
             what,
             logger,

@@ -53,6 +53,6 @@ internal sealed class FunctionHost
     private DeadLetterWriter? deadLetters;
 
     /// <summary>Appends what an invocation returned to the function's output stream.</summary>
-    public Task AppendOutputsAsync(IReadOnlyList<LogEvent> outputs, CancellationToken cancellationToken) =>
-        Outputs.AppendAsync(Function.Output!.Connection, Function.Output.Stream, outputs, cancellationToken);
+    public Task AppendOutputsAsync(IReadOnlyList<LogEvent> outputs, IReadOnlyList<WriterMark> marks, CancellationToken cancellationToken) =>
+        Outputs.AppendAsync(Function.Output!.Connection, Function.Output.Stream, outputs, marks, cancellationToken);
 }

@@ -4,7 +4,6 @@ using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using CloudNative.CloudEvents;
 using FaasEvents.Log.Events;
-using FaasEvents.Log.Producer;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -38,17 +37,17 @@ internal sealed class FunctionInvoker
     /// Runs one invocation; returns the events to append to the output stream (empty if none) and, for a
     /// materializer, the key's new state (applied by the caller only once the outputs are appended).
     /// </summary>
-    public async Task<InvocationResult> InvokeAsync(IReadOnlyList<StoredEvent> events, int partition, int attempt, int maxRetries, CancellationToken cancellationToken, MaterializedTable? table = null)
+    public async Task<InvocationResult> InvokeAsync(IReadOnlyList<StoredEvent> events, int partition, Guid outputWriter, int attempt, int maxRetries, CancellationToken cancellationToken, MaterializedTable? table = null)
     {
         if (!needsScope)
         {
-            var direct = new InvocationContext(function, partition, events, attempt, maxRetries, services, cancellationToken, loggers, this, table);
+            var direct = new InvocationContext(function, partition, outputWriter, events, attempt, maxRetries, services, cancellationToken, loggers, this, table);
             await ExecuteAsync(direct);
-            return new InvocationResult(direct.OutputsOrEmpty, direct.State);
+            return new InvocationResult(direct.OutputsOrEmpty, direct.MarksOrEmpty, direct.State);
         }
 
         await using AsyncServiceScope scope = services.CreateAsyncScope();
-        var context = new InvocationContext(function, partition, events, attempt, maxRetries, scope.ServiceProvider, cancellationToken, loggers, this, table);
+        var context = new InvocationContext(function, partition, outputWriter, events, attempt, maxRetries, scope.ServiceProvider, cancellationToken, loggers, this, table);
         FunctionExecutionDelegate pipeline = ExecuteAsync;
         for (int i = middleware.Count - 1; i >= 0; i--)
         {
@@ -58,7 +57,7 @@ internal sealed class FunctionInvoker
         }
 
         await pipeline(context);
-        return new InvocationResult(context.OutputsOrEmpty, context.State);
+        return new InvocationResult(context.OutputsOrEmpty, context.MarksOrEmpty, context.State);
     }
 
     private async Task ExecuteAsync(FunctionContext context)
@@ -289,8 +288,11 @@ internal sealed class FunctionInvoker
         private readonly ILoggerFactory loggers;
         private readonly FunctionInvoker invoker;
 
-        public InvocationContext(FunctionDefinition function, int partition, IReadOnlyList<StoredEvent> events, int attempt, int maxRetries, IServiceProvider services, CancellationToken cancellationToken, ILoggerFactory loggers, FunctionInvoker invoker, MaterializedTable? table)
+        private readonly Guid outputWriter;
+
+        public InvocationContext(FunctionDefinition function, int partition, Guid outputWriter, IReadOnlyList<StoredEvent> events, int attempt, int maxRetries, IServiceProvider services, CancellationToken cancellationToken, ILoggerFactory loggers, FunctionInvoker invoker, MaterializedTable? table)
         {
+            this.outputWriter = outputWriter;
             this.invoker = invoker;
             Table = table;
             FunctionDefinition = function;
@@ -311,7 +313,7 @@ internal sealed class FunctionInvoker
         public List<LogEvent> Outputs => outputs ??= [];
 
         /// <summary>Deterministic ids for this invocation's outputs (the input partition's writer id).</summary>
-        public OutputIds Ids => ids ??= new OutputIds(WriterIdentity.For("out", FunctionDefinition.ConsumerGroup, FunctionDefinition.Stream, Partition));
+        public OutputIds Ids => ids ??= new OutputIds(outputWriter);
 
         public MaterializedTable? Table { get; }
 
@@ -339,6 +341,9 @@ internal sealed class FunctionInvoker
         }
 
         public IReadOnlyList<LogEvent> OutputsOrEmpty => (IReadOnlyList<LogEvent>?)outputs ?? [];
+
+        /// <summary>One writer mark per output, in the same order.</summary>
+        public IReadOnlyList<WriterMark> MarksOrEmpty => (IReadOnlyList<WriterMark>?)ids?.Marks ?? [];
 
         public override string InvocationId => invocationId ??= Guid.NewGuid().ToString();
 

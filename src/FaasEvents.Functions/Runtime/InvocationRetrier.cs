@@ -16,7 +16,7 @@ namespace FaasEvents.Functions.Runtime;
 /// </summary>
 internal sealed class InvocationRetrier(FunctionHost host, PartitionRun run, PartitionMetrics metrics, WriteStall stall, MaterializedTable? table)
 {
-    private readonly List<LogEvent> pending = [];
+    private readonly List<(LogEvent Event, WriterMark Mark)> pending = [];
     private long handledUpTo = -1;
 
     /// <summary>
@@ -62,14 +62,16 @@ internal sealed class InvocationRetrier(FunctionHost host, PartitionRun run, Par
         handledUpTo = -1;
         if (pending.Count > 0)
         {
-            List<LogEvent> outputs = [.. pending];
+            // In input order (a batch function may add outputs for its inputs in any order): readers deliver one writer's
+            // sequences in increasing order only, so a smaller sequence after a larger one would be taken for a copy.
+            List<(LogEvent Event, WriterMark Mark)> outputs = [.. pending.OrderBy(p => p.Mark.Sequence)];
             pending.Clear();
             if (run.IsAborted)
             {
                 return false; // the lease is gone: the next owner runs these events again and writes their outputs
             }
 
-            if (!await AppendOutputsAsync(outputs, $"{host.Function.Name}: appending {outputs.Count} output(s) of {host.Function.Stream} partition {run.Partition} up to offset {upTo - 1}"))
+            if (!await AppendOutputsAsync(outputs.Select(o => o.Event).ToList(), outputs.Select(o => o.Mark).ToList(), $"{host.Function.Name}: appending {outputs.Count} output(s) of {host.Function.Stream} partition {run.Partition} up to offset {upTo - 1}"))
             {
                 return false;
             }
@@ -88,11 +90,11 @@ internal sealed class InvocationRetrier(FunctionHost host, PartitionRun run, Par
     /// or the shutdown budget runs out (false: their events stay unchecked for the next owner). A plain stop waits too:
     /// giving up on an append already under way would leave the outputs written with their events unchecked (a re-run).
     /// </summary>
-    private async Task<bool> AppendOutputsAsync(IReadOnlyList<LogEvent> outputs, string what)
+    private async Task<bool> AppendOutputsAsync(IReadOnlyList<LogEvent> outputs, IReadOnlyList<WriterMark> marks, string what)
     {
         try
         {
-            await InfrastructureRetry.RunAsync(ct => host.AppendOutputsAsync(outputs, ct), what, host.Logger, host.Time, stall, run.Invocations);
+            await InfrastructureRetry.RunAsync(ct => host.AppendOutputsAsync(outputs, marks, ct), what, host.Logger, host.Time, stall, run.Invocations);
             return true;
         }
         catch (OperationCanceledException) when (run.Invocations.IsCancellationRequested)
@@ -146,7 +148,7 @@ internal sealed class InvocationRetrier(FunctionHost host, PartitionRun run, Par
             bool invoked = false;
             try
             {
-                result = await host.Invoker.InvokeAsync(events, run.Partition, attempt, retry.MaxRetryCount, run.Invocations, table);
+                result = await host.Invoker.InvokeAsync(events, run.Partition, run.Writers!.Outputs, attempt, retry.MaxRetryCount, run.Invocations, table);
                 invoked = true;
             }
             catch (Exception) when (run.IsCutShort && !run.IsAborted)
@@ -188,9 +190,9 @@ internal sealed class InvocationRetrier(FunctionHost host, PartitionRun run, Par
                             output.CheckWritable(); // an output that can never be written is the handler's failure now, not the chunk's later
                         }
 
-                        pending.AddRange(result.Outputs); // appended with the rest of the chunk's
+                        pending.AddRange(result.Outputs.Zip(result.Marks)); // appended with the rest of the chunk's
                     }
-                    else if (!await AppendOutputsAsync(result.Outputs, $"{host.Function.Name}: appending the outputs of {host.Function.Stream} partition {run.Partition} offset {events[0].Offset}"))
+                    else if (!await AppendOutputsAsync(result.Outputs, result.Marks, $"{host.Function.Name}: appending the outputs of {host.Function.Stream} partition {run.Partition} offset {events[0].Offset}"))
                     {
                         return false;
                     }
@@ -205,7 +207,7 @@ internal sealed class InvocationRetrier(FunctionHost host, PartitionRun run, Par
             }
 
             // Only now, with the outputs written, does the fold take effect: a retry never sees its own update.
-            table?.Set(events[0].Event.PartitionKey!, result.State);
+            table?.Set(events[0].Event.PartitionKey!, result.State, events[0].Offset);
             metrics.Handled.Inc(events.Count);
             return true;
         }
@@ -236,7 +238,7 @@ internal sealed class InvocationRetrier(FunctionHost host, PartitionRun run, Par
         {
             // Retried until written, but a stopping app does not wait for it: the event stays unchecked for the next owner.
             using var either = CancellationTokenSource.CreateLinkedTokenSource(run.Stopping, run.Aborted);
-            await host.DeadLetters.WriteAsync(events, run.Partition, last!, tries, stall, either.Token);
+            await host.DeadLetters.WriteAsync(events, run.Partition, run.Writers!.DeadLetters, last!, tries, stall, either.Token);
         }
         catch (OperationCanceledException) when (run.IsStopping)
         {

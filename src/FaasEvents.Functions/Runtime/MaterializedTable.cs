@@ -10,7 +10,7 @@ internal sealed class MaterializedTable
 {
     private readonly Lock gate = new();
     private readonly Dictionary<string, object> values = new(StringComparer.Ordinal);
-    private HashSet<string> dirty = new(StringComparer.Ordinal);
+    private Dictionary<string, long> dirty = new(StringComparer.Ordinal); // changed key -> offset of its last change
 
     public MaterializedTable(Type stateType, IStateSerializer serializer)
     {
@@ -41,8 +41,8 @@ internal sealed class MaterializedTable
         }
     }
 
-    /// <summary>Sets the key's state; null deletes it.</summary>
-    public void Set(string key, object? value)
+    /// <summary>Sets the key's state (null deletes it), changed by the event at <paramref name="offset"/>.</summary>
+    public void Set(string key, object? value, long offset)
     {
         lock (gate)
         {
@@ -55,7 +55,7 @@ internal sealed class MaterializedTable
                 values[key] = value;
             }
 
-            dirty.Add(key);
+            dirty[key] = offset;
         }
     }
 
@@ -75,28 +75,35 @@ internal sealed class MaterializedTable
         }
     }
 
-    /// <summary>The keys changed since the last call, serialized (null = deleted); they are no longer dirty.</summary>
-    public Dictionary<string, BinaryData?> TakeChanges()
+    /// <summary>
+    /// The keys changed since the last call, serialized (null = deleted), with the offset of each one's last change (what
+    /// its changelog record is sequenced by); they are no longer dirty.
+    /// </summary>
+    public (Dictionary<string, BinaryData?> Values, Dictionary<string, long> Offsets) TakeChanges()
     {
         lock (gate)
         {
             var changes = new Dictionary<string, BinaryData?>(dirty.Count, StringComparer.Ordinal);
-            foreach (string key in dirty)
+            foreach (string key in dirty.Keys)
             {
                 changes[key] = values.TryGetValue(key, out object? v) ? Serializer.Serialize(v, StateType) : null;
             }
 
-            dirty = new HashSet<string>(StringComparer.Ordinal);
-            return changes;
+            Dictionary<string, long> offsets = dirty;
+            dirty = new Dictionary<string, long>(StringComparer.Ordinal);
+            return (changes, offsets);
         }
     }
 
     /// <summary>A commit failed: mark its keys dirty again so the next commit writes them.</summary>
-    public void Untake(IEnumerable<string> keys)
+    public void Untake(Dictionary<string, long> offsets)
     {
         lock (gate)
         {
-            dirty.UnionWith(keys);
+            foreach ((string key, long offset) in offsets)
+            {
+                dirty[key] = Math.Max(offset, dirty.GetValueOrDefault(key, -1));
+            }
         }
     }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using FaasEvents.Functions.Storage;
 using FaasEvents.Log.Consumers;
 using FaasEvents.Log.Events;
+using FaasEvents.Log.Producer;
 using FaasEvents.Log.Reader;
 using FaasEvents.Log.State;
 using Microsoft.Extensions.Logging;
@@ -48,35 +49,46 @@ internal sealed class MaterializerPartition
         return restored.NextOffset;
     }
 
-    /// <summary>Commits the changes since the last commit together with <paramref name="nextOffset"/>; on failure they stay pending.</summary>
-    public async Task CommitAsync(long nextOffset, LogPosition? position, PartitionLease lease, CancellationToken cancellationToken)
+    /// <summary>
+    /// Commits the changes since the last commit together with <paramref name="nextOffset"/> and the duplicate filter's
+    /// state (<paramref name="writers"/>); on failure they stay pending. The changelog records go first, sequenced by the
+    /// offset of each key's last change under <paramref name="changelogWriter"/>, so a paused owner's late append is a
+    /// copy readers skip once its successor committed newer changes.
+    /// </summary>
+    public async Task CommitAsync(long nextOffset, LogPosition? position, string? writers, Guid changelogWriter, PartitionLease lease, CancellationToken cancellationToken)
     {
-        Dictionary<string, BinaryData?> changes = Table.TakeChanges();
+        (Dictionary<string, BinaryData?> changes, Dictionary<string, long> offsets) = Table.TakeChanges();
         try
         {
             if (host.Function.ChangelogStream is { } changelog && changes.Count > 0)
             {
-                await host.Outputs.AppendAsync(null, changelog, ChangelogEvents(changes, nextOffset), cancellationToken);
+                List<KeyValuePair<string, long>> order = [.. offsets.OrderBy(kv => kv.Value)];
+                await host.Outputs.AppendAsync(
+                    null,
+                    changelog,
+                    ChangelogEvents(order, changes, nextOffset),
+                    order.Select(kv => new WriterMark(changelogWriter, WriterIdentity.Sequence(kv.Value, 0))).ToList(),
+                    cancellationToken);
             }
 
             int count = Table.Count;
             if (deltasSinceFull >= MaxChainLength || (count > 0 && deltaEntriesSinceFull + changes.Count > count))
             {
-                await store.CommitSnapshotAsync(Table.SerializeAll(), nextOffset, lease, position, cancellationToken);
+                await store.CommitSnapshotAsync(Table.SerializeAll(), nextOffset, lease, position, writers, cancellationToken);
                 deltaEntriesSinceFull = 0;
                 deltasSinceFull = 0;
                 _ = SweepAsync();
             }
             else
             {
-                await store.CommitAsync(changes, nextOffset, lease, position, cancellationToken);
+                await store.CommitAsync(changes, nextOffset, lease, position, writers, cancellationToken);
                 deltaEntriesSinceFull += changes.Count;
                 deltasSinceFull++;
             }
         }
         catch
         {
-            Table.Untake(changes.Keys);
+            Table.Untake(offsets);
             throw;
         }
     }
@@ -97,12 +109,12 @@ internal sealed class MaterializerPartition
         }
     }
 
-    private List<LogEvent> ChangelogEvents(Dictionary<string, BinaryData?> changes, long nextOffset)
+    private List<LogEvent> ChangelogEvents(List<KeyValuePair<string, long>> order, Dictionary<string, BinaryData?> changes, long nextOffset)
     {
         DateTimeOffset now = host.Time.GetUtcNow();
         string source = $"/faas/materializers/{host.Function.Name}";
         string at = nextOffset.ToString(CultureInfo.InvariantCulture);
-        return changes.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => new LogEvent(
+        return order.Select(o => KeyValuePair.Create(o.Key, changes[o.Key])).Select(kv => new LogEvent(
             // Deterministic: a commit retried after a crash republishes the same ids.
             $"{host.Function.ConsumerGroup}/{Partition}/{at}/{kv.Key}",
             source,

@@ -121,7 +121,7 @@ internal sealed class PartitionCheckpointer(FunctionHost host, PartitionRun run,
                 next = Math.Max(next, run.NextOffset);
                 if (next > checkpointed)
                 {
-                    await materializer.CommitAsync(next, run.NextPosition, run.Lease, CancellationToken.None);
+                    await materializer.CommitAsync(next, run.NextPosition, Writers(next), run.Writers!.Changelog, run.Lease, CancellationToken.None);
                     checkpointed = next;
                 }
             }
@@ -135,7 +135,10 @@ internal sealed class PartitionCheckpointer(FunctionHost host, PartitionRun run,
 
         // The position is only a hint for the offset it was taken with; the reader checks it before use.
         LogPosition? position = next == run.NextOffset ? run.NextPosition : null;
-        await host.Checkpoints.UpdateCheckpointAsync(run.Lease, next, position, CancellationToken.None);
+        await host.Checkpoints.UpdateCheckpointAsync(run.Lease, next, position, Writers(next), CancellationToken.None);
         checkpointed = next;
     }
+
+    /// <summary>What the duplicate filter delivered below <paramref name="next"/>: stored with the checkpoint, so a successor resuming there skips the copies of it.</summary>
+    private string? Writers(long next) => run.Filter.Settle(next, host.Time.GetUtcNow(), DuplicateFilter.DefaultWindow);
 }

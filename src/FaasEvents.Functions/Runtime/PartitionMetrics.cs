@@ -11,6 +11,7 @@ internal sealed class PartitionMetrics
         Handled = FunctionMetrics.EventsHandled.WithLabels(labels);
         Failures = FunctionMetrics.Failures.WithLabels(labels);
         DeadLettered = FunctionMetrics.DeadLettered.WithLabels(labels);
+        DuplicatesSkipped = FunctionMetrics.DuplicatesSkipped.WithLabels(labels);
         Duration = FunctionMetrics.HandlerDuration.WithLabels(function.Name);
         Stalled = FunctionMetrics.PartitionStalled.WithLabels(labels);
     }
@@ -20,6 +21,8 @@ internal sealed class PartitionMetrics
     public Prometheus.Counter.Child Failures { get; }
 
     public Prometheus.Counter.Child DeadLettered { get; }
+
+    public Prometheus.Counter.Child DuplicatesSkipped { get; }
 
     public Prometheus.Histogram.Child Duration { get; }
 

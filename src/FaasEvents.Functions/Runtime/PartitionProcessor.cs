@@ -21,13 +21,14 @@ internal sealed class PartitionProcessor
     private readonly MaterializerPartition? materializer;
     private readonly PartitionCheckpointer checkpointer;
     private readonly InvocationRetrier retrier;
+    private readonly PartitionMetrics metrics;
 
     private PartitionProcessor(FunctionHost host, PartitionLease lease)
     {
         this.host = host;
         partition = lease.Partition;
         run = new PartitionRun(lease);
-        var metrics = new PartitionMetrics(host.Function, partition);
+        metrics = new PartitionMetrics(host.Function, partition);
         stall = new WriteStall(metrics.Stalled);
         if (host.Function.StateType is { } stateType)
         {
@@ -98,10 +99,14 @@ internal sealed class PartitionProcessor
             {
                 // The table and the offset it reflects come back together; the checkpoint only lends its position hint.
                 long? restored = await materializer.RestoreAsync(run.Aborted);
-                cp = restored is { } r ? new Checkpoint(fn.ConsumerGroup, fn.Stream, partition, r, default, cp?.NextOffset == r ? cp.Position : null) : null;
+                cp = restored is { } r
+                    ? new Checkpoint(fn.ConsumerGroup, fn.Stream, partition, r, default, cp?.NextOffset == r ? cp.Position : null) { Writers = cp?.NextOffset == r ? cp.Writers : null, Generation = cp?.Generation ?? 0 }
+                    : null;
                 host.Tables[partition] = materializer.Table;
             }
 
+            run.Writers = PartitionWriters.For(fn, partition, cp?.Generation ?? 0);
+            run.Filter = DuplicateFilter.Restore(cp?.Writers);
             committer = checkpointer.StartBackground();
 
             StartPosition start;
@@ -125,7 +130,9 @@ internal sealed class PartitionProcessor
             }
 
             Log.LogInformation("{Function}: processing {Stream} partition {Partition} from {Start}", fn.Name, fn.Stream, partition, start);
-            var read = new ReadOptions { From = start, Follow = true, PollInterval = host.Options.PollInterval, StartAtEarliestIfTruncated = true, PositionHint = hint };
+            // Every stored record: the run filters copies itself (run.Filter), chunk by chunk, so the filter's state always
+            // matches what was handled when a checkpoint stores it.
+            var read = new ReadOptions { From = start, Follow = true, PollInterval = host.Options.PollInterval, StartAtEarliestIfTruncated = true, PositionHint = hint, Deduplicate = false };
             int sinceCheckpoint = 0;
             await foreach (EventBlock stored in host.Source.ReadAsync(fn.Stream, partition, read, run.Stopping))
             {
@@ -137,7 +144,8 @@ internal sealed class PartitionProcessor
                     try
                     {
                         run.NextPosition = stored.Start; // while inside this batch, a resume starts at its beginning
-                        if (!await retrier.HandleChunkAsync(chunk))
+                        IReadOnlyList<StoredEvent> delivered = Deliverable(chunk);
+                        if (delivered.Count > 0 && !await retrier.HandleChunkAsync(delivered))
                         {
                             return; // halted by policy, or stopping mid-retry: nothing past the last success is checkpointed
                         }
@@ -189,6 +197,30 @@ internal sealed class PartitionProcessor
                 host.Tables.TryRemove(new KeyValuePair<int, MaterializedTable>(partition, materializer.Table));
             }
         }
+    }
+
+    /// <summary>The chunk's events less the copies of writes already delivered (their offsets are passed like a compaction gap).</summary>
+    private IReadOnlyList<StoredEvent> Deliverable(IReadOnlyList<StoredEvent> chunk)
+    {
+        List<StoredEvent>? kept = null;
+        for (int i = 0; i < chunk.Count; i++)
+        {
+            if (run.Filter.Admit(chunk[i]))
+            {
+                kept?.Add(chunk[i]);
+            }
+            else if (kept is null)
+            {
+                kept = [.. chunk.Take(i)];
+            }
+        }
+
+        if (kept is not null && kept.Count < chunk.Count)
+        {
+            metrics.DuplicatesSkipped.Inc(chunk.Count - kept.Count);
+        }
+
+        return kept ?? chunk;
     }
 
     private static IReadOnlyList<StoredEvent> Slice(IReadOnlyList<StoredEvent> block, int start, int count)

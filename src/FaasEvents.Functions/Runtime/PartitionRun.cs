@@ -56,6 +56,12 @@ internal sealed class PartitionRun
     /// <summary>Where the batch holding <see cref="NextOffset"/> starts (a resume hint for the checkpoint).</summary>
     public LogPosition? NextPosition { get; set; }
 
+    /// <summary>Delivers each sequenced write of the partition once; restored from the checkpoint when the run starts, settled with each checkpoint.</summary>
+    public DuplicateFilter Filter { get; set; } = DuplicateFilter.Restore(null);
+
+    /// <summary>The writer ids of this partition's outputs, dead letters and changelog (set when the run starts, from the checkpoint's generation).</summary>
+    public PartitionWriters? Writers { get; set; }
+
     /// <summary>Held while the handled offset, position and a materializer's table change, so a commit sees them together.</summary>
     public SemaphoreSlim Progress { get; } = new(1, 1);
 

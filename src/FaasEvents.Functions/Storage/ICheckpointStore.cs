@@ -17,8 +17,11 @@ internal interface ICheckpointStore
     /// <summary>The group's checkpoint of one partition, or null when it has none.</summary>
     Task<Checkpoint?> GetCheckpointAsync(string group, string stream, int partition, CancellationToken cancellationToken);
 
-    /// <summary>Moves the checkpoint of the leased partition forward; <see cref="EventLogErrorReason.LeaseLost"/> when the lease is gone.</summary>
-    Task UpdateCheckpointAsync(PartitionLease lease, long nextOffset, LogPosition? position, CancellationToken cancellationToken);
+    /// <summary>
+    /// Moves the checkpoint of the leased partition forward, with the duplicate filter's state for it (<paramref name="writers"/>,
+    /// null: keep what is stored); <see cref="EventLogErrorReason.LeaseLost"/> when the lease is gone.
+    /// </summary>
+    Task UpdateCheckpointAsync(PartitionLease lease, long nextOffset, LogPosition? position, string? writers, CancellationToken cancellationToken);
 
     /// <summary>Acquires the partition if it is free or its lease expired; null when another instance holds it.</summary>
     Task<PartitionLease?> TryAcquireAsync(string group, string stream, int partition, TimeSpan duration, CancellationToken cancellationToken);

@@ -40,6 +40,7 @@ internal sealed class Compactor
     private async IAsyncEnumerable<StoredEvent> ReadAsync(int partition, ReadOptions readOptions, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await CheckStreamAsync(cancellationToken);
+        readOptions.Deduplicate = false; // every stored record, each with its writer mark: readers filter copies (and compaction keeps one of them per key)
         await foreach (EventBlock block in new PartitionReader(segmentStore, def, partition, readOptions).ReadBlocksAsync(cancellationToken))
         {
             foreach (StoredEvent e in block.Events)
@@ -67,14 +68,12 @@ internal sealed class Compactor
         List<SegmentInfo> closed = segments[..^1];
         long activeBase = segments[^1].BaseOffset;
 
-        // Pass 1: the latest offset of every key in the whole partition (the active segment included).
-        var latest = new Dictionary<string, long>(StringComparer.Ordinal);
+        // Pass 1: the latest delivered offset of every key in the whole partition (the active segment included), and the
+        // stored copies of sequenced writes as a reader's duplicate filter sees them.
+        var latest = new SurvivorIndex(activeBase);
         await foreach (StoredEvent e in ReadAsync(partition, new ReadOptions { From = StartPosition.Earliest }, cancellationToken))
         {
-            if (e.Event.PartitionKey is { } key)
-            {
-                latest[key] = e.Offset;
-            }
+            latest.Add(e);
         }
 
         await StepAsync(CompactionStep.Scanned, def.Name);
@@ -143,24 +142,29 @@ internal sealed class Compactor
     }
 
     /// <summary>Whether compaction keeps an event, and whether dropping it drops a latest tombstone. The same answer in every pass.</summary>
-    private (bool Keep, bool LatestTombstone) Decide(StoredEvent e, Dictionary<string, long> latest, DateTimeOffset now)
+    private (bool Keep, bool LatestTombstone) Decide(StoredEvent e, SurvivorIndex index, DateTimeOffset now)
     {
+        if (index.Copies.Contains(e.Offset))
+        {
+            return (false, false); // a copy of a write readers already deliver: never delivered itself
+        }
+
         if (e.Event.PartitionKey is not { } key)
         {
             return (true, false); // unkeyed: nothing supersedes it
         }
 
-        bool isLatest = !latest.TryGetValue(key, out long last) || last == e.Offset;
+        bool isLatest = !index.Latest.TryGetValue(key, out long last) || last == e.Offset;
         bool tombstone = e.Event.Data is null;
         TimeSpan age = now - e.Timestamp;
-        bool keep = isLatest ? !tombstone || age < options.DeleteRetention : age < options.MinCompactionLag;
+        bool keep = (isLatest ? !tombstone || age < options.DeleteRetention : age < options.MinCompactionLag) || index.Pinned.Contains(e.Offset);
         return (keep, !keep && isLatest);
     }
 
     private static int ApproximateBodySize(LogEvent e) =>
         64 + (e.Data?.ToMemory().Length ?? 0) + e.Id.Length + e.Source.Length + e.Type.Length + (e.PartitionKey?.Length ?? 0) + (e.Subject?.Length ?? 0);
 
-    private async Task<long> RewriteAsync(int partition, Group g, Dictionary<string, long> latest, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<long> RewriteAsync(int partition, Group g, SurvivorIndex latest, DateTimeOffset now, CancellationToken cancellationToken)
     {
         string name = StoragePaths.CompactedSegment(def.Name, partition, g.Base, g.End, now.UtcTicks);
         BlockBlobClient blob = segmentStore.Store.Container.GetBlockBlobClient(name);
@@ -211,7 +215,12 @@ internal sealed class Compactor
                 await FlushAsync(e.Offset); // an (empty) batch covers a gap too wide for one batch
             }
 
-            records.Add(new EncodedRecord(timestamp, body));
+            if (records.Count > 0 && records[0].Mark?.Writer != e.Mark?.Writer)
+            {
+                await FlushAsync(e.Offset); // a sequenced batch is one writer's: its mark stays readable after compaction
+            }
+
+            records.Add(new EncodedRecord(timestamp, body, e.Mark));
             deltas.Add((int)(e.Offset - baseOffset));
             bytes += BatchFormat.RecordPrefixSize + body.Length;
             if (bytes >= options.TargetBatchBytes)

@@ -20,6 +20,8 @@ public sealed class CheckpointStore
     internal const string OwnerKey = "owner";
     internal const string PositionKey = "position";
     internal const string StateTipKey = "statetip";
+    internal const string WritersKey = "writers";
+    internal const string GenerationKey = "generation";
     private readonly LogStore store;
     private readonly ConcurrentDictionary<string, (ETag ETag, IDictionary<string, string> Metadata)> known = new(StringComparer.Ordinal);
 
@@ -75,8 +77,8 @@ public sealed class CheckpointStore
         WriteAsync(group, stream, partition, nextOffset, null, lease, allowBackwards: false, cancellationToken);
 
     /// <summary>Commits materialized state: moves the checkpoint and the committed state blob together, fenced by the lease.</summary>
-    internal Task<bool> CommitStateAsync(string group, string stream, int partition, long nextOffset, LogPosition? position, string stateTip, PartitionLease lease, CancellationToken cancellationToken) =>
-        WriteAsync(group, stream, partition, nextOffset, position, lease, allowBackwards: false, cancellationToken, new Dictionary<string, string> { [StateTipKey] = stateTip });
+    internal Task<bool> CommitStateAsync(string group, string stream, int partition, long nextOffset, LogPosition? position, string stateTip, string? writers, PartitionLease lease, CancellationToken cancellationToken) =>
+        WriteAsync(group, stream, partition, nextOffset, position, lease, allowBackwards: false, cancellationToken, WithWriters(new Dictionary<string, string> { [StateTipKey] = stateTip }, writers));
 
     /// <summary>The committed state blob and offset of a partition (null tip when nothing was committed).</summary>
     internal async Task<(long? NextOffset, string? StateTip)> GetStateAsync(string group, string stream, int partition, CancellationToken cancellationToken)
@@ -97,8 +99,18 @@ public sealed class CheckpointStore
         WriteAsync(group, stream, partition, nextOffset, position, lease, allowBackwards: false, cancellationToken);
 
     /// <summary>
+    /// As <see cref="UpdateAsync(string, string, int, long, LogPosition?, PartitionLease?, CancellationToken)"/>, also storing
+    /// what the consumer's <see cref="DuplicateFilter"/> delivered below <paramref name="nextOffset"/> (<see cref="DuplicateFilter.Settle"/>),
+    /// in the same request.
+    /// </summary>
+    public Task<bool> UpdateAsync(string group, string stream, int partition, long nextOffset, LogPosition? position, string? writers, PartitionLease? lease, CancellationToken cancellationToken = default) =>
+        WriteAsync(group, stream, partition, nextOffset, position, lease, allowBackwards: false, cancellationToken, WithWriters([], writers));
+
+    /// <summary>
     /// Sets the checkpoint to any offset, backwards included (replay). A materializer's committed state is dropped with
-    /// it (the table is rebuilt from the new offset: reset to the earliest offset to rebuild it whole). Fails with
+    /// it (the table is rebuilt from the new offset: reset to the earliest offset to rebuild it whole), and so is the
+    /// duplicate filter's state; the group's writer generation moves on, so what a replay writes is new to its readers,
+    /// not skipped as a copy of what the first run wrote (<see cref="Checkpoint.Generation"/>). Fails with
     /// <see cref="EventLogErrorReason.LeaseLost"/> while an instance owns the partition.
     /// </summary>
     public Task ResetAsync(string group, string stream, int partition, long nextOffset, CancellationToken cancellationToken = default) =>
@@ -128,7 +140,7 @@ public sealed class CheckpointStore
                     }
 
                     await store.EnsureContainerAsync(cancellationToken);
-                    if (await TryCreateAsync(blob, nextOffset, position, cancellationToken))
+                    if (await TryCreateAsync(blob, nextOffset, position, extra, cancellationToken))
                     {
                         return true;
                     }
@@ -165,8 +177,12 @@ public sealed class CheckpointStore
             if (allowBackwards)
             {
                 // A reset moves the offset away from the committed state: that state no longer matches it (it would be
-                // folded again on top of itself), so it is dropped and the table starts empty at the new offset.
+                // folded again on top of itself), so it is dropped and the table starts empty at the new offset. The
+                // filter's state is ahead of the offset too (it would skip what the replay is for), and a replay writes
+                // under a new generation of writer ids, so readers deliver its outputs instead of skipping them.
                 metadata.Remove(StateTipKey);
+                metadata.Remove(WritersKey);
+                metadata[GenerationKey] = (ParseGeneration(cached.Metadata) + 1).ToString(CultureInfo.InvariantCulture);
             }
 
             foreach ((string k, string v) in extra ?? new Dictionary<string, string>())
@@ -205,12 +221,17 @@ public sealed class CheckpointStore
         }
     }
 
-    private static async Task<bool> TryCreateAsync(BlobClient blob, long nextOffset, LogPosition? position, CancellationToken cancellationToken)
+    private static async Task<bool> TryCreateAsync(BlobClient blob, long nextOffset, LogPosition? position, IReadOnlyDictionary<string, string>? extra, CancellationToken cancellationToken)
     {
         var metadata = new Dictionary<string, string> { [OffsetKey] = nextOffset.ToString(CultureInfo.InvariantCulture) };
         if (position is { } pos)
         {
             metadata[PositionKey] = pos.ToString();
+        }
+
+        foreach ((string k, string v) in extra ?? new Dictionary<string, string>())
+        {
+            metadata[k] = v;
         }
 
         try
@@ -231,6 +252,19 @@ public sealed class CheckpointStore
         }
     }
 
+    private static Dictionary<string, string> WithWriters(Dictionary<string, string> extra, string? writers)
+    {
+        if (writers is not null)
+        {
+            extra[WritersKey] = writers;
+        }
+
+        return extra;
+    }
+
+    internal static long ParseGeneration(IDictionary<string, string> metadata) =>
+        metadata.TryGetValue(GenerationKey, out string? v) && long.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out long g) ? g : 0;
+
     internal static long? ParseOffset(IDictionary<string, string> metadata) =>
         metadata.TryGetValue(OffsetKey, out string? v) && long.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out long o) ? o : null;
 
@@ -244,5 +278,9 @@ public sealed class CheckpointStore
     private static Checkpoint? ToCheckpoint(string group, string stream, int partition, IDictionary<string, string> metadata, DateTimeOffset updated) =>
         ParseOffset(metadata) is { } offset
             ? new Checkpoint(group, stream, partition, offset, updated, LogPosition.TryParse(metadata.TryGetValue(PositionKey, out string? p) ? p : null))
+            {
+                Writers = metadata.TryGetValue(WritersKey, out string? w) ? w : null,
+                Generation = ParseGeneration(metadata),
+            }
             : null;
 }

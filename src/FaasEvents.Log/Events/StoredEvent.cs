@@ -5,4 +5,8 @@ namespace FaasEvents.Log.Events;
 /// <param name="Offset">Its offset within the partition.</param>
 /// <param name="Timestamp">When the producer handed it to the log (produce time).</param>
 /// <param name="Event">The event itself.</param>
-public sealed record StoredEvent(int Partition, long Offset, DateTimeOffset Timestamp, LogEvent Event);
+public sealed record StoredEvent(int Partition, long Offset, DateTimeOffset Timestamp, LogEvent Event)
+{
+    /// <summary>Its writer and sequence when it was written sequenced (function outputs, dead letters, changelogs, producers with a stable id); null otherwise.</summary>
+    public WriterMark? Mark { get; init; }
+}

@@ -15,8 +15,11 @@ internal static class BatchFormat
     public const int FooterSize = 32;
     public const int Overhead = HeaderSize + FooterSize;
 
-    /// <summary>Bytes before a record body: record length (4) and offset delta (4).</summary>
+    /// <summary>Bytes before a record body: record length (4) and offset delta (4); a sequenced record adds its sequence delta (a varint).</summary>
     public const int RecordPrefixSize = 8;
+
+    /// <summary>Header flag: the batch is one writer's (its id in the producer id field) and every record carries a sequence.</summary>
+    public const byte SequencedFlag = 1;
 
     /// <summary>The largest batch we write or accept: the classic Append Block limit (4 MiB).</summary>
     public const int MaxBatchSize = 4 * 1024 * 1024;
@@ -58,18 +61,36 @@ internal static class BatchFormat
 
         long firstTs = records.Count > 0 ? records[0].Timestamp : 0;
         long maxTs = firstTs;
+        WriterMark? first = records.Count > 0 ? records[0].Mark : null;
+        long previous = 0;
         int pos = HeaderSize;
         for (int i = 0; i < records.Count; i++)
         {
             EncodedRecord r = records[i];
             maxTs = Math.Max(maxTs, r.Timestamp);
-            BinaryPrimitives.WriteInt32LittleEndian(destination[pos..], 4 + r.Body.Length);
+            if (r.Mark?.Writer != first?.Writer)
+            {
+                throw new ArgumentException("A batch holds either unsequenced records or the sequenced records of one writer.", nameof(records));
+            }
+
+            int sequenceBytes = 0;
+            if (r.Mark is { } mark)
+            {
+                sequenceBytes = Varint.WriteSigned(destination[(pos + RecordPrefixSize)..], mark.Sequence - previous);
+                previous = mark.Sequence;
+            }
+
+            BinaryPrimitives.WriteInt32LittleEndian(destination[pos..], 4 + sequenceBytes + r.Body.Length);
             BinaryPrimitives.WriteInt32LittleEndian(destination[(pos + 4)..], offsetDeltas?[i] ?? i);
-            r.Body.Span.CopyTo(destination[(pos + RecordPrefixSize)..]);
-            pos += RecordPrefixSize + r.Body.Length;
+            r.Body.Span.CopyTo(destination[(pos + RecordPrefixSize + sequenceBytes)..]);
+            pos += RecordPrefixSize + sequenceBytes + r.Body.Length;
         }
 
-        var header = new BatchHeader(length, records.Count, baseOffset, offsetSpan, firstTs, maxTs, producerId, producerSequence) { ProducerEpoch = producerEpoch };
+        var header = new BatchHeader(length, records.Count, baseOffset, offsetSpan, firstTs, maxTs, first?.Writer ?? producerId, producerSequence)
+        {
+            ProducerEpoch = producerEpoch,
+            Flags = first is null ? (byte)0 : SequencedFlag,
+        };
         header.Write(destination);
         Span<byte> footer = destination.Slice(length - FooterSize, FooterSize);
         BinaryPrimitives.WriteInt64LittleEndian(footer, baseOffset);
@@ -86,9 +107,15 @@ internal static class BatchFormat
     public static int GetBatchLength(IReadOnlyList<EncodedRecord> records)
     {
         int length = Overhead;
+        long previous = 0;
         foreach (EncodedRecord r in records)
         {
             length += RecordPrefixSize + r.Body.Length;
+            if (r.Mark is { } mark)
+            {
+                length += Varint.SizeSigned(mark.Sequence - previous);
+                previous = mark.Sequence;
+            }
         }
 
         return length;
@@ -107,6 +134,7 @@ internal static class BatchFormat
     {
         int pos = HeaderSize;
         int end = batch.Length - FooterSize;
+        long sequence = 0;
         for (int i = 0; i < header.RecordCount; i++)
         {
             if (pos + RecordPrefixSize > end)
@@ -126,9 +154,23 @@ internal static class BatchFormat
                 throw new FormatException($"record {i} has offset delta {offsetDelta} outside the batch span {header.OffsetSpan}");
             }
 
-            ReadOnlySpan<byte> body = batch.Slice(pos + RecordPrefixSize, recordLength - 4);
+            int sequenceBytes = 0;
+            WriterMark? mark = null;
+            if (header.IsSequenced)
+            {
+                sequenceBytes = Varint.ReadSigned(batch.Slice(pos + RecordPrefixSize, recordLength - 4), out long delta);
+                if (sequenceBytes == 0 || sequence + delta < 0)
+                {
+                    throw new FormatException($"record {i} has an invalid sequence");
+                }
+
+                sequence += delta;
+                mark = new WriterMark(header.ProducerId, sequence);
+            }
+
+            ReadOnlySpan<byte> body = batch.Slice(pos + RecordPrefixSize + sequenceBytes, recordLength - 4 - sequenceBytes);
             (long timestamp, LogEvent e) = EventCodec.DecodeBody(body);
-            into.Add(new StoredEvent(partition, header.BaseOffset + offsetDelta, DateTimeOffset.FromUnixTimeMilliseconds(timestamp), e));
+            into.Add(new StoredEvent(partition, header.BaseOffset + offsetDelta, DateTimeOffset.FromUnixTimeMilliseconds(timestamp), e) { Mark = mark });
             pos += 4 + recordLength;
         }
 

@@ -16,13 +16,19 @@ internal readonly record struct BatchHeader(
     /// <summary>The writing producer instance's random epoch (0 = not recorded): tells incarnations of one fixed producer id apart.</summary>
     public uint ProducerEpoch { get; init; }
 
+    /// <summary>Header flags: <see cref="BatchFormat.SequencedFlag"/> or 0.</summary>
+    public byte Flags { get; init; }
+
+    /// <summary>True when every record carries a sequence of the writer named by <see cref="ProducerId"/>.</summary>
+    public bool IsSequenced => (Flags & BatchFormat.SequencedFlag) != 0;
+
     public long NextOffset => BaseOffset + OffsetSpan;
 
     public void Write(Span<byte> destination)
     {
         BatchFormat.HeaderMagic.CopyTo(destination);
         destination[4] = BatchFormat.FormatVersion;
-        destination[5] = 0;
+        destination[5] = Flags;
         destination[6] = 0;
         destination[7] = 0;
         BinaryPrimitives.WriteInt32LittleEndian(destination[8..], BatchLength);
@@ -63,8 +69,13 @@ internal readonly record struct BatchHeader(
             BinaryPrimitives.ReadInt64LittleEndian(source[64..]))
         {
             ProducerEpoch = BinaryPrimitives.ReadUInt32LittleEndian(source[28..]),
+            Flags = source[5],
         };
-        if (header.BatchLength < BatchFormat.Overhead || header.BatchLength > BatchFormat.MaxBatchSize)
+        if ((header.Flags & ~BatchFormat.SequencedFlag) != 0)
+        {
+            error = $"unsupported batch flags 0x{header.Flags:x2} (this reader understands 0x{BatchFormat.SequencedFlag:x2}: sequenced records)";
+        }
+        else if (header.BatchLength < BatchFormat.Overhead || header.BatchLength > BatchFormat.MaxBatchSize)
         {
             error = $"batch length {header.BatchLength} is outside [{BatchFormat.Overhead}, {BatchFormat.MaxBatchSize}]";
         }

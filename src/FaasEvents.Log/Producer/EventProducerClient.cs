@@ -81,6 +81,44 @@ public sealed class EventProducerClient : IAsyncDisposable
     }
 
     /// <summary>
+    /// Appends one event as write <paramref name="sequence"/> of this producer's stable <see cref="EventProducerOptions.ProducerId"/>
+    /// (exactly-once sends): readers deliver each (producer id, sequence) of a partition once, so sending again after a
+    /// crash or a timeout does not duplicate it. Sequences must grow with what the producer sends (e.g. an outbox
+    /// position or a row version); one at or below a sequence already delivered in the partition is skipped by readers.
+    /// </summary>
+    public async Task<EventPosition> SendSequencedAsync(LogEvent logEvent, long sequence, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(logEvent);
+        Guid writer = options.ProducerId ?? throw new EventLogException(EventLogErrorReason.InvalidArgument, "SendSequencedAsync(event, sequence) needs a stable producer id: set EventProducerOptions.ProducerId to the same GUID every time this producer starts.");
+        return (await SendSequencedAsync([logEvent], [new WriterMark(writer, sequence)], cancellationToken))[0];
+    }
+
+    /// <summary>
+    /// Appends events each marked with its writer and sequence (<see cref="WriterMark"/>): readers deliver each
+    /// (writer, sequence) of a partition at most once, so a writer that sends the same events again (a re-run after a
+    /// crash) does not duplicate them. One writer's sequences must grow in the order it sends them.
+    /// </summary>
+    public async Task<IReadOnlyList<EventPosition>> SendSequencedAsync(IReadOnlyList<LogEvent> events, IReadOnlyList<WriterMark> marks, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        ArgumentNullException.ThrowIfNull(marks);
+        if (marks.Count != events.Count)
+        {
+            throw new ArgumentException($"One mark per event: {events.Count} event(s), {marks.Count} mark(s).", nameof(marks));
+        }
+
+        foreach (WriterMark mark in marks)
+        {
+            if (mark.Writer == Guid.Empty || mark.Sequence < 0)
+            {
+                throw new EventLogException(EventLogErrorReason.InvalidArgument, $"Invalid writer mark {mark}: the writer id must not be empty and the sequence must not be negative.");
+            }
+        }
+
+        return await Task.WhenAll(EnqueueAll(events, null, cancellationToken, marks));
+    }
+
+    /// <summary>
     /// Appends events like <see cref="SendBatchAsync(IEnumerable{LogEvent}, CancellationToken)"/>, but reports each
     /// event's outcome instead of failing the whole call when part of it fails: events of different partitions are
     /// separate appends, so a failure in one partition leaves the others' events written. Within a partition an event
@@ -156,14 +194,14 @@ public sealed class EventProducerClient : IAsyncDisposable
     /// Encodes every event (a bad one throws before anything is queued), then queues them all at once, in order, under
     /// the producer's lock: the call's place in the append order is fixed before it returns.
     /// </summary>
-    private Task<EventPosition>[] EnqueueAll(IReadOnlyList<LogEvent> events, int? partition, CancellationToken cancellationToken)
+    private Task<EventPosition>[] EnqueueAll(IReadOnlyList<LogEvent> events, int? partition, CancellationToken cancellationToken, IReadOnlyList<WriterMark>? marks = null)
     {
         long now = segments.Store.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
         var records = new EncodedRecord[events.Count];
         for (int i = 0; i < events.Count; i++)
         {
             ArgumentNullException.ThrowIfNull(events[i]);
-            records[i] = new EncodedRecord(now, EventCodec.EncodeBody(events[i], now));
+            records[i] = new EncodedRecord(now, EventCodec.EncodeBody(events[i], now), marks?[i]);
         }
 
         var results = new Task<EventPosition>[events.Count];

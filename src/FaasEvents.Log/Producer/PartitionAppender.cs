@@ -136,10 +136,10 @@ internal sealed class PartitionAppender
                         continue;
                     }
 
-                    int size = BatchFormat.RecordPrefixSize + next.Record.Body.Length;
-                    if (batch.Count > 0 && bytes + size > options.MaxBatchBytes)
+                    int size = BatchFormat.RecordPrefixSize + (next.Record.Mark is null ? 0 : Varint.MaxLength) + next.Record.Body.Length;
+                    if (batch.Count > 0 && (bytes + size > options.MaxBatchBytes || next.Record.Mark?.Writer != batch[0].Record.Mark?.Writer))
                     {
-                        break;
+                        break; // full, or another writer's records: a sequenced batch is one writer's
                     }
 
                     reader.TryRead(out _);
@@ -234,6 +234,7 @@ internal sealed class PartitionAppender
     {
         Attempt? attempt = null; // the last attempt, at the position every later try of this batch must use until resolved
         bool mayHaveLanded = false;
+        Guid batchId = records[0].Mark?.Writer ?? producerId; // what the header names: a sequenced batch's writer
         int failures = 0;
         int conflicts = 0;
         Exception? lastError = null;
@@ -257,7 +258,7 @@ internal sealed class PartitionAppender
                 {
                     // An earlier try of this very batch may have landed (lost response, SDK retry, timeout): look at its position.
                     (BatchHeader Header, string? Error)? found = await segments.ReadHeaderAtAsync(a.Segment, a.Position, CancellationToken.None);
-                    if (found is { Error: null, Header: var h } && h.ProducerId == producerId && h.ProducerSequence == seq && h.ProducerEpoch == producerEpoch)
+                    if (found is { Error: null, Header: var h } && h.ProducerId == batchId && h.ProducerSequence == seq && h.ProducerEpoch == producerEpoch)
                     {
                         tail = new PartitionTail(a.Segment with { Length = a.Position + length }, h.NextOffset, a.BlockIndex + 1);
                         return h.BaseOffset;

@@ -14,11 +14,18 @@ public static class WriterIdentity
     /// <summary>Most outputs one input event may have (the index's 16 bits).</summary>
     public const int MaxOutputsPerInput = 1 << 16;
 
-    /// <summary>The writer id of <paramref name="role"/> (e.g. <c>out</c>, <c>dlq</c>) for a group's input partition: a name-based GUID (SHA-256, version 8).</summary>
-    public static Guid For(string role, string group, string stream, int partition)
+    /// <summary>
+    /// The writer id of <paramref name="role"/> (e.g. <c>out</c>, <c>dlq</c>) for a group's input partition: a name-based
+    /// GUID (SHA-256, version 8) of <c>{role}|{group}|{stream}|{partition}</c>, with <c>|{generation}</c> appended after a
+    /// reset (<see cref="Consumers.Checkpoint.Generation"/> above 0).
+    /// </summary>
+    public static Guid For(string role, string group, string stream, int partition, long generation = 0)
     {
         ArgumentException.ThrowIfNullOrEmpty(role);
-        string name = string.Create(CultureInfo.InvariantCulture, $"{role}|{group}|{stream}|{partition}");
+        ArgumentOutOfRangeException.ThrowIfNegative(generation);
+        string name = generation == 0
+            ? string.Create(CultureInfo.InvariantCulture, $"{role}|{group}|{stream}|{partition}")
+            : string.Create(CultureInfo.InvariantCulture, $"{role}|{group}|{stream}|{partition}|{generation}");
         Span<byte> hash = stackalloc byte[32];
         SHA256.HashData(Encoding.UTF8.GetBytes(name), hash);
         hash[6] = (byte)((hash[6] & 0x0F) | 0x80); // version 8: custom

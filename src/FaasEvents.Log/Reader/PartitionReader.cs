@@ -18,6 +18,7 @@ internal sealed class PartitionReader
     private readonly StreamDefinition def;
     private readonly int partition;
     private readonly ReadOptions options;
+    private readonly DuplicateFilter? filter;
     private bool segmentGone;
 
     public PartitionReader(SegmentStore segmentStore, StreamDefinition def, int partition, ReadOptions options)
@@ -26,6 +27,7 @@ internal sealed class PartitionReader
         this.def = def;
         this.partition = partition;
         this.options = options;
+        filter = options.Deduplicate ? options.Filter ?? new DuplicateFilter() : null;
     }
 
     /// <summary>The next offset the reader will return (advances as batches are read).</summary>
@@ -363,6 +365,10 @@ internal sealed class PartitionReader
                     }
 
                     events.RemoveAll(e => e.Offset < NextOffset || (fromTime is { } t && e.Timestamp < t));
+                    if (filter is not null && h.IsSequenced)
+                    {
+                        Deduplicate(events, filter);
+                    }
                 }
 
                 pos += h.BatchLength;
@@ -373,6 +379,21 @@ internal sealed class PartitionReader
                 ArrayPool<byte>.Shared.Return(batch);
             }
         }
+    }
+
+    /// <summary>Keeps the events the filter admits, in order (the others are duplicates: their offsets are passed, never delivered).</summary>
+    private static void Deduplicate(List<StoredEvent> events, DuplicateFilter filter)
+    {
+        int kept = 0;
+        for (int i = 0; i < events.Count; i++)
+        {
+            if (filter.Admit(events[i]))
+            {
+                events[kept++] = events[i];
+            }
+        }
+
+        events.RemoveRange(kept, events.Count - kept);
     }
 
     private sealed record Chunk(List<StoredEvent> Events, long NextOffset, long EndPosition, int BlockIndex);

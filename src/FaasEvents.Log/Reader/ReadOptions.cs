@@ -21,6 +21,16 @@ public sealed class ReadOptions
     /// </summary>
     public bool StartAtEarliestIfTruncated { get; set; }
 
+    /// <summary>
+    /// Deliver each sequenced write once (<see cref="DuplicateFilter"/>): copies of a (writer, sequence) already delivered
+    /// are skipped, like a compaction gap. False reads every stored record (audits, compaction, consumers that filter
+    /// themselves). <value>Default: true.</value>
+    /// </summary>
+    public bool Deduplicate { get; set; } = true;
+
+    /// <summary>What the filter knows when the read starts (e.g. restored with a checkpoint); null starts knowing nothing.</summary>
+    public DuplicateFilter? Filter { get; set; }
+
     /// <summary>Stop before this offset (exclusive), if set.</summary>
     public long? EndOffset { get; set; }
 

@@ -106,15 +106,16 @@ public sealed class PartitionStateStore
     /// <param name="nextOffset">The first offset not folded into the state.</param>
     /// <param name="lease">The partition lease that fences the commit.</param>
     /// <param name="position">Optional resume hint for <paramref name="nextOffset"/>, stored with the checkpoint.</param>
+    /// <param name="writers">Optional duplicate-filter state for <paramref name="nextOffset"/> (<see cref="DuplicateFilter.Settle"/>), stored with the checkpoint.</param>
     /// <param name="cancellationToken">Cancels the commit (nothing is committed then).</param>
-    public Task CommitAsync(IReadOnlyDictionary<string, BinaryData?> changes, long nextOffset, PartitionLease lease, LogPosition? position = null, CancellationToken cancellationToken = default)
+    public Task CommitAsync(IReadOnlyDictionary<string, BinaryData?> changes, long nextOffset, PartitionLease lease, LogPosition? position = null, string? writers = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(changes);
-        return WriteAndCommitAsync(StateBlobFormat.KindDelta, [.. changes.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => (kv.Key, kv.Value))], nextOffset, lease, position, cancellationToken);
+        return WriteAndCommitAsync(StateBlobFormat.KindDelta, [.. changes.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => (kv.Key, kv.Value))], nextOffset, lease, position, writers, cancellationToken);
     }
 
     /// <summary>Commits the whole table (consolidation): later restores start here.</summary>
-    public Task CommitSnapshotAsync(IReadOnlyDictionary<string, BinaryData> table, long nextOffset, PartitionLease lease, LogPosition? position = null, CancellationToken cancellationToken = default)
+    public Task CommitSnapshotAsync(IReadOnlyDictionary<string, BinaryData> table, long nextOffset, PartitionLease lease, LogPosition? position = null, string? writers = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(table);
         string[] keys = [.. table.Keys];
@@ -125,7 +126,7 @@ public sealed class PartitionStateStore
             entries[i] = (keys[i], table[keys[i]]);
         }
 
-        return WriteAndCommitAsync(StateBlobFormat.KindFull, entries, nextOffset, lease, position, cancellationToken);
+        return WriteAndCommitAsync(StateBlobFormat.KindFull, entries, nextOffset, lease, position, writers, cancellationToken);
     }
 
     /// <summary>
@@ -161,7 +162,7 @@ public sealed class PartitionStateStore
         return deleted;
     }
 
-    private async Task WriteAndCommitAsync(byte kind, IReadOnlyCollection<(string Key, BinaryData? Value)> entries, long nextOffset, PartitionLease lease, LogPosition? position, CancellationToken cancellationToken)
+    private async Task WriteAndCommitAsync(byte kind, IReadOnlyCollection<(string Key, BinaryData? Value)> entries, long nextOffset, PartitionLease lease, LogPosition? position, string? writers, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
         string name = $"{Prefix}{nextOffset.ToString("D20", CultureInfo.InvariantCulture)}-{(kind == StateBlobFormat.KindFull ? "full" : "delta")}-{Guid.NewGuid().ToString("N")[..8]}";
@@ -182,7 +183,7 @@ public sealed class PartitionStateStore
 
         // The commit point: offset and tip move together, only while this instance holds the lease.
         attempted.Add(name);
-        if (!await checkpoints.CommitStateAsync(Group, Stream, Partition, nextOffset, position, name, lease, cancellationToken))
+        if (!await checkpoints.CommitStateAsync(Group, Stream, Partition, nextOffset, position, name, writers, lease, cancellationToken))
         {
             // An ambiguous failure (a lost response, retried by the SDK or by the caller) may have committed one of our
             // own blobs at this very offset: then the state at nextOffset is committed and this is a success.

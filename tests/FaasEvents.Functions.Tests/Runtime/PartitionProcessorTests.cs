@@ -89,6 +89,14 @@ public sealed class PartitionProcessorTests : IAsyncLifetime
         public static string[] Handle([EventTrigger("pp-text-in")] LogEvent e) => [e.Id + "-1", e.Id + "-2"];
     }
 
+    public static class TextReader
+    {
+        public static ConcurrentQueue<string> Seen { get; } = new();
+
+        [Function("pp-text-reader")]
+        public static void Handle([EventTrigger("pp-text-out")] LogEvent e) => Seen.Enqueue(e.Data!.ToString());
+    }
+
     public static class Counted
     {
         public static ConcurrentQueue<string> Handled { get; } = new();
@@ -182,6 +190,7 @@ public sealed class PartitionProcessorTests : IAsyncLifetime
         Poison.Tries.Clear();
         BatchPoison.Handled.Clear();
         Echo.Runs.Clear();
+        TextReader.Seen.Clear();
         Idle.Seen.Clear();
         Counted.Handled.Clear();
         Counted.Delay = TimeSpan.Zero;
@@ -410,6 +419,48 @@ public sealed class PartitionProcessorTests : IAsyncLifetime
         string[] ids = outputs.Select(e => e.Event.Id).ToArray();
         Assert.Equal(ids[..4], ids[4..]); // the re-run's outputs carry the first run's ids
         Assert.Equal(4, ids[..4].Distinct().Count()); // one id per input and output index
+    }
+
+    /// <summary>
+    /// Issue 13: outputs a re-run appends again (the first run's checkpoint was lost) are in the log twice, but a
+    /// downstream function is invoked once per output, and its lag still reaches 0.
+    /// </summary>
+    [Fact]
+    public async Task A_downstream_function_sees_each_output_once_after_the_upstream_re_ran_its_inputs()
+    {
+        runtime.Log.CreateStream("pp-text-in", 1);
+        runtime.Log.CreateStream("pp-text-out", 1);
+        runtime.Produce("pp-text-in", ["x", "y"], key: "k");
+        await RunUntilCheckpointedAsync(runtime.Host(typeof(Texts), "pp-text"), "pp-text-in", 2, "the first run checkpointed");
+        var lostCheckpoints = new InMemoryPartitions(runtime.LeaseClock);
+        await RunUntilCheckpointedAsync(runtime.Host(typeof(Texts), "pp-text", partitions: lostCheckpoints), "pp-text-in", 2, "the re-run checkpointed", lostCheckpoints);
+        Assert.Equal(8, runtime.Log.Events("pp-text-out").Count); // both runs' appends landed
+
+        await RunUntilCheckpointedAsync(runtime.Host(typeof(TextReader), "pp-text-reader"), "pp-text-out", 8, "the reader passed every copy");
+
+        Assert.Equal(["x-1", "x-2", "y-1", "y-2"], TextReader.Seen);
+        Assert.Equal(0, runtime.Lag("pp-text-reader", "pp-text-out"));
+    }
+
+    /// <summary>Issue 13: resetting a group to replay its inputs writes outputs readers deliver again (a new writer generation), not duplicates they skip.</summary>
+    [Fact]
+    public async Task A_replay_after_a_reset_is_delivered_downstream_again()
+    {
+        runtime.Log.CreateStream("pp-text-in", 1);
+        runtime.Log.CreateStream("pp-text-out", 1);
+        runtime.Produce("pp-text-in", ["x"], key: "k");
+        await RunUntilCheckpointedAsync(runtime.Host(typeof(Texts), "pp-text"), "pp-text-in", 1, "the first run checkpointed");
+        runtime.LeaseClock.Advance(TimeSpan.FromSeconds(16)); // the stopped run's lease expires: a reset is refused while it is held
+        await runtime.Store("admin").ResetAsync("pp-text", "pp-text-in", 0, 0, CancellationToken.None);
+        await InMemoryRuntime.WaitUntilAsync(() => runtime.Checkpoint("pp-text", "pp-text-in", 0) == 0, "the reset landed");
+        PartitionProcessor replay = await StartAsync(runtime.Host(typeof(Texts), "pp-text"), "pp-text-in");
+        await InMemoryRuntime.WaitUntilAsync(() => runtime.Log.Events("pp-text-out").Count == 4, "the replay wrote its outputs");
+        replay.Stop();
+        await replay.Completion;
+
+        await RunUntilCheckpointedAsync(runtime.Host(typeof(TextReader), "pp-text-reader"), "pp-text-out", 4, "the reader read both runs");
+
+        Assert.Equal(["x-1", "x-2", "x-1", "x-2"], TextReader.Seen);
     }
 
     /// <summary>Issue 19: a chunk's outputs are appended together, one append per output partition per chunk, not one per output event.</summary>

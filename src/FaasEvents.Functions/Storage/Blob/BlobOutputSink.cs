@@ -11,8 +11,11 @@ internal sealed class BlobOutputSink(EventLogClient log, Func<string, EventLogCl
 {
     private readonly ConcurrentDictionary<EventLogClient, EventProducerPool> pools = new();
 
-    public Task AppendAsync(string? connection, string stream, IReadOnlyList<LogEvent> events, CancellationToken cancellationToken) =>
-        Producer(connection is null ? log : clientFor(connection), stream).SendBatchAsync(events, cancellationToken);
+    public Task AppendAsync(string? connection, string stream, IReadOnlyList<LogEvent> events, IReadOnlyList<WriterMark>? marks, CancellationToken cancellationToken)
+    {
+        EventProducerClient producer = Producer(connection is null ? log : clientFor(connection), stream);
+        return marks is null ? producer.SendBatchAsync(events, cancellationToken) : producer.SendSequencedAsync(events, marks, cancellationToken);
+    }
 
     public async Task EnsureStreamAsync(string stream, CancellationToken cancellationToken)
     {

@@ -20,11 +20,11 @@ internal sealed class InMemoryCheckpointStore(InMemoryPartitions partitions, str
         lock (partitions.Gate)
         {
             InMemoryPartitions.PartitionRecord r = partitions.Get(group, stream, partition);
-            return Task.FromResult(r.NextOffset is { } next ? new Checkpoint(group, stream, partition, next, r.UpdatedAt, r.Position) : null);
+            return Task.FromResult(r.NextOffset is { } next ? new Checkpoint(group, stream, partition, next, r.UpdatedAt, r.Position) { Writers = r.Writers, Generation = r.Generation } : null);
         }
     }
 
-    public Task UpdateCheckpointAsync(PartitionLease lease, long nextOffset, LogPosition? position, CancellationToken cancellationToken)
+    public Task UpdateCheckpointAsync(PartitionLease lease, long nextOffset, LogPosition? position, string? writers, CancellationToken cancellationToken)
     {
         lock (partitions.Gate)
         {
@@ -33,9 +33,35 @@ internal sealed class InMemoryCheckpointStore(InMemoryPartitions partitions, str
             {
                 r.NextOffset = nextOffset;
                 r.Position = position;
+                r.Writers = writers ?? r.Writers;
                 r.UpdatedAt = partitions.Clock.GetUtcNow();
             }
 
+            return Task.CompletedTask;
+        }
+    }
+
+    /// <summary>
+    /// An operator's reset (as <see cref="CheckpointStore.ResetAsync"/>): any offset, backwards included; drops the committed
+    /// state, the position and the duplicate filter's state, and moves the writer generation on. Refused while leased.
+    /// </summary>
+    public Task ResetAsync(string group, string stream, int partition, long nextOffset, CancellationToken cancellationToken)
+    {
+        lock (partitions.Gate)
+        {
+            InMemoryPartitions.PartitionRecord r = partitions.Get(group, stream, partition);
+            if (r.IsHeld(partitions.Clock.GetUtcNow()))
+            {
+                throw new EventLogException(EventLogErrorReason.LeaseLost, $"Checkpoint of group '{group}' on stream '{stream}' partition {partition} not written: The partition is owned by a running consumer; stop it (or wait for its lease to expire) before resetting.");
+            }
+
+            r.NextOffset = nextOffset;
+            r.Position = null;
+            r.Writers = null;
+            r.State.Clear();
+            r.StateCommits = 0;
+            r.Generation++;
+            r.UpdatedAt = partitions.Clock.GetUtcNow();
             return Task.CompletedTask;
         }
     }

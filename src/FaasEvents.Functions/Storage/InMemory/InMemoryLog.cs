@@ -78,7 +78,7 @@ internal sealed class InMemoryLog(TimeProvider time) : IPartitionSource, IOutput
     }
 
     /// <summary>Appends events: keyed ones to their key's partition, others round-robin, one block per partition.</summary>
-    public IReadOnlyList<EventPosition> Append(string stream, IReadOnlyList<LogEvent> events)
+    public IReadOnlyList<EventPosition> Append(string stream, IReadOnlyList<LogEvent> events, IReadOnlyList<WriterMark>? marks = null)
     {
         if (AppendFault?.Invoke(stream) is { } fault)
         {
@@ -98,10 +98,11 @@ internal sealed class InMemoryLog(TimeProvider time) : IPartitionSource, IOutput
         {
             List<StoredEvent>[] parts = Partitions(stream);
             DateTimeOffset now = time.GetUtcNow();
-            foreach (LogEvent e in events)
+            for (int i = 0; i < events.Count; i++)
             {
+                LogEvent e = events[i];
                 int p = e.PartitionKey is { } key ? KeyPartitioner.GetPartition(key, parts.Length) : roundRobin++ % parts.Length;
-                var stored = new StoredEvent(p, parts[p].Count, now, e);
+                var stored = new StoredEvent(p, parts[p].Count, now, e) { Mark = marks?[i] };
                 parts[p].Add(stored);
                 positions.Add(new EventPosition(p, stored.Offset));
             }
@@ -145,6 +146,7 @@ internal sealed class InMemoryLog(TimeProvider time) : IPartitionSource, IOutput
 
     public async IAsyncEnumerable<EventBlock> ReadAsync(string stream, int partition, ReadOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        DuplicateFilter? filter = options.Deduplicate ? options.Filter ?? new DuplicateFilter() : null;
         long next;
         lock (gate)
         {
@@ -173,7 +175,12 @@ internal sealed class InMemoryLog(TimeProvider time) : IPartitionSource, IOutput
 
             if (block.Length > 0)
             {
-                yield return new EventBlock(block, new LogPosition(0, next), new LogPosition(0, next + block.Length));
+                StoredEvent[] delivered = filter is null ? block : block.Where(filter.Admit).ToArray();
+                if (delivered.Length > 0)
+                {
+                    yield return new EventBlock(delivered, new LogPosition(0, next), new LogPosition(0, next + block.Length));
+                }
+
                 next += block.Length;
                 continue;
             }
@@ -187,12 +194,12 @@ internal sealed class InMemoryLog(TimeProvider time) : IPartitionSource, IOutput
         }
     }
 
-    public Task AppendAsync(string? connection, string stream, IReadOnlyList<LogEvent> events, CancellationToken cancellationToken)
+    public Task AppendAsync(string? connection, string stream, IReadOnlyList<LogEvent> events, IReadOnlyList<WriterMark>? marks, CancellationToken cancellationToken)
     {
         try
         {
             cancellationToken.ThrowIfCancellationRequested();
-            Append(stream, events);
+            Append(stream, events, marks);
             return Task.CompletedTask;
         }
         catch (Exception ex)

@@ -52,6 +52,10 @@ internal sealed class InMemoryPartitions(TimeProvider clock)
         /// <summary>The resume hint stored with the checkpoint.</summary>
         public LogPosition? Position { get; set; }
 
+        public string? Writers { get; set; }
+
+        public long Generation { get; set; }
+
         public DateTimeOffset UpdatedAt { get; set; }
 
         public Dictionary<string, BinaryData> State { get; set; } = new(StringComparer.Ordinal);
