@@ -12,7 +12,9 @@ namespace FaasEvents.Server.Sources;
 /// <summary>
 /// Fires every configured ping source on its schedule. Each source has one leader among the server replicas: the
 /// holder of a lease on <c>groups/ping-sources/{name}/0</c>, whose checkpoint records the last tick fired
-/// (forward-only and lease-fenced), so each tick fires once however many replicas run.
+/// (forward-only and lease-fenced). Ticks are appended before they are recorded, as sequenced writes readers deliver
+/// once, and a new leader catches up the ticks missed since the last one recorded: each tick fires exactly once
+/// (docs/control-plane.md).
 /// </summary>
 public sealed class PingSourceService : BackgroundService
 {
@@ -21,7 +23,7 @@ public sealed class PingSourceService : BackgroundService
 
     internal const string LeaderGroup = "ping-sources";
     private static readonly TimeSpan LeaseDuration = TimeSpan.FromSeconds(15);
-    private static readonly TimeSpan MaxWait = TimeSpan.FromDays(1);
+    private const int MaxTicksPerFiring = 10_000;
     private readonly EventLogClient log;
     private readonly EventProducerPool producers;
     private readonly LagService lag;
@@ -89,6 +91,11 @@ public sealed class PingSourceService : BackgroundService
             if (cron.GetNextOccurrence(DateTimeOffset.UtcNow, zone) is null)
             {
                 throw new InvalidOperationException($"{at}: schedule '{o.Schedule}' never fires (no date matches it, e.g. 30 February); fix the day and month fields");
+            }
+
+            if (o.CatchUp < TimeSpan.Zero || o.CatchUp > TimeSpan.FromDays(1))
+            {
+                throw new InvalidOperationException($"{at}: CatchUp {o.CatchUp} is out of range; use 00:00:00 (no catch-up) up to 1.00:00:00 (a day)");
             }
 
             if (o.Data is not null && o.DataBase64 is not null)
@@ -176,36 +183,44 @@ public sealed class PingSourceService : BackgroundService
             },
             ct);
 
-        while (!ct.IsCancellationRequested)
+        DateTimeOffset? due = cron.GetNextOccurrence(time.GetUtcNow(), zone);
+        string? caughtUpUnder = null; // the lease under which every tick up to now has been fired
+        while (!ct.IsCancellationRequested && due is not null)
         {
-            DateTimeOffset now = time.GetUtcNow();
-            DateTimeOffset? next = cron.GetNextOccurrence(now, zone);
-            if (next is null)
-            {
-                logger.LogWarning("Ping source {Name}: schedule '{Schedule}' has no further occurrence; the source stops", o.Name, o.Schedule);
-                break;
-            }
-
             try
             {
-                await WaitUntilAsync(next.Value, ct);
+                await Task.Delay(Step(due.Value - time.GetUtcNow()), time, ct);
             }
             catch (OperationCanceledException)
             {
                 break;
             }
 
-            if (lease is { } held && held.ExpiresAt > time.GetUtcNow())
+            DateTimeOffset now = time.GetUtcNow();
+            DateTimeOffset? dueTick = due <= now ? due : null;
+            if (lease is { } held && held.ExpiresAt > now && (dueTick is not null || caughtUpUnder != held.LeaseId))
             {
                 try
                 {
-                    await FireAsync(o, next.Value, data, contentType, held, ct);
+                    await FireDueAsync(o, cron, zone, data, contentType, held, dueTick, now, ct);
+                    caughtUpUnder = held.LeaseId;
                 }
                 catch (Exception ex) when (!ct.IsCancellationRequested)
                 {
-                    logger.LogError(ex, "Ping source {Name}: tick {Tick:O} failed", o.Name, next.Value);
+                    caughtUpUnder = null; // fire what is due again in a second: the append is idempotent
+                    logger.LogError(ex, "Ping source {Name}: firing the ticks due at {Now:O} failed ({Error}); retrying", o.Name, now, ex.Message);
                 }
             }
+
+            if (dueTick is not null)
+            {
+                due = cron.GetNextOccurrence(now, zone);
+            }
+        }
+
+        if (due is null)
+        {
+            logger.LogWarning("Ping source {Name}: schedule '{Schedule}' has no further occurrence; the source stops", o.Name, o.Schedule);
         }
 
         if (lease is { } mine)
@@ -216,41 +231,66 @@ public sealed class PingSourceService : BackgroundService
         await leadership.ContinueWith(_ => { }, TaskScheduler.Default);
     }
 
-    /// <summary>Waits until <paramref name="at"/> in steps of at most a day (a single Task.Delay cannot exceed ~49.7 days).</summary>
-    private async Task WaitUntilAsync(DateTimeOffset at, CancellationToken ct)
+    /// <summary>How long to sleep before looking again: until the next tick, at most a second (to notice leadership and retry a failed tick).</summary>
+    private static TimeSpan Step(TimeSpan untilDue) => untilDue <= TimeSpan.Zero ? TimeSpan.Zero : untilDue < TimeSpan.FromSeconds(1) ? untilDue : TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Fires every tick not fired yet: the one that just fell due, and, after a leader change or a failed try, each
+    /// tick since the last one recorded (no further back than <see cref="PingSourceOptions.CatchUp"/>). The ticks are
+    /// appended first, as sequenced writes (writer = the source, sequence = the tick's time), and recorded after: a
+    /// crash or an ambiguous answer in between makes the next try append them again, and readers skip the copy.
+    /// </summary>
+    private async Task FireDueAsync(PingSourceOptions o, CronExpression cron, TimeZoneInfo zone, BinaryData? data, string? contentType, PartitionLease lease, DateTimeOffset? dueTick, DateTimeOffset now, CancellationToken ct)
     {
-        TimeSpan left;
-        while ((left = at - time.GetUtcNow()) > TimeSpan.Zero)
+        Checkpoint? last = await log.Checkpoints.GetAsync(LeaderGroup, o.Name, 0, ct);
+        List<DateTimeOffset> ticks;
+        if (last is null)
         {
-            await Task.Delay(left < MaxWait ? left : MaxWait, time, ct);
+            ticks = dueTick is { } first ? [first] : []; // never fired: start with the tick that fell due, no history
+        }
+        else
+        {
+            DateTimeOffset lastFired = DateTimeOffset.FromUnixTimeSeconds(last.NextOffset - 1);
+            DateTimeOffset bound = now - o.CatchUp;
+            ticks = lastFired >= bound
+                ? [.. cron.GetOccurrences(lastFired, now, zone, fromInclusive: false, toInclusive: true).Take(MaxTicksPerFiring)]
+                : [.. cron.GetOccurrences(bound, now, zone, fromInclusive: true, toInclusive: true).Take(MaxTicksPerFiring)];
+            if (lastFired < bound)
+            {
+                logger.LogWarning("Ping source {Name}: ticks between {LastFired:O} and {Bound:O} were missed and are older than CatchUp ({CatchUp}); they are not fired", o.Name, lastFired, bound, o.CatchUp);
+            }
+        }
+
+        if (ticks.Count == 0)
+        {
+            return;
+        }
+
+        Guid writer = WriterIdentity.For("ping", o.Name, o.Stream, 0);
+        LogEvent[] events = [.. ticks.Select(t => TickEvent(o, t, data, contentType))];
+        WriterMark[] marks = [.. ticks.Select(t => new WriterMark(writer, t.ToUnixTimeMilliseconds()))];
+        IReadOnlyList<EventPosition> written = await producers.For(o.Stream).SendSequencedAsync(events, marks, ct);
+
+        // Recorded only once appended. The write is lease-fenced (LeaseLost unless this replica still leads); "not
+        // written" (false) means "last fired" is already past these ticks, which only a try of this same write can do.
+        await log.Checkpoints.UpdateAsync(LeaderGroup, o.Name, 0, ticks[^1].ToUnixTimeSeconds() + 1, lease, ct);
+        lag.NotifyAppended(o.Stream, written);
+        if (ticks.Count == 1)
+        {
+            logger.LogInformation("Ping source {Name}: fired {Id} to {Stream}", o.Name, events[0].Id, o.Stream);
+        }
+        else
+        {
+            logger.LogInformation("Ping source {Name}: fired {Count} ticks to {Stream}, {First} to {Last} (caught up after a leader change or a failed try)", o.Name, ticks.Count, o.Stream, events[0].Id, events[^1].Id);
         }
     }
 
-    private async Task FireAsync(PingSourceOptions o, DateTimeOffset tick, BinaryData? data, string? contentType, PartitionLease lease, CancellationToken ct)
-    {
-        long tickSeconds = tick.ToUnixTimeSeconds();
-        Checkpoint? last = await log.Checkpoints.GetAsync(LeaderGroup, o.Name, 0, ct);
-        if (last is not null && last.NextOffset > tickSeconds)
-        {
-            return; // another leader already fired this tick
-        }
-
-        var e = new LogEvent($"{o.Name}-{tick.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture)}", $"/faas/sources/ping/{o.Name}", EventType)
+    private static LogEvent TickEvent(PingSourceOptions o, DateTimeOffset tick, BinaryData? data, string? contentType) =>
+        new($"{o.Name}-{tick.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture)}", $"/faas/sources/ping/{o.Name}", EventType)
         {
             Time = tick,
             PartitionKey = o.Name,
             DataContentType = contentType,
             Data = data,
         };
-
-        // Fence first: only the lease holder can move "last fired" past this tick, so two replicas never both fire it.
-        // The write fails with LeaseLost unless this replica holds the lease. "Not written" (false) with the lease
-        // held means "last fired" is already past this tick, and since it was not when read above and nobody else
-        // could write it meanwhile, that was this write: a try whose answer was lost and whose retry found it done.
-        await log.Checkpoints.UpdateAsync(LeaderGroup, o.Name, 0, tickSeconds + 1, lease, ct);
-
-        EventPosition written = await producers.For(o.Stream).SendAsync(e, ct);
-        lag.NotifyAppended(o.Stream, [written]);
-        logger.LogInformation("Ping source {Name}: fired {Id} to {Stream}", o.Name, e.Id, o.Stream);
-    }
 }

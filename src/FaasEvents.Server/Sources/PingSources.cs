@@ -23,4 +23,11 @@ public sealed class PingSourceOptions
 
     /// <summary>Target stream.</summary>
     public string Stream { get; set; } = "";
+
+    /// <summary>
+    /// How far back a new leader fires ticks missed since the last one recorded (a failover gap, an outage); older
+    /// missed ticks are logged and skipped. Zero fires only the ticks that fall due while leading.
+    /// <value>Default: 1 hour; at most a day.</value>
+    /// </summary>
+    public TimeSpan CatchUp { get; set; } = TimeSpan.FromHours(1);
 }

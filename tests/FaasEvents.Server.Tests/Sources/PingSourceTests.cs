@@ -77,6 +77,98 @@ public class PingSourceTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixt
         }
     }
 
+    /// <summary>
+    /// Issue 13: a tick whose append or whose record ("last fired") storage keeps refusing was lost (the record was
+    /// written first, then the append failed; or the record failed and the tick was never appended). Now it is
+    /// appended first and recorded after, and fired again until both succeed: each tick once, none lost.
+    /// </summary>
+    [Theory]
+    [InlineData(StorageOperation.AppendBlock)]
+    [InlineData(StorageOperation.SetMetadata)]
+    public async Task A_tick_storage_refuses_for_a_while_still_fires_once(string operation)
+    {
+        EventLogClient log = azurite.CreateClient();
+        string stream = "ping-refused-" + operation.ToLowerInvariant();
+        await log.CreateStreamAsync(new StreamDefinition { Name = stream, Partitions = 1 });
+        var faults = new StorageFaultInjector();
+        int seen = 0;
+        bool Target(Azure.Core.Request r) => operation == StorageOperation.AppendBlock
+            ? r.Uri.Path.Contains($"/streams/{stream}/", StringComparison.Ordinal)
+            : r.Uri.Path.Contains("ping-sources", StringComparison.Ordinal) && r.Headers.TryGetValue("x-ms-meta-offset", out _);
+        faults.Once(operation, FaultKind.Refuse503, r => Target(r) && Interlocked.Increment(ref seen) >= 2, times: 4); // the second tick: every try of it
+        string[] ping = ["--PingSources:0:Name=refused-" + operation.ToLowerInvariant(), "--PingSources:0:Schedule=* * * * * *", $"--PingSources:0:Stream={stream}"];
+        await using (ServerHarness server = await ServerHarness.StartAsync(azurite, log, faults.CreateOptions(sdkRetries: 3), ping))
+        {
+            await Task.Delay(TimeSpan.FromSeconds(6));
+        }
+
+        Assert.Equal(4, faults.Total);
+        List<DateTimeOffset> ticks = (await TestEvents.ReadAllAsync(log, stream)).Select(e => e.Event.Time!.Value).ToList();
+        Assert.True(ticks.Count >= 3, $"only {ticks.Count} ticks fired in 6 s");
+        Assert.Equal(ticks.Count, ticks.Distinct().Count()); // duplicated 0 (as readers see it)
+        for (int i = 1; i < ticks.Count; i++)
+        {
+            Assert.Equal(TimeSpan.FromSeconds(1), ticks[i] - ticks[i - 1]); // lost 0
+        }
+    }
+
+    /// <summary>Issue 13: ticks that fell due while a dead leader still held the lease are fired once by the next leader (catch-up), not lost.</summary>
+    [Fact]
+    public async Task Ticks_missed_during_a_leader_failover_are_caught_up_each_once()
+    {
+        EventLogClient log = azurite.CreateClient();
+        await log.CreateStreamAsync(new StreamDefinition { Name = "ping-failover", Partitions = 1 });
+        long lastFired = DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 3;
+        await log.Checkpoints.UpdateAsync("ping-sources", "failover", 0, lastFired + 1); // the dead leader fired up to 3 s ago
+        Assert.NotNull(await log.CreateLeaseClient("dead-leader").TryAcquireAsync("ping-sources", "failover", 0, TimeSpan.FromSeconds(15))); // and never renews
+        string[] ping = ["--PingSources:0:Name=failover", "--PingSources:0:Schedule=* * * * * *", "--PingSources:0:Stream=ping-failover"];
+        await using (ServerHarness server = await ServerHarness.StartAsync(azurite, log, ping))
+        {
+            await WaitForTicksAsync(log, "ping-failover", 22, TimeSpan.FromSeconds(40)); // the lease expires after 15 s
+        }
+
+        List<DateTimeOffset> ticks = (await TestEvents.ReadAllAsync(log, "ping-failover")).Select(e => e.Event.Time!.Value).ToList();
+        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(lastFired + 1), ticks[0]); // from the first tick the dead leader missed
+        Assert.Equal(ticks.Count, ticks.Distinct().Count());
+        for (int i = 1; i < ticks.Count; i++)
+        {
+            Assert.Equal(TimeSpan.FromSeconds(1), ticks[i] - ticks[i - 1]);
+        }
+    }
+
+    /// <summary>Missed ticks older than CatchUp are not fired: a leader back after an hour fires the last CatchUp's worth, once each.</summary>
+    [Fact]
+    public async Task Catch_up_stops_at_its_bound()
+    {
+        EventLogClient log = azurite.CreateClient();
+        await log.CreateStreamAsync(new StreamDefinition { Name = "ping-bounded", Partitions = 1 });
+        await log.Checkpoints.UpdateAsync("ping-sources", "bounded", 0, DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 3600); // last fired an hour ago
+        string[] ping = ["--PingSources:0:Name=bounded", "--PingSources:0:Schedule=* * * * * *", "--PingSources:0:Stream=ping-bounded", "--PingSources:0:CatchUp=00:00:05"];
+        DateTimeOffset started = DateTimeOffset.UtcNow;
+        await using (ServerHarness server = await ServerHarness.StartAsync(azurite, log, ping))
+        {
+            await WaitForTicksAsync(log, "ping-bounded", 8, TimeSpan.FromSeconds(30));
+        }
+
+        List<DateTimeOffset> ticks = (await TestEvents.ReadAllAsync(log, "ping-bounded")).Select(e => e.Event.Time!.Value).ToList();
+        Assert.True(ticks[0] >= started.AddSeconds(-6), $"first tick {ticks[0]:O} is older than the 5 s catch-up before the start ({started:O})");
+        Assert.Equal(ticks.Count, ticks.Distinct().Count());
+        for (int i = 1; i < ticks.Count; i++)
+        {
+            Assert.Equal(TimeSpan.FromSeconds(1), ticks[i] - ticks[i - 1]);
+        }
+    }
+
+    private static async Task WaitForTicksAsync(EventLogClient log, string stream, int count, TimeSpan limit)
+    {
+        DateTime deadline = DateTime.UtcNow + limit;
+        while ((await TestEvents.ReadAllAsync(log, stream)).Count < count)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"fewer than {count} ticks in {stream} after {limit.TotalSeconds:0} s");
+            await Task.Delay(500);
+        }
+    }
+
     [Theory]
     [InlineData("Schedule", "every minute", "is not a cron expression")]
     [InlineData("Schedule", "0 0 30 2 *", "never fires")]
@@ -90,5 +182,13 @@ public class PingSourceTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixt
         InvalidOperationException ex = Assert.Throws<InvalidOperationException>(() => PingSourceService.Validate([o]));
         Assert.Contains("PingSources:0 ('p')", ex.Message, StringComparison.Ordinal);
         Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_catch_up_bound_beyond_a_day_is_refused_with_the_range()
+    {
+        var o = new PingSourceOptions { Name = "p", Schedule = "*/1 * * * *", Stream = "s", CatchUp = TimeSpan.FromDays(2) };
+        InvalidOperationException ex = Assert.Throws<InvalidOperationException>(() => PingSourceService.Validate([o]));
+        Assert.Contains("PingSources:0 ('p'): CatchUp 2.00:00:00 is out of range", ex.Message, StringComparison.Ordinal);
     }
 }
