@@ -42,6 +42,9 @@ public static class FaasSettings
     /// <summary>Server: comma-separated API keys the ingress requires (unset: no key required).</summary>
     public const string IngressApiKeys = "FAAS_INGRESS_API_KEYS";
 
+    /// <summary>Server: how long the ingress recognises an event posted again (same source and id) and answers the first copy's position (default 00:10:00; 00:00:00 turns it off).</summary>
+    public const string IngressRepeatWindow = "FAAS_INGRESS_REPEAT_WINDOW";
+
     /// <summary>Server: how long the scaler may reuse a lag reading, in milliseconds.</summary>
     public const string LagCacheMilliseconds = "FAAS_LAG_CACHE_MS";
 
@@ -58,6 +61,6 @@ public static class FaasSettings
     public static IReadOnlyList<string> All { get; } =
     [
         Storage, Container, Functions, FunctionsPort, HostJson, InstanceId, HttpPort, GrpcPort, GrpcTlsCertificate, GrpcTlsKey,
-        GrpcTlsClientCa, IngressApiKeys, LagCacheMilliseconds, CompactionInterval, CompactionDeleteRetention, CompactionMinLag,
+        GrpcTlsClientCa, IngressApiKeys, IngressRepeatWindow, LagCacheMilliseconds, CompactionInterval, CompactionDeleteRetention, CompactionMinLag,
     ];
 }

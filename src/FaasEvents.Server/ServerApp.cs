@@ -91,6 +91,8 @@ public static class ServerApp
         });
         builder.Services.AddSingleton<LagService>();
         builder.Services.AddSingleton<FaasEvents.Server.Ingress.KnownStreams>();
+        builder.Services.AddSingleton<FaasEvents.Server.Ingress.RecentEventIds>();
+        builder.Services.AddSingleton<FaasEvents.Server.Ingress.IngressWriter>();
         builder.Services.AddSingleton(sp => sp.GetRequiredService<EventLogClient>().CreateProducerPool(new EventProducerOptions { Linger = TimeSpan.FromMilliseconds(1) }));
         builder.Services.AddHostedService<PingSourceService>();
         builder.Services.AddSingleton<FaasEvents.Server.Compaction.CompactionService>();

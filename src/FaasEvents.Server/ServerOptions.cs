@@ -39,6 +39,16 @@ public sealed class ServerOptions
     /// <summary>Ingress API keys (<c>FAAS_INGRESS_API_KEYS</c>, comma-separated); empty = no auth.</summary>
     public IReadOnlyList<string> IngressApiKeys { get; set; } = [];
 
+    /// <summary>
+    /// How long the ingress recognises an event posted again (same CloudEvents source and id in the same stream) and
+    /// answers with the first copy's position instead of appending it again (<c>FAAS_INGRESS_REPEAT_WINDOW</c>).
+    /// Zero turns it off. <value>Default: 10 minutes; at most a day.</value>
+    /// </summary>
+    public TimeSpan IngressRepeatWindow { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How many recent event ids the ingress keeps per stream for <see cref="IngressRepeatWindow"/> (the oldest go first). <value>Default: 100,000.</value></summary>
+    public int IngressRepeatCapacity { get; set; } = 100_000;
+
     /// <summary>Largest ingress request body. <value>Default: 4 MiB.</value></summary>
     public long MaxRequestBodyBytes { get; set; } = 4 * 1024 * 1024;
     /// <summary>
@@ -63,6 +73,13 @@ public sealed class ServerOptions
             options.LagCacheDuration = double.TryParse(cache, NumberStyles.Float, CultureInfo.InvariantCulture, out double ms)
                 ? TimeSpan.FromMilliseconds(ms)
                 : throw new ArgumentException($"{FaasSettings.LagCacheMilliseconds}: '{cache}' is not a number of milliseconds.");
+        }
+
+        if (NonEmpty(configuration[FaasSettings.IngressRepeatWindow]) is { } window)
+        {
+            options.IngressRepeatWindow = TimeSpan.TryParse(window, CultureInfo.InvariantCulture, out TimeSpan span)
+                ? span
+                : throw new ArgumentException($"{FaasSettings.IngressRepeatWindow}: '{window}' is not a TimeSpan such as 00:10:00 (00:00:00 turns repeat detection off).");
         }
 
         return options;
@@ -108,6 +125,16 @@ public sealed class ServerOptions
         if (LagCacheDuration < TimeSpan.Zero || LagCacheDuration > TimeSpan.FromMinutes(1))
         {
             problems.Add($"{FaasSettings.LagCacheMilliseconds}: {LagCacheDuration.TotalMilliseconds} ms must be between 0 and 60000.");
+        }
+
+        if (IngressRepeatWindow < TimeSpan.Zero || IngressRepeatWindow > TimeSpan.FromDays(1))
+        {
+            problems.Add($"{FaasSettings.IngressRepeatWindow}: {IngressRepeatWindow} must be between 00:00:00 (off) and 1.00:00:00 (a day).");
+        }
+
+        if (IngressRepeatCapacity < 1)
+        {
+            problems.Add($"IngressRepeatCapacity: {IngressRepeatCapacity} must be at least 1.");
         }
 
         if (MaxRequestBodyBytes < 1024)

@@ -25,7 +25,7 @@ public class ServerOptionsTests
     [Fact]
     public void Every_problem_names_the_setting_and_the_fix()
     {
-        var o = new ServerOptions { HttpPort = 70000, GrpcTlsKey = "/nonexistent/key.pem", GrpcTlsClientCa = "/nonexistent/ca.pem" };
+        var o = new ServerOptions { HttpPort = 70000, IngressRepeatWindow = TimeSpan.FromDays(2), GrpcTlsKey = "/nonexistent/key.pem", GrpcTlsClientCa = "/nonexistent/ca.pem" };
 
         IReadOnlyList<string> problems = o.Validate();
 
@@ -33,6 +33,7 @@ public class ServerOptionsTests
         Assert.Contains("TLS on the scaler port needs both FAAS_GRPC_TLS_CERT and FAAS_GRPC_TLS_KEY (PEM files); only one is set.", problems);
         Assert.Contains("FAAS_GRPC_TLS_CLIENT_CA needs TLS: set FAAS_GRPC_TLS_CERT and FAAS_GRPC_TLS_KEY too.", problems);
         Assert.Contains("FAAS_GRPC_TLS_KEY: file '/nonexistent/key.pem' does not exist.", problems);
+        Assert.Contains("FAAS_INGRESS_REPEAT_WINDOW: 2.00:00:00 must be between 00:00:00 (off) and 1.00:00:00 (a day).", problems);
         Assert.All(problems, p => Assert.DoesNotContain('\n', p));
     }
 
@@ -42,5 +43,8 @@ public class ServerOptionsTests
         ArgumentException ex = Assert.Throws<ArgumentException>(() => ServerOptions.Read(Config((FaasSettings.GrpcPort, "six thousand"))));
 
         Assert.Equal("FAAS_GRPC_PORT: 'six thousand' is not a port number (0-65535).", ex.Message);
+        Assert.Equal(
+            "FAAS_INGRESS_REPEAT_WINDOW: 'ten minutes' is not a TimeSpan such as 00:10:00 (00:00:00 turns repeat detection off).",
+            Assert.Throws<ArgumentException>(() => ServerOptions.Read(Config((FaasSettings.IngressRepeatWindow, "ten minutes")))).Message);
     }
 }

@@ -16,13 +16,14 @@ internal static class IngressEndpoints
 {
     private static readonly Counter Events = Metrics.CreateCounter("faas_ingress_events_total", "Events accepted by the HTTP ingress.", "stream");
     private static readonly Counter Rejected = Metrics.CreateCounter("faas_ingress_rejected_total", "Ingress requests rejected, by HTTP status.", "status");
+    private static readonly Counter Repeats = Metrics.CreateCounter("faas_ingress_repeats_total", "Events posted again (same source and id within the repeat window), answered with the first copy's position and not written again.", "stream");
 
     public static void MapIngress(this WebApplication app)
     {
         app.MapPost("/streams/{stream}/events", HandleAsync);
     }
 
-    private static async Task<IResult> HandleAsync(string stream, HttpContext http, KnownStreams streams, EventProducerPool producers, LagService lag, ServerOptions options)
+    private static async Task<IResult> HandleAsync(string stream, HttpContext http, KnownStreams streams, IngressWriter writer, RecentEventIds recent, LagService lag, ServerOptions options)
     {
         if (!Authorized(http.Request, options))
         {
@@ -96,10 +97,10 @@ internal static class IngressEndpoints
             return Problem(400, "Malformed CloudEvent", ex.Message.Replace(" (Parameter 'data')", "", StringComparison.Ordinal));
         }
 
-        IReadOnlyList<EventSendResult> sent;
+        IReadOnlyList<IngressResult> written;
         try
         {
-            sent = await producers.For(stream).SendEachAsync(events, http.RequestAborted);
+            written = await writer.WriteAsync(stream, events, http.RequestAborted);
         }
         catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.EventTooLarge)
         {
@@ -109,17 +110,28 @@ internal static class IngressEndpoints
         {
             return Problem(400, "Invalid event", ex.Message);
         }
-
-        List<EventPosition> positions = sent.Where(r => r.Written).Select(r => r.Position!.Value).ToList();
-        lag.NotifyAppended(stream, positions);
-        Events.WithLabels(stream).Inc(positions.Count);
-        if (positions.Count < events.Count)
+        catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.StreamNotFound)
         {
-            return PartlyWritten(stream, events, sent, streams);
+            streams.Forget(stream);
+            recent.Forget(stream);
+            return Problem(404, "Stream not found", $"Stream '{stream}' was deleted. Create it first (faas streams create {stream} --partitions N).");
+        }
+        catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.StorageFailure)
+        {
+            return Problem(503, "Storage unavailable", $"Nothing was written: the ingress could not read the stream's recent event ids to recognise repeats ({ex.Message.Split('\n')[0]}). Send the request again.");
         }
 
-        var results = events.Select((e, i) => new { id = e.Id, partition = positions[i].Partition, offset = positions[i].Offset }).ToList();
-        return batch ? Results.Json(new { stream, results }, statusCode: 202) : Results.Json(new { stream, results[0].id, results[0].partition, results[0].offset }, statusCode: 202);
+        List<EventPosition> appended = written.Where(r => r.Sent.Written && !r.Repeated).Select(r => r.Sent.Position!.Value).ToList();
+        lag.NotifyAppended(stream, appended);
+        Events.WithLabels(stream).Inc(appended.Count);
+        Repeats.WithLabels(stream).Inc(written.Count(r => r.Repeated));
+        if (written.Any(r => !r.Sent.Written))
+        {
+            return PartlyWritten(stream, events, written, streams, recent);
+        }
+
+        var results = events.Select((e, i) => new { id = e.Id, partition = written[i].Sent.Position!.Value.Partition, offset = written[i].Sent.Position!.Value.Offset, repeated = written[i].Repeated }).ToList();
+        return batch ? Results.Json(new { stream, results }, statusCode: 202) : Results.Json(new { stream, results[0].id, results[0].partition, results[0].offset, results[0].repeated }, statusCode: 202);
     }
 
     private static LogEvent FromBinary(HttpRequest request, byte[] body)
@@ -212,25 +224,27 @@ internal static class IngressEndpoints
     /// Some events were not written (storage failed for their partition): the answer lists every event's status, so
     /// a client retries only those not <c>written</c>. <c>unknown</c> means an attempt may still have landed once.
     /// </summary>
-    private static IResult PartlyWritten(string stream, IReadOnlyList<LogEvent> events, IReadOnlyList<EventSendResult> sent, KnownStreams streams)
+    private static IResult PartlyWritten(string stream, IReadOnlyList<LogEvent> events, IReadOnlyList<IngressResult> written, KnownStreams streams, RecentEventIds recent)
     {
+        IReadOnlyList<EventSendResult> sent = [.. written.Select(r => r.Sent)];
         if (sent.All(r => r.Error is EventLogException { Reason: EventLogErrorReason.StreamNotFound }))
         {
             streams.Forget(stream);
+            recent.Forget(stream);
             return Problem(404, "Stream not found", $"Stream '{stream}' was deleted. Create it first (faas streams create {stream} --partitions N).");
         }
 
-        int written = sent.Count(r => r.Written);
+        int count = sent.Count(r => r.Written);
         var results = events.Select((e, i) => sent[i] switch
         {
-            { Written: true } r => new { id = e.Id, status = "written", partition = (int?)r.Position!.Value.Partition, offset = (long?)r.Position!.Value.Offset, error = (string?)null },
-            { Unknown: true } r => new { id = e.Id, status = "unknown", partition = (int?)null, offset = (long?)null, error = (string?)r.Error!.Message.Split('\n')[0] },
-            var r => new { id = e.Id, status = "failed", partition = (int?)null, offset = (long?)null, error = (string?)r.Error?.Message.Split('\n')[0] },
+            { Written: true } r => new { id = e.Id, status = "written", partition = (int?)r.Position!.Value.Partition, offset = (long?)r.Position!.Value.Offset, repeated = written[i].Repeated, error = (string?)null },
+            { Unknown: true } r => new { id = e.Id, status = "unknown", partition = (int?)null, offset = (long?)null, repeated = false, error = (string?)r.Error!.Message.Split('\n')[0] },
+            var r => new { id = e.Id, status = "failed", partition = (int?)null, offset = (long?)null, repeated = false, error = (string?)r.Error?.Message.Split('\n')[0] },
         }).ToList();
         bool storage = sent.All(r => r.Written || r.Error is EventLogException { Reason: EventLogErrorReason.StorageFailure } or OperationCanceledException);
         int status = storage ? 503 : 500;
         Rejected.WithLabels(status.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
-        string detail = $"{written} of {events.Count} events were written; the others were not{(results.Any(r => r.status == "unknown") ? " (or, for status 'unknown', may have been, once)" : "")}. Send again only the events whose status is not 'written'.";
+        string detail = $"{count} of {events.Count} events were written; the others were not{(results.Any(r => r.status == "unknown") ? " (or, for status 'unknown', may have been, once)" : "")}. Send again only the events whose status is not 'written'.";
         return Results.Problem(detail: detail, statusCode: status, title: "Partly written", extensions: new Dictionary<string, object?> { ["stream"] = stream, ["results"] = results });
     }
 

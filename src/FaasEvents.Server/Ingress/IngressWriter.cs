@@ -1,0 +1,102 @@
+using FaasEvents.Log.Events;
+using FaasEvents.Log.Producer;
+
+namespace FaasEvents.Server.Ingress;
+
+/// <summary>
+/// Writes the events of one ingress request, skipping repeats: an event whose source + id was written to the stream
+/// within the window (or earlier in the same request) is answered with that copy's position instead of a new append.
+/// Ids are claimed in key order, so concurrent requests sharing events never wait on each other in a circle.
+/// </summary>
+internal sealed class IngressWriter(EventProducerPool producers, RecentEventIds recent, TimeProvider time)
+{
+    /// <summary>Writes <paramref name="events"/> (in order, per partition) and returns one result per event.</summary>
+    public async Task<IReadOnlyList<IngressResult>> WriteAsync(string stream, IReadOnlyList<LogEvent> events, CancellationToken cancellationToken)
+    {
+        if (!recent.Enabled)
+        {
+            return [.. (await producers.For(stream).SendEachAsync(events, cancellationToken)).Select(r => new IngressResult(r, false))];
+        }
+
+        StreamIdWindow window = await recent.ForStreamAsync(stream, cancellationToken);
+        string[] keys = [.. events.Select(RecentEventIds.Key)];
+        var first = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < keys.Length; i++)
+        {
+            first.TryAdd(keys[i], i);
+        }
+
+        var results = new IngressResult?[events.Count];
+        var mine = new List<int>();
+        try
+        {
+            foreach ((string key, int index) in first.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            {
+                if (await ClaimAsync(stream, window, key, cancellationToken) is { } known)
+                {
+                    results[index] = Repeat(known);
+                }
+                else
+                {
+                    mine.Add(index);
+                }
+            }
+
+            mine.Sort();
+            IReadOnlyList<EventSendResult> sent = mine.Count == 0 ? [] : await producers.For(stream).SendEachAsync([.. mine.Select(i => events[i])], cancellationToken);
+            for (int k = 0; k < mine.Count; k++)
+            {
+                window.Complete(keys[mine[k]], sent[k]);
+                results[mine[k]] = new IngressResult(sent[k], false);
+            }
+        }
+        finally
+        {
+            foreach (int i in mine.Where(i => results[i] is null))
+            {
+                window.Complete(keys[i], new EventSendResult(null, null)); // not written: release the claim
+            }
+        }
+
+        for (int i = 0; i < results.Length; i++)
+        {
+            results[i] ??= results[first[keys[i]]] is { Sent.Position: { } position } ? Repeat(position) : results[first[keys[i]]];
+        }
+
+        return results!;
+    }
+
+    private static IngressResult Repeat(EventPosition position) => new(new EventSendResult(position, null), true);
+
+    /// <summary>The id's known position, or null once the caller owns it (waits for a concurrent write of it; searches the log after an uncertain one).</summary>
+    private async Task<EventPosition?> ClaimAsync(string stream, StreamIdWindow window, string key, CancellationToken cancellationToken)
+    {
+        bool searched = false;
+        while (true)
+        {
+            IdClaim claim = window.Claim(key, time.GetUtcNow(), searched);
+            if (claim.Mine)
+            {
+                return null;
+            }
+
+            if (claim.Known is { } known)
+            {
+                return known;
+            }
+
+            if (claim.Pending is { } pending)
+            {
+                if (await pending.WaitAsync(cancellationToken) is { } written)
+                {
+                    return written;
+                }
+
+                continue; // that write failed: claim it again
+            }
+
+            await recent.SearchAsync(stream, window, claim.UncertainSince!.Value, cancellationToken);
+            searched = true;
+        }
+    }
+}
