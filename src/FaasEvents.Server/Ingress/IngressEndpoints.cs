@@ -40,7 +40,7 @@ internal static class IngressEndpoints
             return Problem(400, "Invalid stream name", ex.Message);
         }
 
-        if (!await streams.ExistsAsync(stream, http.RequestAborted))
+        if (await streams.FindAsync(stream, http.RequestAborted) is not { } definition)
         {
             return Problem(404, "Stream not found", $"Stream '{stream}' does not exist. Create it first (faas streams create {stream} --partitions N).");
         }
@@ -100,7 +100,7 @@ internal static class IngressEndpoints
         IReadOnlyList<IngressResult> written;
         try
         {
-            written = await writer.WriteAsync(stream, events, http.RequestAborted);
+            written = await writer.WriteAsync(definition, events, http.RequestAborted);
         }
         catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.EventTooLarge)
         {
@@ -116,9 +116,13 @@ internal static class IngressEndpoints
             recent.Forget(stream);
             return Problem(404, "Stream not found", $"Stream '{stream}' was deleted. Create it first (faas streams create {stream} --partitions N).");
         }
-        catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.StorageFailure)
+        catch (Exception ex) when (ex is EventLogException { Reason: EventLogErrorReason.StorageFailure } or Azure.RequestFailedException)
         {
             return Problem(503, "Storage unavailable", $"Nothing was written: the ingress could not read the stream's recent event ids to recognise repeats ({ex.Message.Split('\n')[0]}). Send the request again.");
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            return Problem(503, "Request aborted", "The client went away before the stream's recent event ids were loaded; nothing was written.");
         }
 
         List<EventPosition> appended = written.Where(r => r.Sent.Written && !r.Repeated).Select(r => r.Sent.Position!.Value).ToList();

@@ -1,5 +1,6 @@
 using FaasEvents.Log.Events;
 using FaasEvents.Log.Producer;
+using FaasEvents.Log.Streams;
 
 namespace FaasEvents.Server.Ingress;
 
@@ -11,14 +12,15 @@ namespace FaasEvents.Server.Ingress;
 internal sealed class IngressWriter(EventProducerPool producers, RecentEventIds recent, TimeProvider time)
 {
     /// <summary>Writes <paramref name="events"/> (in order, per partition) and returns one result per event.</summary>
-    public async Task<IReadOnlyList<IngressResult>> WriteAsync(string stream, IReadOnlyList<LogEvent> events, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<IngressResult>> WriteAsync(StreamDefinition definition, IReadOnlyList<LogEvent> events, CancellationToken cancellationToken)
     {
+        string stream = definition.Name;
         if (!recent.Enabled)
         {
             return [.. (await producers.For(stream).SendEachAsync(events, cancellationToken)).Select(r => new IngressResult(r, false))];
         }
 
-        StreamIdWindow window = await recent.ForStreamAsync(stream, cancellationToken);
+        StreamIdWindow window = await recent.ForStreamAsync(definition, cancellationToken);
         string[] keys = [.. events.Select(RecentEventIds.Key)];
         var first = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i < keys.Length; i++)
@@ -43,7 +45,9 @@ internal sealed class IngressWriter(EventProducerPool producers, RecentEventIds 
             }
 
             mine.Sort();
-            IReadOnlyList<EventSendResult> sent = mine.Count == 0 ? [] : await producers.For(stream).SendEachAsync([.. mine.Select(i => events[i])], cancellationToken);
+            // Not cancelled with the request: cancelling stops the wait, not the append, and a claim released while its
+            // append is still on its way would let the client's retry write the event again.
+            IReadOnlyList<EventSendResult> sent = mine.Count == 0 ? [] : await producers.For(stream).SendEachAsync([.. mine.Select(i => events[i])], CancellationToken.None);
             for (int k = 0; k < mine.Count; k++)
             {
                 window.Complete(keys[mine[k]], sent[k]);
@@ -92,7 +96,8 @@ internal sealed class IngressWriter(EventProducerPool producers, RecentEventIds 
                     return written;
                 }
 
-                continue; // that write failed: claim it again
+                searched = false; // that write failed (or is uncertain now): look again
+                continue;
             }
 
             await recent.SearchAsync(stream, window, claim.UncertainSince!.Value, cancellationToken);

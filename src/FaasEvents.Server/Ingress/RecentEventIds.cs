@@ -3,6 +3,7 @@ using FaasEvents.Log;
 using FaasEvents.Log.Consumers;
 using FaasEvents.Log.Events;
 using FaasEvents.Log.Reader;
+using FaasEvents.Log.Streams;
 
 namespace FaasEvents.Server.Ingress;
 
@@ -15,7 +16,7 @@ internal sealed class RecentEventIds(EventLogClient log, ServerOptions options, 
     /// <summary>How far before an uncertain write its copy may have been stamped (clocks of this server and its retries).</summary>
     private static readonly TimeSpan UncertainSlack = TimeSpan.FromMinutes(1);
 
-    private readonly ConcurrentDictionary<string, Lazy<Task<StreamIdWindow>>> windows = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (DateTimeOffset CreatedAt, Lazy<Task<StreamIdWindow>> Window)> windows = new(StringComparer.Ordinal);
 
     /// <summary>False when <see cref="ServerOptions.IngressRepeatWindow"/> is zero: every post is written.</summary>
     public bool Enabled => options.IngressRepeatWindow > TimeSpan.Zero;
@@ -23,17 +24,23 @@ internal sealed class RecentEventIds(EventLogClient log, ServerOptions options, 
     /// <summary>The key of an event: CloudEvents says source + id identify it.</summary>
     public static string Key(LogEvent e) => e.Source + "\n" + e.Id;
 
-    /// <summary>The stream's window, loading it from the log on first use (a failed load is retried by the next request).</summary>
-    public async Task<StreamIdWindow> ForStreamAsync(string stream, CancellationToken cancellationToken)
+    /// <summary>
+    /// The stream's window, loading it from the log on first use (a failed load is retried by the next request). A
+    /// stream deleted and created again (another <see cref="StreamDefinition.CreatedAt"/>) starts a new window.
+    /// </summary>
+    public async Task<StreamIdWindow> ForStreamAsync(StreamDefinition stream, CancellationToken cancellationToken)
     {
-        Lazy<Task<StreamIdWindow>> lazy = windows.GetOrAdd(stream, s => new Lazy<Task<StreamIdWindow>>(() => LoadAsync(s)));
+        (DateTimeOffset CreatedAt, Lazy<Task<StreamIdWindow>> Window) entry = windows.AddOrUpdate(
+            stream.Name,
+            _ => (stream.CreatedAt, new Lazy<Task<StreamIdWindow>>(() => LoadAsync(stream.Name))),
+            (_, known) => known.CreatedAt == stream.CreatedAt ? known : (stream.CreatedAt, new Lazy<Task<StreamIdWindow>>(() => LoadAsync(stream.Name))));
         try
         {
-            return await lazy.Value.WaitAsync(cancellationToken);
+            return await entry.Window.Value.WaitAsync(cancellationToken);
         }
         catch (Exception) when (!cancellationToken.IsCancellationRequested)
         {
-            windows.TryRemove(new KeyValuePair<string, Lazy<Task<StreamIdWindow>>>(stream, lazy));
+            windows.TryRemove(new KeyValuePair<string, (DateTimeOffset, Lazy<Task<StreamIdWindow>>)>(stream.Name, entry));
             throw;
         }
     }
@@ -48,8 +55,17 @@ internal sealed class RecentEventIds(EventLogClient log, ServerOptions options, 
     private async Task<StreamIdWindow> LoadAsync(string stream)
     {
         var window = new StreamIdWindow(options.IngressRepeatWindow, options.IngressRepeatCapacity);
-        int found = await ScanAsync(stream, window, time.GetUtcNow() - options.IngressRepeatWindow, CancellationToken.None);
-        logger.LogInformation("Ingress: {Count} event ids of the last {Window} in {Stream} loaded; a repeat of one of them is answered with its first position", found, options.IngressRepeatWindow, stream);
+        try
+        {
+            int found = await ScanAsync(stream, window, time.GetUtcNow() - options.IngressRepeatWindow, CancellationToken.None);
+            logger.LogInformation("Ingress: {Count} event ids of the last {Window} in {Stream} loaded; a repeat of one of them is answered with its first position", found, options.IngressRepeatWindow, stream);
+        }
+        catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.CorruptData)
+        {
+            // Retrying cannot help and refusing every post would stop the stream's ingress: go on with what was read.
+            logger.LogWarning("Ingress: the recent events of {Stream} cannot be read ({Error}); {Count} ids loaded, repeats of events written before this start may be written again", stream, ex.Message.Split('\n')[0], window.Count);
+        }
+
         return window;
     }
 

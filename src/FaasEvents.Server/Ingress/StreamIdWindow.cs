@@ -108,16 +108,27 @@ internal sealed class StreamIdWindow(TimeSpan window, int capacity)
 
             entries[key] = new Entry { Position = position, At = at };
             order.Enqueue((key, at));
+            Evict(null); // a long window on a busy stream keeps the newest ids, never more than the capacity
         }
     }
 
-    private void Evict(DateTimeOffset now)
+    /// <summary>
+    /// Forgets the oldest ids: those older than the window (when <paramref name="now"/> is given) and any beyond the
+    /// capacity. An id still being written stops it (it is forgotten after, by a later call), so none is left behind.
+    /// </summary>
+    private void Evict(DateTimeOffset? now)
     {
-        DateTimeOffset oldest = now - window;
+        DateTimeOffset oldest = now is { } at ? at - window : DateTimeOffset.MinValue;
         while (order.TryPeek(out (string Key, DateTimeOffset At) first) && (first.At < oldest || entries.Count > capacity))
         {
+            bool current = entries.TryGetValue(first.Key, out Entry? entry) && entry.At == first.At;
+            if (current && entry!.Pending is not null)
+            {
+                return;
+            }
+
             order.Dequeue();
-            if (entries.TryGetValue(first.Key, out Entry? entry) && entry.At == first.At && entry.Pending is null)
+            if (current)
             {
                 entries.Remove(first.Key);
             }

@@ -5,6 +5,7 @@ using FaasEvents.Log;
 using FaasEvents.Log.Events;
 using FaasEvents.Log.Streams;
 using FaasEvents.Testing;
+using FaasEvents.Server.Ingress;
 using FaasEvents.Testing.Faults;
 
 namespace FaasEvents.Server.Tests.Ingress;
@@ -137,6 +138,45 @@ public class IngressRepeatTests(AzuriteFixture azurite) : IClassFixture<AzuriteF
         (int Partition, long Offset, bool Repeated) retried = Position(await AcceptedAsync(await server.Http.PostAsync(url, One("lost-answer"))));
         Assert.Equal((0, 1L, true), retried);
         Assert.Equal(["lost-answer", "warm-up"], (await TestEvents.ReadAllAsync(log, "repeat-unknown")).Select(e => e.Event.Id).Order()); // duplicated: 0
+    }
+
+    /// <summary>A client that gives up while its append is on its way and posts again gets the first copy, not a second one.</summary>
+    [Fact]
+    public async Task A_client_that_disconnects_mid_append_and_posts_again_gets_one_copy()
+    {
+        EventLogClient log = azurite.CreateClient();
+        await log.CreateStreamAsync(new StreamDefinition { Name = "repeat-abort", Partitions = 1 });
+        var faults = new StorageFaultInjector { Delay = TimeSpan.FromSeconds(2) };
+        await using ServerHarness server = await ServerHarness.StartAsync(azurite, log, faults.CreateOptions(sdkRetries: 0));
+        Uri url = new("/streams/repeat-abort/events", UriKind.Relative);
+        await AcceptedAsync(await server.Http.PostAsync(url, One("warm-up")));
+        faults.Once(StorageOperation.AppendBlock, FaultKind.Delay, r => r.Uri.Path.Contains("/streams/repeat-abort/", StringComparison.Ordinal));
+
+        using (var impatient = new CancellationTokenSource(TimeSpan.FromMilliseconds(500)))
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => server.Http.PostAsync(url, One("impatient"), impatient.Token));
+        }
+
+        Assert.True(Position(await AcceptedAsync(await server.Http.PostAsync(url, One("impatient")))).Repeated);
+        Assert.Equal(["impatient", "warm-up"], (await TestEvents.ReadAllAsync(log, "repeat-abort")).Select(e => e.Event.Id).Order()); // duplicated: 0
+    }
+
+    /// <summary>A stream deleted and created again starts with no memory of the old stream's events: posting one again writes it to the new stream.</summary>
+    [Fact]
+    public async Task A_stream_created_again_does_not_answer_repeats_with_the_old_streams_positions()
+    {
+        EventLogClient log = azurite.CreateClient();
+        await log.CreateStreamAsync(new StreamDefinition { Name = "repeat-recreated", Partitions = 1 });
+        await using ServerHarness server = await ServerHarness.StartAsync(azurite, log);
+        Uri url = new("/streams/repeat-recreated/events", UriKind.Relative);
+        await AcceptedAsync(await server.Http.PostAsync(url, One("again")));
+
+        await log.DeleteStreamAsync("repeat-recreated");
+        await log.CreateStreamAsync(new StreamDefinition { Name = "repeat-recreated", Partitions = 1 });
+        await Task.Delay(KnownStreams.Ttl + TimeSpan.FromSeconds(1)); // the ingress trusts what it read for this long
+
+        Assert.False(Position(await AcceptedAsync(await server.Http.PostAsync(url, One("again")))).Repeated);
+        Assert.Equal(["again"], (await TestEvents.ReadAllAsync(log, "repeat-recreated")).Select(e => e.Event.Id)); // lost: 0
     }
 
     [Fact]
