@@ -14,6 +14,9 @@ public sealed record StockLevel(int OnHand, int Sold, int Restocked);
 /// <summary>Emitted to 'inventory.reorders' when a SKU's stock falls below the threshold.</summary>
 public sealed record Reorder(string Sku, int OnHand, int Quantity);
 
+/// <summary>The customer-totals table's value per customer: orders counted and summed, the last one seen.</summary>
+public sealed record CustomerTotal(int Orders, decimal Amount, string LastOrderId);
+
 /// <summary>Materializers: entity streams folded into queryable tables (GET /materializers/{name}/keys/{key}, faas state get).</summary>
 public static class MaterializerFunctions
 {
@@ -29,6 +32,14 @@ public static class MaterializerFunctions
     /// </summary>
     [Function("book-catalog")]
     public static Book? Catalog([MaterializerTrigger("books", Changelog = true)] Book? book) => book;
+
+    /// <summary>
+    /// Orders per customer (a fold of the 'orders' event stream, keyed by customer), each change published to
+    /// 'customer-totals.changelog': folding the changelog gives the same table.
+    /// </summary>
+    [Function("customer-totals")]
+    public static CustomerTotal? Totals([MaterializerTrigger("orders", Changelog = true)] Order? order, [CurrentState] CustomerTotal? current) =>
+        order is null ? null : new CustomerTotal((current?.Orders ?? 0) + 1, (current?.Amount ?? 0) + order.Amount, order.OrderId);
 
     /// <summary>
     /// Stock per SKU from sales and restocks (a custom fold). When a sale takes the stock below

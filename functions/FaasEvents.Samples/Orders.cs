@@ -12,6 +12,9 @@ public sealed record AuditRecord(string OrderId, int Partition, long Offset, Dat
 /// <summary>An order with tax added by the pipeline's first stage.</summary>
 public sealed record EnrichedOrder(string OrderId, string Customer, decimal Amount, decimal Tax, decimal Total);
 
+/// <summary>One shipment line of an order: the split stage turns each order into two (1:2 fan-out).</summary>
+public sealed record ShipmentLine(string OrderId, int Line, decimal Amount, int Partition, long Offset);
+
 /// <summary>Tax rates, a DI service used by the enrich stage.</summary>
 public sealed class TaxRates
 {
@@ -56,6 +59,17 @@ public static class OrderFunctions
         ArgumentNullException.ThrowIfNull(rates);
         decimal tax = Math.Round(order.Amount * rates.For(order.Customer), 2);
         return new EnrichedOrder(order.OrderId, order.Customer, order.Amount, tax, order.Amount + tax);
+    }
+
+    /// <summary>Fan-out 1:2: each order becomes two shipment lines (half the amount each) on 'orders.shipments'.</summary>
+    [Function("order-split")]
+    [EventOutput("orders.shipments", Type = "com.example.order.shipment-line")]
+    public static ShipmentLine[] Split([EventTrigger("orders")] Order order, FunctionContext context)
+    {
+        ArgumentNullException.ThrowIfNull(order);
+        ArgumentNullException.ThrowIfNull(context);
+        decimal first = Math.Round(order.Amount / 2, 2);
+        return [new(order.OrderId, 1, first, context.Partition, context.Offset), new(order.OrderId, 2, order.Amount - first, context.Partition, context.Offset)];
     }
 
     /// <summary>Pipeline stage 2: ships enriched orders, a batch at a time.</summary>

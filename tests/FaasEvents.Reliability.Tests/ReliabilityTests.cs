@@ -21,6 +21,11 @@ public class ReliabilityTests(AzuriteFixture azurite, ITestOutputHelper output) 
     public async Task Function_app_under_kill_9_and_3_percent_storage_faults_loses_nothing() =>
         Check(await KillsAndFaultsScenario.RunAsync(Azurite, ScenarioSize.Quick, Limit));
 
+    /// <summary>Issue 13 at CI size: 10,000 orders, 3 instances of a copy, a 1:2 fan-out and a materializer, each killed once, one paused past its lease, 3% faults: every output once.</summary>
+    [Fact]
+    public async Task Exactly_once_pipeline_under_kill_9_SIGSTOP_and_faults_delivers_every_output_once() =>
+        Check(await ExactlyOncePipelineScenario.RunAsync(Azurite, 10_000, 1, ScenarioSize.Quick.Drain, Limit));
+
     [Fact]
     public async Task Zombie_processor_after_SIGSTOP_past_its_lease_moves_no_checkpoint_back() =>
         Check(await ZombieScenario.RunProcessorAsync(Azurite, ScenarioSize.Quick, Limit));

@@ -17,15 +17,17 @@ public sealed class AppFleet : IAsyncDisposable
     private readonly string storage;
     private readonly string container;
     private readonly string function;
+    private readonly string name;
     private readonly string hostJson;
     private readonly Random random = new(2026);
 
     /// <summary>A fleet of instances running <paramref name="function"/> with <paramref name="settings"/> as host.json (default <see cref="HostJson"/>).</summary>
-    public AppFleet(string storage, string container, string function, string? settings = null)
+    public AppFleet(string storage, string container, string function, string? settings = null, string? name = null)
     {
         this.storage = storage;
         this.container = container;
         this.function = function;
+        this.name = name ?? function;
         hostJson = Path.Combine(Path.GetTempPath(), $"host-{Guid.NewGuid():N}.json");
         File.WriteAllText(hostJson, settings ?? HostJson);
     }
@@ -41,20 +43,22 @@ public sealed class AppFleet : IAsyncDisposable
 
     public AppProcess Start()
     {
-        AppProcess app = AppProcess.Start(storage, container, hostJson, $"{function}-{Started++}", "--functions", function);
+        AppProcess app = AppProcess.Start(storage, container, hostJson, $"{name}-{Started++}", "--functions", function);
         Instances.Add(app);
         return app;
     }
 
     /// <summary>kill -9 of a random instance, replaced by a fresh one.</summary>
-    public async Task KillOneAndReplaceAsync()
+    public Task KillOneAndReplaceAsync() => KillAndReplaceAsync(Instances[random.Next(Instances.Count)]);
+
+    /// <summary>kill -9 of <paramref name="victim"/>, and a new instance in its place.</summary>
+    public async Task<AppProcess> KillAndReplaceAsync(AppProcess victim)
     {
-        AppProcess victim = Instances[random.Next(Instances.Count)];
         victim.KillHard();
         await victim.DisposeAsync();
         Instances.Remove(victim);
         Killed++;
-        Start();
+        return Start();
     }
 
     /// <summary>SIGTERM to a random instance (what a scale-in sends), replaced by a fresh one: its exit code and how long it took to exit.</summary>

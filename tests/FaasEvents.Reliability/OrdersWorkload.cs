@@ -13,7 +13,7 @@ namespace FaasEvents.Reliability;
 /// chunks; then the check: every acknowledged order audited (lost), audits per order (duplicated), and per customer
 /// the first audit of each order in input order (out of order).
 /// </summary>
-public sealed class OrdersWorkload(int count, int customers = 64)
+public sealed class OrdersWorkload(int count, int customers = 64, Guid? producerId = null)
 {
     public const string Stream = "orders";
     public const string Output = "orders.audit";
@@ -22,6 +22,9 @@ public sealed class OrdersWorkload(int count, int customers = 64)
 
     /// <summary>Orders whose send was acknowledged.</summary>
     public int Acknowledged => acknowledged.Count;
+
+    /// <summary>The orders acknowledged so far (what the model of every downstream check is built from).</summary>
+    public IEnumerable<Order> AcknowledgedOrders() => acknowledged.Keys.Select(id => OrderOf(int.Parse(id[2..], System.Globalization.CultureInfo.InvariantCulture)));
 
     /// <summary>Sends that failed (not acknowledged; maybe stored, maybe not) and were sent again.</summary>
     public int Resent { get; private set; }
@@ -43,7 +46,15 @@ public sealed class OrdersWorkload(int count, int customers = 64)
             {
                 try
                 {
-                    await producer.SendBatchAsync(events, cancellationToken);
+                    if (producerId is { } writer)
+                    {
+                        await producer.SendSequencedAsync(events, [.. chunk.Select(i => new WriterMark(writer, i))], cancellationToken); // a re-sent chunk is skipped by readers
+                    }
+                    else
+                    {
+                        await producer.SendBatchAsync(events, cancellationToken);
+                    }
+
                     break;
                 }
                 catch (EventLogException ex) when (ex.IsTransient)
@@ -109,15 +120,16 @@ public sealed class OrdersWorkload(int count, int customers = 64)
         return (reruns, twice);
     }
 
+    private Order OrderOf(int i) => new($"o-{i:D6}", $"c{i % customers:D3}", 10 + (i % 90));
+
     private LogEvent Order(int i)
     {
-        string id = $"o-{i:D6}";
-        string customer = $"c{i % customers:D3}";
-        return new LogEvent(id, "/shop", "com.example.order.created")
+        Order order = OrderOf(i);
+        return new LogEvent(order.OrderId, "/shop", "com.example.order.created")
         {
-            PartitionKey = customer,
+            PartitionKey = order.Customer,
             DataContentType = "application/json",
-            Data = BinaryData.FromObjectAsJson(new Order(id, customer, 10 + (i % 90)), JsonSerializerOptions.Web),
+            Data = BinaryData.FromObjectAsJson(order, JsonSerializerOptions.Web),
         };
     }
 }
