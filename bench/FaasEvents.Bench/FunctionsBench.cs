@@ -101,27 +101,7 @@ internal static class FunctionsBench
             await using FunctionsApp app = Build(storage, container, batch, 1, poll, typeof(LatencyFunctions));
             await app.StartAsync();
             await using EventProducerClient p = log.CreateProducer("bench-lat", new EventProducerOptions { Linger = TimeSpan.Zero });
-            await p.SendAsync(new LogEvent("warm", "/bench", "lat"));
-            while (!Started.ContainsKey("warm"))
-            {
-                await Task.Delay(5);
-            }
-
-            var sent = new Dictionary<string, long>();
-            for (int i = 0; i < latencyEvents; i++)
-            {
-                string id = "e" + i.ToString(CultureInfo.InvariantCulture);
-                sent[id] = Stopwatch.GetTimestamp();
-                await p.SendAsync(new LogEvent(id, "/bench", "lat"));
-                await Task.Delay(20);
-            }
-
-            while (Started.Count < latencyEvents + 1)
-            {
-                await Task.Delay(10);
-            }
-
-            latencies[poll] = sent.Select(kv => Stopwatch.GetElapsedTime(kv.Value, Started[kv.Key]).TotalMilliseconds).ToList();
+            latencies[poll] = await BenchApp.ProbeLatencyAsync(p, Started, latencyEvents);
             await app.StopAsync();
         }
 
@@ -161,19 +141,8 @@ internal static class FunctionsBench
         AnsiConsole.MarkupLine($"Wrote {Markup.Escape(Path.Combine(outDir, "functions.md"))}");
     }
 
-    private static FunctionsApp Build(string storage, string container, int batch, int checkpointEvery, string poll, Type functions)
-    {
-        string hostJson = Path.Combine(Path.GetTempPath(), $"bench-host-{Guid.NewGuid():N}.json");
-        File.WriteAllText(hostJson, $$"""
-            { "version": "2.0", "logging": { "logLevel": { "default": "Warning" } },
-              "extensions": { "eventLog": { "maxBatchSize": {{batch}}, "batchCheckpointFrequency": {{checkpointEvery}}, "pollInterval": "{{poll}}" } } }
-            """);
-        FunctionsApplicationBuilder builder = FunctionsApplication.CreateBuilder(["--port", "0", "--host-json", hostJson]);
-        builder.Configuration["FAAS_STORAGE"] = storage;
-        builder.Configuration["FAAS_CONTAINER"] = container;
-        builder.AddFunctions(functions);
-        return builder.Build();
-    }
+    private static FunctionsApp Build(string storage, string container, int batch, int checkpointEvery, string poll, Type functions) =>
+        BenchApp.Build(storage, container, batch, checkpointEvery, poll, functions);
 
     private static double Median(List<double> xs) => Stats.Percentile(xs, 50);
 

@@ -11,7 +11,6 @@ using FaasEvents.Log.Producer;
 using FaasEvents.Log.Streams;
 using FaasEvents.Testing;
 using FaasEvents.Testing.Faults;
-using Microsoft.Extensions.DependencyInjection;
 using Spectre.Console;
 
 namespace FaasEvents.Bench;
@@ -165,48 +164,13 @@ internal static class OutputsBench
         await using FunctionsApp app = Build(storage, container, "00:00:00.020", null, typeof(PipelineFunctions));
         await app.StartAsync();
         await using EventProducerClient p = log.CreateProducer("bench-lat-in", new EventProducerOptions { Linger = TimeSpan.Zero });
-        await p.SendAsync(new LogEvent("warm", "/bench", "lat"));
-        while (!Arrived.ContainsKey("warm"))
-        {
-            await Task.Delay(5);
-        }
-
-        var sent = new Dictionary<string, long>();
-        for (int i = 0; i < count; i++)
-        {
-            string id = "e" + i.ToString(CultureInfo.InvariantCulture);
-            sent[id] = Stopwatch.GetTimestamp();
-            await p.SendAsync(new LogEvent(id, "/bench", "lat"));
-            await Task.Delay(20);
-        }
-
-        while (Arrived.Count < count + 1)
-        {
-            await Task.Delay(10);
-        }
-
+        List<double> latencies = await BenchApp.ProbeLatencyAsync(p, Arrived, count);
         await app.StopAsync();
-        return [.. sent.Select(kv => Stopwatch.GetElapsedTime(kv.Value, Arrived[kv.Key]).TotalMilliseconds)];
+        return latencies;
     }
 
-    private static FunctionsApp Build(string storage, string container, string poll, BlobClientOptions? counted, Type functions)
-    {
-        string hostJson = Path.Combine(Path.GetTempPath(), $"bench-host-{Guid.NewGuid():N}.json");
-        File.WriteAllText(hostJson, $$"""
-            { "version": "2.0", "logging": { "logLevel": { "default": "Warning" } },
-              "extensions": { "eventLog": { "maxBatchSize": {{Batch}}, "batchCheckpointFrequency": {{CheckpointEvery}}, "pollInterval": "{{poll}}" } } }
-            """);
-        FunctionsApplicationBuilder builder = FunctionsApplication.CreateBuilder(["--port", "0", "--host-json", hostJson]);
-        builder.Configuration["FAAS_STORAGE"] = storage;
-        builder.Configuration["FAAS_CONTAINER"] = container;
-        if (counted is not null)
-        {
-            builder.Services.AddSingleton(counted);
-        }
-
-        builder.AddFunctions(functions);
-        return builder.Build();
-    }
+    private static FunctionsApp Build(string storage, string container, string poll, BlobClientOptions? counted, Type functions) =>
+        BenchApp.Build(storage, container, Batch, CheckpointEvery, poll, functions, counted);
 
     private static int Sum(Dictionary<string, int> requests) => requests.Values.Sum();
 
@@ -234,7 +198,7 @@ internal static class OutputsBench
         md.AppendLine("start through one copy stage (`bench-lat-in` -> copy -> `bench-lat-out` -> sink), warm, one event every 20 ms, pollInterval 20 ms.");
         md.AppendLine();
         md.AppendLine("Command: `dotnet run -c Release --project bench/FaasEvents.Bench -- outputs [--events 20000] [--rounds 3] [--label NAME]`.");
-        md.AppendLine("Older commits are measured with this same file copied into a worktree of that commit (one row per run below).");
+        md.AppendLine("Older commits are measured with this bench's files (bench/FaasEvents.Bench/*.cs, .csproj) copied into a worktree of that commit (one row per run below).");
         md.AppendLine();
         md.AppendLine("| run | commit | outputs/s, function (median; range) | hand-written copy | ratio | requests/output: function (write/read/list) | hand-written | latency p50 / p99 ms |");
         md.AppendLine("| --- | --- | ---: | ---: | ---: | --- | --- | ---: |");
