@@ -9,6 +9,7 @@ public sealed class ServerProcess : IAsyncDisposable
 {
     private readonly Process process;
     private readonly ProcessOutput output;
+    private bool disposed;
 
     private ServerProcess(Process process, int httpPort)
     {
@@ -62,8 +63,18 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>kill -9: the server gets no chance to release its leases.</summary>
+    public void KillHard() => process.Kill(entireProcessTree: true);
+
+    /// <summary>Stops the server (SIGTERM, then kill after 30 s); a second call does nothing.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (disposed)
+        {
+            return;
+        }
+
+        disposed = true;
         Http.Dispose();
         if (!process.HasExited)
         {

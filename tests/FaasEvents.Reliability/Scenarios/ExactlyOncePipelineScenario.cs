@@ -26,6 +26,7 @@ public static class ExactlyOncePipelineScenario
     private const string Shipments = "orders.shipments";
     private const string Totals = "customer-totals";
     private const int Instances = 3;
+    private const string Ping = "ping";
     private static readonly TimeSpan Frozen = TimeSpan.FromSeconds(25); // 15 s lease + takeover + margin
 
     public static async Task<ScenarioReport> RunAsync(AzuriteProcess azurite, int events, int killsPerInstance, TimeSpan drainLimit, CancellationToken cancellationToken)
@@ -34,6 +35,7 @@ public static class ExactlyOncePipelineScenario
         var log = new EventLogClient(azurite.ConnectionString, new EventLogClientOptions { ContainerName = container });
         await OrdersWorkload.CreateStreamsAsync(log);
         await log.CreateStreamAsync(new StreamDefinition { Name = Shipments, Partitions = 4 });
+        await log.CreateStreamAsync(new StreamDefinition { Name = Ping, Partitions = 1 });
         await using StorageFaultProxy proxy = await StorageFaultProxy.StartAsync(azurite.BlobPort, seed: 11);
         proxy.Faults.Rate = 0.03;
         var producerFaults = new StorageFaultInjector(seed: 12);
@@ -44,6 +46,9 @@ public static class ExactlyOncePipelineScenario
         await using var fleet = new AppFleet(proxy.ConnectionString, container, Functions, name: "pipeline");
         await using var watch = new CheckpointWatch(log, OrdersWorkload.Group, OrdersWorkload.Stream);
         AppProcess[] slots = [.. Enumerable.Range(0, Instances).Select(_ => fleet.Start())];
+        string[] pingSource = ["--PingSources:0:Name=pipeline-tick", "--PingSources:0:Schedule=* * * * * *", $"--PingSources:0:Stream={Ping}"];
+        await using var server = new ServerSlot(await ServerProcess.StartAsync(proxy.ConnectionString, container, cancellationToken, pingSource)); // ticks every second, through the faults
+        bool serverKilled = false;
 
         // Kill j (of Instances * killsPerInstance) happens once consumers are past 10% + j * 80% / kills: the kills of one
         // instance are `Instances` steps apart, more than 20% of the progress. The pause happens at half way.
@@ -67,6 +72,14 @@ public static class ExactlyOncePipelineScenario
                 done++;
             }
 
+            if (!serverKilled && progress >= 0.3)
+            {
+                server.Process.KillHard(); // its lease runs out (15 s) before the next server leads: those ticks are caught up
+                await server.Process.DisposeAsync();
+                server.Process = await ServerProcess.StartAsync(proxy.ConnectionString, container, cancellationToken, pingSource);
+                serverKilled = true;
+            }
+
             if (pause is null && progress >= 0.5)
             {
                 pausedSlot = (done + Instances - 1) % Instances; // the one whose next kill is furthest away
@@ -81,13 +94,21 @@ public static class ExactlyOncePipelineScenario
             drained += await Drain.UntilNoLagAsync(log, OrdersWorkload.Stream, group, drainLimit, cancellationToken);
         }
 
+        await Task.Delay(TimeSpan.FromSeconds(20), cancellationToken); // the new server has led long enough to catch up
         proxy.Faults.Rate = 0;
+        await server.Process.DisposeAsync();
         int[] exits = await fleet.StopAllAsync();
+        (long ticksMissing, long ticksTwice, int ticks) = await CheckTicksAsync(log, cancellationToken);
 
         (long lost, long duplicated, long outOfOrder, long reused, long dead) = await workload.CheckAsync(log, cancellationToken);
         List<Order> orders = [.. workload.AcknowledgedOrders()];
         (long linesLost, long linesDuplicated, long linesOutOfOrder) = await CheckShipmentsAsync(log, orders, cancellationToken);
         List<string> broken = await CheckTotalsAsync(log, orders, cancellationToken);
+        if (ticksMissing + ticksTwice > 0)
+        {
+            broken.Add($"the ping stream misses {ticksMissing} tick(s) and has {ticksTwice} twice");
+        }
+
         if (duplicated + linesDuplicated > 0)
         {
             broken.Add($"{duplicated:N0} audits and {linesDuplicated:N0} shipment lines delivered twice (exactly-once outputs)");
@@ -99,16 +120,30 @@ public static class ExactlyOncePipelineScenario
         return new ScenarioReport(
             "11. Exactly-once pipeline",
             $"{events:N0} orders, 4 partitions; {Instances} instances each running order-audit (1:1), order-split (1:2) and customer-totals (materializer + changelog)",
-            $"{fleet.Killed} kill -9 ({killsPerInstance} per instance, at {string.Join(", ", progressAtKill)} of the input consumed); SIGSTOP of one instance for {Frozen.TotalSeconds:0} s (lease 15 s) at half way; 3% of writes: {faults:N0} faults ({KillsAndFaultsScenario.Kinds(proxy.Faults, producerFaults.Random)})",
-            lost + linesLost,
-            duplicated + linesDuplicated,
+            $"{fleet.Killed} kill -9 of app instances ({killsPerInstance} per instance, at {string.Join(", ", progressAtKill)} of the input consumed); SIGSTOP of one instance for {Frozen.TotalSeconds:0} s (lease 15 s) at half way; kill -9 of the server (its ping source ticking every second) at 30%; 3% of writes: {faults:N0} faults ({KillsAndFaultsScenario.Kinds(proxy.Faults, producerFaults.Random)})",
+            lost + linesLost + ticksMissing,
+            duplicated + linesDuplicated + ticksTwice,
             outOfOrder + linesOutOfOrder,
             reused + watch.Regressions,
             clock.Elapsed,
-            $"drained in {drained.TotalSeconds:0} s after the last order; {orders.Count:N0} orders -> {orders.Count:N0} audits and {orders.Count * 2:N0} shipment lines expected; {storedCopies:N0} output copies stored by re-runs and zombies, all skipped by readers; {dead} dead-lettered; {workload.Resent} producer chunks re-sent (sequenced: skipped); {broken.Count} table/changelog problems; exit codes on SIGTERM [{string.Join(",", exits)}]")
+            $"drained in {drained.TotalSeconds:0} s after the last order; {orders.Count:N0} orders -> {orders.Count:N0} audits and {orders.Count * 2:N0} shipment lines expected; {storedCopies:N0} output copies stored by re-runs and zombies, all skipped by readers; {dead} dead-lettered; {workload.Resent} producer chunks re-sent (sequenced: skipped); {ticks:N0} ping ticks, each second from the first to the last once ({ticksMissing} missing, {ticksTwice} twice); {broken.Count} problems; exit codes on SIGTERM [{string.Join(",", exits)}]")
         {
             Broken = broken,
         };
+    }
+
+    /// <summary>The ping stream as consumers read it: one tick per second from the first to the last, none twice.</summary>
+    private static async Task<(long Missing, long Twice, int Ticks)> CheckTicksAsync(EventLogClient log, CancellationToken cancellationToken)
+    {
+        List<long> seconds = [.. (await LogAudit.ReadAllAsync(log, Ping, cancellationToken)).Select(e => e.Event.Time!.Value.ToUnixTimeSeconds())];
+        if (seconds.Count == 0)
+        {
+            return (1, 0, 0);
+        }
+
+        long distinct = seconds.Distinct().Count();
+        long span = seconds.Max() - seconds.Min() + 1;
+        return (span - distinct, seconds.Count - distinct, seconds.Count);
     }
 
     private static async Task FreezeAndThawAsync(AppProcess instance, CancellationToken cancellationToken)
@@ -204,5 +239,13 @@ public static class ExactlyOncePipelineScenario
 
         broken.AddRange(folded.Keys.Except(table.Keys).Select(k => $"changelog folds '{k}', which the table does not hold"));
         return broken;
+    }
+
+    /// <summary>The server process of the moment (it is replaced after its kill), stopped however the scenario ends.</summary>
+    private sealed class ServerSlot(ServerProcess process) : IAsyncDisposable
+    {
+        public ServerProcess Process { get; set; } = process;
+
+        public ValueTask DisposeAsync() => Process.DisposeAsync();
     }
 }
