@@ -146,7 +146,7 @@ public class SampleAppTests(AzuriteFixture azurite, ITestOutputHelper output) : 
         Assert.Equal(0, app.ExitCode);
         string json = app.Output[app.Output.IndexOf('[', StringComparison.Ordinal)..];
         JsonElement[] fns = JsonDocument.Parse(json).RootElement.EnumerateArray().ToArray();
-        Assert.Equal(7, fns.Length);
+        Assert.Equal(9, fns.Length);
         JsonElement audit = fns.Single(f => f.GetProperty("name").GetString() == "order-audit");
         Assert.Equal(("orders", "order-audit", "event"), (audit.GetProperty("stream").GetString(), audit.GetProperty("consumerGroup").GetString(), audit.GetProperty("kind").GetString()));
     }

@@ -185,6 +185,7 @@ public sealed class PingSourceService : BackgroundService
 
         DateTimeOffset? due = cron.GetNextOccurrence(time.GetUtcNow(), zone);
         string? caughtUpUnder = null; // the lease under which every tick up to now has been fired
+        DateTimeOffset? owed = null; // the oldest tick that fell due while leading and is not fired yet
         while (!ct.IsCancellationRequested && due is not null)
         {
             try
@@ -198,12 +199,26 @@ public sealed class PingSourceService : BackgroundService
 
             DateTimeOffset now = time.GetUtcNow();
             DateTimeOffset? dueTick = due <= now ? due : null;
-            if (lease is { } held && held.ExpiresAt > now && (dueTick is not null || caughtUpUnder != held.LeaseId))
+            PartitionLease? held = lease is { } l && l.ExpiresAt > now ? l : null;
+            if (dueTick is not null)
+            {
+                if (held is null)
+                {
+                    caughtUpUnder = null; // a tick passed unfired (not leading, or the lease ran out here): look again once leading
+                }
+                else
+                {
+                    owed ??= dueTick;
+                }
+            }
+
+            if (held is not null && (owed is not null || caughtUpUnder != held.LeaseId))
             {
                 try
                 {
-                    await FireDueAsync(o, cron, zone, data, contentType, held, dueTick, now, ct);
+                    await FireDueAsync(o, cron, zone, data, contentType, held, owed, now, ct);
                     caughtUpUnder = held.LeaseId;
+                    owed = null;
                 }
                 catch (Exception ex) when (!ct.IsCancellationRequested)
                 {
@@ -235,29 +250,45 @@ public sealed class PingSourceService : BackgroundService
     private static TimeSpan Step(TimeSpan untilDue) => untilDue <= TimeSpan.Zero ? TimeSpan.Zero : untilDue < TimeSpan.FromSeconds(1) ? untilDue : TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// Fires every tick not fired yet: the one that just fell due, and, after a leader change or a failed try, each
-    /// tick since the last one recorded (no further back than <see cref="PingSourceOptions.CatchUp"/>). The ticks are
-    /// appended first, as sequenced writes (writer = the source, sequence = the tick's time), and recorded after: a
-    /// crash or an ambiguous answer in between makes the next try append them again, and readers skip the copy.
+    /// Fires every tick not fired yet: those that fell due while leading (from <paramref name="owed"/> on, however
+    /// long ago), and, after a leader change or a failed try, each tick since the last one recorded, no further back
+    /// than <see cref="PingSourceOptions.CatchUp"/>. The ticks are appended first, as sequenced writes (writer = the
+    /// source, sequence = the tick's time), and recorded after: a crash or an ambiguous answer in between makes the next
+    /// try append them again, and readers skip the copy.
     /// </summary>
-    private async Task FireDueAsync(PingSourceOptions o, CronExpression cron, TimeZoneInfo zone, BinaryData? data, string? contentType, PartitionLease lease, DateTimeOffset? dueTick, DateTimeOffset now, CancellationToken ct)
+    private async Task FireDueAsync(PingSourceOptions o, CronExpression cron, TimeZoneInfo zone, BinaryData? data, string? contentType, PartitionLease lease, DateTimeOffset? owed, DateTimeOffset now, CancellationToken ct)
     {
         Checkpoint? last = await log.Checkpoints.GetAsync(LeaderGroup, o.Name, 0, ct);
         List<DateTimeOffset> ticks;
         if (last is null)
         {
-            ticks = dueTick is { } first ? [first] : []; // never fired: start with the tick that fell due, no history
+            // Never fired: start with the ticks that fell due while leading, no history.
+            ticks = owed is { } first ? [.. cron.GetOccurrences(first, now, zone, fromInclusive: true, toInclusive: true).Take(MaxTicksPerFiring)] : [];
         }
         else
         {
             DateTimeOffset lastFired = DateTimeOffset.FromUnixTimeSeconds(last.NextOffset - 1);
             DateTimeOffset bound = now - o.CatchUp;
-            ticks = lastFired >= bound
-                ? [.. cron.GetOccurrences(lastFired, now, zone, fromInclusive: false, toInclusive: true).Take(MaxTicksPerFiring)]
-                : [.. cron.GetOccurrences(bound, now, zone, fromInclusive: true, toInclusive: true).Take(MaxTicksPerFiring)];
-            if (lastFired < bound)
+            if (owed is { } oldest && oldest < bound)
             {
-                logger.LogWarning("Ping source {Name}: ticks between {LastFired:O} and {Bound:O} were missed and are older than CatchUp ({CatchUp}); they are not fired", o.Name, lastFired, bound, o.CatchUp);
+                bound = oldest; // what fell due while leading is owed however old it is now (a retry after a long outage)
+            }
+
+            if (lastFired >= now)
+            {
+                ticks = []; // this clock is behind the one that recorded the last tick: nothing is due yet
+            }
+            else if (lastFired >= bound)
+            {
+                ticks = [.. cron.GetOccurrences(lastFired, now, zone, fromInclusive: false, toInclusive: true).Take(MaxTicksPerFiring)];
+            }
+            else
+            {
+                ticks = [.. cron.GetOccurrences(bound, now, zone, fromInclusive: true, toInclusive: true).Take(MaxTicksPerFiring)];
+                if (cron.GetNextOccurrence(lastFired, zone) is { } missed && missed < bound)
+                {
+                    logger.LogWarning("Ping source {Name}: ticks from {Missed:O} to before {Bound:O} were missed (no leader) and are older than CatchUp ({CatchUp}); they are not fired", o.Name, missed, bound, o.CatchUp);
+                }
             }
         }
 

@@ -159,6 +159,26 @@ public class PingSourceTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixt
         }
     }
 
+    /// <summary>CatchUp zero bounds only what a new leader catches up: the ticks that fall due while leading all fire (they stopped after the first).</summary>
+    [Fact]
+    public async Task A_zero_catch_up_still_fires_every_tick_that_falls_due()
+    {
+        EventLogClient log = azurite.CreateClient();
+        await log.CreateStreamAsync(new StreamDefinition { Name = "ping-no-catch-up", Partitions = 1 });
+        string[] ping = ["--PingSources:0:Name=no-catch-up", "--PingSources:0:Schedule=* * * * * *", "--PingSources:0:Stream=ping-no-catch-up", "--PingSources:0:CatchUp=00:00:00"];
+        await using (ServerHarness server = await ServerHarness.StartAsync(azurite, log, ping))
+        {
+            await WaitForTicksAsync(log, "ping-no-catch-up", 4, TimeSpan.FromSeconds(20));
+        }
+
+        List<DateTimeOffset> ticks = (await TestEvents.ReadAllAsync(log, "ping-no-catch-up")).Select(e => e.Event.Time!.Value).ToList();
+        Assert.Equal(ticks.Count, ticks.Distinct().Count());
+        for (int i = 1; i < ticks.Count; i++)
+        {
+            Assert.Equal(TimeSpan.FromSeconds(1), ticks[i] - ticks[i - 1]);
+        }
+    }
+
     private static async Task WaitForTicksAsync(EventLogClient log, string stream, int count, TimeSpan limit)
     {
         DateTime deadline = DateTime.UtcNow + limit;
