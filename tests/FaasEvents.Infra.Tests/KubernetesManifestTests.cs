@@ -93,7 +93,7 @@ public class KubernetesManifestTests(AzuriteFixture azurite) : IClassFixture<Azu
         JsonSchema schema = await ScaledObjectSchemaAsync();
 
         List<Dictionary<object, object>> objects = ScaledObjects().ToList();
-        Assert.Equal(7, objects.Count);
+        Assert.Equal(9, objects.Count); // one per sample function
         foreach (Dictionary<object, object> so in objects)
         {
             ICollection<NJsonSchema.Validation.ValidationError> errors = schema.Validate(JsonSerializer.Serialize(so));
