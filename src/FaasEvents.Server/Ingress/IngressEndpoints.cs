@@ -112,9 +112,7 @@ internal static class IngressEndpoints
         }
         catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.StreamNotFound)
         {
-            streams.Forget(stream);
-            recent.Forget(stream);
-            return Problem(404, "Stream not found", $"Stream '{stream}' was deleted. Create it first (faas streams create {stream} --partitions N).");
+            return StreamDeleted(stream, streams, recent);
         }
         catch (Exception ex) when (ex is EventLogException { Reason: EventLogErrorReason.StorageFailure } or Azure.RequestFailedException)
         {
@@ -233,9 +231,7 @@ internal static class IngressEndpoints
         IReadOnlyList<EventSendResult> sent = [.. written.Select(r => r.Sent)];
         if (sent.All(r => r.Error is EventLogException { Reason: EventLogErrorReason.StreamNotFound }))
         {
-            streams.Forget(stream);
-            recent.Forget(stream);
-            return Problem(404, "Stream not found", $"Stream '{stream}' was deleted. Create it first (faas streams create {stream} --partitions N).");
+            return StreamDeleted(stream, streams, recent);
         }
 
         int count = sent.Count(r => r.Written);
@@ -250,6 +246,14 @@ internal static class IngressEndpoints
         Rejected.WithLabels(status.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
         string detail = $"{count} of {events.Count} events were written; the others were not{(results.Any(r => r.status == "unknown") ? " (or, for status 'unknown', may have been, once)" : "")}. Send again only the events whose status is not 'written'.";
         return Results.Problem(detail: detail, statusCode: status, title: "Partly written", extensions: new Dictionary<string, object?> { ["stream"] = stream, ["results"] = results });
+    }
+
+    /// <summary>An append found the stream deleted: forget it (and its recent ids) and say so.</summary>
+    private static IResult StreamDeleted(string stream, KnownStreams streams, RecentEventIds recent)
+    {
+        streams.Forget(stream);
+        recent.Forget(stream);
+        return Problem(404, "Stream not found", $"Stream '{stream}' was deleted. Create it first (faas streams create {stream} --partitions N).");
     }
 
     internal static IResult Problem(int status, string title, string detail)
