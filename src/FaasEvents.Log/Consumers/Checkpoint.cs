@@ -11,7 +11,10 @@ namespace FaasEvents.Log.Consumers;
 /// <param name="Position">Where the batch holding <paramref name="NextOffset"/> starts, if the writer knew (a resume hint).</param>
 public sealed record Checkpoint(string Group, string Stream, int Partition, long NextOffset, DateTimeOffset UpdatedAt, LogPosition? Position = null)
 {
-    /// <summary>What the group's <see cref="DuplicateFilter"/> had delivered below <see cref="NextOffset"/> (<see cref="DuplicateFilter.Restore"/>); null: nothing known.</summary>
+    /// <summary>
+    /// What the group's <see cref="DuplicateFilter"/> had delivered below <see cref="NextOffset"/> (<see cref="DuplicateFilter.Restore"/>); null:
+    /// nothing known. <see cref="CheckpointStore.GetAsync"/> reads it wherever it is stored; a listing leaves it null when it is in its own blob.
+    /// </summary>
     public string? Writers { get; init; }
 
     /// <summary>

@@ -21,24 +21,55 @@ public sealed class CheckpointStore
     internal const string PositionKey = "position";
     internal const string StateTipKey = "statetip";
     internal const string WritersKey = "writers";
+    internal const string WritersBlobKey = "writersblob";
+
+    /// <summary>The longest filter state kept in the checkpoint's metadata (8 KiB in all); a longer one goes to a blob.</summary>
+    internal const int MaxInlineWritersLength = 6 * 1024;
     internal const string GenerationKey = "generation";
     private readonly LogStore store;
     private readonly ConcurrentDictionary<string, (ETag ETag, IDictionary<string, string> Metadata)> known = new(StringComparer.Ordinal);
 
     internal CheckpointStore(LogStore store) => this.store = store;
 
-    /// <summary>Reads one checkpoint, or null when the group has none for the partition.</summary>
+    /// <summary>
+    /// Reads one checkpoint, or null when the group has none for the partition. A duplicate-filter state stored in its
+    /// own blob (more than about 165 writers) is read too: one more request.
+    /// </summary>
     public async Task<Checkpoint?> GetAsync(string group, string stream, int partition, CancellationToken cancellationToken = default)
     {
         Validate(group, stream, partition);
-        try
+        for (int attempt = 0; ; attempt++)
         {
-            BlobProperties props = (await store.CheckpointBlob(group, stream, partition).GetPropertiesAsync(cancellationToken: cancellationToken)).Value;
-            return ToCheckpoint(group, stream, partition, props.Metadata, props.LastModified);
-        }
-        catch (RequestFailedException ex) when (ex.Status == 404)
-        {
-            return null;
+            BlobProperties props;
+            try
+            {
+                props = (await store.CheckpointBlob(group, stream, partition).GetPropertiesAsync(cancellationToken: cancellationToken)).Value;
+            }
+            catch (RequestFailedException ex) when (ex.Status == 404)
+            {
+                return null;
+            }
+
+            Checkpoint? checkpoint = ToCheckpoint(group, stream, partition, props.Metadata, props.LastModified);
+            if (checkpoint is null || !props.Metadata.TryGetValue(WritersBlobKey, out string? spilled))
+            {
+                return checkpoint;
+            }
+
+            try
+            {
+                BinaryData state = (await store.Container.GetBlobClient(spilled).DownloadContentAsync(cancellationToken)).Value.Content;
+                return checkpoint with { Writers = state.ToString() };
+            }
+            catch (RequestFailedException ex) when (ex.Status == 404)
+            {
+                if (attempt >= 3)
+                {
+                    throw new EventLogException(EventLogErrorReason.CorruptData, $"Checkpoint of group '{group}' on stream '{stream}' partition {partition} names duplicate-filter state '{spilled}', which is missing; reset the group's checkpoint (faas groups reset) to read on without it.", ex);
+                }
+
+                // A newer checkpoint replaced it (and deleted it) after we read this one: read again.
+            }
         }
     }
 
@@ -116,10 +147,59 @@ public sealed class CheckpointStore
     public Task ResetAsync(string group, string stream, int partition, long nextOffset, CancellationToken cancellationToken = default) =>
         WriteAsync(group, stream, partition, nextOffset, null, null, allowBackwards: true, cancellationToken);
 
-    private async Task<bool> WriteAsync(string group, string stream, int partition, long nextOffset, LogPosition? position, PartitionLease? lease, bool allowBackwards, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? extra = null)
+    private async Task<bool> WriteAsync(string group, string stream, int partition, long nextOffset, LogPosition? position, PartitionLease? lease, bool allowBackwards, CancellationToken cancellationToken, Dictionary<string, string>? extra = null)
     {
         Validate(group, stream, partition);
         ArgumentOutOfRangeException.ThrowIfNegative(nextOffset);
+        string? spilled = null;
+        if (extra is not null && extra.TryGetValue(WritersKey, out string? writers) && writers.Length > MaxInlineWritersLength)
+        {
+            // Too large for metadata: a new blob first, then the checkpoint naming it (the commit point).
+            spilled = StoragePaths.WritersState(group, stream, partition, nextOffset);
+            await store.EnsureContainerAsync(cancellationToken);
+            await store.Container.GetBlobClient(spilled).UploadAsync(BinaryData.FromString(writers), new BlobUploadOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All } }, cancellationToken);
+            extra.Remove(WritersKey);
+            extra[WritersBlobKey] = spilled;
+        }
+
+        try
+        {
+            (bool written, IDictionary<string, string> stored, string? replaced) = await WriteMetadataAsync(group, stream, partition, nextOffset, position, lease, allowBackwards, extra, cancellationToken);
+            stored.TryGetValue(WritersBlobKey, out string? named);
+            if (replaced is not null && replaced != named)
+            {
+                await DeleteQuietlyAsync(replaced); // the state the previous checkpoint named
+            }
+
+            if (spilled is not null && spilled != named)
+            {
+                await DeleteQuietlyAsync(spilled); // not committed (the checkpoint was already past nextOffset)
+            }
+
+            return written;
+        }
+        catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.LeaseLost && spilled is not null)
+        {
+            await DeleteQuietlyAsync(spilled); // refused: nothing names it
+            throw;
+        }
+    }
+
+    private async Task DeleteQuietlyAsync(string name)
+    {
+        try
+        {
+            await store.Container.DeleteBlobIfExistsAsync(name);
+        }
+        catch (RequestFailedException)
+        {
+            // Best effort: a leftover is removed with its stream.
+        }
+    }
+
+    /// <summary>Writes the checkpoint's metadata: whether it was written, the metadata now stored, and the spilled filter state it replaced.</summary>
+    private async Task<(bool Written, IDictionary<string, string> Stored, string? Replaced)> WriteMetadataAsync(string group, string stream, int partition, long nextOffset, LogPosition? position, PartitionLease? lease, bool allowBackwards, Dictionary<string, string>? extra, CancellationToken cancellationToken)
+    {
         BlobClient blob = store.CheckpointBlob(group, stream, partition);
         for (int attempt = 0; ; attempt++)
         {
@@ -140,9 +220,9 @@ public sealed class CheckpointStore
                     }
 
                     await store.EnsureContainerAsync(cancellationToken);
-                    if (await TryCreateAsync(blob, nextOffset, position, extra, cancellationToken))
+                    if (await TryCreateAsync(blob, nextOffset, position, extra, cancellationToken) is { } created)
                     {
-                        return true;
+                        return (true, created, null);
                     }
 
                     continue;
@@ -158,7 +238,7 @@ public sealed class CheckpointStore
                     await EnsureLeaseHeldAsync(blob, group, stream, partition, lease, cancellationToken);
                 }
 
-                return false;
+                return (false, cached.Metadata, null);
             }
 
             var metadata = new Dictionary<string, string>(cached.Metadata, StringComparer.OrdinalIgnoreCase)
@@ -182,19 +262,29 @@ public sealed class CheckpointStore
                 // under a new generation of writer ids, so readers deliver its outputs instead of skipping them.
                 metadata.Remove(StateTipKey);
                 metadata.Remove(WritersKey);
+                metadata.Remove(WritersBlobKey);
                 metadata[GenerationKey] = (ParseGeneration(cached.Metadata) + 1).ToString(CultureInfo.InvariantCulture);
             }
 
-            foreach ((string k, string v) in extra ?? new Dictionary<string, string>())
+            foreach ((string k, string v) in extra ?? [])
             {
                 metadata[k] = v;
+            }
+
+            if (extra?.ContainsKey(WritersKey) == true)
+            {
+                metadata.Remove(WritersBlobKey); // the state is inline again
+            }
+            else if (extra?.ContainsKey(WritersBlobKey) == true)
+            {
+                metadata.Remove(WritersKey);
             }
 
             try
             {
                 BlobInfo info = (await blob.SetMetadataAsync(metadata, new BlobRequestConditions { IfMatch = cached.ETag, LeaseId = lease?.LeaseId }, cancellationToken)).Value;
                 known[blob.Name] = (info.ETag, metadata);
-                return true;
+                return (true, metadata, cached.Metadata.TryGetValue(WritersBlobKey, out string? replaced) ? replaced : null);
             }
             catch (RequestFailedException ex) when (ex.ErrorCode is "LeaseIdMissing" or "LeaseIdMismatchWithBlobOperation" or "LeaseLost" or "LeaseNotPresentWithBlobOperation")
             {
@@ -221,7 +311,7 @@ public sealed class CheckpointStore
         }
     }
 
-    private static async Task<bool> TryCreateAsync(BlobClient blob, long nextOffset, LogPosition? position, IReadOnlyDictionary<string, string>? extra, CancellationToken cancellationToken)
+    private static async Task<IDictionary<string, string>?> TryCreateAsync(BlobClient blob, long nextOffset, LogPosition? position, IReadOnlyDictionary<string, string>? extra, CancellationToken cancellationToken)
     {
         var metadata = new Dictionary<string, string> { [OffsetKey] = nextOffset.ToString(CultureInfo.InvariantCulture) };
         if (position is { } pos)
@@ -244,11 +334,11 @@ public sealed class CheckpointStore
                     Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
                 },
                 cancellationToken);
-            return true;
+            return metadata;
         }
         catch (RequestFailedException ex) when (ex.Status is 409 or 412)
         {
-            return false;
+            return null;
         }
     }
 

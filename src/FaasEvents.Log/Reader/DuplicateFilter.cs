@@ -11,8 +11,11 @@ namespace FaasEvents.Log.Reader;
 /// </summary>
 public sealed class DuplicateFilter
 {
-    /// <summary>The longest encoded state kept with a checkpoint (checkpoint metadata is at most 8 KiB in all).</summary>
-    public const int MaxEncodedLength = 6 * 1024;
+    /// <summary>
+    /// The longest encoded state kept with a checkpoint: 4 MiB, about 110,000 writers active within the window. Up to
+    /// 6 KiB (about 165 writers) it is stored in the checkpoint's metadata, above that in a blob the checkpoint names.
+    /// </summary>
+    public const int MaxEncodedLength = 4 * 1024 * 1024;
 
     /// <summary>How long a writer that wrote nothing is remembered. <value>7 days.</value></summary>
     public static readonly TimeSpan DefaultWindow = TimeSpan.FromDays(7);

@@ -24,6 +24,16 @@ internal static class StoragePaths
         GroupStreamPrefix(group, stream) + partition.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>
+    /// A checkpoint's duplicate-filter state too large for its metadata: <c>groups/{group}/{stream}/{partition}.writers/{nextOffset:D20}-{nonce}</c>,
+    /// a new blob per checkpoint that spills (so a failed checkpoint never overwrites the state the stored one names).
+    /// </summary>
+    public static string WritersState(string group, string stream, int partition, long nextOffset) =>
+        $"{Checkpoint(group, stream, partition)}.writers/{nextOffset.ToString("D20", CultureInfo.InvariantCulture)}-{Guid.NewGuid().ToString("N")[..8]}";
+
+    /// <summary>True for a blob of <see cref="WritersState"/> (<c>groups/{g}/{s}/{p}.writers/...</c>, split at '/').</summary>
+    public static bool IsWritersState(string[] parts) => parts.Length == 5 && parts[0] == "groups" && parts[3].EndsWith(".writers", StringComparison.Ordinal);
+
+    /// <summary>
     /// A compacted segment: <c>{base:D20}-{end:D20}-{stamp:D19}</c>. It holds offsets [base, end) with gaps and
     /// supersedes every segment whose range it covers; among equal ranges the larger stamp wins.
     /// </summary>

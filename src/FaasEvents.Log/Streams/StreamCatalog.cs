@@ -232,7 +232,7 @@ internal sealed class StreamCatalog
             await foreach (BlobItem item in store.Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, StoragePaths.GroupsRoot, cancellationToken))
             {
                 string[] parts = item.Name.Split('/');
-                if (parts.Length == 4 && parts[2] == stream)
+                if ((parts.Length == 4 || StoragePaths.IsWritersState(parts)) && parts[2] == stream)
                 {
                     groupBlobs.Add(item.Name);
                 }

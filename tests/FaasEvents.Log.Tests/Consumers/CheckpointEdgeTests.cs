@@ -1,7 +1,10 @@
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Specialized;
 using FaasEvents.Log.Consumers;
+using FaasEvents.Log.Events;
+using FaasEvents.Log.Reader;
 using FaasEvents.Log.State;
+using FaasEvents.Log.Streams;
 using FaasEvents.Testing;
 
 namespace FaasEvents.Log.Tests.Consumers;
@@ -24,6 +27,62 @@ public class CheckpointEdgeTests(AzuriteFixture azurite) : IClassFixture<Azurite
         EventLogException ex = await Assert.ThrowsAsync<EventLogException>(() => log.Checkpoints.UpdateAsync("g", "s", 0, 10, lease));
         Assert.Equal(EventLogErrorReason.LeaseLost, ex.Reason);
         Assert.False(await blob.ExistsAsync()); // the zombie's checkpoint did not come back
+    }
+
+    [Fact]
+    public async Task A_filter_state_too_large_for_metadata_lives_in_one_blob_per_checkpoint_and_leaves_none_behind()
+    {
+        EventLogClient log = azurite.CreateClient();
+        await log.CreateStreamAsync(new StreamDefinition { Name = "s" });
+        PartitionLeaseClient leases = log.CreateLeaseClient("a");
+        PartitionLease lease = (await leases.TryAcquireAsync("g", "s", 0, TimeSpan.FromSeconds(15)))!;
+        string large = LargeState(400), larger = LargeState(500);
+
+        await log.Checkpoints.UpdateAsync("g", "s", 0, 10, null, large, lease);
+        Assert.Equal(large, (await log.Checkpoints.GetAsync("g", "s", 0))!.Writers);
+        await log.Checkpoints.UpdateAsync("g", "s", 0, 20, null, larger, lease);
+        Assert.Equal(larger, (await log.Checkpoints.GetAsync("g", "s", 0))!.Writers);
+        Assert.Single(await WritersBlobsAsync(log)); // the one the checkpoint names; the previous one was deleted
+
+        await log.Checkpoints.UpdateAsync("g", "s", 0, 30, null, lease, CancellationToken.None); // no new state: keep the stored one
+        Assert.Equal(larger, (await log.Checkpoints.GetAsync("g", "s", 0))!.Writers);
+
+        await leases.ReleaseAsync(lease);
+        PartitionLease successor = (await log.CreateLeaseClient("b").TryAcquireAsync("g", "s", 0, TimeSpan.FromSeconds(15)))!;
+        EventLogException lost = await Assert.ThrowsAsync<EventLogException>(() => log.Checkpoints.UpdateAsync("g", "s", 0, 40, null, large, lease)); // a zombie
+        Assert.Equal(EventLogErrorReason.LeaseLost, lost.Reason);
+        Assert.Single(await WritersBlobsAsync(log)); // the zombie's refused state is not left behind
+        Assert.Equal(larger, (await log.Checkpoints.GetAsync("g", "s", 0))!.Writers);
+
+        await log.Checkpoints.UpdateAsync("g", "s", 0, 50, null, "AQ==", successor); // small again: back in metadata
+        Assert.Equal("AQ==", (await log.Checkpoints.GetAsync("g", "s", 0))!.Writers);
+        Assert.Empty(await WritersBlobsAsync(log));
+
+        await log.Checkpoints.UpdateAsync("g", "s", 0, 60, null, large, successor);
+        await log.DeleteStreamAsync("s");
+        Assert.Empty(await WritersBlobsAsync(log)); // deleted with the stream's checkpoints
+    }
+
+    private static string LargeState(int writers)
+    {
+        DuplicateFilter filter = DuplicateFilter.Restore(null);
+        for (int i = 0; i < writers; i++)
+        {
+            filter.Admit(new StoredEvent(0, i, DateTimeOffset.UtcNow, new LogEvent($"e{i}", "/t", "t")) { Mark = new WriterMark(Guid.NewGuid(), i + 1) });
+        }
+
+        return filter.Settle(writers, DateTimeOffset.UtcNow, DuplicateFilter.DefaultWindow)!;
+    }
+
+    private static async Task<List<string>> WritersBlobsAsync(EventLogClient log)
+    {
+        var names = new List<string>();
+        await foreach (Azure.Storage.Blobs.Models.BlobItem item in log.Container.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, "groups/g/s/0.writers/", CancellationToken.None))
+        {
+            names.Add(item.Name);
+        }
+
+        return names;
     }
 
     [Fact]

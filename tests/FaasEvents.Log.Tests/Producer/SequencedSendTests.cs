@@ -76,6 +76,35 @@ public class SequencedSendTests(AzuriteFixture azurite) : IClassFixture<AzuriteF
     }
 
     [Fact]
+    public async Task A_reader_resuming_after_hundreds_of_writers_skips_the_copies_of_every_one()
+    {
+        EventLogClient log = azurite.CreateClient();
+        await log.CreateStreamAsync(new StreamDefinition { Name = "many" });
+        await using EventProducerClient producer = log.CreateProducer("many");
+        Guid[] writers = [.. Enumerable.Range(0, 400).Select(i => WriterIdentity.For("out", "g", "in", i))]; // e.g. 400 input partitions feeding one output partition
+        foreach (Guid w in writers)
+        {
+            await producer.SendSequencedAsync([TestEvents.Json($"first-{w:N}")], [new(w, 1)]);
+        }
+
+        DuplicateFilter first = DuplicateFilter.Restore(null);
+        Assert.Equal(400, (await ReadAsync(log, "many", filter: first)).Count);
+        await log.Checkpoints.UpdateAsync("readers", "many", 0, 400, null, first.Settle(400, DateTimeOffset.UtcNow, DuplicateFilter.DefaultWindow), null);
+        foreach (Guid w in writers)
+        {
+            await producer.SendSequencedAsync([TestEvents.Json($"copy-{w:N}")], [new(w, 1)]); // every writer's re-run copy
+        }
+
+        await producer.SendSequencedAsync([TestEvents.Json("new")], [new(writers[0], 2)]);
+
+        Checkpoint cp = (await log.Checkpoints.GetAsync("readers", "many", 0))!;
+        List<StoredEvent> resumed = await ReadAsync(log, "many", filter: DuplicateFilter.Restore(cp.Writers), from: cp.NextOffset);
+
+        // Before: the state kept with the checkpoint was cut to 6 KiB (about 165 writers): 235 copies were delivered again.
+        Assert.Equal(["new"], resumed.Select(e => e.Event.Id));
+    }
+
+    [Fact]
     public async Task A_reset_clears_the_filter_s_state_and_moves_the_writer_generation_on()
     {
         EventLogClient log = azurite.CreateClient();

@@ -51,7 +51,7 @@ public class DuplicateFilterTests
     }
 
     [Fact]
-    public void The_stored_state_stays_within_its_limit_dropping_the_least_recently_used_writers()
+    public void The_stored_state_keeps_every_writer_of_the_window_even_beyond_what_checkpoint_metadata_holds()
     {
         DuplicateFilter filter = DuplicateFilter.Restore(null);
         for (int i = 0; i < 1000; i++)
@@ -61,8 +61,25 @@ public class DuplicateFilterTests
 
         string state = filter.Settle(1000, Now, TimeSpan.FromDays(365))!;
 
+        Assert.Equal(1000, DuplicateFilter.Restore(state).Writers); // about 37 KiB: spilled to a blob by the checkpoint store
+    }
+
+    [Fact]
+    public void The_stored_state_stays_within_its_limit_dropping_the_least_recently_used_writers()
+    {
+        DuplicateFilter filter = DuplicateFilter.Restore(null);
+        var newest = Guid.NewGuid();
+        for (int i = 0; i < 160_000; i++)
+        {
+            filter.Admit(At(i, i == 159_999 ? newest : Guid.NewGuid(), long.MaxValue >> 1, Now - TimeSpan.FromHours((160_000 - i) / 1000)));
+        }
+
+        string state = filter.Settle(160_000, Now, TimeSpan.FromDays(365))!;
+        DuplicateFilter restored = DuplicateFilter.Restore(state);
+
         Assert.InRange(state.Length, 1, DuplicateFilter.MaxEncodedLength);
-        Assert.InRange(DuplicateFilter.Restore(state).Writers, 100, 999);
+        Assert.InRange(restored.Writers, 100_000, 159_999);
+        Assert.False(restored.Admit(At(160_000, newest, 1))); // the most recently used writer is still known
     }
 
     [Fact]
