@@ -1,3 +1,4 @@
+using FaasEvents.Log;
 using FaasEvents.Log.Events;
 using FaasEvents.Log.Producer;
 using FaasEvents.Log.Streams;
@@ -7,9 +8,11 @@ namespace FaasEvents.Server.Ingress;
 /// <summary>
 /// Writes the events of one ingress request, skipping repeats: an event whose source + id was written to the stream
 /// within the window (or earlier in the same request) is answered with that copy's position instead of a new append.
-/// Ids are claimed in key order, so concurrent requests sharing events never wait on each other in a circle.
+/// Ids are claimed in key order, so concurrent requests sharing events never wait on each other in a circle. Before a
+/// repeat is answered from memory, the stream's definition is read again: a stream deleted and created again since
+/// (by another replica or the CLI) has none of the old stream's events, so its window starts empty.
 /// </summary>
-internal sealed class IngressWriter(EventProducerPool producers, RecentEventIds recent, TimeProvider time)
+internal sealed class IngressWriter(EventProducerPool producers, RecentEventIds recent, KnownStreams streams, TimeProvider time)
 {
     /// <summary>Writes <paramref name="events"/> (in order, per partition) and returns one result per event.</summary>
     public async Task<IReadOnlyList<IngressResult>> WriteAsync(StreamDefinition definition, IReadOnlyList<LogEvent> events, CancellationToken cancellationToken)
@@ -22,6 +25,14 @@ internal sealed class IngressWriter(EventProducerPool producers, RecentEventIds 
 
         StreamIdWindow window = await recent.ForStreamAsync(definition, cancellationToken);
         string[] keys = [.. events.Select(RecentEventIds.Key)];
+        if (keys.Any(window.Knows))
+        {
+            // A position answered without writing must be the current stream's: a cached definition decides nothing.
+            StreamDefinition current = await streams.RefreshAsync(stream, cancellationToken)
+                ?? throw new EventLogException(EventLogErrorReason.StreamNotFound, $"Stream '{stream}' was deleted.");
+            window = await recent.ForStreamAsync(current, cancellationToken);
+        }
+
         var first = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i < keys.Length; i++)
         {

@@ -25,6 +25,13 @@ internal sealed class KnownStreams(EventLogClient log, TimeProvider time)
             return known.Definition;
         }
 
+        return await RefreshAsync(stream, cancellationToken);
+    }
+
+    /// <summary>The stream's definition as storage has it now (trusted again for <see cref="Ttl"/>), or null if it does not exist.</summary>
+    public async Task<StreamDefinition?> RefreshAsync(string stream, CancellationToken cancellationToken)
+    {
+        DateTimeOffset now = time.GetUtcNow();
         if (await log.TryGetStreamAsync(stream, cancellationToken) is not { } definition)
         {
             seen.TryRemove(stream, out _);

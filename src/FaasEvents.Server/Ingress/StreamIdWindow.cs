@@ -65,6 +65,15 @@ internal sealed class StreamIdWindow(TimeSpan window, int capacity)
         }
     }
 
+    /// <summary>True when the id is remembered as written (a claim would answer its position).</summary>
+    public bool Knows(string key)
+    {
+        lock (gate)
+        {
+            return entries.TryGetValue(key, out Entry? entry) && entry.Position is not null;
+        }
+    }
+
     /// <summary>Records the outcome of writing a claimed id: its position, or that it failed (forgotten) or may have landed (uncertain).</summary>
     public void Complete(string key, EventSendResult result)
     {
