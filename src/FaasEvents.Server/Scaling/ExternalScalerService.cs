@@ -57,16 +57,19 @@ public sealed class ExternalScalerService : ExternalScaler.ExternalScalerBase
     }
 
     /// <summary>
-    /// Waits for the next append or the poll interval, whichever comes first, and leaves nothing behind either way:
-    /// the delay's timer and its registration on the call's token end with this wait (this runs every 400 ms for as
-    /// long as KEDA keeps the call open, for days).
+    /// Waits for the next append, the poll interval or the call's end, whichever comes first, and leaves nothing behind
+    /// either way: the timer and the registration on the call's token end with this wait (this runs every 400 ms for as
+    /// long as KEDA keeps the call open, for days). Not <c>Task.Delay(interval, time, token)</c>: a clock that fires the
+    /// delay's timer while <c>Task.Delay</c> is still registering on the token (a test clock stepping from another
+    /// thread) could leave the timer's cleanup spinning forever on a half-written registration; here the timer only
+    /// completes a task whose continuations run elsewhere.
     /// </summary>
     private async Task WaitForAppendOrPollAsync(Task appended, CancellationToken ct)
     {
-        using var poll = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        Task delay = Task.Delay(options.ActivePollInterval, time, poll.Token);
-        await Task.WhenAny(appended, delay);
-        await poll.CancelAsync();
+        var woken = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using CancellationTokenRegistration ended = ct.Register(static s => ((TaskCompletionSource)s!).TrySetResult(), woken);
+        using ITimer poll = time.CreateTimer(static s => ((TaskCompletionSource)s!).TrySetResult(), woken, options.ActivePollInterval, Timeout.InfiniteTimeSpan);
+        await Task.WhenAny(appended, woken.Task);
     }
 
     /// <inheritdoc/>
