@@ -48,6 +48,9 @@ public static class FaasSettings
     /// <summary>Server: how long the scaler may reuse a lag reading, in milliseconds.</summary>
     public const string LagCacheMilliseconds = "FAAS_LAG_CACHE_MS";
 
+    /// <summary>Server: how long a lag reading may be reused for a stream that has not changed (default 00:02:00; 00:00:00: no idle back-off).</summary>
+    public const string LagIdleMax = "FAAS_LAG_IDLE_MAX";
+
     /// <summary>Server: how often the compaction service compacts entity streams (default 00:10:00).</summary>
     public const string CompactionInterval = "FAAS_COMPACTION_INTERVAL";
 
@@ -61,6 +64,6 @@ public static class FaasSettings
     public static IReadOnlyList<string> All { get; } =
     [
         Storage, Container, Functions, FunctionsPort, HostJson, InstanceId, HttpPort, GrpcPort, GrpcTlsCertificate, GrpcTlsKey,
-        GrpcTlsClientCa, IngressApiKeys, IngressRepeatWindow, LagCacheMilliseconds, CompactionInterval, CompactionDeleteRetention, CompactionMinLag,
+        GrpcTlsClientCa, IngressApiKeys, IngressRepeatWindow, LagCacheMilliseconds, LagIdleMax, CompactionInterval, CompactionDeleteRetention, CompactionMinLag,
     ];
 }

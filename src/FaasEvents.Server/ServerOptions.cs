@@ -31,6 +31,16 @@ public sealed class ServerOptions
     public TimeSpan LagCacheDuration { get; set; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>
+    /// How long a lag reading may be reused for a stream that has not changed (<c>FAAS_LAG_IDLE_MAX</c>, a TimeSpan):
+    /// each storage read that finds the stream's ends unchanged doubles the reuse period from
+    /// <see cref="LagCacheDuration"/> up to this, and any change (or an append through this server) resets it. Events
+    /// from direct producers into a stream idle that long are noticed within this bound; ingress and ping appends at
+    /// once. A group with lag has its checkpoints read every <see cref="LagCacheDuration"/> regardless.
+    /// <value>Default: 2 minutes (a stream at zero instances then costs about $0.008 a day in listings).</value>
+    /// </summary>
+    public TimeSpan LagIdleCacheMax { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
     /// How often StreamIsActive re-checks lag when no ingress append signals it (direct producers): with the cache,
     /// lag is noticed within about a second. <value>Default: 400 ms.</value>
     /// </summary>
@@ -73,6 +83,13 @@ public sealed class ServerOptions
             options.LagCacheDuration = double.TryParse(cache, NumberStyles.Float, CultureInfo.InvariantCulture, out double ms)
                 ? TimeSpan.FromMilliseconds(ms)
                 : throw new ArgumentException($"{FaasSettings.LagCacheMilliseconds}: '{cache}' is not a number of milliseconds.");
+        }
+
+        if (NonEmpty(configuration[FaasSettings.LagIdleMax]) is { } idle)
+        {
+            options.LagIdleCacheMax = TimeSpan.TryParse(idle, CultureInfo.InvariantCulture, out TimeSpan span)
+                ? span
+                : throw new ArgumentException($"{FaasSettings.LagIdleMax}: '{idle}' is not a TimeSpan such as 00:02:00 (00:00:00 keeps every reading for {FaasSettings.LagCacheMilliseconds} only).");
         }
 
         if (NonEmpty(configuration[FaasSettings.IngressRepeatWindow]) is { } window)
@@ -125,6 +142,11 @@ public sealed class ServerOptions
         if (LagCacheDuration < TimeSpan.Zero || LagCacheDuration > TimeSpan.FromMinutes(1))
         {
             problems.Add($"{FaasSettings.LagCacheMilliseconds}: {LagCacheDuration.TotalMilliseconds} ms must be between 0 and 60000.");
+        }
+
+        if (LagIdleCacheMax < TimeSpan.Zero || LagIdleCacheMax > TimeSpan.FromHours(1))
+        {
+            problems.Add($"{FaasSettings.LagIdleMax}: {LagIdleCacheMax} must be between 00:00:00 (no idle back-off) and 01:00:00.");
         }
 
         if (IngressRepeatWindow < TimeSpan.Zero || IngressRepeatWindow > TimeSpan.FromDays(1))

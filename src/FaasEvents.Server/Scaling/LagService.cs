@@ -12,6 +12,9 @@ namespace FaasEvents.Server.Scaling;
 /// (one listing), each at most once per <see cref="ServerOptions.LagCacheDuration"/> however many ScaledObjects and
 /// KEDA calls ask. This server's own appends (ingress, ping sources) show at once: their positions are applied over
 /// the cached ends (<see cref="AppendedEnds"/>) and waiters of the stream are woken, with no storage request per append.
+/// A stream whose ends stay the same is read less and less often, up to <see cref="ServerOptions.LagIdleCacheMax"/>
+/// (<see cref="StreamPace"/>), so a stream at zero instances costs a few listings per idle period, not two a second;
+/// a group with lag keeps having its checkpoints read at the normal pace, so its progress (and scale-in) shows at once.
 /// </summary>
 public sealed class LagService
 {
@@ -19,6 +22,9 @@ public sealed class LagService
     private readonly EventLogClient log;
     private readonly TimeProvider time;
     private readonly TimeSpan ttl;
+    private readonly TimeSpan idleMax;
+    private readonly ConcurrentDictionary<string, StreamPace> paces = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> behind = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, EndOffsetTracker> trackers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Cached<EndsRead>> ends = new(StringComparer.Ordinal);
     private readonly AppendedEnds appended = new();
@@ -32,13 +38,17 @@ public sealed class LagService
         this.log = log;
         this.time = time;
         ttl = options.LagCacheDuration;
+        idleMax = options.LagIdleCacheMax;
     }
 
     /// <summary>The group's lag; unknown streams throw <see cref="EventLogErrorReason.StreamNotFound"/>.</summary>
     public async Task<LagReport> GetLagAsync(string stream, string group, InitialOffset initialOffset, CancellationToken cancellationToken)
     {
-        Task<EndsRead> endsTask = Get(ends, stream, () => ReadEndsAsync(stream));
-        Task<IReadOnlyList<Checkpoint>> cpTask = Get(checkpoints, group + "\n" + stream, () => log.Checkpoints.ListAsync(group, stream, CancellationToken.None));
+        StreamPace pace = paces.GetOrAdd(stream, _ => new StreamPace(ttl, idleMax));
+        string groupKey = group + "\n" + stream;
+        Task<EndsRead> endsTask = Get(ends, stream, () => ReadEndsAsync(stream, pace), pace.Reuse);
+        TimeSpan checkpointReuse = behind.GetValueOrDefault(groupKey, true) ? ttl : pace.Reuse; // progress of a group with lag shows at once
+        Task<IReadOnlyList<Checkpoint>> cpTask = Get(checkpoints, groupKey, () => log.Checkpoints.ListAsync(group, stream, CancellationToken.None), checkpointReuse);
         IReadOnlyList<PartitionInfo> parts;
         try
         {
@@ -48,6 +58,7 @@ public sealed class LagService
         catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.StreamNotFound)
         {
             trackers.TryRemove(stream, out _);
+            paces.TryRemove(stream, out _);
             appended.Forget(stream);
             throw;
         }
@@ -59,6 +70,7 @@ public sealed class LagService
         }
 
         var rows = parts.Select(p => PartitionLag.Compute(p, cps.TryGetValue(p.Partition, out long c) ? c : null, initialOffset)).ToList();
+        behind[groupKey] = rows.Any(r => r.Lag > 0);
         foreach (PartitionLag row in rows)
         {
             LagGauge.WithLabels(stream, group, row.Partition.ToString(System.Globalization.CultureInfo.InvariantCulture)).Set(row.Lag);
@@ -97,6 +109,11 @@ public sealed class LagService
     public void NotifyAppended(string stream, IEnumerable<EventPosition> positions)
     {
         appended.Record(stream, positions);
+        if (paces.TryGetValue(stream, out StreamPace? pace))
+        {
+            pace.Moved();
+        }
+
         if (signals.TryRemove(stream, out TaskCompletionSource? tcs))
         {
             tcs.TrySetResult();
@@ -112,17 +129,19 @@ public sealed class LagService
     public Task NextAppend(string stream) =>
         signals.GetOrAdd(stream, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
 
-    private async Task<EndsRead> ReadEndsAsync(string stream)
+    private async Task<EndsRead> ReadEndsAsync(string stream, StreamPace pace)
     {
         long generation = appended.Current; // taken before the read: appends noted after it may be missing from it
         EndOffsetTracker tracker = trackers.GetOrAdd(stream, s => log.CreateEndOffsetTracker(s));
-        return new EndsRead(generation, await tracker.RefreshAsync(CancellationToken.None));
+        IReadOnlyList<PartitionInfo> parts = await tracker.RefreshAsync(CancellationToken.None);
+        pace.Observed(parts);
+        return new EndsRead(generation, parts);
     }
 
-    private Task<T> Get<T>(ConcurrentDictionary<string, Cached<T>> cache, string key, Func<Task<T>> load)
+    private Task<T> Get<T>(ConcurrentDictionary<string, Cached<T>> cache, string key, Func<Task<T>> load, TimeSpan reuse)
     {
         DateTimeOffset now = time.GetUtcNow();
-        if (cache.TryGetValue(key, out Cached<T>? hit) && now - hit.At < ttl && !hit.Value.IsFaulted)
+        if (cache.TryGetValue(key, out Cached<T>? hit) && now - hit.At < reuse && !hit.Value.IsFaulted)
         {
             return hit.Value;
         }
