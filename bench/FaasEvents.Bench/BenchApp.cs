@@ -60,4 +60,20 @@ internal static class BenchApp
 
         return [.. sent.Select(kv => Stopwatch.GetElapsedTime(kv.Value, arrived[kv.Key]).TotalMilliseconds)];
     }
+
+    /// <summary>The short commit the bench runs at ("unknown" without git), for the results tables.</summary>
+    public static string Commit(string root)
+    {
+        try
+        {
+            using Process git = Process.Start(new ProcessStartInfo("git", "rev-parse --short HEAD") { WorkingDirectory = root, RedirectStandardOutput = true })!;
+            string text = git.StandardOutput.ReadToEnd().Trim();
+            git.WaitForExit();
+            return text;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return "unknown";
+        }
+    }
 }

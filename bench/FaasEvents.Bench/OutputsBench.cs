@@ -84,7 +84,7 @@ internal static class OutputsBench
         List<double> latencies = await PipelineLatencyAsync(storage, latencyEvents);
         var result = new OutputsResult(
             label,
-            Git(root, "rev-parse --short HEAD"),
+            BenchApp.Commit(root),
             DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture),
             Environment.ProcessorCount,
             events,
@@ -217,21 +217,6 @@ internal static class OutputsBench
         }
 
         return md.ToString();
-    }
-
-    private static string Git(string root, string args)
-    {
-        try
-        {
-            using Process git = Process.Start(new ProcessStartInfo("git", args) { WorkingDirectory = root, RedirectStandardOutput = true })!;
-            string text = git.StandardOutput.ReadToEnd().Trim();
-            git.WaitForExit();
-            return text;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return "unknown";
-        }
     }
 
     /// <summary>One run's measurements, kept as JSON so runs of other commits appear in the same table.</summary>
