@@ -54,7 +54,8 @@ public static class ServerApp
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
-            k.ListenAnyIP(options.HttpPort, l => l.Protocols = HttpProtocols.Http1AndHttp2);
+            // HTTP/1.1: without TLS Kestrel cannot offer HTTP/2 on a shared port anyway (it fell back with a warning at every start).
+            k.ListenAnyIP(options.HttpPort, l => l.Protocols = HttpProtocols.Http1);
             k.ListenAnyIP(options.GrpcPort, l =>
             {
                 l.Protocols = HttpProtocols.Http2;
