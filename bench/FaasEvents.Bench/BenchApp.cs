@@ -13,7 +13,7 @@ namespace FaasEvents.Bench;
 internal static class BenchApp
 {
     /// <summary>A function app on <paramref name="storage"/>/<paramref name="container"/>; <paramref name="storageOptions"/> (e.g. a request counter) tunes its storage clients.</summary>
-    public static FunctionsApp Build(string storage, string container, int batch, int checkpointEvery, string poll, Type functions, BlobClientOptions? storageOptions = null)
+    public static FunctionsApp Build(string storage, string container, int batch, int checkpointEvery, string poll, Type functions, BlobClientOptions? storageOptions = null, Uri? serverUrl = null)
     {
         string hostJson = Path.Combine(Path.GetTempPath(), $"bench-host-{Guid.NewGuid():N}.json");
         File.WriteAllText(hostJson, $$"""
@@ -23,6 +23,10 @@ internal static class BenchApp
         FunctionsApplicationBuilder builder = FunctionsApplication.CreateBuilder(["--port", "0", "--host-json", hostJson]);
         builder.Configuration["FAAS_STORAGE"] = storage;
         builder.Configuration["FAAS_CONTAINER"] = container;
+        if (serverUrl is not null)
+        {
+            builder.Configuration["FAAS_SERVER_URL"] = serverUrl.ToString();
+        }
         if (storageOptions is not null)
         {
             builder.Services.AddSingleton(storageOptions);
@@ -33,10 +37,10 @@ internal static class BenchApp
     }
 
     /// <summary>
-    /// Sends a warm-up event and then <paramref name="count"/> events, one every 20 ms, and returns each one's time from
+    /// Sends a warm-up event and then <paramref name="count"/> events, one every <paramref name="every"/> (default 20 ms), and returns each one's time from
     /// its send to its arrival in <paramref name="arrived"/> (id -> <see cref="Stopwatch.GetTimestamp"/>, filled by a handler).
     /// </summary>
-    public static async Task<List<double>> ProbeLatencyAsync(EventProducerClient producer, ConcurrentDictionary<string, long> arrived, int count)
+    public static async Task<List<double>> ProbeLatencyAsync(EventProducerClient producer, ConcurrentDictionary<string, long> arrived, int count, TimeSpan? every = null)
     {
         await producer.SendAsync(new LogEvent("warm", "/bench", "lat"));
         while (!arrived.ContainsKey("warm"))
@@ -50,7 +54,7 @@ internal static class BenchApp
             string id = "e" + i.ToString(CultureInfo.InvariantCulture);
             sent[id] = Stopwatch.GetTimestamp();
             await producer.SendAsync(new LogEvent(id, "/bench", "lat"));
-            await Task.Delay(20);
+            await Task.Delay(every ?? TimeSpan.FromMilliseconds(20));
         }
 
         while (arrived.Count < count + 1)

@@ -70,6 +70,8 @@ internal static class FaasCli
             }
         }
 
+        options.ServerUrl = FaasSettings.ParseServerUrl(Environment.GetEnvironmentVariable(FaasSettings.ServerUrl)); // appends wake functions at once
+        options.ServerApiKey = Environment.GetEnvironmentVariable(FaasSettings.ServerApiKey);
         return EventLogClient.FromSetting(setting, options);
     }
 

@@ -125,6 +125,30 @@ public sealed class EventLogClient
         new(stream => CreateProducer(stream, producerOptions));
 
     /// <summary>
+    /// Tells this process's following readers of <paramref name="stream"/> that events were appended to
+    /// <paramref name="partitions"/> elsewhere (e.g. a notice from the server about another process's append), so they
+    /// read now instead of at their next poll. Appends made through any client of this process need no announcement.
+    /// </summary>
+    public void AnnounceAppended(string stream, IEnumerable<int> partitions)
+    {
+        ArgumentNullException.ThrowIfNull(partitions);
+        foreach (int p in partitions)
+        {
+            segments.Store.Bell.Ring(Container.Uri, stream, p);
+        }
+    }
+
+    /// <summary>
+    /// Follows the append notices the server (<see cref="EventLogClientOptions.ServerUrl"/>) sends for
+    /// <paramref name="stream"/> and wakes this process's readers of the partitions named, until cancelled; reconnects on
+    /// its own and tells <paramref name="problem"/> once per outage. Completes at once when no server is configured.
+    /// </summary>
+    public Task FollowServerNoticesAsync(string stream, Action<string>? problem = null, CancellationToken cancellationToken = default) =>
+        segments.Store.Notices is { } notices
+            ? notices.FollowAsync(stream, partitions => AnnounceAppended(stream, partitions), problem, cancellationToken)
+            : Task.CompletedTask;
+
+    /// <summary>
     /// Reads a partition in offset order as an async stream of events, with bounded memory (one batch at a time).
     /// Stops at the end unless <see cref="ReadOptions.Follow"/> is set.
     /// </summary>

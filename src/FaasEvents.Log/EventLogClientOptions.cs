@@ -1,4 +1,5 @@
 using Azure.Storage.Blobs;
+using FaasEvents.Log.Reader;
 
 namespace FaasEvents.Log;
 
@@ -55,6 +56,21 @@ public sealed class EventLogClientOptions
 
     /// <summary>Creates the container on first use when it is missing. <value>Default: true.</value></summary>
     public bool CreateContainerIfMissing { get; set; } = true;
+
+    /// <summary>
+    /// A FaasEvents server (its HTTP address, e.g. <c>http://faas-server:8080</c>) to tell about this client's appends,
+    /// so its scaler wakes functions from zero and running instances read at once, and whose notices of other processes'
+    /// appends <see cref="EventLogClient.FollowServerNoticesAsync"/> follows. Best effort: without it (or while it is
+    /// unreachable) readers notice appends at their next poll. The hosts read it from <c>FAAS_SERVER_URL</c>.
+    /// <value>Default: null.</value>
+    /// </summary>
+    public Uri? ServerUrl { get; set; }
+
+    /// <summary>The API key the server requires (one of its <c>FAAS_INGRESS_API_KEYS</c>), if any; never logged. <value>Default: null.</value></summary>
+    public string? ServerApiKey { get; set; }
+
+    /// <summary>The doorbell appends ring and readers wait on: the process's, unless a test separates "processes" in one.</summary>
+    internal AppendBell Bell { get; set; } = AppendBell.Shared;
 
     internal EventLogClientOptions Clone() => (EventLogClientOptions)MemberwiseClone();
 }

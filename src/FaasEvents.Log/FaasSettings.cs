@@ -60,10 +60,33 @@ public static class FaasSettings
     /// <summary>Server: how old an event must be before compaction may remove it (default: each stream's own minCompactionLag).</summary>
     public const string CompactionMinLag = "FAAS_COMPACTION_MIN_LAG";
 
+    /// <summary>Function apps and the CLI: the FaasEvents server's HTTP address, told about appends and followed for others' (optional).</summary>
+    public const string ServerUrl = "FAAS_SERVER_URL";
+
+    /// <summary>Function apps and the CLI: the API key the server requires (one of its FAAS_INGRESS_API_KEYS), if any.</summary>
+    public const string ServerApiKey = "FAAS_SERVER_API_KEY";
+
+    /// <summary>
+    /// The value of <see cref="ServerUrl"/> as an address (null when unset); a value that is not an http(s) address
+    /// fails naming the setting and the fix.
+    /// </summary>
+    public static Uri? ParseServerUrl(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+
+        return Uri.TryCreate(value.Trim().TrimEnd('/') + "/", UriKind.Absolute, out Uri? uri) && uri.Scheme is "http" or "https"
+            ? uri
+            : throw new EventLogException(EventLogErrorReason.InvalidArgument, $"{ServerUrl} '{value}' is not an http:// or https:// address: set it to the server's HTTP address (e.g. http://localhost:7070) or leave it unset.");
+    }
+
     /// <summary>Every setting above, for docs and checks.</summary>
     public static IReadOnlyList<string> All { get; } =
     [
         Storage, Container, Functions, FunctionsPort, HostJson, InstanceId, HttpPort, GrpcPort, GrpcTlsCertificate, GrpcTlsKey,
         GrpcTlsClientCa, IngressApiKeys, IngressRepeatWindow, LagCacheMilliseconds, LagIdleMax, CompactionInterval, CompactionDeleteRetention, CompactionMinLag,
+        ServerUrl, ServerApiKey,
     ];
 }

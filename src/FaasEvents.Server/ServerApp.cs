@@ -105,6 +105,7 @@ public static class ServerApp
         WebApplication app = builder.Build();
         app.MapGrpcService<ExternalScalerService>().RequireHost($"*:{options.GrpcPort}");
         app.MapIngress();
+        app.MapAppendNotices();
         MapAdmin(app);
         app.Logger.LogInformation("FaasEvents server: HTTP :{Http} (ingress, admin, /metrics), gRPC scaler :{Grpc} ({Tls}); storage {Storage}", options.HttpPort, options.GrpcPort, options.GrpcTlsCertificate is null ? "h2c" : options.GrpcTlsClientCa is null ? "TLS" : "mutual TLS", app.Services.GetRequiredService<EventLogClient>().StorageDescription);
         return app;

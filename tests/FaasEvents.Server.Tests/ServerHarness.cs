@@ -33,6 +33,9 @@ internal sealed class ServerHarness : IAsyncDisposable
 
     public ExternalScaler.ExternalScalerClient Scaler { get; }
 
+    /// <summary>The instances watching streams' appends.</summary>
+    public FaasEvents.Server.Scaling.AppendWatchers Watchers => app.Services.GetRequiredService<FaasEvents.Server.Scaling.LagService>().Watchers;
+
     /// <summary>True once the server's host began shutting down (e.g. a background service failed).</summary>
     public bool Stopping => app.Lifetime.ApplicationStopping.IsCancellationRequested;
 

@@ -122,6 +122,11 @@ resource app 'Microsoft.App/containerApps@2024-03-01' = {
               value: containerName
             }
             {
+              // append notices: idle partitions wake at once, direct appends wake the scaler
+              name: 'FAAS_SERVER_URL'
+              value: 'http://${server.name}:8080'
+            }
+            {
               name: 'AZURE_CLIENT_ID'
               value: appIdentityClientId
             }

@@ -104,6 +104,8 @@ internal static class ManifestsCommand
                                   key: FAAS_STORAGE
                             - name: FAAS_CONTAINER
                               value: faas
+                            - name: FAAS_SERVER_URL # append notices: idle partitions wake at once, direct appends wake the scaler
+                              value: http://faas-server:8080
                             - name: FAAS_INSTANCE_ID
                               valueFrom:
                                 fieldRef:

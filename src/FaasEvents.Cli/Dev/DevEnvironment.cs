@@ -75,6 +75,8 @@ internal sealed class DevEnvironment
             server = ManagedProcess.Start("server", serverDll, serverArgs, env, OnLine);
             await WaitForPortAsync(settings.GrpcPort, server, cancellationToken);
             Say($"server: ingress http://127.0.0.1:{settings.HttpPort}/streams/{{stream}}/events, scaler grpc 127.0.0.1:{settings.GrpcPort}{(settings.PingSchedule is null ? "" : $", ping source '{settings.PingSchedule}' -> ping")}");
+            env[FaasSettings.ServerUrl] = $"http://127.0.0.1:{settings.HttpPort}"; // instances hear of appends at once, and say when they append
+            Say($"append notices: instances follow the server's; in another terminal, export {FaasSettings.ServerUrl}=http://127.0.0.1:{settings.HttpPort} so 'faas produce' wakes functions at once");
 
             using GrpcChannel channel = GrpcChannel.ForAddress($"http://127.0.0.1:{settings.GrpcPort}");
             int max = settings.MaxReplicas ?? partitions;

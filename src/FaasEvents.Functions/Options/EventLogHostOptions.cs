@@ -26,8 +26,15 @@ public sealed class EventLogHostOptions
     /// <summary>How often an instance renews, claims and balances partitions. <value>Default: 5 s.</value></summary>
     public TimeSpan LoadBalancingInterval { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>How often an idle partition looks for new events. <value>Default: 100 ms.</value></summary>
+    /// <summary>How soon a partition that has just handled events looks for new ones. <value>Default: 100 ms.</value></summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// Longest wait between looks of a partition that keeps finding nothing: each empty look doubles the wait from
+    /// <see cref="PollInterval"/> up to this (an idle instance's cost). Appends made in this process, and those the
+    /// server announces (<c>FAAS_SERVER_URL</c>), wake the partition at once. <value>Default: 1 s.</value>
+    /// </summary>
+    public TimeSpan MaxPollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>A materializer commits its table's changes (and offset) at most this long after handling events, 100 ms-5 min. <value>Default: 5 s.</value></summary>
     public TimeSpan StateCommitInterval { get; set; } = TimeSpan.FromSeconds(5);
@@ -93,6 +100,11 @@ public sealed class EventLogHostOptions
         Span("leaseDuration", LeaseDuration, (PartitionLeaseClient.MinDuration, PartitionLeaseClient.MaxDuration));
         Span("loadBalancingInterval", LoadBalancingInterval, LoadBalancingIntervalRange);
         Span("pollInterval", PollInterval, PollIntervalRange);
+        Span("maxPollInterval", MaxPollInterval, PollIntervalRange);
+        if (MaxPollInterval < PollInterval)
+        {
+            problems.Add($"maxPollInterval ({MaxPollInterval}) must be at least pollInterval ({PollInterval})");
+        }
         Span("stateCommitInterval", StateCommitInterval, StateCommitIntervalRange);
         if (LoadBalancingInterval >= LeaseDuration)
         {
@@ -130,5 +142,5 @@ public sealed class EventLogHostOptions
     /// <summary>The effective options, one line, for the start-up log.</summary>
     public override string ToString() => string.Create(
         CultureInfo.InvariantCulture,
-        $"maxBatchSize={MaxBatchSize}, batchCheckpointFrequency={BatchCheckpointFrequency}, initialOffset={InitialOffset.ToString().ToLowerInvariant()}, maxConcurrentPartitions={MaxConcurrentPartitions}, leaseDuration={LeaseDuration}, loadBalancingInterval={LoadBalancingInterval}, pollInterval={PollInterval}, stateCommitInterval={StateCommitInterval}, createStreamsIfMissing={CreateStreamsIfMissing}, retry={Retry}, deadLetter={DeadLetterMode} -> {DeadLetterStream}");
+        $"maxBatchSize={MaxBatchSize}, batchCheckpointFrequency={BatchCheckpointFrequency}, initialOffset={InitialOffset.ToString().ToLowerInvariant()}, maxConcurrentPartitions={MaxConcurrentPartitions}, leaseDuration={LeaseDuration}, loadBalancingInterval={LoadBalancingInterval}, pollInterval={PollInterval}, maxPollInterval={MaxPollInterval}, stateCommitInterval={StateCommitInterval}, createStreamsIfMissing={CreateStreamsIfMissing}, retry={Retry}, deadLetter={DeadLetterMode} -> {DeadLetterStream}");
 }

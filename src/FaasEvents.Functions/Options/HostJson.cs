@@ -106,10 +106,11 @@ public static class HostJson
                 case "leaseDuration": o.LeaseDuration = Span(p.Value, key); break;
                 case "loadBalancingInterval": o.LoadBalancingInterval = Span(p.Value, key); break;
                 case "pollInterval": o.PollInterval = Span(p.Value, key); break;
+                case "maxPollInterval": o.MaxPollInterval = Span(p.Value, key); break;
                 case "stateCommitInterval": o.StateCommitInterval = Span(p.Value, key); break;
                 case "retry": o.Retry = ReadRetry(p.Value, key); break;
                 case "deadLetter": ReadDeadLetter(p.Value, o, key); break;
-                default: throw new HostJsonException($"{key}: unknown setting (known: maxBatchSize, batchCheckpointFrequency, initialOffset, maxConcurrentPartitions, leaseDuration, loadBalancingInterval, pollInterval, stateCommitInterval, createStreamsIfMissing, defaultPartitions, retry, deadLetter)");
+                default: throw new HostJsonException($"{key}: unknown setting (known: maxBatchSize, batchCheckpointFrequency, initialOffset, maxConcurrentPartitions, leaseDuration, loadBalancingInterval, pollInterval, maxPollInterval, stateCommitInterval, createStreamsIfMissing, defaultPartitions, retry, deadLetter)");
             }
         }
 

@@ -52,6 +52,8 @@ internal sealed class FunctionsRuntime : IHostedService
             options.ContainerName = container;
         }
 
+        options.ServerUrl = FaasSettings.ParseServerUrl(config[FaasSettings.ServerUrl]);
+        options.ServerApiKey = config[FaasSettings.ServerApiKey];
         string? value = config[name];
         if (string.IsNullOrWhiteSpace(value) && name != FunctionsDefaults.ConnectionSetting)
         {
@@ -97,7 +99,10 @@ internal sealed class FunctionsRuntime : IHostedService
             balancers.Add(new PartitionBalancer(host));
         }
 
-        running = Task.WhenAll(balancers.Select(b => Task.Run(() => b.RunAsync(stopping.Token), CancellationToken.None)));
+        // One watch of the server's append notices per trigger stream wakes that stream's idle partitions at once.
+        IEnumerable<Task> watches = hosts.DistinctBy(h => (h.Function.Connection, h.Function.Stream)).Select(h =>
+            Task.Run(() => h.Source.FollowAppendNoticesAsync(h.Function.Stream, problem => logger.LogWarning("{Problem}", problem), stopping.Token), CancellationToken.None));
+        running = Task.WhenAll(balancers.Select(b => Task.Run(() => b.RunAsync(stopping.Token), CancellationToken.None)).Concat(watches));
     }
 
     /// <summary>

@@ -132,7 +132,7 @@ internal sealed class PartitionProcessor
             Log.LogInformation("{Function}: processing {Stream} partition {Partition} from {Start}", fn.Name, fn.Stream, partition, start);
             // Every stored record: the run filters copies itself (run.Filter), chunk by chunk, so the filter's state always
             // matches what was handled when a checkpoint stores it.
-            var read = new ReadOptions { From = start, Follow = true, PollInterval = host.Options.PollInterval, StartAtEarliestIfTruncated = true, PositionHint = hint, Deduplicate = false };
+            var read = new ReadOptions { From = start, Follow = true, PollInterval = host.Options.PollInterval, MaxPollInterval = host.Options.MaxPollInterval, StartAtEarliestIfTruncated = true, PositionHint = hint, Deduplicate = false };
             int sinceCheckpoint = 0;
             await foreach (EventBlock stored in host.Source.ReadAsync(fn.Stream, partition, read, run.Stopping))
             {

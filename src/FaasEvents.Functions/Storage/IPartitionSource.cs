@@ -18,4 +18,10 @@ internal interface IPartitionSource
 
     /// <summary>Reads the partition batch by batch from <see cref="ReadOptions.From"/>, following new events when asked.</summary>
     IAsyncEnumerable<EventBlock> ReadAsync(string stream, int partition, ReadOptions options, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Wakes this process's following readers of <paramref name="stream"/> when others append to it (the server's append
+    /// notices), until cancelled; <paramref name="problem"/> hears of outages. Completes at once where there is nothing to follow.
+    /// </summary>
+    Task FollowAppendNoticesAsync(string stream, Action<string> problem, CancellationToken cancellationToken);
 }

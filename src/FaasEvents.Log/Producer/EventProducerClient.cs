@@ -182,6 +182,10 @@ public sealed class EventProducerClient : IAsyncDisposable
         }
 
         await Task.WhenAll(current.Where(a => a is not null).Select(a => a!.Completion));
+        if (segments.Store.Notices is { } notices)
+        {
+            await notices.FlushAsync(TimeSpan.FromSeconds(1)); // a process that exits now has still told the server
+        }
     }
 
     private async Task<IReadOnlyList<EventPosition>> SendBatchCoreAsync(IEnumerable<LogEvent> events, int? partition, CancellationToken cancellationToken)

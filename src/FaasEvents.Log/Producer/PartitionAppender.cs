@@ -206,6 +206,8 @@ internal sealed class PartitionAppender
         try
         {
             long baseOffset = await AppendAsync(records, buffer, length, ++sequence);
+            segments.Store.Bell.Ring(segments.Store.Container.Uri, def.Name, partition); // this process's readers read it now
+            segments.Store.Notices?.Appended(def.Name, partition, baseOffset + records.Length - 1); // and the server's watchers
             for (int i = 0; i < batch.Count; i++)
             {
                 batch[i].Completion.TrySetResult(new EventPosition(partition, baseOffset + i));

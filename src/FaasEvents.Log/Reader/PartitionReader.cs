@@ -35,6 +35,9 @@ internal sealed class PartitionReader
 
     public async IAsyncEnumerable<EventBlock> ReadBlocksAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        var pace = new FollowPace(options, segmentStore.Store.TimeProvider);
+        Uri container = segmentStore.Store.Container.Uri;
+        Task bell = segmentStore.Store.Bell.Next(container, def.Name, partition);
         List<SegmentInfo> segments = await segmentStore.ListSegmentsAsync(def.Name, partition, cancellationToken);
         (long target, DateTimeOffset? fromTime) = await ResolveStartAsync(segments, cancellationToken);
         NextOffset = target;
@@ -49,7 +52,8 @@ internal sealed class PartitionReader
                     yield break;
                 }
 
-                await Task.Delay(options.PollInterval, segmentStore.Store.TimeProvider, cancellationToken);
+                await pace.WaitAsync(bell, cancellationToken);
+                bell = segmentStore.Store.Bell.Next(container, def.Name, partition);
                 segments = await segmentStore.ListSegmentsAsync(def.Name, partition, cancellationToken);
                 if (segments.Count > 0)
                 {
@@ -69,6 +73,7 @@ internal sealed class PartitionReader
             }
 
             bool any = false;
+            bell = segmentStore.Store.Bell.Next(container, def.Name, partition); // armed before looking: an append from now on rings it
             await foreach (Chunk chunk in ReadSegmentAsync(segment, position, fromTime, cancellationToken))
             {
                 long chunkStart = position;
@@ -98,6 +103,7 @@ internal sealed class PartitionReader
 
             if (any)
             {
+                pace.Moved();
                 continue;
             }
 
@@ -123,7 +129,7 @@ internal sealed class PartitionReader
                 yield break;
             }
 
-            await Task.Delay(options.PollInterval, segmentStore.Store.TimeProvider, cancellationToken);
+            await pace.WaitAsync(bell, cancellationToken);
         }
     }
 

@@ -15,6 +15,14 @@ public sealed class ReadOptions
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 
     /// <summary>
+    /// Longest wait between polls of a following reader that finds nothing: each empty poll doubles the wait, from
+    /// <see cref="PollInterval"/> up to this; an event read brings it back to <see cref="PollInterval"/>. An append made
+    /// through any client of this process (or announced with <see cref="EventLogClient.AnnounceAppended"/>) wakes the
+    /// reader at once whatever the wait. Null never backs off. <value>Default: null.</value>
+    /// </summary>
+    public TimeSpan? MaxPollInterval { get; set; }
+
+    /// <summary>
     /// When the start offset (or the reader's position) is below the first retained offset: false fails with
     /// <see cref="EventLogErrorReason.OffsetOutOfRange"/>, true starts at the earliest retained event.
     /// <value>Default: false.</value>

@@ -1,4 +1,6 @@
 using Azure.Storage.Blobs;
+using FaasEvents.Log.Notices;
+using FaasEvents.Log.Reader;
 
 namespace FaasEvents.Log.Storage;
 
@@ -17,7 +19,15 @@ internal sealed class LogStore
         TimeProvider = options.TimeProvider;
         ReadRangeBytes = options.ReadRangeBytes;
         createContainerIfMissing = options.CreateContainerIfMissing;
+        Bell = options.Bell;
+        Notices = options.ServerUrl is { } server ? new ServerNotices(server, options.ServerApiKey, options.TimeProvider) : null;
     }
+
+    /// <summary>Rung after each append of this client, waited on by its following readers (shared by the process's clients).</summary>
+    public AppendBell Bell { get; }
+
+    /// <summary>The server told about appends and followed for others' (null: none configured).</summary>
+    public ServerNotices? Notices { get; }
 
     public BlobContainerClient Container { get; }
 

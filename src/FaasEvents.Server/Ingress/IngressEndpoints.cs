@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using CloudNative.CloudEvents;
 using FaasEvents.Log;
 using FaasEvents.Log.Events;
@@ -25,7 +23,7 @@ internal static class IngressEndpoints
 
     private static async Task<IResult> HandleAsync(string stream, HttpContext http, KnownStreams streams, IngressWriter writer, RecentEventIds recent, LagService lag, ServerOptions options)
     {
-        if (!Authorized(http.Request, options))
+        if (!ApiKeys.Authorized(http.Request, options))
         {
             http.Response.Headers.WWWAuthenticate = "Bearer";
             return Problem(401, "Unauthorized", "Send a valid API key in the 'x-api-key' header or as 'Authorization: Bearer <key>'.");
@@ -197,29 +195,6 @@ internal static class IngressEndpoints
         }
 
         return ms.ToArray();
-    }
-
-    private static bool Authorized(HttpRequest request, ServerOptions options)
-    {
-        if (options.IngressApiKeys.Count == 0)
-        {
-            return true;
-        }
-
-        string? presented = request.Headers["x-api-key"].FirstOrDefault();
-        string auth = request.Headers.Authorization.ToString();
-        if (presented is null && auth.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-        {
-            presented = auth[7..].Trim();
-        }
-
-        if (string.IsNullOrEmpty(presented))
-        {
-            return false;
-        }
-
-        byte[] given = Encoding.UTF8.GetBytes(presented);
-        return options.IngressApiKeys.Any(k => CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(k), given));
     }
 
     /// <summary>

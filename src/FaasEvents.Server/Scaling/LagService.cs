@@ -102,13 +102,19 @@ public sealed class LagService
         checkpoints.TryRemove(group + "\n" + stream, out _);
     }
 
+    /// <summary>Function instances watching streams for appends: each <see cref="NotifyAppended"/> reaches them.</summary>
+    public AppendWatchers Watchers { get; } = new();
+
     /// <summary>
-    /// Called by the ingress and ping sources after an append, with the positions written: lag shows them from now on
-    /// without a storage request, and waiters of the stream wake.
+    /// Called by the ingress and ping sources after an append, and for the append notices other processes post, with the
+    /// positions written: lag shows them from now on without a storage request, waiters of the stream wake, and so do
+    /// the instances watching it.
     /// </summary>
     public void NotifyAppended(string stream, IEnumerable<EventPosition> positions)
     {
-        appended.Record(stream, positions);
+        IReadOnlyList<EventPosition> written = [.. positions];
+        appended.Record(stream, written);
+        Watchers.Publish(stream, written.Select(p => p.Partition).Distinct().ToList());
         if (paces.TryGetValue(stream, out StreamPace? pace))
         {
             pace.Moved();

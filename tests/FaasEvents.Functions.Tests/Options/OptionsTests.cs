@@ -21,10 +21,12 @@ public class OptionsTests
             { "version": "2.0", "extensions": { "eventLog": {
               "maxBatchSize": 50, "batchCheckpointFrequency": 3, "initialOffset": "latest", "maxConcurrentPartitions": 2,
               "leaseDuration": "00:00:30", "loadBalancingInterval": "00:00:02", "createStreamsIfMissing": true,
+              "pollInterval": "00:00:00.050", "maxPollInterval": "00:00:02",
               "retry": { "strategy": "exponentialBackoff", "maxRetryCount": 5, "minimumInterval": "00:00:01", "maximumInterval": "00:00:30" },
               "deadLetter": { "mode": "stop" } } } }
             """);
         Assert.Equal((50, 3, InitialOffset.Latest, 2, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(2), true, DeadLetterMode.Stop), (o.MaxBatchSize, o.BatchCheckpointFrequency, o.InitialOffset, o.MaxConcurrentPartitions, o.LeaseDuration, o.LoadBalancingInterval, o.CreateStreamsIfMissing, o.DeadLetterMode));
+        Assert.Equal((TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(2)), (o.PollInterval, o.MaxPollInterval));
         Assert.Equal(RetrySettings.Exponential(5, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30)), o.Retry);
     }
 
@@ -38,6 +40,7 @@ public class OptionsTests
     [InlineData("""{ "version": "2.0", "extensions": { "eventLog": { "retry": { "strategy": "sometimes", "maxRetryCount": 2 } } } }""", "'sometimes' must be 'fixedDelay' or 'exponentialBackoff'")]
     [InlineData("""{ "version": "2.0", "extensions": { "eventLog": { "retry": { "strategy": "exponentialBackoff", "maxRetryCount": 2, "minimumInterval": "00:00:10", "maximumInterval": "00:00:01" } } } }""", "extensions.eventLog.retry: minimumInterval 00:00:10 is greater than maximumInterval 00:00:01")]
     [InlineData("""{ "version": "2.0", "extensions": { "eventLog": { "leaseDuration": "00:00:15", "loadBalancingInterval": "00:00:20" } } }""", "must be shorter than leaseDuration")]
+    [InlineData("""{ "version": "2.0", "extensions": { "eventLog": { "pollInterval": "00:00:01", "maxPollInterval": "00:00:00.500" } } }""", "maxPollInterval (00:00:00.5000000) must be at least pollInterval (00:00:01)")]
     [InlineData("""{ "version": "2.0", "extensions": { "eventLog": { "deadLetter": { "mode": "drop" } } } }""", "extensions.eventLog.deadLetter.mode: 'drop'")]
     [InlineData("""{ "version": "2.0", "logging": { "logLevel": { "default": "Loud" } } }""", "logging.logLevel.default: 'Loud' is not a log level")]
     [InlineData("""{ "version": "2.0", """, "not valid JSON")]

@@ -144,6 +144,9 @@ internal sealed class InMemoryLog(TimeProvider time) : IPartitionSource, IOutput
         }
     }
 
+    /// <summary>Nothing to follow: appends to this log wake its readers directly.</summary>
+    public Task FollowAppendNoticesAsync(string stream, Action<string> problem, CancellationToken cancellationToken) => Task.CompletedTask;
+
     public async IAsyncEnumerable<EventBlock> ReadAsync(string stream, int partition, ReadOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         DuplicateFilter? filter = options.Deduplicate ? options.Filter ?? new DuplicateFilter() : null;

@@ -1,0 +1,103 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using FaasEvents.DevStorage;
+using FaasEvents.Functions;
+using FaasEvents.Log;
+using FaasEvents.Log.Events;
+using FaasEvents.Log.Producer;
+using FaasEvents.Log.Reader;
+using FaasEvents.Log.Streams;
+using FaasEvents.Server;
+using Microsoft.AspNetCore.Builder;
+using Spectre.Console;
+
+namespace FaasEvents.Bench;
+
+/// <summary>
+/// Append -> handler start with a warm instance at default settings (pollInterval 100 ms, maxPollInterval 1 s), for the
+/// three ways an append reaches a running instance: made in its own process (the doorbell), made by another process
+/// that tells the server (append notices), made by another process with no server (polling only, as before notices).
+/// </summary>
+internal static class WarmLatencyBench
+{
+    private static readonly ConcurrentDictionary<string, long> Started = new(StringComparer.Ordinal);
+
+    public static class LatencyFunctions
+    {
+        [Function("bench-latency")]
+        public static void Latency([EventTrigger("bench-lat")] LogEvent e) => Started.TryAdd(e.Id, Stopwatch.GetTimestamp());
+    }
+
+    /// <summary>One measured case.</summary>
+    public sealed record Row(string Case, TimeSpan Every, List<double> Millis);
+
+    public static async Task<List<Row>> RunAsync(string storage, int count)
+    {
+        var rows = new List<Row>();
+        (string Name, bool SameProcess, bool Notices)[] cases =
+        [
+            ("producer in the instance's process", true, false),
+            ("producer in another process, append notices through the server", false, true),
+            ("producer in another process, no server (polling only)", false, false),
+        ];
+        foreach (TimeSpan every in new[] { TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(500) })
+        {
+            foreach ((string name, bool sameProcess, bool notices) in cases)
+            {
+                if (sameProcess && every > TimeSpan.FromMilliseconds(20))
+                {
+                    continue; // the doorbell does not depend on the rate
+                }
+
+                int n = every > TimeSpan.FromMilliseconds(100) ? Math.Max(20, count / 8) : count;
+                rows.Add(new Row(name, every, await MeasureAsync(storage, sameProcess, notices, every, n)));
+                AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, $"latency: {Markup.Escape(name)}, 1 event / {every.TotalMilliseconds:0} ms: p50 {Stats.Percentile(rows[^1].Millis, 50):0.0} ms, p99 {Stats.Percentile(rows[^1].Millis, 99):0.0} ms");
+            }
+        }
+
+        return rows;
+    }
+
+    private static async Task<List<double>> MeasureAsync(string storage, bool sameProcess, bool notices, TimeSpan every, int count)
+    {
+        string container = $"lat-{DateTime.UtcNow:HHmmssfff}";
+        var setup = EventLogClient.FromSetting(storage, new EventLogClientOptions { ContainerName = container });
+        await setup.CreateStreamAsync(new StreamDefinition { Name = "bench-lat" });
+        Started.Clear();
+        int http = AzuriteProcess.GetFreePort(), grpc = AzuriteProcess.GetFreePort();
+        Uri? serverUrl = notices ? new Uri($"http://127.0.0.1:{http}/") : null;
+        WebApplication? server = null;
+        if (notices)
+        {
+            server = ServerApp.Build(["--http-port", $"{http}", "--grpc-port", $"{grpc}", $"--FAAS_STORAGE={storage}", $"--FAAS_CONTAINER={container}", "--Logging:LogLevel:Default=Warning"]);
+            await server.StartAsync();
+        }
+
+        try
+        {
+            await using FunctionsApp app = BenchApp.Build(storage, container, 100, 1, "00:00:00.100", typeof(LatencyFunctions), serverUrl: serverUrl);
+            await app.StartAsync();
+            // Another process has a doorbell of its own: only a notice (or a poll) tells the instance.
+            var producerOptions = new EventLogClientOptions { ContainerName = container, ServerUrl = serverUrl };
+            if (!sameProcess)
+            {
+                producerOptions.Bell = new AppendBell();
+            }
+
+            EventLogClient producerLog = EventLogClient.FromSetting(storage, producerOptions);
+            await using EventProducerClient p = producerLog.CreateProducer("bench-lat", new EventProducerOptions { Linger = TimeSpan.Zero });
+            List<double> millis = await BenchApp.ProbeLatencyAsync(p, Started, count, every);
+            await app.StopAsync();
+            return millis;
+        }
+        finally
+        {
+            if (server is not null)
+            {
+                await server.StopAsync();
+                await server.DisposeAsync();
+            }
+        }
+    }
+}
