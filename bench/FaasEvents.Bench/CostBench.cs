@@ -27,7 +27,10 @@ namespace FaasEvents.Bench;
 /// </summary>
 internal static class CostBench
 {
-    private const string Orders = "cost-orders";
+    private const string Orders = "cost-orders", BulkOrders = "cost-orders-bulk";
+
+    /// <summary>The bulk profile: what a producer and a handler tuned for cost rather than latency send and take at once.</summary>
+    private const int BulkCall = 10_000, BulkBatch = 1_000;
     private const int Partitions = 8, Customers = 1_000;
 
     public sealed record Order(string Customer, int Amount);
@@ -43,6 +46,13 @@ internal static class CostBench
         public static Audit Run([EventTrigger(Orders)] LogEvent e) => new(e.Id, e.Data!.ToObjectFromJson<Order>()!.Customer);
     }
 
+    public static class BulkHandler
+    {
+        [Function("cost-audit-bulk")]
+        [EventOutput("cost-audit-bulk-out")]
+        public static Audit Run([EventTrigger(BulkOrders)] LogEvent e) => new(e.Id, e.Data!.ToObjectFromJson<Order>()!.Customer);
+    }
+
     public static class Materializer
     {
         [Function("cost-totals")]
@@ -56,10 +66,12 @@ internal static class CostBench
         string container = $"cost-{DateTime.UtcNow:HHmmssfff}";
         var scenarios = new List<Scenario>
         {
-            await ProduceAsync(storage, container, events, size),
+            await ProduceAsync(storage, container, Orders, "produce", 1_000, events, size),
         };
         (Scenario handler, Scenario instanceIdle) = await HandlerAsync(storage, container, events, Math.Min(idleSeconds, 60));
         scenarios.Add(handler);
+        scenarios.Add(await ProduceAsync(storage, container, BulkOrders, "produce (bulk)", BulkCall, events, size));
+        scenarios.Add(await BulkHandlerAsync(storage, container, events));
         scenarios.Add(await MaterializerAsync(storage, container, events));
         scenarios.Add(instanceIdle);
         scenarios.Add(await ScalerIdleAsync(storage, container, idleSeconds));
@@ -74,21 +86,21 @@ internal static class CostBench
         AnsiConsole.MarkupLine($"Wrote {Markup.Escape(Path.Combine(outDir, "cost.md"))}");
     }
 
-    /// <summary>The producer: events of <paramref name="size"/> bytes keyed by customer, in calls of 1,000 (as <c>faas produce --file</c> sends a file).</summary>
-    private static async Task<Scenario> ProduceAsync(string storage, string container, int events, int size)
+    /// <summary>The producer: events of <paramref name="size"/> bytes keyed by customer, in calls of <paramref name="call"/> (1,000 is how <c>faas produce --file</c> sends a file).</summary>
+    private static async Task<Scenario> ProduceAsync(string storage, string container, string stream, string name, int call, int events, int size)
     {
         var setup = EventLogClient.FromSetting(storage, new EventLogClientOptions { ContainerName = container });
-        await setup.CreateStreamAsync(new StreamDefinition { Name = Orders, Partitions = Partitions });
-        await setup.CreateStreamAsync(new StreamDefinition { Name = "cost-audit-out", Partitions = Partitions });
+        await setup.CreateStreamAsync(new StreamDefinition { Name = stream, Partitions = Partitions });
+        await setup.CreateStreamAsync(new StreamDefinition { Name = stream.Replace("orders", "audit", StringComparison.Ordinal) + "-out", Partitions = Partitions });
         var counter = new StorageRequestCounter();
         var log = EventLogClient.FromSetting(storage, new EventLogClientOptions { ContainerName = container, StorageOptions = counter.CreateOptions() });
         var sw = Stopwatch.StartNew();
-        await using (EventProducerClient producer = log.CreateProducer(Orders))
+        await using (EventProducerClient producer = log.CreateProducer(stream))
         {
             string padding = new('x', Math.Max(0, size - 60));
-            for (int i = 0; i < events; i += 1_000)
+            for (int i = 0; i < events; i += call)
             {
-                await producer.SendBatchAsync(Enumerable.Range(i, Math.Min(1_000, events - i)).Select(n =>
+                await producer.SendBatchAsync(Enumerable.Range(i, Math.Min(call, events - i)).Select(n =>
                 {
                     string customer = "c" + (n % Customers).ToString(CultureInfo.InvariantCulture);
                     return new LogEvent("o" + n.ToString(CultureInfo.InvariantCulture), "/bench/cost", "order") { PartitionKey = customer, Data = BinaryData.FromObjectAsJson(new { customer, amount = n % 100, note = padding }) };
@@ -96,8 +108,26 @@ internal static class CostBench
             }
         }
 
-        Console.WriteLine($"produce: {counter.Total} requests in {sw.Elapsed.TotalSeconds:0.0} s");
-        return new Scenario("produce", $"{events:N0} events of {size} B to {Partitions} partitions, `SendBatchAsync` of 1,000 (as `faas produce --file`)", events, 0, counter.ByOperation.ToDictionary());
+        Console.WriteLine($"{name}: {counter.Total} requests in {sw.Elapsed.TotalSeconds:0.0} s");
+        return new Scenario(name, $"{events:N0} events of {size} B to {Partitions} partitions, `SendBatchAsync` of {call:N0}{(call == 1_000 ? " (as `faas produce --file`)" : "")}", events, 0, counter.ByOperation.ToDictionary());
+    }
+
+    /// <summary>The same handler tuned for cost: maxBatchSize 1,000 (fewer, larger output appends), checkpoint every 10 batches.</summary>
+    private static async Task<Scenario> BulkHandlerAsync(string storage, string container, int events)
+    {
+        var counter = new StorageRequestCounter();
+        var log = EventLogClient.FromSetting(storage, new EventLogClientOptions { ContainerName = container });
+        await using FunctionsApp app = BenchApp.Build(storage, container, BulkBatch, 10, "00:00:00.100", typeof(BulkHandler), counter.CreateOptions());
+        await app.StartAsync();
+        while (await EndAsync(log, "cost-audit-bulk-out") < events || (await log.Checkpoints.ListAsync("cost-audit-bulk", BulkOrders)).Sum(c => c.NextOffset) < events)
+        {
+            await Task.Delay(20);
+        }
+
+        Dictionary<string, int> busy = counter.ByOperation.ToDictionary();
+        await app.StopAsync();
+        Console.WriteLine($"handler (bulk): {busy.Values.Sum()} requests for {events} events");
+        return new Scenario("handler (bulk)", $"the same handler with maxBatchSize {BulkBatch:N0}, checkpoint every 10 batches, on the bulk-produced stream", events, 0, busy);
     }
 
     /// <summary>A handler with one output per event, one instance, from its start to its stop; then the same instance idle.</summary>
@@ -270,14 +300,16 @@ internal static class CostBench
         md.AppendLine();
         md.AppendLine("## Per million events end to end, beside Event Hubs Standard");
         md.AppendLine();
-        md.AppendLine("| run | commit | produce + handler (one output each) | + materializer | scaler at zero instances, per stream-day | a running idle instance, per day | Event Hubs Standard: ingress per million | + 1 throughput unit per day |");
-        md.AppendLine("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+        md.AppendLine("| run | commit | produce + handler (one output each) | same, bulk (calls of 10,000, maxBatchSize 1,000) | + materializer | scaler at zero instances, per stream-day | a running idle instance, per day | Event Hubs Standard: ingress per million | + 1 throughput unit per day |");
+        md.AppendLine("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (CostResult r in runs)
         {
             double PerMillion(string name) => r.Scenarios.FirstOrDefault(s => s.Name == name) is { Events: > 0 } s ? Dollars(s.Requests, p) / s.Events * 1_000_000 : double.NaN;
             double PerDay(string name) => r.Scenarios.FirstOrDefault(s => s.Name == name) is { Seconds: > 0 } s ? Dollars(s.Requests, p) / s.Seconds * 86_400 : double.NaN;
             double pipeline = PerMillion("produce") + PerMillion("handler");
-            md.AppendLine(CultureInfo.InvariantCulture, $"| {r.Label} ({r.Date} UTC) | {r.Commit} | ${pipeline:0.000} | ${pipeline + PerMillion("materializer"):0.000} | ${PerDay("scaler idle"):0.000} | ${PerDay("instance idle"):0.00} | ${p.EventHubsStandardPerMillionEvents:0.000} | ${p.EventHubsStandardPerThroughputUnitHour * 24:0.00} |");
+            double bulk = PerMillion("produce (bulk)") + PerMillion("handler (bulk)");
+            string bulkText = double.IsNaN(bulk) ? "not measured" : bulk.ToString("$0.000", CultureInfo.InvariantCulture);
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {r.Label} ({r.Date} UTC) | {r.Commit} | ${pipeline:0.000} | {bulkText} | ${pipeline + PerMillion("materializer"):0.000} | ${PerDay("scaler idle"):0.000} | ${PerDay("instance idle"):0.00} | ${p.EventHubsStandardPerMillionEvents:0.000} | ${p.EventHubsStandardPerThroughputUnitHour * 24:0.00} |");
         }
 
         md.AppendLine();
