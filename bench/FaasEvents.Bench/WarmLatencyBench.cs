@@ -59,7 +59,8 @@ internal static class WarmLatencyBench
         return rows;
     }
 
-    private static async Task<List<double>> MeasureAsync(string storage, bool sameProcess, bool notices, TimeSpan every, int count)
+    /// <summary>Append -> handler start of <paramref name="count"/> events, one every <paramref name="every"/>, with a warm instance at default settings.</summary>
+    public static async Task<List<double>> MeasureAsync(string storage, bool sameProcess, bool notices, TimeSpan every, int count)
     {
         string container = $"lat-{DateTime.UtcNow:HHmmssfff}";
         var setup = EventLogClient.FromSetting(storage, new EventLogClientOptions { ContainerName = container });
