@@ -60,9 +60,14 @@ internal static partial class ScalingBench
         AnsiConsole.WriteLine(md.ToString());
     }
 
-    private static async Task<List<double>> WakeFromZeroAsync(string faas, string server, string app, bool push, int tries)
+    /// <summary>
+    /// Ingress POST -> handler start in a freshly started instance under <c>faas dev</c>, <paramref name="tries"/> times;
+    /// on its own in-memory Azurite, or on whatever listens on <paramref name="storagePort"/> (e.g. a <see cref="DelayProxy"/>).
+    /// </summary>
+    internal static async Task<List<double>> WakeFromZeroAsync(string faas, string server, string app, bool push, int tries, int? storagePort = null)
     {
-        int storage = AzuriteProcess.GetFreePort(), http = AzuriteProcess.GetFreePort(), grpc = AzuriteProcess.GetFreePort();
+        int storage = storagePort ?? AzuriteProcess.GetFreePort(), http = AzuriteProcess.GetFreePort(), grpc = AzuriteProcess.GetFreePort();
+        string run = Guid.NewGuid().ToString("N")[..6]; // event ids unique per run: a reused storage keeps the ingress's repeat window
         await using var dev = DevProcess.Start(faas, ["dev", "--in-memory", "--port", $"{storage}", "--http-port", $"{http}", "--grpc-port", $"{grpc}", "--polling-interval", "2", "--cooldown", "2", "--ping-schedule", "off", "--functions", "event-display", "--server-dll", server, "--app-dll", app, .. (push ? Array.Empty<string>() : ["--no-push"])]);
         await dev.WaitForAsync("ready: Ctrl+C stops everything", 120);
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http}") };
@@ -71,7 +76,7 @@ internal static partial class ScalingBench
         {
             await dev.WaitUntilAsync(() => dev.Instances == 0, 60);
             await Task.Delay(Random.Shared.Next(200, 1500)); // land anywhere in the polling cycle
-            string id = $"wake-{i}";
+            string id = $"wake-{run}-{i}";
             using var content = new StringContent($"{{\"specversion\":\"1.0\",\"id\":\"{id}\",\"source\":\"/bench\",\"type\":\"wake\",\"data\":{{}}}}", Encoding.UTF8, "application/cloudevents+json");
             var sw = Stopwatch.StartNew();
             (await client.PostAsync(new Uri("/streams/ping/events", UriKind.Relative), content)).EnsureSuccessStatusCode();
