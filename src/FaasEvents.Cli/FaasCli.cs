@@ -71,7 +71,7 @@ internal static class FaasCli
         }
 
         options.ServerUrl = FaasSettings.ParseServerUrl(Environment.GetEnvironmentVariable(FaasSettings.ServerUrl)); // appends wake functions at once
-        options.ServerApiKey = Environment.GetEnvironmentVariable(FaasSettings.ServerApiKey);
+        options.ServerApiKey = FaasSettings.ParseServerApiKey(Environment.GetEnvironmentVariable(FaasSettings.ServerApiKey));
         return EventLogClient.FromSetting(setting, options);
     }
 

@@ -82,6 +82,23 @@ public static class FaasSettings
             : throw new EventLogException(EventLogErrorReason.InvalidArgument, $"{ServerUrl} '{value}' is not an http:// or https:// address: set it to the server's HTTP address (e.g. http://localhost:7070) or leave it unset.");
     }
 
+    /// <summary>
+    /// The value of <see cref="ServerApiKey"/>, trimmed (a key mounted from a file ends with a newline); null when unset.
+    /// A key that cannot travel in an HTTP header fails naming the setting.
+    /// </summary>
+    public static string? ParseServerApiKey(string? value)
+    {
+        string? key = value?.Trim();
+        if (string.IsNullOrEmpty(key))
+        {
+            return null;
+        }
+
+        return key.Any(char.IsControl)
+            ? throw new EventLogException(EventLogErrorReason.InvalidArgument, $"{ServerApiKey} holds a line break or another control character: set it to exactly one of the server's {IngressApiKeys} (the value is not shown).")
+            : key;
+    }
+
     /// <summary>Every setting above, for docs and checks.</summary>
     public static IReadOnlyList<string> All { get; } =
     [

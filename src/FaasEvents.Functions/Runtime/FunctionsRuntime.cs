@@ -53,7 +53,7 @@ internal sealed class FunctionsRuntime : IHostedService
         }
 
         options.ServerUrl = FaasSettings.ParseServerUrl(config[FaasSettings.ServerUrl]);
-        options.ServerApiKey = config[FaasSettings.ServerApiKey];
+        options.ServerApiKey = FaasSettings.ParseServerApiKey(config[FaasSettings.ServerApiKey]);
         string? value = config[name];
         if (string.IsNullOrWhiteSpace(value) && name != FunctionsDefaults.ConnectionSetting)
         {
@@ -100,9 +100,21 @@ internal sealed class FunctionsRuntime : IHostedService
         }
 
         // One watch of the server's append notices per trigger stream wakes that stream's idle partitions at once.
-        IEnumerable<Task> watches = hosts.DistinctBy(h => (h.Function.Connection, h.Function.Stream)).Select(h =>
-            Task.Run(() => h.Source.FollowAppendNoticesAsync(h.Function.Stream, problem => logger.LogWarning("{Problem}", problem), stopping.Token), CancellationToken.None));
+        IEnumerable<Task> watches = hosts.DistinctBy(h => (h.Function.Connection, h.Function.Stream)).Select(h => Task.Run(() => FollowNoticesAsync(h), CancellationToken.None));
         running = Task.WhenAll(balancers.Select(b => Task.Run(() => b.RunAsync(stopping.Token), CancellationToken.None)).Concat(watches));
+    }
+
+    /// <summary>Best effort: a failure of the notices (never expected) is logged and costs only latency, never the stop.</summary>
+    private async Task FollowNoticesAsync(FunctionHost h)
+    {
+        try
+        {
+            await h.Source.FollowAppendNoticesAsync(h.Function.Stream, problem => logger.LogWarning("{Problem}", problem), stopping.Token);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            logger.LogWarning("append notices of stream '{Stream}' stopped ({Error}); its partitions poll", h.Function.Stream, ex.Message);
+        }
     }
 
     /// <summary>

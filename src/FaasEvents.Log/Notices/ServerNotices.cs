@@ -16,8 +16,14 @@ internal sealed class ServerNotices
 {
     private static readonly TimeSpan SendTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>A notice that fails is tried again this many times (after 200, 400, 800 ms), then dropped.</summary>
+    private const int MaxSendRetries = 3;
+
     /// <summary>A watch that hears nothing (not even the server's keep-alive) this long reconnects.</summary>
     internal static readonly TimeSpan SilenceLimit = TimeSpan.FromSeconds(45);
+
+    /// <summary>A watch connected this long has its reconnect back-off reset (one that the server keeps closing does not).</summary>
+    private static readonly TimeSpan StableConnection = TimeSpan.FromSeconds(30);
 
     private readonly HttpClient http;
     private readonly TimeProvider time;
@@ -26,9 +32,9 @@ internal sealed class ServerNotices
     public ServerNotices(Uri server, string? apiKey, TimeProvider time)
     {
         http = new HttpClient { BaseAddress = server, Timeout = Timeout.InfiniteTimeSpan };
-        if (!string.IsNullOrEmpty(apiKey))
+        if (FaasSettings.ParseServerApiKey(apiKey) is { } key)
         {
-            http.DefaultRequestHeaders.Add("x-api-key", apiKey);
+            http.DefaultRequestHeaders.Add("x-api-key", key);
         }
 
         this.time = time;
@@ -71,47 +77,89 @@ internal sealed class ServerNotices
         {
             await Task.WhenAll(sending).WaitAsync(limit, time);
         }
-        catch (TimeoutException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            // best effort: the readers' polls find the events anyway
+            // best effort (timed out, or a send that failed): the readers' polls find the events anyway
         }
     }
 
     private async Task SendAsync(string stream, PendingEnds ends)
     {
-        while (true)
+        int failures = 0;
+        try
         {
-            string body;
+            while (true)
+            {
+                Dictionary<int, long> taken;
+                lock (ends)
+                {
+                    if (ends.Ends.Count == 0)
+                    {
+                        return;
+                    }
+
+                    taken = new Dictionary<int, long>(ends.Ends);
+                    ends.Ends.Clear();
+                }
+
+                if (await PostAsync(stream, taken))
+                {
+                    failures = 0;
+                    continue;
+                }
+
+                if (++failures > MaxSendRetries)
+                {
+                    continue; // given up on these ends: readers' polls and the scaler's reads find the events anyway
+                }
+
+                lock (ends)
+                {
+                    foreach ((int partition, long offset) in taken)
+                    {
+                        ends.Ends[partition] = ends.Ends.TryGetValue(partition, out long newer) ? Math.Max(newer, offset) : offset;
+                    }
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(200 << (failures - 1)), time);
+            }
+        }
+        finally
+        {
             lock (ends)
             {
-                if (ends.Ends.Count == 0)
+                ends.Sending = false;
+                if (ends.Ends.Count > 0)
                 {
-                    ends.Sending = false;
-                    return;
+                    ends.Sending = true; // noted while this loop was ending: a new loop takes them
+                    ends.Task = Task.Run(() => SendAsync(stream, ends));
                 }
+            }
+        }
+    }
 
-                body = "[" + string.Join(",", ends.Ends.Select(e => string.Create(CultureInfo.InvariantCulture, $"{{\"partition\":{e.Key},\"offset\":{e.Value}}}"))) + "]";
-                ends.Ends.Clear();
+    /// <summary>One notice; false when it was not accepted (never throws: a notice must not hurt its sender).</summary>
+    private async Task<bool> PostAsync(string stream, Dictionary<int, long> ends)
+    {
+        string body = "[" + string.Join(",", ends.Select(e => string.Create(CultureInfo.InvariantCulture, $"{{\"partition\":{e.Key},\"offset\":{e.Value}}}"))) + "]";
+        try
+        {
+            using var cts = new CancellationTokenSource(SendTimeout);
+            using var content = new StringContent(body, Encoding.UTF8, "application/json");
+            using HttpResponseMessage response = await http.PostAsync(new Uri($"streams/{Uri.EscapeDataString(stream)}/appended", UriKind.Relative), content, cts.Token);
+            if (response.IsSuccessStatusCode)
+            {
+                Interlocked.Increment(ref sent);
+                return true;
             }
 
-            try
-            {
-                using var cts = new CancellationTokenSource(SendTimeout);
-                using var content = new StringContent(body, Encoding.UTF8, "application/json");
-                using HttpResponseMessage response = await http.PostAsync(new Uri($"streams/{Uri.EscapeDataString(stream)}/appended", UriKind.Relative), content, cts.Token);
-                if (response.IsSuccessStatusCode)
-                {
-                    Interlocked.Increment(ref sent);
-                }
-                else
-                {
-                    Interlocked.Increment(ref failed);
-                }
-            }
-            catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
-            {
-                Interlocked.Increment(ref failed);
-            }
+            Interlocked.Increment(ref failed);
+            return false;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Interlocked.Increment(ref failed);
+            return false;
         }
     }
 
@@ -139,8 +187,8 @@ internal sealed class ServerNotices
                 }
 
                 using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(silence.Token), Encoding.UTF8);
-                wait = TimeSpan.FromSeconds(1);
                 reported = false;
+                long connected = time.GetTimestamp();
                 while (await reader.ReadLineAsync(silence.Token) is { } line)
                 {
                     silence.CancelAfter(SilenceLimit);
@@ -148,18 +196,30 @@ internal sealed class ServerNotices
                     {
                         appended(partitions);
                     }
+
+                    if (time.GetElapsedTime(connected) > StableConnection)
+                    {
+                        wait = TimeSpan.FromSeconds(1); // a watch that lasts is healthy: the next outage starts its back-off afresh
+                    }
                 }
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 return;
             }
-            catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException)
+            catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 if (!reported)
                 {
-                    problem?.Invoke($"append notices of stream '{stream}' from {Server} are unavailable ({ex.Message}); readers poll until they come back");
                     reported = true;
+                    try
+                    {
+                        problem?.Invoke($"append notices of stream '{stream}' from {Server} are unavailable ({ex.Message}); readers poll until they come back");
+                    }
+                    catch (Exception reporting) when (reporting is not OutOfMemoryException)
+                    {
+                        // whoever listens failed: following goes on regardless
+                    }
                 }
             }
 

@@ -206,12 +206,14 @@ internal sealed class PartitionAppender
         try
         {
             long baseOffset = await AppendAsync(records, buffer, length, ++sequence);
-            segments.Store.Bell.Ring(segments.Store.Container.Uri, def.Name, partition); // this process's readers read it now
-            segments.Store.Notices?.Appended(def.Name, partition, baseOffset + records.Length - 1); // and the server's watchers
             for (int i = 0; i < batch.Count; i++)
             {
                 batch[i].Completion.TrySetResult(new EventPosition(partition, baseOffset + i));
             }
+
+            // Only once the callers know their positions: nothing about a wake-up can turn a landed append into a failure.
+            segments.Store.Bell.Ring(segments.Store.Container.Uri, def.Name, partition); // this process's readers read it now
+            segments.Store.Notices?.Appended(def.Name, partition, baseOffset + records.Length - 1); // and the server's watchers
 
             Interlocked.Increment(ref batchesSent);
         }

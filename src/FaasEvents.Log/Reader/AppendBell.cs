@@ -6,7 +6,7 @@ namespace FaasEvents.Log.Reader;
 /// The process's doorbell per (container, stream, partition): an appender rings it when an append has landed, and a
 /// following reader at the end of a partition waits on it between polls, so an event appended by any client of this
 /// process, or announced to it (e.g. by the server's append notices), is read at once instead of at the next poll.
-/// A ring without a waiter costs a dictionary lookup; a waiter holds one task, replaced at each ring.
+/// The key leaves out any query (a SAS token). A ring without a waiter costs a dictionary lookup; a waiter holds one task, replaced at each ring.
 /// </summary>
 internal sealed class AppendBell
 {
@@ -26,12 +26,12 @@ internal sealed class AppendBell
     /// <summary>Wakes the partition's waiters.</summary>
     public void Ring(Uri container, string stream, int partition)
     {
-        if (!waiting.IsEmpty && waiting.TryRemove(Key(container, stream, partition), out TaskCompletionSource? tcs))
+        if (waiting.TryRemove(Key(container, stream, partition), out TaskCompletionSource? tcs))
         {
             tcs.TrySetResult();
         }
     }
 
     private static string Key(Uri container, string stream, int partition) =>
-        string.Concat(container.AbsoluteUri, "\n", stream, "\n", partition.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        string.Concat(container.GetLeftPart(UriPartial.Path), "\n", stream, "\n", partition.ToString(System.Globalization.CultureInfo.InvariantCulture));
 }

@@ -7,6 +7,9 @@ namespace FaasEvents.Log.Reader;
 /// </summary>
 internal sealed class FollowPace
 {
+    /// <summary>The longest wait honoured (a timer cannot wait ~50 days; a reader that waits longer is not following).</summary>
+    private static readonly TimeSpan Longest = TimeSpan.FromHours(1);
+
     private readonly TimeSpan shortest;
     private readonly TimeSpan longest;
     private readonly TimeProvider time;
@@ -15,7 +18,7 @@ internal sealed class FollowPace
     public FollowPace(ReadOptions options, TimeProvider time)
     {
         shortest = options.PollInterval;
-        longest = options.MaxPollInterval is { } max && max > shortest ? max : shortest;
+        longest = options.MaxPollInterval is { } max && max > shortest ? Min(max, Longest) : shortest;
         this.time = time;
         next = shortest;
     }
