@@ -12,7 +12,7 @@ using Spectre.Console;
 
 // Producer benchmark: FaasEvents producer vs raw Append Block calls of the same batch sizes and bytes,
 // against the same Azurite, in one run, rounds interleaved so machine noise hits both alike.
-// Usage: dotnet run -c Release --project bench/FaasEvents.Bench -- [limit|functions|outputs|cost|alternatives|azure-latency|scaling|materializers|state] [--events N] [--size BYTES] [--rounds R] [--latency-sends N] [--out DIR]
+// Usage: dotnet run -c Release --project bench/FaasEvents.Bench -- [limit|growth|functions|outputs|cost|alternatives|azure-latency|scaling|materializers|state] [--events N] [--size BYTES] [--rounds R] [--latency-sends N] [--out DIR]
 int events = Arg("--events", 100_000);
 int size = Arg("--size", 1024);
 int rounds = Arg("--rounds", 3);
@@ -52,6 +52,12 @@ try
     if (args.Contains("cost"))
     {
         await FaasEvents.Bench.CostBench.RunAsync(storage, outDir, root, Arg("--events", 10_000), Arg("--size", 1024), Arg("--idle-seconds", 120), ArgS("--label", "current"));
+        return;
+    }
+
+    if (args.Contains("growth"))
+    {
+        await FaasEvents.Bench.GrowthBench.RunAsync(storage, root, outDir, Arg("--events", 100_000));
         return;
     }
 

@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using FaasEvents.DevStorage;
+using FaasEvents.Log;
+using FaasEvents.Log.Events;
+using FaasEvents.Log.Producer;
+using FaasEvents.Log.Streams;
+using FaasEvents.Server;
+using FaasEvents.Server.Scaling.Grpc;
+using FaasEvents.Testing;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Spectre.Console;
+
+namespace FaasEvents.Bench;
+
+/// <summary>
+/// How costs grow (issue 19 item 6): produce throughput and Append Blocks vs partitions (1..256), and the scaler's
+/// GetMetrics time and storage requests vs partitions and consumer groups (1..100), uncached, as KEDA's polling would
+/// ask for every ScaledObject once per interval. Plots beside the tables.
+/// </summary>
+internal static class GrowthBench
+{
+    private static readonly int[] PartitionCounts = [1, 4, 16, 64, 256];
+    private static readonly int[] GroupCounts = [1, 10, 100];
+
+    public static async Task RunAsync(string storage, string root, string outDir, int events)
+    {
+        var md = new StringBuilder();
+        md.AppendLine("# How costs grow");
+        md.AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"Commit {BenchApp.Commit(root)}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, Azurite (npm, in memory). Command: `dotnet run -c Release --project bench/FaasEvents.Bench -- growth [--events {events}]`.");
+        md.AppendLine();
+
+        // 1. Produce vs partitions.
+        md.AppendLine(CultureInfo.InvariantCulture, $"## Produce vs partitions: {events:N0} unkeyed 1 KiB events, `SendBatchAsync` calls of 5,000, all in flight");
+        md.AppendLine();
+        md.AppendLine("| partitions | events/s | Append Blocks | events per Append Block |");
+        md.AppendLine("| ---: | ---: | ---: | ---: |");
+        var produce = new List<(int Partitions, double Rate)>();
+        foreach (int partitions in PartitionCounts)
+        {
+            var counter = new StorageRequestCounter();
+            var log = EventLogClient.FromSetting(storage, new EventLogClientOptions { ContainerName = $"growth-{DateTime.UtcNow:HHmmssfff}", StorageOptions = counter.CreateOptions() });
+            await log.CreateStreamAsync(new StreamDefinition { Name = "g", Partitions = partitions });
+            byte[] data = new byte[1024];
+            Random.Shared.NextBytes(data);
+            List<List<LogEvent>> calls = [.. Enumerable.Range(0, (events + 4999) / 5000).Select(c => Enumerable.Range(c * 5000, Math.Min(5000, events - (c * 5000))).Select(i => new LogEvent("e" + i.ToString(CultureInfo.InvariantCulture), "/bench", "g") { Data = new BinaryData(data) }).ToList())];
+            await using (EventProducerClient producer = log.CreateProducer("g"))
+            {
+                var sw = Stopwatch.StartNew();
+                await Task.WhenAll(calls.Select(c => producer.SendBatchAsync(c)));
+                double rate = events / sw.Elapsed.TotalSeconds;
+                int appends = counter.ByOperation.GetValueOrDefault("AppendBlock");
+                produce.Add((partitions, rate));
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {partitions} | {rate:N0} | {appends:N0} | {events / (double)Math.Max(1, appends):0.0} |");
+                AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, $"produce, {partitions} partitions: {rate:N0} events/s, {appends} Append Blocks");
+            }
+
+            await log.Container.DeleteAsync();
+        }
+
+        // 2. Scaler vs partitions and groups.
+        md.AppendLine();
+        md.AppendLine("## Scaler vs partitions and consumer groups: one GetMetrics per group (a KEDA polling round), lag cache off");
+        md.AppendLine();
+        md.AppendLine("| partitions | groups | round ms, p50 | round ms, p99 | storage requests per round |");
+        md.AppendLine("| ---: | ---: | ---: | ---: | ---: |");
+        var scaler = new List<(int Partitions, int Groups, double P50)>();
+        foreach (int partitions in PartitionCounts)
+        {
+            var counter = new StorageRequestCounter();
+            string container = $"growth-s-{DateTime.UtcNow:HHmmssfff}";
+            var log = EventLogClient.FromSetting(storage, new EventLogClientOptions { ContainerName = container });
+            await log.CreateStreamAsync(new StreamDefinition { Name = "wide", Partitions = partitions });
+            await using (EventProducerClient p = log.CreateProducer("wide"))
+            {
+                await Task.WhenAll(Enumerable.Range(0, partitions).Select(i => p.SendBatchAsync(Enumerable.Range(0, 10).Select(n => new LogEvent($"{i}-{n}", "/b", "t")), i)));
+            }
+
+            int http = AzuriteProcess.GetFreePort(), grpc = AzuriteProcess.GetFreePort();
+            await using WebApplication app = ServerApp.Build(["--http-port", $"{http}", "--grpc-port", $"{grpc}", $"--FAAS_STORAGE={storage}", $"--FAAS_CONTAINER={container}", "--FAAS_LAG_CACHE_MS=0", "--FAAS_LAG_IDLE_MAX=00:00:00", "--Logging:LogLevel:Default=Warning"], b => b.Services.AddSingleton(counter.CreateOptions()));
+            await app.StartAsync();
+            using GrpcChannel channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpc}");
+            var client = new ExternalScaler.ExternalScalerClient(channel);
+            foreach (int groups in GroupCounts)
+            {
+                GetMetricsRequest[] requests = [.. Enumerable.Range(0, groups).Select(g =>
+                {
+                    var r = new ScaledObjectRef { Name = $"so-{g}" };
+                    r.ScalerMetadata["stream"] = "wide";
+                    r.ScalerMetadata["consumerGroup"] = $"group-{g}";
+                    return new GetMetricsRequest { ScaledObjectRef = r };
+                })];
+                await Task.WhenAll(requests.Select(r => client.GetMetricsAsync(r).ResponseAsync)); // warm
+                var times = new List<double>();
+                int before = counter.Total;
+                const int rounds = 10;
+                for (int i = 0; i < rounds; i++)
+                {
+                    var sw = Stopwatch.StartNew();
+                    await Task.WhenAll(requests.Select(r => client.GetMetricsAsync(r).ResponseAsync));
+                    times.Add(sw.Elapsed.TotalMilliseconds);
+                }
+
+                double perRound = (counter.Total - before) / (double)rounds;
+                scaler.Add((partitions, groups, Stats.Percentile(times, 50)));
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {partitions} | {groups} | {Stats.Percentile(times, 50):0.0} | {Stats.Percentile(times, 99):0.0} | {perRound:0.0} |");
+                AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, $"scaler, {partitions} partitions, {groups} groups: p50 {Stats.Percentile(times, 50):0.0} ms per round, {perRound:0.0} requests per round");
+            }
+
+            await app.StopAsync();
+            await log.Container.DeleteAsync();
+        }
+
+        md.AppendLine();
+        md.AppendLine("![produce vs partitions](growth-produce.png) ![scaler vs partitions and groups](growth-scaler.png)");
+        md.AppendLine();
+        md.AppendLine("Not measured yet (issue 19 item 6): consume throughput vs partitions, materializer restore time vs table size, wake from zero vs backlog size.");
+        Directory.CreateDirectory(outDir);
+        Plot(produce, scaler, Path.Combine(outDir, "growth-produce.png"), Path.Combine(outDir, "growth-scaler.png"));
+        await File.WriteAllTextAsync(Path.Combine(outDir, "growth.md"), md.ToString());
+        AnsiConsole.WriteLine(md.ToString());
+    }
+
+    private static void Plot(List<(int Partitions, double Rate)> produce, List<(int Partitions, int Groups, double P50)> scaler, string producepath, string scalerPath)
+    {
+        var left = new ScottPlot.Plot();
+        double[] xs = [.. produce.Select(p => Math.Log2(p.Partitions))];
+        double[] ys = [.. produce.Select(p => p.Rate)];
+        left.Add.Scatter(xs, ys);
+        left.Axes.Bottom.Label.Text = "partitions (log2)";
+        left.Axes.Left.Label.Text = "events/s produced";
+        left.Title("Produce vs partitions");
+        left.SavePng(producepath, 640, 420);
+
+        var right = new ScottPlot.Plot();
+        foreach (int groups in GroupCounts)
+        {
+            var line = scaler.Where(s => s.Groups == groups).ToList();
+            double[] gx = [.. line.Select(s => Math.Log2(s.Partitions))];
+            double[] gy = [.. line.Select(s => s.P50)];
+            ScottPlot.Plottables.Scatter sc = right.Add.Scatter(gx, gy);
+            sc.LegendText = $"{groups} group(s)";
+        }
+
+        right.Axes.Bottom.Label.Text = "partitions (log2)";
+        right.Axes.Left.Label.Text = "ms per KEDA round (p50)";
+        right.Title("Scaler GetMetrics vs partitions");
+        right.ShowLegend();
+        right.SavePng(scalerPath, 640, 420);
+    }
+}
