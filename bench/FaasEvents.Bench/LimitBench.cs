@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
 using FaasEvents.Log;
 using FaasEvents.Log.Events;
@@ -95,7 +94,7 @@ internal static class LimitBench
             var blocks = new List<List<int>>();
             for (int p = 0; p < partitions; p++)
             {
-                blocks.Add([.. (await BlockSizesAsync(log, stream, p)).Skip(producers)]);
+                blocks.Add([.. (await SegmentBlocks.SizesAsync(log, stream, p)).Skip(producers)]);
             }
 
             var blobs = new List<AppendBlobClient>();
@@ -107,7 +106,7 @@ internal static class LimitBench
                 blobs.Add(blob);
             }
 
-            byte[][][] payloads = [.. blocks.Select(list => list.Select(n => RandomBytes(n)).ToArray())];
+            byte[][][] payloads = [.. blocks.Select(list => list.Select(SegmentBlocks.RandomBytes).ToArray())];
             sw.Restart();
             await Task.WhenAll(blobs.Select(async (blob, p) =>
             {
@@ -127,30 +126,5 @@ internal static class LimitBench
         }
     }
 
-    /// <summary>The batch lengths of a partition's segments, in order (a batch header holds its length at byte 8).</summary>
-    private static async Task<List<int>> BlockSizesAsync(EventLogClient log, string stream, int partition)
-    {
-        var sizes = new List<int>();
-        await foreach (BlobItem item in log.Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, $"streams/{stream}/{partition:D5}/", CancellationToken.None))
-        {
-            byte[] bytes = (await log.Container.GetBlobClient(item.Name).DownloadContentAsync()).Value.Content.ToArray();
-            for (int pos = 0; pos < bytes.Length;)
-            {
-                int len = BitConverter.ToInt32(bytes, pos + 8);
-                sizes.Add(len);
-                pos += len;
-            }
-        }
-
-        return sizes;
-    }
-
-    private static LogEvent Event(int size) => new(Guid.NewGuid().ToString(), "/bench", "bench.event") { DataContentType = "application/octet-stream", Data = new BinaryData(RandomBytes(size)) };
-
-    private static byte[] RandomBytes(int n)
-    {
-        byte[] b = new byte[n];
-        Random.Shared.NextBytes(b);
-        return b;
-    }
+    private static LogEvent Event(int size) => new(Guid.NewGuid().ToString(), "/bench", "bench.event") { DataContentType = "application/octet-stream", Data = new BinaryData(SegmentBlocks.RandomBytes(size)) };
 }

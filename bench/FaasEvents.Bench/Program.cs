@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
 using FaasEvents.DevStorage;
 using FaasEvents.Log;
@@ -127,7 +126,7 @@ try
         }
 
         // The raw baseline replays exactly the append blocks the producer made: same count, same sizes.
-        batchSizes = (await BlockSizesAsync(log, stream)).Skip(1).ToList(); // minus the warm-up append
+        batchSizes = (await FaasEvents.Bench.SegmentBlocks.SizesAsync(log, stream, 0)).Skip(1).ToList(); // minus the warm-up append
         eventBytes = batch.Sum(e => (long)e.Data!.ToMemory().Length);
         double rawSeconds = await RawAppendAsync(log, $"raw/{round}", batchSizes);
         if (round > 0)
@@ -147,7 +146,7 @@ try
     {
         LogEvent warm = MakeEvents(1, size)[0];
         await producer.SendAsync(warm);
-        int singleBlock = (await BlockSizesAsync(log, "latency"))[0];
+        int singleBlock = (await FaasEvents.Bench.SegmentBlocks.SizesAsync(log, "latency", 0))[0];
         AppendBlobClient raw = log.Container.GetAppendBlobClient("raw/latency");
         await raw.CreateAsync();
         byte[] payload = new byte[singleBlock];
@@ -225,37 +224,12 @@ static async Task<double> RawAppendAsync(EventLogClient log, string name, List<i
     return sw.Elapsed.TotalSeconds;
 }
 
-static async Task<List<int>> BlockSizesAsync(EventLogClient log, string stream)
-{
-    // Walk the batches of partition 0's segments by their header lengths.
-    var sizes = new List<int>();
-    await foreach (BlobItem item in log.Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, $"streams/{stream}/00000/", CancellationToken.None))
-    {
-        byte[] bytes = (await log.Container.GetBlobClient(item.Name).DownloadContentAsync()).Value.Content.ToArray();
-        for (int pos = 0; pos < bytes.Length;)
-        {
-            int len = BitConverter.ToInt32(bytes, pos + 8);
-            sizes.Add(len);
-            pos += len;
-        }
-    }
-
-    return sizes;
-}
-
 static List<LogEvent> MakeEvents(int count, int size) =>
     Enumerable.Range(0, count).Select(i => new LogEvent(Guid.NewGuid().ToString(), "/bench", "bench.event")
     {
         DataContentType = "application/octet-stream",
-        Data = new BinaryData(RandomBytes(size)),
+        Data = new BinaryData(FaasEvents.Bench.SegmentBlocks.RandomBytes(size)),
     }).ToList();
-
-static byte[] RandomBytes(int n)
-{
-    byte[] b = new byte[n];
-    Random.Shared.NextBytes(b);
-    return b;
-}
 
 static double Median(List<double> xs) => FaasEvents.Bench.Stats.Percentile(xs, 50);
 
