@@ -3,8 +3,10 @@ using System.Globalization;
 using System.Text;
 using FaasEvents.DevStorage;
 using FaasEvents.Log;
+using FaasEvents.Log.Consumers;
 using FaasEvents.Log.Events;
 using FaasEvents.Log.Producer;
+using FaasEvents.Log.State;
 using FaasEvents.Log.Streams;
 using FaasEvents.Server;
 using FaasEvents.Server.Scaling.Grpc;
@@ -19,12 +21,13 @@ namespace FaasEvents.Bench;
 /// <summary>
 /// How costs grow (issue 19 item 6): produce throughput and Append Blocks vs partitions (1..256), and the scaler's
 /// GetMetrics time and storage requests vs partitions and consumer groups (1..100), uncached, as KEDA's polling would
-/// ask for every ScaledObject once per interval. Plots beside the tables.
+/// ask for every ScaledObject once per interval, and a materializer's restore time vs table size. Plots beside the tables.
 /// </summary>
 internal static class GrowthBench
 {
     private static readonly int[] PartitionCounts = [1, 4, 16, 64, 256];
     private static readonly int[] GroupCounts = [1, 10, 100];
+    private static readonly int[] TableSizes = [1_000, 10_000, 100_000, 1_000_000];
 
     public static async Task RunAsync(string storage, string root, string outDir, int events)
     {
@@ -115,14 +118,71 @@ internal static class GrowthBench
             await log.Container.DeleteAsync();
         }
 
+        // 3. Materializer restore vs table size.
         md.AppendLine();
-        md.AppendLine("![produce vs partitions](growth-produce.png) ![scaler vs partitions and groups](growth-scaler.png)");
+        md.AppendLine("## Materializer restore vs table size: one committed snapshot of N keys (JSON values of ~20 B), restored by a new owner");
         md.AppendLine();
-        md.AppendLine("Not measured yet (issue 19 item 6): consume throughput vs partitions, materializer restore time vs table size, wake from zero vs backlog size.");
+        md.AppendLine("| keys | snapshot MiB | restore s | keys per second |");
+        md.AppendLine("| ---: | ---: | ---: | ---: |");
+        var restores = new List<(int Keys, double Seconds)>();
+        foreach (int keys in TableSizes)
+        {
+            var log = EventLogClient.FromSetting(storage, new EventLogClientOptions { ContainerName = $"growth-r-{DateTime.UtcNow:HHmmssfff}" });
+            await log.Container.CreateIfNotExistsAsync();
+            PartitionLease lease = (await log.CreateLeaseClient("bench").TryAcquireAsync("mat", "table", 0, TimeSpan.FromSeconds(60)))!;
+            var table = new Dictionary<string, BinaryData>(keys, StringComparer.Ordinal);
+            for (int i = 0; i < keys; i++)
+            {
+                table[$"key-{i:D7}"] = BinaryData.FromString($"{{\"q\":{i % 1000},\"w\":{i % 17}}}");
+            }
+
+            await log.CreateStateStore("mat", "table", 0).CommitSnapshotAsync(table, keys, lease);
+            long bytes = 0;
+            await foreach (Azure.Storage.Blobs.Models.BlobItem b in log.Container.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, "state/mat/", default))
+            {
+                bytes += b.Properties.ContentLength ?? 0;
+            }
+
+            var times = new List<double>();
+            for (int round = 0; round < 3; round++)
+            {
+                var sw = Stopwatch.StartNew();
+                RestoredState restored = await log.CreateStateStore("mat", "table", 0).RestoreAsync();
+                times.Add(sw.Elapsed.TotalSeconds);
+                if (restored.Table.Count != keys)
+                {
+                    throw new InvalidOperationException($"restore returned {restored.Table.Count} of {keys} keys");
+                }
+            }
+
+            double median = Stats.Percentile(times, 50);
+            restores.Add((keys, median));
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {keys:N0} | {bytes / 1048576.0:0.0} | {median:0.000} | {keys / median:N0} |");
+            AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, $"restore, {keys:N0} keys: {median:0.000} s (median of 3)");
+            await log.Container.DeleteAsync();
+        }
+
+        PlotRestore(restores, Path.Combine(outDir, "growth-restore.png"));
+        md.AppendLine();
+        md.AppendLine("![produce vs partitions](growth-produce.png) ![scaler vs partitions and groups](growth-scaler.png) ![restore vs table size](growth-restore.png)");
+        md.AppendLine();
+        md.AppendLine("Not measured yet (issue 19 item 6): consume throughput vs partitions, wake from zero vs backlog size.");
         Directory.CreateDirectory(outDir);
         Plot(produce, scaler, Path.Combine(outDir, "growth-produce.png"), Path.Combine(outDir, "growth-scaler.png"));
         await File.WriteAllTextAsync(Path.Combine(outDir, "growth.md"), md.ToString());
         AnsiConsole.WriteLine(md.ToString());
+    }
+
+    private static void PlotRestore(List<(int Keys, double Seconds)> restores, string path)
+    {
+        var plot = new ScottPlot.Plot();
+        double[] xs = [.. restores.Select(r => Math.Log10(r.Keys))];
+        double[] ys = [.. restores.Select(r => r.Seconds)];
+        plot.Add.Scatter(xs, ys);
+        plot.Axes.Bottom.Label.Text = "keys in the table (log10)";
+        plot.Axes.Left.Label.Text = "restore seconds (median of 3)";
+        plot.Title("Materializer restore vs table size");
+        plot.SavePng(path, 640, 420);
     }
 
     private static void Plot(List<(int Partitions, double Rate)> produce, List<(int Partitions, int Groups, double P50)> scaler, string producepath, string scalerPath)
