@@ -28,6 +28,13 @@ internal static class GrowthBench
     private static readonly int[] PartitionCounts = [1, 4, 16, 64, 256];
     private static readonly int[] GroupCounts = [1, 10, 100];
     private static readonly int[] TableSizes = [1_000, 10_000, 100_000, 1_000_000];
+    private static long consumed;
+
+    public static class ConsumeFunctions
+    {
+        [FaasEvents.Functions.Function("growth-consume")]
+        public static void Run([FaasEvents.Functions.EventTrigger("growth-consume")] LogEvent e) => Interlocked.Increment(ref consumed);
+    }
 
     public static async Task RunAsync(string storage, string root, string outDir, int events)
     {
@@ -60,6 +67,44 @@ internal static class GrowthBench
                 produce.Add((partitions, rate));
                 md.AppendLine(CultureInfo.InvariantCulture, $"| {partitions} | {rate:N0} | {appends:N0} | {events / (double)Math.Max(1, appends):0.0} |");
                 AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, $"produce, {partitions} partitions: {rate:N0} events/s, {appends} Append Blocks");
+            }
+
+            await log.Container.DeleteAsync();
+        }
+
+        // 1b. Consume vs partitions.
+        md.AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"## Consume vs partitions: a backlog of {events:N0} events, one instance with a no-op handler (maxBatchSize 100, checkpoint every 10 batches), from its start to the last event");
+        md.AppendLine();
+        md.AppendLine("| partitions | events/s | seconds |");
+        md.AppendLine("| ---: | ---: | ---: |");
+        var consume = new List<(int Partitions, double Rate)>();
+        foreach (int partitions in PartitionCounts)
+        {
+            string container = $"growth-c-{DateTime.UtcNow:HHmmssfff}";
+            var log = EventLogClient.FromSetting(storage, new EventLogClientOptions { ContainerName = container });
+            await log.CreateStreamAsync(new StreamDefinition { Name = "growth-consume", Partitions = partitions });
+            await using (EventProducerClient producer = log.CreateProducer("growth-consume"))
+            {
+                await Task.WhenAll(Enumerable.Range(0, (events + 4999) / 5000).Select(c => producer.SendBatchAsync(Enumerable.Range(c * 5000, Math.Min(5000, events - (c * 5000))).Select(i => new LogEvent("c" + i.ToString(CultureInfo.InvariantCulture), "/bench", "g") { Data = BinaryData.FromString("{}") }))));
+            }
+
+            Interlocked.Exchange(ref consumed, 0);
+            var sw = Stopwatch.StartNew();
+            await using (FaasEvents.Functions.FunctionsApp app = BenchApp.Build(storage, container, 100, 10, "00:00:00.100", typeof(ConsumeFunctions)))
+            {
+                await app.StartAsync();
+                while (Interlocked.Read(ref consumed) < events && sw.Elapsed < TimeSpan.FromMinutes(5))
+                {
+                    await Task.Delay(5);
+                }
+
+                double seconds = sw.Elapsed.TotalSeconds;
+                await app.StopAsync();
+                double rate = Interlocked.Read(ref consumed) / seconds;
+                consume.Add((partitions, rate));
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {partitions} | {rate:N0} | {seconds:0.0}{(Interlocked.Read(ref consumed) < events ? " (stopped at 5 minutes)" : "")} |");
+                AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, $"consume, {partitions} partitions: {rate:N0} events/s in {seconds:0.0} s");
             }
 
             await log.Container.DeleteAsync();
@@ -164,13 +209,26 @@ internal static class GrowthBench
 
         PlotRestore(restores, Path.Combine(outDir, "growth-restore.png"));
         md.AppendLine();
-        md.AppendLine("![produce vs partitions](growth-produce.png) ![scaler vs partitions and groups](growth-scaler.png) ![restore vs table size](growth-restore.png)");
+        md.AppendLine("![produce vs partitions](growth-produce.png) ![scaler vs partitions and groups](growth-scaler.png) ![restore vs table size](growth-restore.png) ![consume vs partitions](growth-consume.png)");
         md.AppendLine();
-        md.AppendLine("Not measured yet (issue 19 item 6): consume throughput vs partitions, wake from zero vs backlog size.");
+        md.AppendLine("Not measured yet (issue 19 item 6): wake from zero vs backlog size.");
         Directory.CreateDirectory(outDir);
+        PlotConsume(consume, Path.Combine(outDir, "growth-consume.png"));
         Plot(produce, scaler, Path.Combine(outDir, "growth-produce.png"), Path.Combine(outDir, "growth-scaler.png"));
         await File.WriteAllTextAsync(Path.Combine(outDir, "growth.md"), md.ToString());
         AnsiConsole.WriteLine(md.ToString());
+    }
+
+    private static void PlotConsume(List<(int Partitions, double Rate)> consume, string path)
+    {
+        var plot = new ScottPlot.Plot();
+        double[] xs = [.. consume.Select(c => Math.Log2(c.Partitions))];
+        double[] ys = [.. consume.Select(c => c.Rate)];
+        plot.Add.Scatter(xs, ys);
+        plot.Axes.Bottom.Label.Text = "partitions (log2)";
+        plot.Axes.Left.Label.Text = "events/s consumed (one instance)";
+        plot.Title("Consume vs partitions");
+        plot.SavePng(path, 640, 420);
     }
 
     private static void PlotRestore(List<(int Keys, double Seconds)> restores, string path)
