@@ -43,13 +43,7 @@ public sealed class AppendWatcher : IDisposable
             wait = signal.Task;
         }
 
-        var woken = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using (cancellationToken.Register(static s => ((TaskCompletionSource)s!).TrySetResult(), woken))
-        using (time.CreateTimer(static s => ((TaskCompletionSource)s!).TrySetResult(), woken, timeout, Timeout.InfiniteTimeSpan))
-        {
-            await Task.WhenAny(wait, woken.Task);
-        }
-
+        await SignalWait.FirstAsync(wait, timeout, time, cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
         lock (pending)
         {

@@ -52,24 +52,8 @@ public sealed class ExternalScalerService : ExternalScaler.ExternalScalerBase
                 last = active;
             }
 
-            await WaitForAppendOrPollAsync(appended, ct);
+            await SignalWait.FirstAsync(appended, options.ActivePollInterval, time, ct); // this runs every 400 ms for as long as KEDA keeps the call open, for days
         }
-    }
-
-    /// <summary>
-    /// Waits for the next append, the poll interval or the call's end, whichever comes first, and leaves nothing behind
-    /// either way: the timer and the registration on the call's token end with this wait (this runs every 400 ms for as
-    /// long as KEDA keeps the call open, for days). Not <c>Task.Delay(interval, time, token)</c>: a clock that fires the
-    /// delay's timer while <c>Task.Delay</c> is still registering on the token (a test clock stepping from another
-    /// thread) could leave the timer's cleanup spinning forever on a half-written registration; here the timer only
-    /// completes a task whose continuations run elsewhere.
-    /// </summary>
-    private async Task WaitForAppendOrPollAsync(Task appended, CancellationToken ct)
-    {
-        var woken = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using CancellationTokenRegistration ended = ct.Register(static s => ((TaskCompletionSource)s!).TrySetResult(), woken);
-        using ITimer poll = time.CreateTimer(static s => ((TaskCompletionSource)s!).TrySetResult(), woken, options.ActivePollInterval, Timeout.InfiniteTimeSpan);
-        await Task.WhenAny(appended, woken.Task);
     }
 
     /// <inheritdoc/>
