@@ -207,67 +207,48 @@ internal static class GrowthBench
             await log.Container.DeleteAsync();
         }
 
-        PlotRestore(restores, Path.Combine(outDir, "growth-restore.png"));
         md.AppendLine();
         md.AppendLine("![produce vs partitions](growth-produce.png) ![scaler vs partitions and groups](growth-scaler.png) ![restore vs table size](growth-restore.png) ![consume vs partitions](growth-consume.png)");
         md.AppendLine();
         md.AppendLine("Not measured yet (issue 19 item 6): wake from zero vs backlog size.");
         Directory.CreateDirectory(outDir);
-        PlotConsume(consume, Path.Combine(outDir, "growth-consume.png"));
-        Plot(produce, scaler, Path.Combine(outDir, "growth-produce.png"), Path.Combine(outDir, "growth-scaler.png"));
+        SaveLine(restores.Select(r => (Math.Log10(r.Keys), r.Seconds)), "keys in the table (log10)", "restore seconds (median of 3)", "Materializer restore vs table size", Path.Combine(outDir, "growth-restore.png"));
+        SaveLine(consume.Select(c => (Math.Log2(c.Partitions), c.Rate)), "partitions (log2)", "events/s consumed (one instance)", "Consume vs partitions", Path.Combine(outDir, "growth-consume.png"));
+        SaveLine(produce.Select(p => (Math.Log2(p.Partitions), p.Rate)), "partitions (log2)", "events/s produced", "Produce vs partitions", Path.Combine(outDir, "growth-produce.png"));
+        PlotScaler(scaler, Path.Combine(outDir, "growth-scaler.png"));
         await File.WriteAllTextAsync(Path.Combine(outDir, "growth.md"), md.ToString());
         AnsiConsole.WriteLine(md.ToString());
     }
 
-    private static void PlotConsume(List<(int Partitions, double Rate)> consume, string path)
+    /// <summary>One line (x, y) with its axis labels and title, as a 640x420 PNG.</summary>
+    private static void SaveLine(IEnumerable<(double X, double Y)> points, string xLabel, string yLabel, string title, string path)
     {
         var plot = new ScottPlot.Plot();
-        double[] xs = [.. consume.Select(c => Math.Log2(c.Partitions))];
-        double[] ys = [.. consume.Select(c => c.Rate)];
+        double[] xs = [.. points.Select(p => p.X)];
+        double[] ys = [.. points.Select(p => p.Y)];
         plot.Add.Scatter(xs, ys);
-        plot.Axes.Bottom.Label.Text = "partitions (log2)";
-        plot.Axes.Left.Label.Text = "events/s consumed (one instance)";
-        plot.Title("Consume vs partitions");
+        plot.Axes.Bottom.Label.Text = xLabel;
+        plot.Axes.Left.Label.Text = yLabel;
+        plot.Title(title);
         plot.SavePng(path, 640, 420);
     }
 
-    private static void PlotRestore(List<(int Keys, double Seconds)> restores, string path)
+    private static void PlotScaler(List<(int Partitions, int Groups, double P50)> scaler, string path)
     {
         var plot = new ScottPlot.Plot();
-        double[] xs = [.. restores.Select(r => Math.Log10(r.Keys))];
-        double[] ys = [.. restores.Select(r => r.Seconds)];
-        plot.Add.Scatter(xs, ys);
-        plot.Axes.Bottom.Label.Text = "keys in the table (log10)";
-        plot.Axes.Left.Label.Text = "restore seconds (median of 3)";
-        plot.Title("Materializer restore vs table size");
-        plot.SavePng(path, 640, 420);
-    }
-
-    private static void Plot(List<(int Partitions, double Rate)> produce, List<(int Partitions, int Groups, double P50)> scaler, string producepath, string scalerPath)
-    {
-        var left = new ScottPlot.Plot();
-        double[] xs = [.. produce.Select(p => Math.Log2(p.Partitions))];
-        double[] ys = [.. produce.Select(p => p.Rate)];
-        left.Add.Scatter(xs, ys);
-        left.Axes.Bottom.Label.Text = "partitions (log2)";
-        left.Axes.Left.Label.Text = "events/s produced";
-        left.Title("Produce vs partitions");
-        left.SavePng(producepath, 640, 420);
-
-        var right = new ScottPlot.Plot();
         foreach (int groups in GroupCounts)
         {
             var line = scaler.Where(s => s.Groups == groups).ToList();
             double[] gx = [.. line.Select(s => Math.Log2(s.Partitions))];
             double[] gy = [.. line.Select(s => s.P50)];
-            ScottPlot.Plottables.Scatter sc = right.Add.Scatter(gx, gy);
+            ScottPlot.Plottables.Scatter sc = plot.Add.Scatter(gx, gy);
             sc.LegendText = $"{groups} group(s)";
         }
 
-        right.Axes.Bottom.Label.Text = "partitions (log2)";
-        right.Axes.Left.Label.Text = "ms per KEDA round (p50)";
-        right.Title("Scaler GetMetrics vs partitions");
-        right.ShowLegend();
-        right.SavePng(scalerPath, 640, 420);
+        plot.Axes.Bottom.Label.Text = "partitions (log2)";
+        plot.Axes.Left.Label.Text = "ms per KEDA round (p50)";
+        plot.Title("Scaler GetMetrics vs partitions");
+        plot.ShowLegend();
+        plot.SavePng(path, 640, 420);
     }
 }
