@@ -97,6 +97,30 @@ public class AppendNoticeTests(AzuriteFixture azurite) : IClassFixture<AzuriteFi
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => read);
     }
 
+    [Fact]
+    public async Task A_notice_never_decides_where_a_latest_group_starts_only_storage_does()
+    {
+        EventLogClient log = azurite.CreateClient();
+        await log.CreateStreamAsync(new StreamDefinition { Name = "pinned", Partitions = 1 });
+        await using (EventProducerClient p = log.CreateProducer("pinned"))
+        {
+            await p.SendBatchAsync(Enumerable.Range(0, 3).Select(i => TestEvents.Json($"e{i}")));
+        }
+
+        await using ServerHarness server = await ServerHarness.StartAsync(azurite, log);
+        CancellationToken ct = TestEvents.Timeout(30);
+
+        // The stream's ends are read (and cached) for another group, then a wrong notice (a buggy or hostile client)
+        // claims 500 events; storage holds 3.
+        await server.Scaler.GetMetricsAsync(new FaasEvents.Server.Scaling.Grpc.GetMetricsRequest { ScaledObjectRef = ServerHarness.Ref(("stream", "pinned"), ("consumerGroup", "early")) }, cancellationToken: ct);
+        HttpResponseMessage posted = await server.Http.PostAsync(new Uri("/streams/pinned/appended", UriKind.Relative), Json("""[{"partition":0,"offset":499}]"""), ct);
+        Assert.Equal(HttpStatusCode.NoContent, posted.StatusCode);
+        await server.Scaler.GetMetricsAsync(new FaasEvents.Server.Scaling.Grpc.GetMetricsRequest { ScaledObjectRef = ServerHarness.Ref(("stream", "pinned"), ("consumerGroup", "late"), ("initialOffset", "latest")) }, cancellationToken: ct);
+
+        // The group's start is pinned where storage ends: the next event appended (offset 3) is delivered, none skipped.
+        Assert.Equal(3, (await log.Checkpoints.GetAsync("late", "pinned", 0, ct))!.NextOffset);
+    }
+
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
 
     /// <summary>A server-sent events watch of a stream's appends.</summary>
