@@ -49,10 +49,11 @@ public sealed class LagService
         Task<EndsRead> endsTask = Get(ends, stream, () => ReadEndsAsync(stream, pace), pace.Reuse);
         TimeSpan checkpointReuse = behind.GetValueOrDefault(groupKey, true) ? ttl : pace.Reuse; // progress of a group with lag shows at once
         Task<IReadOnlyList<Checkpoint>> cpTask = Get(checkpoints, groupKey, () => log.Checkpoints.ListAsync(group, stream, CancellationToken.None), checkpointReuse);
-        IReadOnlyList<PartitionInfo> parts;
+        IReadOnlyList<PartitionInfo> parts, stored;
         try
         {
             EndsRead read = await endsTask.WaitAsync(cancellationToken);
+            stored = read.Parts;
             parts = appended.Apply(stream, read.Parts, read.Generation);
         }
         catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.StreamNotFound)
@@ -66,7 +67,8 @@ public sealed class LagService
         Dictionary<int, long> cps = (await cpTask.WaitAsync(cancellationToken)).ToDictionary(c => c.Partition, c => c.NextOffset);
         if (initialOffset == InitialOffset.Latest && parts.Any(p => !cps.ContainsKey(p.Partition)))
         {
-            await PinLatestAsync(stream, group, parts, cps, cancellationToken);
+            // From storage's ends only: a notice (another process's word) never decides an offset (invariant 13).
+            await PinLatestAsync(stream, group, stored, cps, cancellationToken);
         }
 
         var rows = parts.Select(p => PartitionLag.Compute(p, cps.TryGetValue(p.Partition, out long c) ? c : null, initialOffset)).ToList();
