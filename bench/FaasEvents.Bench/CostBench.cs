@@ -10,7 +10,7 @@ using FaasEvents.Log.Producer;
 using FaasEvents.Log.Streams;
 using FaasEvents.Server;
 using FaasEvents.Server.Scaling.Grpc;
-using FaasEvents.Testing;
+using FaasEvents.TestSupport;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;

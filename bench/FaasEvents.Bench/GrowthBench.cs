@@ -10,7 +10,7 @@ using FaasEvents.Log.State;
 using FaasEvents.Log.Streams;
 using FaasEvents.Server;
 using FaasEvents.Server.Scaling.Grpc;
-using FaasEvents.Testing;
+using FaasEvents.TestSupport;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;

@@ -11,8 +11,6 @@ public static class EventDisplayFunction
     [Function("event-display")]
     public static void Run([EventTrigger("ping")] CloudEvent cloudEvent, FunctionContext context)
     {
-        ArgumentNullException.ThrowIfNull(cloudEvent);
-        ArgumentNullException.ThrowIfNull(context);
         context.Logger.LogInformation("{Event}", EventDisplay.Format(context.Events[0]));
     }
 }

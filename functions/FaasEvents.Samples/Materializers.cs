@@ -49,7 +49,6 @@ public static class MaterializerFunctions
     [EventOutput("inventory.reorders", Type = "com.example.inventory.reorder")]
     public static StockLevel? Inventory([MaterializerTrigger("stock-movements")] StockMovement? movement, [CurrentState] StockLevel? current, [EntityKey] string sku, FunctionContext context)
     {
-        ArgumentNullException.ThrowIfNull(context);
         if (movement is null)
         {
             return null; // discontinued: the SKU leaves the table

@@ -30,9 +30,6 @@ public static class OrderFunctions
     [EventOutput("orders.audit", Type = "com.example.order.audited")]
     public static AuditRecord Audit([EventTrigger("orders")] Order order, FunctionContext context, TimeProvider time)
     {
-        ArgumentNullException.ThrowIfNull(order);
-        ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(time);
         return new AuditRecord(order.OrderId, context.Partition, context.Offset, time.GetUtcNow());
     }
 
@@ -41,7 +38,6 @@ public static class OrderFunctions
     [ExponentialBackoffRetry(3, "00:00:00.100", "00:00:01")]
     public static void Bill([EventTrigger("orders")] Order order, ILogger logger)
     {
-        ArgumentNullException.ThrowIfNull(order);
         if (order.Amount < 0)
         {
             throw new InvalidOperationException($"Order {order.OrderId} has a negative amount ({order.Amount}); it cannot be billed.");
@@ -55,8 +51,6 @@ public static class OrderFunctions
     [EventOutput("orders.enriched", Type = "com.example.order.enriched")]
     public static EnrichedOrder Enrich([EventTrigger("orders")] Order order, TaxRates rates)
     {
-        ArgumentNullException.ThrowIfNull(order);
-        ArgumentNullException.ThrowIfNull(rates);
         decimal tax = Math.Round(order.Amount * rates.For(order.Customer), 2);
         return new EnrichedOrder(order.OrderId, order.Customer, order.Amount, tax, order.Amount + tax);
     }
@@ -66,8 +60,6 @@ public static class OrderFunctions
     [EventOutput("orders.shipments", Type = "com.example.order.shipment-line")]
     public static ShipmentLine[] Split([EventTrigger("orders")] Order order, FunctionContext context)
     {
-        ArgumentNullException.ThrowIfNull(order);
-        ArgumentNullException.ThrowIfNull(context);
         decimal first = Math.Round(order.Amount / 2, 2);
         return [new(order.OrderId, 1, first, context.Partition, context.Offset), new(order.OrderId, 2, order.Amount - first, context.Partition, context.Offset)];
     }
@@ -76,8 +68,6 @@ public static class OrderFunctions
     [Function("shipping")]
     public static void Ship([EventTrigger("orders.enriched")] IReadOnlyList<EnrichedOrder> orders, FunctionContext context)
     {
-        ArgumentNullException.ThrowIfNull(orders);
-        ArgumentNullException.ThrowIfNull(context);
         context.Logger.LogInformation("Shipping {Count} order(s) from partition {Partition}, offsets {First}..{Last}, total {Total}", orders.Count, context.Partition, context.Offset, context.Events[^1].Offset, orders.Sum(o => o.Total));
     }
 }
@@ -88,8 +78,6 @@ public sealed class SlowInvocationLogger : IFunctionsWorkerMiddleware
     /// <inheritdoc/>
     public async Task Invoke(FunctionContext context, FunctionExecutionDelegate next)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(next);
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
         await next(context);
         TimeSpan took = System.Diagnostics.Stopwatch.GetElapsedTime(start);

@@ -37,6 +37,7 @@ internal static class FaasCli
             StateCommands.Build(),
             DevCommand.Build(),
             ManifestsCommand.Build(),
+            ServerCommand.Build(),
         };
         return root;
     }

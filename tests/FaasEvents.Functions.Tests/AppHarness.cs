@@ -1,7 +1,7 @@
 using FaasEvents.Functions.Storage;
 using FaasEvents.Functions.Storage.InMemory;
 using FaasEvents.Log;
-using FaasEvents.Testing;
+using FaasEvents.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace FaasEvents.Functions.Tests;

@@ -6,7 +6,7 @@ using FaasEvents.Log.Consumers;
 using FaasEvents.Log.Events;
 using FaasEvents.Log.Producer;
 using FaasEvents.Log.Streams;
-using FaasEvents.Testing;
+using FaasEvents.TestSupport;
 using Xunit.Abstractions;
 
 namespace FaasEvents.Functions.Tests;

@@ -12,17 +12,20 @@ public partial class DockerfileTests
 {
     private static readonly string Root = AzuriteProcess.FindRepositoryRoot()!;
 
-    public static TheoryData<string, string, string> Images => new()
+    /// <summary>Dockerfile, its build context, the project it publishes (relative to the context) and the assembly it runs.</summary>
+    public static TheoryData<string, string, string, string> Images => new()
     {
-        { "infra/docker/server.Dockerfile", "src/FaasEvents.Server/FaasEvents.Server.csproj", "FaasEvents.Server" },
-        { "infra/docker/function-app.Dockerfile", "functions/FaasEvents.Samples/FaasEvents.Samples.csproj", "FaasEvents.Samples" },
+        { "infra/docker/server.Dockerfile", ".", "src/FaasEvents.Server/FaasEvents.Server.csproj", "FaasEvents.Server" },
+        { "infra/docker/function-app.Dockerfile", ".", "functions/FaasEvents.Samples/FaasEvents.Samples.csproj", "FaasEvents.Samples" },
+        { "templates/content/faas-app/Dockerfile", "templates/content/faas-app", "FaasApp/FaasApp.csproj", "FaasApp" }, // every app made by dotnet new faas-app
     };
 
     [Theory]
     [MemberData(nameof(Images))]
-    public void Dockerfile_is_multi_stage_pinned_non_root_and_healthy(string dockerfile, string project, string assembly)
+    public void Dockerfile_is_multi_stage_pinned_non_root_and_healthy(string dockerfile, string context, string project, string assembly)
     {
         string text = File.ReadAllText(Path.Combine(Root, dockerfile));
+        string contextDir = Path.Combine(Root, context);
         string[] lines = Logical(text);
 
         string[] froms = lines.Where(l => l.StartsWith("FROM ", StringComparison.Ordinal)).ToArray();
@@ -46,14 +49,14 @@ public partial class DockerfileTests
             string[] parts = copy.Split(' ', StringSplitOptions.RemoveEmptyEntries);
             foreach (string source in parts[1..^1])
             {
-                Assert.True(File.Exists(Path.Combine(Root, source)) || Directory.Exists(Path.Combine(Root, source)), $"{dockerfile}: COPY source '{source}' does not exist");
+                Assert.True(File.Exists(Path.Combine(contextDir, source)) || Directory.Exists(Path.Combine(contextDir, source)), $"{dockerfile}: COPY source '{source}' does not exist");
             }
         }
 
         // The project it publishes exists and builds the assembly its entrypoint runs.
-        Assert.True(File.Exists(Path.Combine(Root, project)), project);
+        Assert.True(File.Exists(Path.Combine(contextDir, project)), project);
         Assert.Contains(project, text, StringComparison.Ordinal);
-        string? assemblyName = XDocument.Load(Path.Combine(Root, project)).Descendants("AssemblyName").FirstOrDefault()?.Value;
+        string? assemblyName = XDocument.Load(Path.Combine(contextDir, project)).Descendants("AssemblyName").FirstOrDefault()?.Value;
         Assert.Equal(assembly, assemblyName ?? Path.GetFileNameWithoutExtension(project));
         Assert.Contains(assembly, text, StringComparison.Ordinal);
     }
@@ -65,6 +68,10 @@ public partial class DockerfileTests
         Assert.Contains("**/bin/", ignore);
         Assert.Contains("**/obj/", ignore);
         Assert.Contains("**/node_modules/", ignore);
+        string[] app = File.ReadAllLines(Path.Combine(Root, "templates/content/faas-app/.dockerignore")); // what dotnet new faas-app makes
+        Assert.Contains("**/bin/", app);
+        Assert.Contains("**/obj/", app);
+        Assert.Contains("**/.faas/", app);
     }
 
     /// <summary>Joins continuation lines and drops comments.</summary>

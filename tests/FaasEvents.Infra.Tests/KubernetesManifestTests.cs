@@ -3,7 +3,7 @@ using FaasEvents.DevStorage;
 using FaasEvents.Log;
 using FaasEvents.Log.Streams;
 using FaasEvents.Server.Scaling;
-using FaasEvents.Testing;
+using FaasEvents.TestSupport;
 using NJsonSchema;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;

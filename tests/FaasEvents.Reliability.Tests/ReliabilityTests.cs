@@ -1,6 +1,6 @@
 using FaasEvents.DevStorage;
 using FaasEvents.Reliability.Scenarios;
-using FaasEvents.Testing;
+using FaasEvents.TestSupport;
 using Xunit.Abstractions;
 
 namespace FaasEvents.Reliability.Tests;

@@ -1,4 +1,4 @@
-using FaasEvents.Testing;
+using FaasEvents.TestSupport;
 
 namespace FaasEvents.Reliability;
 

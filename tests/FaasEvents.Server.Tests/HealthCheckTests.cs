@@ -1,6 +1,6 @@
 using FaasEvents.DevStorage;
 using FaasEvents.Log;
-using FaasEvents.Testing;
+using FaasEvents.TestSupport;
 
 namespace FaasEvents.Server.Tests;
 

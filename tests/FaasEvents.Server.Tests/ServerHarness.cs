@@ -1,7 +1,7 @@
 using FaasEvents.DevStorage;
 using FaasEvents.Log;
 using FaasEvents.Server.Scaling.Grpc;
-using FaasEvents.Testing;
+using FaasEvents.TestSupport;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;

@@ -5,7 +5,7 @@ using FaasEvents.DevStorage;
 using FaasEvents.Log;
 using FaasEvents.Log.Streams;
 using FaasEvents.Server.Scaling.Grpc;
-using FaasEvents.Testing;
+using FaasEvents.TestSupport;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;

@@ -24,14 +24,15 @@ internal static class DevCommand
         var maxReplicas = new Option<int?>("--max-replicas") { Description = "Most instances (default: the largest trigger stream's partition count)." };
         var polling = new Option<double>("--polling-interval") { Description = "Seconds between scaler polls (KEDA pollingInterval).", DefaultValueFactory = _ => 2 };
         var cooldown = new Option<double>("--cooldown") { Description = "Seconds without lag before scaling to zero (KEDA cooldownPeriod).", DefaultValueFactory = _ => 15 };
-        var ping = new Option<string>("--ping-schedule") { Description = "Cron schedule of the 'ping' source (6 fields = with seconds); 'off' disables it.", DefaultValueFactory = _ => "*/10 * * * * *" };
+        var ping = new Option<string?>("--ping-schedule") { Description = "Cron schedule of the 'ping' source (6 fields = with seconds); 'off' disables it. Default: every 10 s for the samples, off for your own app." };
         var serverDll = new Option<string?>("--server-dll") { Description = "Use this built server instead of building src/FaasEvents.Server." };
-        var appDll = new Option<string?>("--app-dll") { Description = "Use this built function app instead of building functions/FaasEvents.Samples." };
+        var appDll = new Option<string?>("--app-dll") { Description = "Use this built function app instead of building one." };
+        var project = new Option<string?>("--project", "-p") { Description = "The function app project (.csproj or its directory). Default: the one in the current directory or its subdirectories; in a FaasEvents checkout, the samples." };
         var noPush = new Option<bool>("--no-push") { Description = "Poll only (KEDA 'external' instead of 'external-push'): no StreamIsActive wake-up." };
         var functions = new Option<string?>("--functions") { Description = "Run and scale only these functions (comma-separated)." };
-        var command = new Command("dev", "Run FaasEvents locally: Azurite, the server (scaler, ingress, ping source) and the sample function app scaled 0..N by a local KEDA.")
+        var command = new Command("dev", "Run FaasEvents locally: Azurite, the server (scaler, ingress, ping source) and your function app (or the samples) scaled 0..N by a local KEDA.")
         {
-            storageOnly, port, inMemory, httpPort, grpcPort, lagThreshold, maxReplicas, polling, cooldown, ping, serverDll, appDll, functions, noPush,
+            storageOnly, port, inMemory, httpPort, grpcPort, lagThreshold, maxReplicas, polling, cooldown, ping, serverDll, appDll, project, functions, noPush,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -49,12 +50,13 @@ internal static class DevCommand
                 parse.GetValue(maxReplicas),
                 TimeSpan.FromSeconds(parse.GetValue(polling)),
                 TimeSpan.FromSeconds(parse.GetValue(cooldown)),
-                parse.GetValue(ping) is "off" or null ? null : parse.GetValue(ping),
+                parse.GetValue(ping),
                 parse.GetValue(serverDll),
                 parse.GetValue(appDll),
                 parse.GetValue(FaasCli.Container) ?? Environment.GetEnvironmentVariable(FaasSettings.Container) ?? EventLogClientOptions.DefaultContainerName,
                 parse.GetValue(functions),
-                !parse.GetValue(noPush));
+                !parse.GetValue(noPush),
+                parse.GetValue(project));
             try
             {
                 return await new Dev.DevEnvironment(settings).RunAsync(ct);
@@ -79,9 +81,9 @@ internal static class DevCommand
             }
             else
             {
-                string root = AzuriteProcess.FindRepositoryRoot(Directory.GetCurrentDirectory()) ?? AzuriteProcess.FindRepositoryRoot()
-                    ?? throw new InvalidOperationException("Cannot find the FaasEvents repository (package.json pinning azurite); run faas dev from inside it.");
-                string? data = inMemory ? null : Path.Combine(root, ".faas", "azurite");
+                string? repository = AzuriteProcess.FindRepositoryRoot(Directory.GetCurrentDirectory());
+                string root = repository ?? AzuriteInstall.UserRoot();
+                string? data = inMemory ? null : Path.Combine(repository ?? Directory.GetCurrentDirectory(), ".faas", "azurite");
                 Console.WriteLine($"Starting Azurite on 127.0.0.1:{port} ({(data is null ? "in memory" : "data in " + Path.GetRelativePath(Directory.GetCurrentDirectory(), data))}) ...");
                 azurite = await AzuriteProcess.StartAsync(root, port, data, msg => Console.WriteLine(msg), cancellationToken);
             }

@@ -33,24 +33,23 @@ internal sealed class DevEnvironment
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
-        string root = AzuriteProcess.FindRepositoryRoot(Directory.GetCurrentDirectory()) ?? AzuriteProcess.FindRepositoryRoot()
-            ?? throw new InvalidOperationException("Cannot find the FaasEvents repository (package.json pinning azurite); run faas dev from inside it.");
+        DevWorkspace workspace = DevWorkspace.Resolve(Directory.GetCurrentDirectory(), settings.Project, settings.AppDll);
         AzuriteProcess? azurite = null;
         ManagedProcess? server = null;
         try
         {
+            string appDll = settings.AppDll ?? await BuildAppAsync(workspace.AppProject!, cancellationToken);
             if (await AzuriteProcess.IsListeningAsync(settings.StoragePort, cancellationToken))
             {
                 Say($"storage: using what already listens on 127.0.0.1:{settings.StoragePort}");
             }
             else
             {
-                Say($"storage: starting Azurite on 127.0.0.1:{settings.StoragePort} ({(settings.InMemory ? "in memory" : "data in .faas/azurite")})");
-                azurite = await AzuriteProcess.StartAsync(root, settings.StoragePort, settings.InMemory ? null : Path.Combine(root, ".faas", "azurite"), Say, cancellationToken);
+                string data = Path.Combine(workspace.DataRoot, ".faas", "azurite");
+                Say($"storage: starting Azurite on 127.0.0.1:{settings.StoragePort} ({(settings.InMemory ? "in memory" : $"data in {data}")})");
+                azurite = await AzuriteProcess.StartAsync(workspace.ToolsRoot, settings.StoragePort, settings.InMemory ? null : data, Say, cancellationToken);
             }
 
-            string serverDll = settings.ServerDll ?? await BuildAsync(root, "src/FaasEvents.Server/FaasEvents.Server.csproj", "server", "FaasEvents.Server.dll", cancellationToken);
-            string appDll = settings.AppDll ?? await BuildAsync(root, "functions/FaasEvents.Samples/FaasEvents.Samples.csproj", "app", "FaasEvents.Samples.dll", cancellationToken);
             string connection = AzuriteProcess.GetConnectionString(settings.StoragePort);
             var env = new Dictionary<string, string> { [FaasSettings.Storage] = connection, [FaasSettings.Container] = settings.Container };
             if (settings.Functions is not null)
@@ -59,7 +58,8 @@ internal sealed class DevEnvironment
             }
             var log = new EventLogClient(connection, new EventLogClientOptions { ContainerName = settings.Container });
 
-            List<ScaleTrigger> triggers = await DiscoverAsync(appDll, env, log, cancellationToken);
+            string? ping = settings.PingSchedule switch { "off" => null, null => workspace.IsSamples ? "*/10 * * * * *" : null, string s => s };
+            List<ScaleTrigger> triggers = await DiscoverAsync(appDll, env, log, ping is not null, cancellationToken);
             int partitions = 0;
             foreach (string stream in triggers.Select(t => t.Stream).Distinct())
             {
@@ -67,14 +67,17 @@ internal sealed class DevEnvironment
             }
 
             var serverArgs = new List<string> { "--http-port", settings.HttpPort.ToString(CultureInfo.InvariantCulture), "--grpc-port", settings.GrpcPort.ToString(CultureInfo.InvariantCulture) };
-            if (settings.PingSchedule is not null)
+            if (ping is not null)
             {
-                serverArgs.AddRange(["--PingSources:0:Name=ping", $"--PingSources:0:Schedule={settings.PingSchedule}", "--PingSources:0:Stream=ping", "--PingSources:0:Data={\"message\":\"Hello from the FaasEvents ping source\"}"]);
+                serverArgs.AddRange(["--PingSources:0:Name=ping", $"--PingSources:0:Schedule={ping}", "--PingSources:0:Stream=ping", "--PingSources:0:Data={\"message\":\"Hello from the FaasEvents ping source\"}"]);
             }
 
-            server = ManagedProcess.Start("server", serverDll, serverArgs, env, OnLine);
+            // The control plane runs from this same tool ('faas server') unless a built server is given.
+            server = settings.ServerDll is { } serverDll
+                ? ManagedProcess.Start("server", serverDll, serverArgs, env, OnLine)
+                : ManagedProcess.Start("server", Path.Combine(AppContext.BaseDirectory, "faas.dll"), ["server", .. serverArgs], env, OnLine);
             await WaitForPortAsync(settings.GrpcPort, server, cancellationToken);
-            Say($"server: ingress http://127.0.0.1:{settings.HttpPort}/streams/{{stream}}/events, scaler grpc 127.0.0.1:{settings.GrpcPort}{(settings.PingSchedule is null ? "" : $", ping source '{settings.PingSchedule}' -> ping")}");
+            Say($"server: ingress http://127.0.0.1:{settings.HttpPort}/streams/{{stream}}/events, scaler grpc 127.0.0.1:{settings.GrpcPort}{(ping is null ? "" : $", ping source '{ping}' -> ping")}");
             env[FaasSettings.ServerUrl] = $"http://127.0.0.1:{settings.HttpPort}"; // instances hear of appends at once, and say when they append
             Say($"append notices: instances follow the server's; in another terminal, export {FaasSettings.ServerUrl}=http://127.0.0.1:{settings.HttpPort} so 'faas produce' wakes functions at once");
 
@@ -123,10 +126,15 @@ internal sealed class DevEnvironment
         }
     }
 
-    private async Task<List<ScaleTrigger>> DiscoverAsync(string appDll, Dictionary<string, string> env, EventLogClient log, CancellationToken cancellationToken)
+    private async Task<List<ScaleTrigger>> DiscoverAsync(string appDll, Dictionary<string, string> env, EventLogClient log, bool ping, CancellationToken cancellationToken)
     {
         var triggers = new List<ScaleTrigger>();
-        var streams = new HashSet<string>(StringComparer.Ordinal) { "ping" };
+        var streams = new HashSet<string>(StringComparer.Ordinal);
+        if (ping)
+        {
+            streams.Add("ping"); // the ping source's stream
+        }
+
         foreach (Commands.ListedFunction f in await Commands.FunctionAppListing.ListAsync(appDll, env, cancellationToken))
         {
             triggers.Add(new ScaleTrigger(f.Name, f.Stream, f.ConsumerGroup, settings.LagThreshold, 0));
@@ -280,20 +288,34 @@ internal sealed class DevEnvironment
         }
     }
 
-    private async Task<string> BuildAsync(string root, string project, string name, string dll, CancellationToken cancellationToken)
+    /// <summary>Builds the function app (Release) and returns its assembly's path; a failed build is shown as the compiler said it.</summary>
+    private async Task<string> BuildAppAsync(string project, CancellationToken cancellationToken)
     {
-        string output = Path.Combine(root, ".faas", name);
-        Say($"building the {name} (dotnet build {project}) ...");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = root };
-        foreach (string a in new[] { "build", project, "-c", "Release", "-o", output, "--nologo", "-v", "q", "-clp:NoSummary" })
+        Say($"building the function app (dotnet build {project}) ...");
+        (int code, string output) = await DotnetAsync(["build", project, "-c", "Release", "--nologo", "-v", "q", "-clp:NoSummary"], cancellationToken);
+        if (code != 0)
+        {
+            throw new InvalidOperationException($"building the function app failed (dotnet build {project}):\n{output.Trim()}");
+        }
+
+        (code, output) = await DotnetAsync(["msbuild", project, "-p:Configuration=Release", "-getProperty:TargetPath", "-nologo"], cancellationToken);
+        string dll = output.Trim();
+        return code == 0 && File.Exists(dll) ? dll : throw new InvalidOperationException($"cannot find what building {project} produced (dotnet msbuild -getProperty:TargetPath said: {dll}).");
+    }
+
+    private static async Task<(int Code, string Output)> DotnetAsync(string[] args, CancellationToken cancellationToken)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string a in args)
         {
             psi.ArgumentList.Add(a);
         }
 
         using Process p = Process.Start(psi)!;
+        Task<string> stderr = p.StandardError.ReadToEndAsync(cancellationToken);
         string stdout = await p.StandardOutput.ReadToEndAsync(cancellationToken);
         await p.WaitForExitAsync(cancellationToken);
-        return p.ExitCode == 0 ? Path.Combine(output, dll) : throw new InvalidOperationException($"building the {name} failed:\n{stdout}");
+        return (p.ExitCode, stdout + await stderr);
     }
 
     private static async Task WaitForPortAsync(int port, ManagedProcess process, CancellationToken cancellationToken)

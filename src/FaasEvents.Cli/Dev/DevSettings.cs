@@ -15,4 +15,5 @@ internal sealed record DevSettings(
     string? AppDll,
     string Container,
     string? Functions = null,
-    bool Push = true);
+    bool Push = true,
+    string? Project = null);

@@ -6,7 +6,7 @@ using FaasEvents.Log.Events;
 using FaasEvents.Log.Producer;
 using FaasEvents.Log.State;
 using FaasEvents.Log.Streams;
-using FaasEvents.Testing;
+using FaasEvents.TestSupport;
 
 namespace FaasEvents.Cli.Tests.Commands;
 

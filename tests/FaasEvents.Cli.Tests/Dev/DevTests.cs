@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using FaasEvents.DevStorage;
-using FaasEvents.Testing;
+using FaasEvents.TestSupport;
 
 namespace FaasEvents.Cli.Tests.Dev;
 

@@ -1,7 +1,7 @@
 using CloudNative.CloudEvents;
 using FaasEvents.Log;
 using FaasEvents.Log.Streams;
-using FaasEvents.Testing;
+using FaasEvents.TestSupport;
 
 namespace FaasEvents.Functions.Tests.Hosting;
 

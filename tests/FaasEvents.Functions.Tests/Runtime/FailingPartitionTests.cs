@@ -3,7 +3,7 @@ using CloudNative.CloudEvents;
 using FaasEvents.Log;
 using FaasEvents.Log.Producer;
 using FaasEvents.Log.Streams;
-using FaasEvents.Testing;
+using FaasEvents.TestSupport;
 
 namespace FaasEvents.Functions.Tests.Runtime;
 

@@ -4,7 +4,7 @@ using CloudNative.CloudEvents;
 using FaasEvents.Log;
 using FaasEvents.Log.Producer;
 using FaasEvents.Log.Streams;
-using FaasEvents.Testing;
+using FaasEvents.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 

@@ -5,8 +5,8 @@ using FaasEvents.Log.Events;
 using FaasEvents.Log.Producer;
 using FaasEvents.Log.State;
 using FaasEvents.Log.Streams;
-using FaasEvents.Testing;
-using FaasEvents.Testing.Faults;
+using FaasEvents.TestSupport;
+using FaasEvents.TestSupport.Faults;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace FaasEvents.Functions.Tests.Runtime;

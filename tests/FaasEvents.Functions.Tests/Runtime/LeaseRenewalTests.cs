@@ -3,8 +3,8 @@ using FaasEvents.Functions.Runtime;
 using FaasEvents.Log;
 using FaasEvents.Log.Consumers;
 using FaasEvents.Log.Streams;
-using FaasEvents.Testing;
-using FaasEvents.Testing.Faults;
+using FaasEvents.TestSupport;
+using FaasEvents.TestSupport.Faults;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace FaasEvents.Functions.Tests.Runtime;

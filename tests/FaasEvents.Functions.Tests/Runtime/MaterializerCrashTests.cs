@@ -6,7 +6,7 @@ using FaasEvents.Log.Producer;
 using FaasEvents.Log.State;
 using FaasEvents.Log.Streams;
 using FaasEvents.Samples;
-using FaasEvents.Testing;
+using FaasEvents.TestSupport;
 using Xunit.Abstractions;
 
 namespace FaasEvents.Functions.Tests.Runtime;

@@ -4,7 +4,7 @@ using FaasEvents.Log.Compaction;
 using FaasEvents.Log.Events;
 using FaasEvents.Log.Producer;
 using FaasEvents.Log.Streams;
-using FaasEvents.Testing;
+using FaasEvents.TestSupport;
 using FsCheck;
 using FsCheck.Fluent;
 

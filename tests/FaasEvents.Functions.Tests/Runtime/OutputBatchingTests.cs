@@ -2,8 +2,8 @@ using FaasEvents.Log;
 using FaasEvents.Log.Events;
 using FaasEvents.Log.Producer;
 using FaasEvents.Log.Streams;
-using FaasEvents.Testing;
-using FaasEvents.Testing.Faults;
+using FaasEvents.TestSupport;
+using FaasEvents.TestSupport.Faults;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 

@@ -5,8 +5,8 @@ using FaasEvents.Log.Producer;
 using FaasEvents.Log.Reader;
 using FaasEvents.Log.Storage;
 using FaasEvents.Log.Streams;
-using FaasEvents.Testing;
-using FaasEvents.Testing.Faults;
+using FaasEvents.TestSupport;
+using FaasEvents.TestSupport.Faults;
 using FsCheck;
 using FsCheck.Fluent;
 

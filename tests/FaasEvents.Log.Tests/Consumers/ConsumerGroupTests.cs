@@ -1,5 +1,5 @@
 using FaasEvents.Log.Consumers;
-using FaasEvents.Testing;
+using FaasEvents.TestSupport;
 
 namespace FaasEvents.Log.Tests.Consumers;
 

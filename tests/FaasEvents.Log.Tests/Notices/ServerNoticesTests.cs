@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using FaasEvents.Log.Notices;
 using FaasEvents.Log.Producer;
 using FaasEvents.Log.Streams;
-using FaasEvents.Testing;
+using FaasEvents.TestSupport;
 
 namespace FaasEvents.Log.Tests.Notices;
 

@@ -2,8 +2,8 @@ using Azure.Core;
 using FaasEvents.Log.Events;
 using FaasEvents.Log.Producer;
 using FaasEvents.Log.Streams;
-using FaasEvents.Testing;
-using FaasEvents.Testing.Faults;
+using FaasEvents.TestSupport;
+using FaasEvents.TestSupport.Faults;
 
 namespace FaasEvents.Log.Tests.Producer;
 

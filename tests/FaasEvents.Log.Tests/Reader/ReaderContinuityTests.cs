@@ -4,7 +4,7 @@ using FaasEvents.Log.Format;
 using FaasEvents.Log.Producer;
 using FaasEvents.Log.Reader;
 using FaasEvents.Log.Streams;
-using FaasEvents.Testing;
+using FaasEvents.TestSupport;
 
 namespace FaasEvents.Log.Tests.Reader;
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using FaasEvents.Log.Consumers;
 using FaasEvents.Log.State;
 using FaasEvents.Log.Streams;
-using FaasEvents.Testing;
+using FaasEvents.TestSupport;
 using Xunit.Abstractions;
 
 namespace FaasEvents.Log.Tests.State;

@@ -1,7 +1,7 @@
 using Azure.Storage.Blobs.Models;
 using FaasEvents.Log.Consumers;
 using FaasEvents.Log.State;
-using FaasEvents.Testing;
+using FaasEvents.TestSupport;
 using FsCheck;
 using FsCheck.Fluent;
 

@@ -3,7 +3,7 @@ using FaasEvents.Log.Events;
 using FaasEvents.Log.Producer;
 using FaasEvents.Log.Reader;
 using FaasEvents.Log.Streams;
-using FaasEvents.Testing;
+using FaasEvents.TestSupport;
 using Microsoft.Extensions.Time.Testing;
 
 namespace FaasEvents.Log.Tests.Storage;

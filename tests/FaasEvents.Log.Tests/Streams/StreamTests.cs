@@ -2,7 +2,7 @@ using FaasEvents.Log.Consumers;
 using FaasEvents.Log.Events;
 using FaasEvents.Log.Producer;
 using FaasEvents.Log.Streams;
-using FaasEvents.Testing;
+using FaasEvents.TestSupport;
 
 namespace FaasEvents.Log.Tests.Streams;
 

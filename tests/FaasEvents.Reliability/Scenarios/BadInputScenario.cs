@@ -4,7 +4,7 @@ using FaasEvents.DevStorage;
 using FaasEvents.Log;
 using FaasEvents.Log.Events;
 using FaasEvents.Log.Streams;
-using FaasEvents.Testing;
+using FaasEvents.TestSupport;
 
 namespace FaasEvents.Reliability.Scenarios;
 

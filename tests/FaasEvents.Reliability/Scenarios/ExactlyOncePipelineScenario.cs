@@ -5,8 +5,8 @@ using FaasEvents.Log;
 using FaasEvents.Log.Events;
 using FaasEvents.Log.Streams;
 using FaasEvents.Samples;
-using FaasEvents.Testing;
-using FaasEvents.Testing.Faults;
+using FaasEvents.TestSupport;
+using FaasEvents.TestSupport.Faults;
 
 namespace FaasEvents.Reliability.Scenarios;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using FaasEvents.DevStorage;
 using FaasEvents.Log;
-using FaasEvents.Testing.Faults;
+using FaasEvents.TestSupport.Faults;
 
 namespace FaasEvents.Reliability.Scenarios;
 

@@ -5,7 +5,7 @@ using FaasEvents.Log;
 using FaasEvents.Log.Events;
 using FaasEvents.Log.Producer;
 using FaasEvents.Log.Streams;
-using FaasEvents.Testing.Faults;
+using FaasEvents.TestSupport.Faults;
 
 namespace FaasEvents.Reliability.Scenarios;
 

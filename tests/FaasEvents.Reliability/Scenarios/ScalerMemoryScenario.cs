@@ -2,7 +2,7 @@ using System.Diagnostics;
 using FaasEvents.DevStorage;
 using FaasEvents.Log;
 using FaasEvents.Log.Streams;
-using FaasEvents.Testing.Scaling;
+using FaasEvents.TestSupport.Scaling;
 
 namespace FaasEvents.Reliability.Scenarios;
 

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using FaasEvents.DevStorage;
 using FaasEvents.Log;
-using FaasEvents.Testing;
-using FaasEvents.Testing.Faults;
+using FaasEvents.TestSupport;
+using FaasEvents.TestSupport.Faults;
 
 namespace FaasEvents.Reliability.Scenarios;
 

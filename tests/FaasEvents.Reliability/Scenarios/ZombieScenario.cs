@@ -2,7 +2,7 @@ using System.Diagnostics;
 using FaasEvents.DevStorage;
 using FaasEvents.Log;
 using FaasEvents.Log.Events;
-using FaasEvents.Testing;
+using FaasEvents.TestSupport;
 
 namespace FaasEvents.Reliability.Scenarios;
 

@@ -4,8 +4,8 @@ using System.Text.Json;
 using FaasEvents.Log;
 using FaasEvents.Log.Events;
 using FaasEvents.Log.Streams;
-using FaasEvents.Testing;
-using FaasEvents.Testing.Faults;
+using FaasEvents.TestSupport;
+using FaasEvents.TestSupport.Faults;
 
 namespace FaasEvents.Server.Tests.Ingress;
 

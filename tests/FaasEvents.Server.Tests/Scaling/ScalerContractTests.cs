@@ -5,7 +5,7 @@ using FaasEvents.Log.Events;
 using FaasEvents.Log.Producer;
 using FaasEvents.Log.Streams;
 using FaasEvents.Server.Scaling.Grpc;
-using FaasEvents.Testing;
+using FaasEvents.TestSupport;
 using Grpc.Core;
 
 namespace FaasEvents.Server.Tests.Scaling;

@@ -3,8 +3,8 @@ using FaasEvents.Log.Consumers;
 using FaasEvents.Log.Producer;
 using FaasEvents.Log.Streams;
 using FaasEvents.Server.Scaling;
-using FaasEvents.Testing;
-using FaasEvents.Testing.Faults;
+using FaasEvents.TestSupport;
+using FaasEvents.TestSupport.Faults;
 using Microsoft.Extensions.Time.Testing;
 using Xunit.Abstractions;
 

@@ -4,8 +4,8 @@ using FaasEvents.Log.Events;
 using FaasEvents.Log.Producer;
 using FaasEvents.Log.Streams;
 using FaasEvents.Server.Scaling;
-using FaasEvents.Testing;
-using FaasEvents.Testing.Scaling;
+using FaasEvents.TestSupport;
+using FaasEvents.TestSupport.Scaling;
 using Microsoft.Extensions.Time.Testing;
 using Xunit.Abstractions;
 

@@ -3,8 +3,8 @@ using FaasEvents.Log;
 using FaasEvents.Log.Events;
 using FaasEvents.Log.Streams;
 using FaasEvents.Server.Sources;
-using FaasEvents.Testing;
-using FaasEvents.Testing.Faults;
+using FaasEvents.TestSupport;
+using FaasEvents.TestSupport.Faults;
 
 namespace FaasEvents.Server.Tests.Sources;
 
