@@ -103,6 +103,20 @@ public sealed class YourOwnAppTests(ITestOutputHelper output)
                 output.WriteLine(devOutput.ToString());
                 dev.Dispose();
             }
+
+            // The item templates, in the app's folder, as the README shows them: the app still builds, with their functions.
+            string app = Path.Combine(shop, "Shop");
+            await shell.RunAsync("dotnet", ["new", "faas-handler", "-n", "SendInvoice", "--stream", "orders.confirmed", "--output-stream", "invoices"], app);
+            await shell.RunAsync("dotnet", ["new", "faas-materializer", "-n", "CustomerBalances", "--stream", "payments"], app);
+            string handler = await File.ReadAllTextAsync(Path.Combine(app, "SendInvoice.cs"));
+            Assert.Contains("[Function(\"send-invoice\")]", handler, StringComparison.Ordinal);
+            Assert.Contains("[EventOutput(\"invoices\")]", handler, StringComparison.Ordinal);
+            Assert.Contains("namespace Shop;", handler, StringComparison.Ordinal);
+            Assert.Contains("[Function(\"customer-balances\")]", await File.ReadAllTextAsync(Path.Combine(app, "CustomerBalances.cs")), StringComparison.Ordinal);
+            await shell.RunAsync("dotnet", ["build", "-nologo", "-v", "q"], app);
+            string listed = await shell.RunAsync("dotnet", ["run", "--no-build", "--", "--list"], app);
+            Assert.Contains("send-invoice", listed, StringComparison.Ordinal);
+            Assert.Contains("customer-balances", listed, StringComparison.Ordinal);
         }
         finally
         {
