@@ -11,7 +11,8 @@ WORKDIR /src
 COPY Directory.Build.props Directory.Packages.props .editorconfig host.json ./
 COPY src/ src/
 COPY functions/ functions/
-RUN dotnet publish "$APP_PROJECT" -c Release -o /app --nologo -p:UseAppHost=false
+# ReadyToRun: precompiled code starts an instance ~0.2 s sooner on a wake from zero (bench/results/scaling.md).
+RUN dotnet publish "$APP_PROJECT" -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o /app --nologo -p:UseAppHost=false
 
 FROM mcr.microsoft.com/dotnet/aspnet:${DOTNET_VERSION} AS runtime
 ARG APP_ASSEMBLY=FaasEvents.Samples

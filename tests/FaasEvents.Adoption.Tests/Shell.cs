@@ -11,6 +11,14 @@ internal sealed class Shell(string directory, IReadOnlyDictionary<string, string
     /// <summary>Runs a command to its end; a non-zero exit fails the test with what it printed.</summary>
     public async Task<string> RunAsync(string program, string[] args, string? directoryOverride = null, TimeSpan? timeout = null)
     {
+        (int code, string text) = await TryRunAsync(program, args, directoryOverride, timeout);
+        Assert.True(code == 0, $"`{program} {string.Join(' ', args)}` exited with {code}:\n{text}");
+        return text;
+    }
+
+    /// <summary>Runs a command to its end and returns its exit code and what it printed.</summary>
+    public async Task<(int Code, string Output)> TryRunAsync(string program, string[] args, string? directoryOverride = null, TimeSpan? timeout = null)
+    {
         using Process p = Start(program, args, directoryOverride);
         var output = new ProcessOutput(p);
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(5));
@@ -27,8 +35,7 @@ internal sealed class Shell(string directory, IReadOnlyDictionary<string, string
         p.WaitForExit(); // drains the redirected output
         string text = output.ToString();
         log.WriteLine($"$ {program} {string.Join(' ', args)}  (exit {p.ExitCode})");
-        Assert.True(p.ExitCode == 0, $"`{program} {string.Join(' ', args)}` exited with {p.ExitCode}:\n{text}");
-        return text;
+        return (p.ExitCode, text);
     }
 
     /// <summary>Starts a long-running command; read its output as it comes.</summary>

@@ -117,6 +117,20 @@ public sealed class YourOwnAppTests(ITestOutputHelper output)
             string listed = await shell.RunAsync("dotnet", ["run", "--no-build", "--", "--list"], app);
             Assert.Contains("send-invoice", listed, StringComparison.Ordinal);
             Assert.Contains("customer-balances", listed, StringComparison.Ordinal);
+
+            // The package's source generator: a wrong signature fails the build, naming the method and the fix.
+            await File.WriteAllTextAsync(Path.Combine(app, "Wrong.cs"), """
+                using FaasEvents.Functions;
+                namespace Shop;
+                public static class Wrong
+                {
+                    [Function("wrong")]
+                    public static int Count([EventTrigger("orders")] Order order) => 1;
+                }
+                """);
+            (int code, string built) = await shell.TryRunAsync("dotnet", ["build", "-nologo"], app);
+            Assert.NotEqual(0, code);
+            Assert.Contains("error FAAS009: [Function(\"wrong\")] Shop.Wrong.Count: returns int but has no [EventOutput(\"stream\")]", built, StringComparison.Ordinal);
         }
         finally
         {

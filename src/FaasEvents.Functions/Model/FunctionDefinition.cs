@@ -19,6 +19,7 @@ public sealed class FunctionDefinition
         Returns = returns;
         Output = output;
         Retry = retry;
+        Invoke = GeneratedFunctions.InvokerFor(method);
     }
 
     /// <summary>Function name.</summary>
@@ -64,6 +65,9 @@ public sealed class FunctionDefinition
     internal ReturnShape Returns { get; }
 
     internal EventOutputAttribute? Output { get; }
+
+    /// <summary>The source generator's invoker of <see cref="Method"/>; null when the app was built without it (reflection then).</summary>
+    internal Func<object?, object?[], object?>? Invoke { get; }
 
     /// <summary>Retry declared on the method; null = host.json's.</summary>
     internal RetrySettings? Retry { get; }

@@ -89,7 +89,7 @@ internal sealed class FunctionInvoker
         object? result;
         try
         {
-            result = function.Method.Invoke(target, args);
+            result = function.Invoke is { } invoke ? invoke(target, args) : function.Method.Invoke(target, args);
         }
         catch (TargetInvocationException ex) when (ex.InnerException is not null)
         {
