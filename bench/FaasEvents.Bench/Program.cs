@@ -11,7 +11,7 @@ using Spectre.Console;
 
 // Producer benchmark: FaasEvents producer vs raw Append Block calls of the same batch sizes and bytes,
 // against the same Azurite, in one run, rounds interleaved so machine noise hits both alike.
-// Usage: dotnet run -c Release --project bench/FaasEvents.Bench -- [limit|growth|functions|outputs|cost|alternatives|azure-latency|scaling|materializers|state] [--events N] [--size BYTES] [--rounds R] [--latency-sends N] [--out DIR]
+// Usage: dotnet run -c Release --project bench/FaasEvents.Bench -- [limit|growth|functions|outputs|cost|alternatives|azure-latency|scaling|materializers|state] [--events N] [--size BYTES] [--rounds R] [--latency-sends N] [--out DIR] (scaling: [--wake-only --label NAME] [--app-dll PATH])
 int events = Arg("--events", 100_000);
 int size = Arg("--size", 1024);
 int rounds = Arg("--rounds", 3);
@@ -32,7 +32,7 @@ try
 {
     if (args.Contains("scaling"))
     {
-        await FaasEvents.Bench.ScalingBench.RunAsync(root, outDir, "Release");
+        await FaasEvents.Bench.ScalingBench.RunAsync(root, outDir, "Release", args.Contains("--wake-only"), ArgS("--label", "latest"), args.Contains("--app-dll") ? ArgS("--app-dll", "") : null);
         return;
     }
 

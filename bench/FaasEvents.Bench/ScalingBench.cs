@@ -24,11 +24,15 @@ namespace FaasEvents.Bench;
 /// </summary>
 internal static partial class ScalingBench
 {
-    public static async Task RunAsync(string root, string outDir, string config)
+    /// <summary>
+    /// Runs every section into scaling.md; with <paramref name="wakeOnly"/> only the wake-from-zero sections, into
+    /// <c>scaling-wake-{label}.md</c> (e.g. before/after a cold-start change).
+    /// </summary>
+    public static async Task RunAsync(string root, string outDir, string config, bool wakeOnly = false, string label = "latest", string? appDll = null)
     {
         string faas = Path.Combine(root, "src", "FaasEvents.Cli", "bin", config, "net10.0", "faas.dll");
         string server = Path.Combine(root, "src", "FaasEvents.Server", "bin", config, "net10.0", "FaasEvents.Server.dll");
-        string app = Path.Combine(root, "functions", "FaasEvents.Samples", "bin", config, "net10.0", "FaasEvents.Samples.dll");
+        string app = appDll ?? Path.Combine(root, "functions", "FaasEvents.Samples", "bin", config, "net10.0", "FaasEvents.Samples.dll"); // --app-dll: e.g. a ReadyToRun publish
         var md = new StringBuilder();
         md.AppendLine(CultureInfo.InvariantCulture, $"Control-plane benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, Azurite in memory, everything on this machine.");
         md.AppendLine();
@@ -39,9 +43,22 @@ internal static partial class ScalingBench
         foreach (bool push in new[] { true, false })
         {
             List<double> wakes = await WakeFromZeroAsync(faas, server, app, push, tries: 10);
-            string label = push ? "StreamIsActive push (external-push), polling 2 s" : "polling only (external), polling 2 s";
-            md.AppendLine(CultureInfo.InvariantCulture, $"| {label} | {Percentile(wakes, 50):0.00} | {wakes.Max():0.00} | {wakes.Count} |");
-            AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, $"wake from zero, {label}: p50 {Percentile(wakes, 50):0.00} s, max {wakes.Max():0.00} s ({string.Join(", ", wakes.Select(w => w.ToString("0.00", CultureInfo.InvariantCulture)))})");
+            string mode = push ? "StreamIsActive push (external-push), polling 2 s" : "polling only (external), polling 2 s";
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {mode} | {Percentile(wakes, 50):0.00} | {wakes.Max():0.00} | {wakes.Count} |");
+            AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, $"wake from zero, {mode}: p50 {Percentile(wakes, 50):0.00} s, max {wakes.Max():0.00} s ({string.Join(", ", wakes.Select(w => w.ToString("0.00", CultureInfo.InvariantCulture)))})");
+        }
+
+        // 1b. Wake from zero vs backlog size.
+        md.AppendLine();
+        md.AppendLine(await WakeVersusBacklogAsync(root, faas, server, app));
+
+        if (wakeOnly)
+        {
+            Directory.CreateDirectory(outDir);
+            md.Insert(0, $"# Wake from zero ({label}), commit {BenchApp.Commit(root)}\n\nCommand: `dotnet run -c Release --project bench/FaasEvents.Bench -- scaling --wake-only --label {label}`.\n\n");
+            await File.WriteAllTextAsync(Path.Combine(outDir, $"scaling-wake-{label}.md"), md.ToString());
+            AnsiConsole.WriteLine(md.ToString());
+            return;
         }
 
         // 2. Scale out and in.
@@ -55,6 +72,9 @@ internal static partial class ScalingBench
         // 3. Scaler cost.
         md.AppendLine();
         md.AppendLine(await ScalerCostAsync(root));
+
+        // 4. Cold start before/after: the labelled wake-only runs committed beside this file.
+        md.AppendLine(WakeRuns(outDir));
         Directory.CreateDirectory(outDir);
         await File.WriteAllTextAsync(Path.Combine(outDir, "scaling.md"), md.ToString());
         AnsiConsole.WriteLine(md.ToString());
@@ -74,7 +94,7 @@ internal static partial class ScalingBench
         var wakes = new List<double>();
         for (int i = 0; i < tries; i++)
         {
-            await dev.WaitUntilAsync(() => dev.Instances == 0, 60);
+            await dev.WaitUntilAsync(() => dev.AllStopped, 60); // a fresh instance, not one racing a stopping one for the leases
             await Task.Delay(Random.Shared.Next(200, 1500)); // land anywhere in the polling cycle
             string id = $"wake-{run}-{i}";
             using var content = new StringContent($"{{\"specversion\":\"1.0\",\"id\":\"{id}\",\"source\":\"/bench\",\"type\":\"wake\",\"data\":{{}}}}", Encoding.UTF8, "application/cloudevents+json");
@@ -86,6 +106,116 @@ internal static partial class ScalingBench
 
         return wakes;
     }
+
+    /// <summary>
+    /// Wake from zero with a backlog waiting (issue 19 item 6): a direct producer (with <c>FAAS_SERVER_URL</c>, so its
+    /// appends are announced) appends N orders at once to an 8-partition stream whose function (order-audit, one output
+    /// per order) is at zero instances; from the first append: the first instance started, the first output written
+    /// (the first batch handled), and the last output written (the backlog drained), three tries per size.
+    /// </summary>
+    private static async Task<string> WakeVersusBacklogAsync(string root, string faas, string server, string app)
+    {
+        const int partitions = 8, tries = 3;
+        int[] backlogs = [1, 1_000, 10_000, 100_000];
+        await using AzuriteProcess azurite = await AzuriteProcess.StartAsync(root);
+        int http = AzuriteProcess.GetFreePort(), grpc = AzuriteProcess.GetFreePort();
+        var log = new EventLogClient(azurite.ConnectionString, new EventLogClientOptions { ServerUrl = new Uri($"http://127.0.0.1:{http}") });
+        await log.CreateStreamAsync(new StreamDefinition { Name = "orders", Partitions = partitions });
+        await log.CreateStreamAsync(new StreamDefinition { Name = "orders.audit", Partitions = partitions });
+        await using var dev = DevProcess.Start(faas, ["dev", "--port", $"{azurite.BlobPort}", "--http-port", $"{http}", "--grpc-port", $"{grpc}", "--polling-interval", "2", "--cooldown", "2", "--ping-schedule", "off", "--functions", "order-audit", "--server-dll", server, "--app-dll", app]);
+        await dev.WaitForAsync("ready: Ctrl+C stops everything", 120);
+
+        var sb = new StringBuilder();
+        sb.AppendLine(CultureInfo.InvariantCulture, $"| wake from zero with a backlog: N orders appended at once by a direct producer (announced) to {partitions} partitions, order-audit at zero instances, polling 2 s, lagThreshold 100 | append s | first instance s | first output s | drained s | peak instances |");
+        sb.AppendLine("| ---: | ---: | ---: | ---: | ---: | ---: |");
+        long written = 0;
+        int n = 0;
+        foreach (int backlog in backlogs)
+        {
+            var appendS = new List<double>();
+            var instanceS = new List<double>();
+            var firstS = new List<double>();
+            var drainedS = new List<double>();
+            int peak = 0;
+            for (int t = 0; t < tries; t++)
+            {
+                await dev.WaitUntilAsync(() => dev.AllStopped, 120);
+                await Task.Delay(Random.Shared.Next(200, 1500));
+                double instance = -1, first = -1;
+                var sw = Stopwatch.StartNew();
+                Task produce = Task.Run(async () =>
+                {
+                    await using EventProducerClient p = log.CreateProducer("orders");
+                    for (int i = 0; i < backlog; i += 10_000)
+                    {
+                        int count = Math.Min(10_000, backlog - i), from = n + i;
+                        await p.SendBatchAsync(Enumerable.Range(from, count).Select(k => new LogEvent($"w{k}", "/bench", "order") { PartitionKey = $"c{k % 1000}", DataContentType = "application/json", Data = BinaryData.FromString($"{{\"orderId\":\"w{k}\",\"customer\":\"c{k % 1000}\",\"amount\":{k % 100}}}") }));
+                    }
+                });
+                n += backlog;
+                double appended = -1;
+                while (sw.Elapsed < TimeSpan.FromMinutes(5))
+                {
+                    if (produce.IsCompleted && appended < 0)
+                    {
+                        await produce;
+                        appended = sw.Elapsed.TotalSeconds;
+                    }
+
+                    peak = Math.Max(peak, dev.Instances);
+                    if (instance < 0 && dev.Instances > 0)
+                    {
+                        instance = sw.Elapsed.TotalSeconds;
+                    }
+
+                    long outputs = (await log.GetPartitionsAsync("orders.audit")).Sum(p => p.EndOffset) - written;
+                    if (first < 0 && outputs > 0)
+                    {
+                        first = sw.Elapsed.TotalSeconds;
+                    }
+
+                    if (appended >= 0 && outputs >= backlog)
+                    {
+                        drainedS.Add(sw.Elapsed.TotalSeconds);
+                        break;
+                    }
+
+                    await Task.Delay(20);
+                }
+
+                written += backlog;
+                appendS.Add(appended);
+                instanceS.Add(instance);
+                firstS.Add(first);
+                AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, $"wake with a backlog of {backlog:N0}: appended {appended:0.00} s, first instance {instance:0.00} s, first output {first:0.00} s, drained {(drainedS.Count > t ? drainedS[t] : double.NaN):0.00} s");
+            }
+
+            sb.AppendLine(CultureInfo.InvariantCulture, $"| {backlog:N0} | {Range(appendS)} | {Range(instanceS)} | {Range(firstS)} | {Range(drainedS)} | {peak} |");
+        }
+
+        sb.AppendLine();
+        sb.AppendLine(CultureInfo.InvariantCulture, $"Each cell: median (min-max) of {tries} tries, seconds from the first append; a try waits for 0 instances first.");
+        return sb.ToString();
+    }
+
+    /// <summary>One row per committed <c>scaling-wake-{label}.md</c>: its commit, push wake and one-event wake with a backlog of 1.</summary>
+    private static string WakeRuns(string outDir)
+    {
+        var sb = new StringBuilder("\n## Cold start: wake-only runs (`scaling --wake-only --label NAME`)\n\n| run | commit | wake from zero, push: p50 (max) s | order-audit, backlog of 1: first output, median (range) s |\n| --- | --- | ---: | ---: |\n");
+        foreach (string file in Directory.EnumerateFiles(outDir, "scaling-wake-*.md").Order(StringComparer.Ordinal))
+        {
+            string[] lines = File.ReadAllLines(file);
+            string commit = lines.FirstOrDefault(l => l.StartsWith("# Wake from zero", StringComparison.Ordinal))?.Split("commit ").LastOrDefault() ?? "?";
+            string[]? push = lines.FirstOrDefault(l => l.StartsWith("| StreamIsActive push", StringComparison.Ordinal))?.Split('|', StringSplitOptions.TrimEntries);
+            string[]? one = lines.FirstOrDefault(l => l.StartsWith("| 1 |", StringComparison.Ordinal))?.Split('|', StringSplitOptions.TrimEntries);
+            string label = Path.GetFileNameWithoutExtension(file)["scaling-wake-".Length..];
+            sb.AppendLine(CultureInfo.InvariantCulture, $"| [{label}]({Path.GetFileName(file)}) | {commit} | {(push is null ? "?" : $"{push[2]} ({push[3]})")} | {(one is null ? "?" : one[4])} |");
+        }
+
+        return sb.ToString();
+    }
+
+    private static string Range(List<double> xs) => xs.Count == 0 ? "not reached" : string.Create(CultureInfo.InvariantCulture, $"{Percentile(xs, 50):0.00} ({xs.Min():0.00}-{xs.Max():0.00})");
 
     private static async Task<(List<(double, long, int)>, string)> ScaleOutInAsync(string root, string faas, string server, string app)
     {
@@ -238,10 +368,15 @@ internal static partial class ScalingBench
     {
         private readonly Process process;
         private readonly StringBuilder output = new();
+        private int started;
+        private int stopped;
 
         private DevProcess(Process process) => this.process = process;
 
         public int Instances { get; private set; }
+
+        /// <summary>True when every instance started has also exited (a stopping one no longer holds its leases).</summary>
+        public bool AllStopped => Instances == 0 && started == stopped;
 
         public static DevProcess Start(string faas, string[] args)
         {
@@ -298,11 +433,21 @@ internal static partial class ScalingBench
             Match m = ScaledLine().Match(line);
             if (m.Success)
             {
-                Instances = int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
+                int from = int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), to = int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
+                Interlocked.Add(ref started, Math.Max(0, to - from));
+                Instances = to;
+            }
+
+            if (StoppedLine().IsMatch(line))
+            {
+                Interlocked.Increment(ref stopped);
             }
         }
 
-        [GeneratedRegex(@"autoscaler: \d+ -> (\d+) instance")]
+        [GeneratedRegex(@"autoscaler: (\d+) -> (\d+) instance")]
         private static partial Regex ScaledLine();
+
+        [GeneratedRegex(@"instance dev-\d+ stopped")]
+        private static partial Regex StoppedLine();
     }
 }
