@@ -69,6 +69,24 @@ public sealed class AzuriteProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// <paramref name="count"/> distinct free TCP ports on 127.0.0.1 (each held until all are chosen, so the OS cannot
+    /// hand the same one out twice, as two calls of <see cref="GetFreePort"/> can).
+    /// </summary>
+    public static int[] GetFreePorts(int count)
+    {
+        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
+        try
+        {
+            listeners.ForEach(l => l.Start());
+            return [.. listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port)];
+        }
+        finally
+        {
+            listeners.ForEach(l => l.Stop());
+        }
+    }
+
     /// <summary>A free TCP port on 127.0.0.1.</summary>
     public static int GetFreePort()
     {

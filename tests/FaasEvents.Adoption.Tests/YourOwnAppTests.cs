@@ -76,7 +76,8 @@ public sealed class YourOwnAppTests(ITestOutputHelper output)
             Assert.Contains("Passed!", tested, StringComparison.Ordinal);
             TimeSpan testedAt = sw.Elapsed;
 
-            int storage = AzuriteProcess.GetFreePort(), http = AzuriteProcess.GetFreePort(), grpc = AzuriteProcess.GetFreePort();
+            int[] ports = AzuriteProcess.GetFreePorts(3);
+            (int storage, int http, int grpc) = (ports[0], ports[1], ports[2]);
             (Process dev, ProcessOutput devOutput) = new Shell(shop, env, output).Start(faas, ["dev", "--in-memory", "--port", $"{storage}", "--http-port", $"{http}", "--grpc-port", $"{grpc}"]);
             try
             {

@@ -45,7 +45,7 @@ internal sealed class ServerHarness : IAsyncDisposable
     /// <summary>A server whose storage clients use <paramref name="storage"/> (e.g. with a fault injector).</summary>
     public static async Task<ServerHarness> StartAsync(AzuriteFixture azurite, EventLogClient log, Azure.Storage.Blobs.BlobClientOptions? storage, params string[] extraArgs)
     {
-        int http = AzuriteProcess.GetFreePort(), grpc = AzuriteProcess.GetFreePort();
+        (int http, int grpc) = AzuriteProcess.GetFreePorts(2) is [var h, var g] ? (h, g) : throw new InvalidOperationException("two ports");
         string[] args = ["--http-port", http.ToString(System.Globalization.CultureInfo.InvariantCulture), "--grpc-port", grpc.ToString(System.Globalization.CultureInfo.InvariantCulture), $"--FAAS_STORAGE={azurite.ConnectionString}", $"--FAAS_CONTAINER={log.Container.Name}", "--Logging:LogLevel:Default=Warning", .. extraArgs];
         WebApplication app = ServerApp.Build(args, b =>
         {

@@ -48,7 +48,7 @@ public class TlsTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
 
         EventLogClient log = azurite.CreateClient();
         await log.CreateStreamAsync(new StreamDefinition { Name = "tls" });
-        int http = AzuriteProcess.GetFreePort(), grpc = AzuriteProcess.GetFreePort();
+        (int http, int grpc) = AzuriteProcess.GetFreePorts(2) is [var h, var g] ? (h, g) : throw new InvalidOperationException("two ports");
         WebApplication app = ServerApp.Build(["--http-port", $"{http}", "--grpc-port", $"{grpc}", $"--FAAS_STORAGE={azurite.ConnectionString}", $"--FAAS_CONTAINER={log.Container.Name}",
             $"--FAAS_GRPC_TLS_CERT={Path.Combine(dir, "server.crt")}", $"--FAAS_GRPC_TLS_KEY={Path.Combine(dir, "server.key")}", $"--FAAS_GRPC_TLS_CLIENT_CA={Path.Combine(dir, "ca.crt")}", "--Logging:LogLevel:Default=Warning"]);
         await app.StartAsync();
