@@ -29,6 +29,7 @@ internal static class FunctionsBench
         const int batch = 100, checkpointEvery = 10; // runtime: maxBatchSize 100, batchCheckpointFrequency 10
         var runtimeRuns = new List<double>();
         var rawRuns = new List<double>();
+        var gc = new List<(double FnAlloc, double RawAlloc, double FnPause, double RawPause)>();
         for (int round = 0; round <= rounds; round++)
         {
             string container = $"fb{round}-{DateTime.UtcNow:HHmmss}";
@@ -43,6 +44,8 @@ internal static class FunctionsBench
             }
 
             // Raw loop: read every event and checkpoint every batch * checkpointEvery events, as a hand-written consumer would.
+            long alloc0 = GC.GetTotalAllocatedBytes(precise: true);
+            TimeSpan pause0 = GC.GetTotalPauseDuration();
             var sw = Stopwatch.StartNew();
             long count = 0;
             await foreach (StoredEvent e in log.ReadPartitionAsync("bench-fn", 0))
@@ -55,6 +58,8 @@ internal static class FunctionsBench
 
             await log.Checkpoints.UpdateAsync("raw", "bench-fn", 0, count);
             double raw = sw.Elapsed.TotalSeconds;
+            double rawAlloc = (GC.GetTotalAllocatedBytes(precise: true) - alloc0) / (double)events;
+            double rawPause = (GC.GetTotalPauseDuration() - pause0).TotalSeconds / raw;
 
             Interlocked.Exchange(ref handled, 0);
             await using FunctionsApp app = Build(storage, container, batch, checkpointEvery, "00:00:00.100", typeof(NoopFunctions));
@@ -66,20 +71,25 @@ internal static class FunctionsBench
 
             sw.Restart(); // from the first invocation: excludes start-up and the first lease claim
             long startCount = Interlocked.Read(ref handled);
+            long alloc1 = GC.GetTotalAllocatedBytes(precise: true);
+            TimeSpan pause1 = GC.GetTotalPauseDuration();
             while (Interlocked.Read(ref handled) < events)
             {
                 await Task.Delay(2);
             }
 
             double fn = sw.Elapsed.TotalSeconds * events / (events - startCount);
+            double fnAlloc = (GC.GetTotalAllocatedBytes(precise: true) - alloc1) / (double)(events - startCount);
+            double fnPause = (GC.GetTotalPauseDuration() - pause1).TotalSeconds / sw.Elapsed.TotalSeconds;
             await app.StopAsync();
             if (round > 0)
             {
                 rawRuns.Add(raw);
                 runtimeRuns.Add(fn);
+                gc.Add((fnAlloc, rawAlloc, fnPause, rawPause));
             }
 
-            AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, $"round {round}{(round == 0 ? " (warm-up)" : "")}: runtime {events / fn:N0} inv/s, raw loop {events / raw:N0} events/s");
+            AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, $"round {round}{(round == 0 ? " (warm-up)" : "")}: runtime {events / fn:N0} inv/s ({fnAlloc:N0} B allocated per event, GC pauses {fnPause:P0} of the time), raw loop {events / raw:N0} events/s ({rawAlloc:N0} B per event, GC pauses {rawPause:P0})");
         }
 
         // Latency: a warm instance at default settings, linger 0.
@@ -108,6 +118,8 @@ internal static class FunctionsBench
         md.AppendLine(CultureInfo.InvariantCulture, $"| **ratio** | **{ratio:0.00}x** |");
         md.AppendLine();
         md.AppendLine("Per-round ratios: " + string.Join(", ", rawRuns.Zip(runtimeRuns, (r, f) => (r / f).ToString("0.00", CultureInfo.InvariantCulture) + "x")) + ".");
+        md.AppendLine();
+        md.AppendLine(Stats.GcLine(gc, "runtime", "raw loop"));
         md.AppendLine();
         md.AppendLine("Append -> handler start, a warm instance at default settings (pollInterval 100 ms, maxPollInterval 1 s), time from the producer's send to the handler's start (so it includes the append itself):");
         md.AppendLine();

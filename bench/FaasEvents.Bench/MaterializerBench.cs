@@ -51,7 +51,7 @@ internal static class MaterializerBench
             m is null ? null : new Level((current?.OnHand ?? 0) + m.Quantity, (current?.Moves ?? 0) + 1);
     }
 
-    public static async Task RunAsync(string storage, string outDir, int events, int keys, int rounds, int tableKeys)
+    public static async Task RunAsync(string storage, string outDir, int events, int keys, int rounds, int tableKeys, bool foldOnly = false)
     {
         var md = new StringBuilder();
         md.AppendLine(CultureInfo.InvariantCulture, $"Materializer benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, Azurite in memory. Reproduce: `dotnet run -c Release --project bench/FaasEvents.Bench -- materializers --events {events} --keys {keys} --rounds {rounds} --table-keys {tableKeys}`.");
@@ -60,6 +60,7 @@ internal static class MaterializerBench
         // 1. Fold rate.
         var runtimeRuns = new List<double>();
         var rawRuns = new List<double>();
+        var gc = new List<(double FnAlloc, double RawAlloc, double FnPause, double RawPause)>();
         double commitTail = 0;
         for (int round = 0; round <= rounds; round++)
         {
@@ -81,6 +82,8 @@ internal static class MaterializerBench
             }
 
             // Baseline: what a user would write without exactly-once: read, deserialize, fold into a dictionary.
+            long alloc0 = GC.GetTotalAllocatedBytes(precise: true);
+            TimeSpan pause0 = GC.GetTotalPauseDuration();
             var sw = Stopwatch.StartNew();
             var table = new Dictionary<string, Level>(StringComparer.Ordinal);
             await foreach (StoredEvent e in log.ReadPartitionAsync("bench-moves", 0))
@@ -91,6 +94,8 @@ internal static class MaterializerBench
             }
 
             double raw = sw.Elapsed.TotalSeconds;
+            double rawAlloc = (GC.GetTotalAllocatedBytes(precise: true) - alloc0) / (double)events;
+            double rawPause = (GC.GetTotalPauseDuration() - pause0).TotalSeconds / raw;
 
             Interlocked.Exchange(ref handled, 0);
             await using FunctionsApp app = Build(storage, container);
@@ -102,6 +107,8 @@ internal static class MaterializerBench
 
             sw.Restart(); // from the first fold: excludes start-up, lease claim and the (empty) restore
             long startCount = Interlocked.Read(ref handled);
+            long alloc1 = GC.GetTotalAllocatedBytes(precise: true);
+            TimeSpan pause1 = GC.GetTotalPauseDuration();
             while (Interlocked.Read(ref handled) < events)
             {
                 await Task.Delay(2);
@@ -111,6 +118,8 @@ internal static class MaterializerBench
             var tail = Stopwatch.StartNew();
             await app.StopAsync(); // the final commit of the remaining changes
             double stop = tail.Elapsed.TotalSeconds;
+            double fnAlloc = (GC.GetTotalAllocatedBytes(precise: true) - alloc1) / (double)(events - startCount);
+            double fnPause = (GC.GetTotalPauseDuration() - pause1).TotalSeconds / sw.Elapsed.TotalSeconds;
             StatePage check = await log.CreateStateReader("bench-mat", "bench-moves").ScanAsync(limit: 1);
             if (check.Items.Count == 0 || (await log.GetLagAsync("bench-moves", "bench-mat")).TotalLag != 0)
             {
@@ -121,10 +130,11 @@ internal static class MaterializerBench
             {
                 rawRuns.Add(raw);
                 runtimeRuns.Add(fn + stop);
+                gc.Add((fnAlloc, rawAlloc, fnPause, rawPause));
                 commitTail = Math.Max(commitTail, stop);
             }
 
-            AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, $"round {round}{(round == 0 ? " (warm-up)" : "")}: materializer {events / (fn + stop):N0} events/s (final commit {stop * 1000:0} ms), dictionary fold {events / raw:N0} events/s");
+            AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, $"round {round}{(round == 0 ? " (warm-up)" : "")}: materializer {events / (fn + stop):N0} events/s (final commit {stop * 1000:0} ms, {fnAlloc:N0} B allocated per event, GC pauses {fnPause:P0} of the time), dictionary fold {events / raw:N0} events/s ({rawAlloc:N0} B per event, GC pauses {rawPause:P0})");
         }
 
         double rt = Stats.Percentile(runtimeRuns, 50), rw = Stats.Percentile(rawRuns, 50);
@@ -134,10 +144,17 @@ internal static class MaterializerBench
         md.AppendLine("| --- | ---: |");
         md.AppendLine(CultureInfo.InvariantCulture, $"| materializer (bind, fold, delta/snapshot commits, final commit at stop) | {events / rt:N0} |");
         md.AppendLine(CultureInfo.InvariantCulture, $"| raw read + JSON + `Dictionary` fold, nothing persisted | {events / rw:N0} |");
-        md.AppendLine(CultureInfo.InvariantCulture, $"| **ratio** (target >= 0.5x) | **{rw / rt:0.00}x** |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| **ratio** (goal >= 0.8x) | **{rw / rt:0.00}x** |");
         md.AppendLine();
         md.AppendLine("Per-round ratios: " + string.Join(", ", rawRuns.Zip(runtimeRuns, (r, f) => (r / f).ToString("0.00", CultureInfo.InvariantCulture) + "x")) + ".");
         md.AppendLine();
+        md.AppendLine(Stats.GcLine(gc, "materializer", "dictionary fold"));
+        md.AppendLine();
+        if (foldOnly)
+        {
+            AnsiConsole.WriteLine(md.ToString()); // a profiling run: the fold alone, nothing written to the results
+            return;
+        }
 
         // 2. Snapshot / restore / delta for a big table, and memory per key.
         {

@@ -11,7 +11,7 @@ using Spectre.Console;
 
 // Producer benchmark: FaasEvents producer vs raw Append Block calls of the same batch sizes and bytes,
 // against the same Azurite, in one run, rounds interleaved so machine noise hits both alike.
-// Usage: dotnet run -c Release --project bench/FaasEvents.Bench -- [limit|growth|functions|outputs|cost|alternatives|azure-latency|scaling|materializers|state] [--events N] [--size BYTES] [--rounds R] [--latency-sends N] [--out DIR] (scaling: [--wake-only --label NAME] [--app-dll PATH])
+// Usage: dotnet run -c Release --project bench/FaasEvents.Bench -- [limit|growth|functions|outputs|cost|alternatives|azure-latency|scaling|materializers|state] [--events N] [--size BYTES] [--rounds R] [--latency-sends N] [--out DIR] (scaling: [--wake-only --label NAME] [--app-dll PATH]) (materializers: [--fold-only], a profiling run that writes nothing)
 int events = Arg("--events", 100_000);
 int size = Arg("--size", 1024);
 int rounds = Arg("--rounds", 3);
@@ -38,7 +38,7 @@ try
 
     if (args.Contains("materializers"))
     {
-        await FaasEvents.Bench.MaterializerBench.RunAsync(storage, outDir, Arg("--events", 200_000), Arg("--keys", 10_000), rounds, Arg("--table-keys", 1_000_000));
+        await FaasEvents.Bench.MaterializerBench.RunAsync(storage, outDir, Arg("--events", 200_000), Arg("--keys", 10_000), rounds, Arg("--table-keys", 1_000_000), args.Contains("--fold-only"));
         return;
     }
 
@@ -91,7 +91,7 @@ try
 
     if (args.Contains("functions"))
     {
-        await FaasEvents.Bench.FunctionsBench.RunAsync(storage, outDir, Arg("--events", 100_000), rounds, Arg("--latency-events", 300));
+        await FaasEvents.Bench.FunctionsBench.RunAsync(storage, outDir, Arg("--events", 1_000_000), rounds, Arg("--latency-events", 300));
         return;
     }
 

@@ -37,7 +37,7 @@ internal sealed class FunctionInvoker
     /// Runs one invocation; returns the events to append to the output stream (empty if none) and, for a
     /// materializer, the key's new state (applied by the caller only once the outputs are appended).
     /// </summary>
-    public async Task<InvocationResult> InvokeAsync(IReadOnlyList<StoredEvent> events, int partition, Guid outputWriter, int attempt, int maxRetries, CancellationToken cancellationToken, MaterializedTable? table = null)
+    public async ValueTask<InvocationResult> InvokeAsync(IReadOnlyList<StoredEvent> events, int partition, Guid outputWriter, int attempt, int maxRetries, CancellationToken cancellationToken, MaterializedTable? table = null)
     {
         if (!needsScope)
         {
@@ -97,7 +97,7 @@ internal sealed class FunctionInvoker
             throw;
         }
 
-        object? value = await UnwrapAsync(result);
+        object? value = function.Returns.Async == AsyncKind.Sync ? result : await UnwrapAsync(result); // no task for a plain return
         if (function.IsMaterializer)
         {
             ctx.State = value;
