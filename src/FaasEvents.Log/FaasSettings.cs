@@ -39,8 +39,20 @@ public static class FaasSettings
     /// <summary>Server: PEM CA that client certificates on the scaler port must chain to (mutual TLS).</summary>
     public const string GrpcTlsClientCa = "FAAS_GRPC_TLS_CLIENT_CA";
 
-    /// <summary>Server: comma-separated API keys the ingress requires (unset: no key required).</summary>
+    /// <summary>
+    /// Server and function apps: comma-separated API keys that every HTTP endpoint except health requires, in
+    /// <c>x-api-key</c> or as <c>Authorization: Bearer KEY</c> (unset, and no <see cref="AuthJwtAuthority"/>: nothing required).
+    /// </summary>
+    public const string ApiKeys = "FAAS_API_KEYS";
+
+    /// <summary>Server: the older name of <see cref="ApiKeys"/>, still read (the keys of both are accepted).</summary>
     public const string IngressApiKeys = "FAAS_INGRESS_API_KEYS";
+
+    /// <summary>Server and function apps: an OpenID Connect issuer (Entra ID: https://login.microsoftonline.com/TENANT/v2.0) whose access tokens every HTTP endpoint except health accepts as well as API keys.</summary>
+    public const string AuthJwtAuthority = "FAAS_AUTH_JWT_AUTHORITY";
+
+    /// <summary>Server and function apps: the audience those access tokens must carry (the API's application ID URI or client id); required with <see cref="AuthJwtAuthority"/>.</summary>
+    public const string AuthJwtAudience = "FAAS_AUTH_JWT_AUDIENCE";
 
     /// <summary>Server: how long the ingress recognises an event posted again (same source and id) and answers the first copy's position (default 00:10:00; 00:00:00 turns it off).</summary>
     public const string IngressRepeatWindow = "FAAS_INGRESS_REPEAT_WINDOW";
@@ -63,7 +75,7 @@ public static class FaasSettings
     /// <summary>Function apps and the CLI: the FaasEvents server's HTTP address, told about appends and followed for others' (optional).</summary>
     public const string ServerUrl = "FAAS_SERVER_URL";
 
-    /// <summary>Function apps and the CLI: the API key the server requires (one of its FAAS_INGRESS_API_KEYS), if any.</summary>
+    /// <summary>Function apps and the CLI: the API key the server requires (one of its FAAS_API_KEYS), if any.</summary>
     public const string ServerApiKey = "FAAS_SERVER_API_KEY";
 
     /// <summary>
@@ -95,15 +107,19 @@ public static class FaasSettings
         }
 
         return key.Any(char.IsControl)
-            ? throw new EventLogException(EventLogErrorReason.InvalidArgument, $"{ServerApiKey} holds a line break or another control character: set it to exactly one of the server's {IngressApiKeys} (the value is not shown).")
+            ? throw new EventLogException(EventLogErrorReason.InvalidArgument, $"{ServerApiKey} holds a line break or another control character: set it to exactly one of the server's {ApiKeys} (the value is not shown).")
             : key;
     }
+
+    /// <summary>The keys of an API-key setting (comma-separated, each trimmed; empty entries dropped).</summary>
+    public static IReadOnlyList<string> ParseApiKeys(string? value) =>
+        (value ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     /// <summary>Every setting above, for docs and checks.</summary>
     public static IReadOnlyList<string> All { get; } =
     [
         Storage, Container, Functions, FunctionsPort, HostJson, InstanceId, HttpPort, GrpcPort, GrpcTlsCertificate, GrpcTlsKey,
-        GrpcTlsClientCa, IngressApiKeys, IngressRepeatWindow, LagCacheMilliseconds, LagIdleMax, CompactionInterval, CompactionDeleteRetention, CompactionMinLag,
+        GrpcTlsClientCa, ApiKeys, IngressApiKeys, AuthJwtAuthority, AuthJwtAudience, IngressRepeatWindow, LagCacheMilliseconds, LagIdleMax, CompactionInterval, CompactionDeleteRetention, CompactionMinLag,
         ServerUrl, ServerApiKey,
     ];
 }

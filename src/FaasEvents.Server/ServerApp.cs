@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography.X509Certificates;
+using FaasEvents.Hosting.Auth;
 using FaasEvents.Log;
 using FaasEvents.Log.Consumers;
 using FaasEvents.Log.Producer;
@@ -19,7 +20,7 @@ public static class ServerApp
     /// <summary>
     /// Builds the server from arguments (<c>--http-port</c>, <c>--grpc-port</c>, plus ASP.NET configuration) and the
     /// environment (<c>FAAS_STORAGE</c>, <c>FAAS_CONTAINER</c>, <c>FAAS_HTTP_PORT</c>, <c>FAAS_GRPC_PORT</c>,
-    /// <c>FAAS_GRPC_TLS_CERT</c>/<c>FAAS_GRPC_TLS_KEY</c>, <c>FAAS_INGRESS_API_KEYS</c>, <c>FAAS_COMPACTION_INTERVAL</c>).
+    /// <c>FAAS_GRPC_TLS_CERT</c>/<c>FAAS_GRPC_TLS_KEY</c>, <c>FAAS_API_KEYS</c>, <c>FAAS_AUTH_JWT_AUTHORITY</c>, <c>FAAS_COMPACTION_INTERVAL</c>).
     /// </summary>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
@@ -98,16 +99,17 @@ public static class ServerApp
         builder.Services.AddHostedService<PingSourceService>();
         builder.Services.AddSingleton<FaasEvents.Server.Compaction.CompactionService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<FaasEvents.Server.Compaction.CompactionService>());
+        string auth = HttpAuth.Add(builder.Services, options.ApiKeys, config);
         builder.Services.AddGrpc(o => o.Interceptors.Add<ScalerErrorInterceptor>());
         builder.Services.AddProblemDetails();
         configure?.Invoke(builder);
 
         WebApplication app = builder.Build();
-        app.MapGrpcService<ExternalScalerService>().RequireHost($"*:{options.GrpcPort}");
+        app.MapGrpcService<ExternalScalerService>().RequireHost($"*:{options.GrpcPort}").AllowAnonymous(); // KEDA authenticates with TLS / mutual TLS
         app.MapIngress();
         app.MapAppendNotices();
         MapAdmin(app);
-        app.Logger.LogInformation("FaasEvents server: HTTP :{Http} (ingress, admin, /metrics), gRPC scaler :{Grpc} ({Tls}); storage {Storage}", options.HttpPort, options.GrpcPort, options.GrpcTlsCertificate is null ? "h2c" : options.GrpcTlsClientCa is null ? "TLS" : "mutual TLS", app.Services.GetRequiredService<EventLogClient>().StorageDescription);
+        app.Logger.LogInformation("FaasEvents server: HTTP :{Http} (ingress, admin, /metrics; auth {Auth}), gRPC scaler :{Grpc} ({Tls}); storage {Storage}", options.HttpPort, auth, options.GrpcPort, options.GrpcTlsCertificate is null ? "h2c" : options.GrpcTlsClientCa is null ? "TLS" : "mutual TLS", app.Services.GetRequiredService<EventLogClient>().StorageDescription);
         return app;
     }
 
@@ -124,7 +126,7 @@ public static class ServerApp
             {
                 return Results.Json(new { status = "unhealthy", storage = log.StorageDescription, error = ex.Message.Split('\n')[0] }, statusCode: 503);
             }
-        });
+        }).AllowAnonymous();
         app.MapGet("/streams", async (EventLogClient log, CancellationToken ct) =>
         {
             var list = new List<object>();

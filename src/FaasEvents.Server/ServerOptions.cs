@@ -46,8 +46,8 @@ public sealed class ServerOptions
     /// </summary>
     public TimeSpan ActivePollInterval { get; set; } = TimeSpan.FromMilliseconds(400);
 
-    /// <summary>Ingress API keys (<c>FAAS_INGRESS_API_KEYS</c>, comma-separated); empty = no auth.</summary>
-    public IReadOnlyList<string> IngressApiKeys { get; set; } = [];
+    /// <summary>API keys every HTTP endpoint but health requires (<c>FAAS_API_KEYS</c> and the older <c>FAAS_INGRESS_API_KEYS</c>, comma-separated); empty and no token issuer = no auth.</summary>
+    public IReadOnlyList<string> ApiKeys { get; set; } = [];
 
     /// <summary>
     /// How long the ingress recognises an event posted again (same CloudEvents source and id in the same stream) and
@@ -76,7 +76,7 @@ public sealed class ServerOptions
             GrpcTlsCertificate = NonEmpty(configuration[FaasSettings.GrpcTlsCertificate]),
             GrpcTlsKey = NonEmpty(configuration[FaasSettings.GrpcTlsKey]),
             GrpcTlsClientCa = NonEmpty(configuration[FaasSettings.GrpcTlsClientCa]),
-            IngressApiKeys = (configuration[FaasSettings.IngressApiKeys] ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            ApiKeys = [.. FaasSettings.ParseApiKeys(configuration[FaasSettings.ApiKeys]).Concat(FaasSettings.ParseApiKeys(configuration[FaasSettings.IngressApiKeys])).Distinct(StringComparer.Ordinal)],
         };
         if (NonEmpty(configuration[FaasSettings.LagCacheMilliseconds]) is { } cache)
         {

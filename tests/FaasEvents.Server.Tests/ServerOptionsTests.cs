@@ -17,7 +17,7 @@ public class ServerOptionsTests
             grpcPort: 7000);
 
         Assert.Equal((8081, 7000, 250.0), (o.HttpPort, o.GrpcPort, o.LagCacheDuration.TotalMilliseconds));
-        Assert.Equal(["a", "b"], o.IngressApiKeys);
+        Assert.Equal(["a", "b"], o.ApiKeys);
         Assert.Empty(o.Validate());
         Assert.Equal((8080, 6000), (ServerOptions.Read(Config()).HttpPort, ServerOptions.Read(Config()).GrpcPort));
     }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Reflection;
 using FaasEvents.Functions.Runtime;
+using FaasEvents.Hosting.Auth;
 using FaasEvents.Log;
 using FaasEvents.Log.Producer;
 using Microsoft.AspNetCore.Builder;
@@ -135,6 +136,14 @@ public sealed class FunctionsApplicationBuilder
         web.Services.TryAddSingleton(sp => sp.GetRequiredService<EventLogClient>().CreateProducerPool(new EventProducerOptions { Linger = TimeSpan.Zero }));
         int port = arguments.Port ?? (int.TryParse(Environment.GetEnvironmentVariable(FaasSettings.FunctionsPort), NumberStyles.None, CultureInfo.InvariantCulture, out int p) ? p : 7071);
         web.WebHost.UseUrls($"http://0.0.0.0:{port}");
+        try
+        {
+            HttpAuth.Add(web.Services, FaasSettings.ParseApiKeys(web.Configuration[FaasSettings.ApiKeys]), web.Configuration);
+        }
+        catch (InvalidOperationException ex)
+        {
+            problem ??= ex.Message;
+        }
 
         WebApplication app = web.Build();
         if (problem is null)
@@ -196,7 +205,7 @@ public sealed class FunctionsApplicationBuilder
             }).ToList();
             bool healthy = functions.All(f => f.haltedPartitions.Count == 0 && f.failingPartitions.Count == 0 && f.stalledPartitions.Count == 0 && f.lastError is null);
             return Results.Json(new { status = healthy ? "healthy" : "degraded", instance = settings.InstanceId, functions }, statusCode: healthy ? 200 : 503);
-        });
+        }).AllowAnonymous();
         app.MapGet("/functions", () => Results.Json(FunctionsApp.Describe(settings.Functions)));
         MaterializerEndpoints.Map(app, settings);
         app.MapMetrics("/metrics");

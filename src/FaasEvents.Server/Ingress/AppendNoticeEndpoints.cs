@@ -94,12 +94,6 @@ internal static class AppendNoticeEndpoints
 
     private static async Task<IResult?> CheckAsync(string stream, HttpContext http, KnownStreams streams, ServerOptions options)
     {
-        if (!ApiKeys.Authorized(http.Request, options))
-        {
-            http.Response.Headers.WWWAuthenticate = "Bearer";
-            return Results.Problem(statusCode: 401, title: "Unauthorized", detail: "Send a valid API key in the 'x-api-key' header or as 'Authorization: Bearer <key>'.");
-        }
-
         try
         {
             StreamDefinition.ValidateName(stream, "stream");

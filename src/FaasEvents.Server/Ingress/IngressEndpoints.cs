@@ -23,12 +23,6 @@ internal static class IngressEndpoints
 
     private static async Task<IResult> HandleAsync(string stream, HttpContext http, KnownStreams streams, IngressWriter writer, RecentEventIds recent, LagService lag, ServerOptions options)
     {
-        if (!ApiKeys.Authorized(http.Request, options))
-        {
-            http.Response.Headers.WWWAuthenticate = "Bearer";
-            return Problem(401, "Unauthorized", "Send a valid API key in the 'x-api-key' header or as 'Authorization: Bearer <key>'.");
-        }
-
         try
         {
             StreamDefinition.ValidateName(stream, "stream");
