@@ -106,6 +106,18 @@ internal static class ManifestsCommand
                               value: faas
                             - name: FAAS_SERVER_URL # append notices: idle partitions wake at once, direct appends wake the scaler
                               value: http://faas-server:8080
+                            - name: FAAS_SERVER_API_KEY # the server's key, when it requires one (secret faas-auth, optional)
+                              valueFrom:
+                                secretKeyRef:
+                                  name: faas-auth
+                                  key: api-key
+                                  optional: true
+                            - name: FAAS_API_KEYS # the same key guards this app's state queries, /functions and /metrics
+                              valueFrom:
+                                secretKeyRef:
+                                  name: faas-auth
+                                  key: api-key
+                                  optional: true
                             - name: FAAS_INSTANCE_ID
                               valueFrom:
                                 fieldRef:

@@ -79,6 +79,11 @@ internal sealed class DevEnvironment
             await WaitForPortAsync(settings.GrpcPort, server, cancellationToken);
             Say($"server: ingress http://127.0.0.1:{settings.HttpPort}/streams/{{stream}}/events, scaler grpc 127.0.0.1:{settings.GrpcPort}{(ping is null ? "" : $", ping source '{ping}' -> ping")}");
             env[FaasSettings.ServerUrl] = $"http://127.0.0.1:{settings.HttpPort}"; // instances hear of appends at once, and say when they append
+            if (Environment.GetEnvironmentVariable(FaasSettings.ServerApiKey) is null
+                && FaasSettings.ParseApiKeys(Environment.GetEnvironmentVariable(FaasSettings.ApiKeys) ?? Environment.GetEnvironmentVariable(FaasSettings.IngressApiKeys)) is [string key, ..])
+            {
+                env[FaasSettings.ServerApiKey] = key; // the server requires a key (FAAS_API_KEYS exported): instances present one
+            }
             Say($"append notices: instances follow the server's; in another terminal, export {FaasSettings.ServerUrl}=http://127.0.0.1:{settings.HttpPort} so 'faas produce' wakes functions at once");
 
             using GrpcChannel channel = GrpcChannel.ForAddress($"http://127.0.0.1:{settings.GrpcPort}");
