@@ -34,6 +34,8 @@ internal static class FaasCli
             ProduceCommand.Build(),
             TailCommand.Build(),
             LagCommand.Build(),
+            GroupsCommands.Build(),
+            DeadLetterCommands.Build(),
             StateCommands.Build(),
             DevCommand.Build(),
             ManifestsCommand.Build(),

@@ -4,7 +4,9 @@ using Azure.Identity;
 using Azure.Storage.Blobs;
 using FaasEvents.Log.Compaction;
 using FaasEvents.Log.Consumers;
+using FaasEvents.Log.DeadLetters;
 using FaasEvents.Log.Events;
+using FaasEvents.Log.Groups;
 using FaasEvents.Log.Producer;
 using FaasEvents.Log.Reader;
 using FaasEvents.Log.State;
@@ -96,6 +98,12 @@ public sealed class EventLogClient
 
     /// <summary>Consumer-group checkpoints.</summary>
     public CheckpointStore Checkpoints { get; }
+
+    /// <summary>Consumer-group administration: list, describe, reset, delete.</summary>
+    public ConsumerGroupsClient Groups => new(this, segments.Store);
+
+    /// <summary>Dead letters of consumer groups: list, replay.</summary>
+    public DeadLettersClient DeadLetters => new(this);
 
     /// <summary>The storage layer's segment access (for tests and benchmarks that look below the facade).</summary>
     internal SegmentStore Segments => segments;

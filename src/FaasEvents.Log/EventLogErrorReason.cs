@@ -23,4 +23,8 @@ public enum EventLogErrorReason
     StorageFailure,
     /// <summary>Blobs of an earlier stream of that name remain (an interrupted delete); delete the stream to remove them.</summary>
     LeftoverData,
+    /// <summary>The consumer group has no checkpoints on the stream (a wrong name, or it never ran).</summary>
+    GroupNotFound,
+    /// <summary>Instances hold partitions of the consumer group; stop them, or fence them (force) to change it.</summary>
+    GroupInUse,
 }

@@ -5,6 +5,7 @@ using FaasEvents.Log;
 using FaasEvents.Log.Consumers;
 using FaasEvents.Log.Producer;
 using FaasEvents.Log.Streams;
+using FaasEvents.Server.Admin;
 using FaasEvents.Server.Ingress;
 using FaasEvents.Server.Scaling;
 using FaasEvents.Server.Sources;
@@ -108,6 +109,8 @@ public static class ServerApp
         app.MapGrpcService<ExternalScalerService>().RequireHost($"*:{options.GrpcPort}").AllowAnonymous(); // KEDA authenticates with TLS / mutual TLS
         app.MapIngress();
         app.MapAppendNotices();
+        app.MapGroups();
+        app.MapDeadLetters();
         MapAdmin(app);
         app.Logger.LogInformation("FaasEvents server: HTTP :{Http} (ingress, admin, /metrics; auth {Auth}), gRPC scaler :{Grpc} ({Tls}); storage {Storage}", options.HttpPort, auth, options.GrpcPort, options.GrpcTlsCertificate is null ? "h2c" : options.GrpcTlsClientCa is null ? "TLS" : "mutual TLS", app.Services.GetRequiredService<EventLogClient>().StorageDescription);
         return app;

@@ -31,6 +31,8 @@ public class HttpAuthTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixtur
         (HttpMethod.Post, "/streams/guarded/appended", """[{"partition":0,"offset":0}]"""),
         (HttpMethod.Get, "/streams/guarded/appends", null),
         (HttpMethod.Get, "/metrics", null),
+        (HttpMethod.Get, "/groups", null),
+        (HttpMethod.Post, "/streams/guarded/groups/g1/reset", """{"to":"earliest","dryRun":true}"""),
     ];
 
     [Fact]
@@ -38,6 +40,7 @@ public class HttpAuthTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixtur
     {
         EventLogClient log = azurite.CreateClient();
         await log.CreateStreamAsync(new StreamDefinition { Name = "guarded" });
+        await log.Checkpoints.UpdateAsync("g1", "guarded", 0, 0);
         await using ServerHarness server = await ServerHarness.StartAsync(azurite, log, "--FAAS_API_KEYS=key-one, key-two");
 
         foreach ((HttpMethod method, string path, string? body) in Endpoints)

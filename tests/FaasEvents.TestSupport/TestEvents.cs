@@ -1,4 +1,5 @@
 using FaasEvents.Log;
+using FaasEvents.Log.DeadLetters;
 using FaasEvents.Log.Events;
 using FaasEvents.Log.Streams;
 
@@ -17,6 +18,19 @@ public static class TestEvents
             DataContentType = "application/json",
             Data = BinaryData.FromString(body),
         };
+    }
+
+    /// <summary>A dead letter as the function runtime writes it: the event (JSON data) with its dlq* attributes.</summary>
+    public static LogEvent DeadLetter(string id, string type, string key, string sourceStream, int partition, long offset, string error = "amount must be positive")
+    {
+        var e = new LogEvent(id, "/shop", type) { PartitionKey = key, DataContentType = "application/json", Data = BinaryData.FromString("{\"amount\":-5}") };
+        e.Extensions[DeadLetterAttributes.Error] = error;
+        e.Extensions[DeadLetterAttributes.Attempts] = 5;
+        e.Extensions[DeadLetterAttributes.Stream] = sourceStream;
+        e.Extensions[DeadLetterAttributes.Partition] = partition;
+        e.Extensions[DeadLetterAttributes.Offset] = offset.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        e.Extensions[DeadLetterAttributes.Time] = DateTimeOffset.UtcNow;
+        return e;
     }
 
     /// <summary>Reads every event of every partition, in partition then offset order.</summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using FaasEvents.Log.DeadLetters;
 using FaasEvents.Log.Events;
 
 namespace FaasEvents.Functions.Runtime;
@@ -23,16 +24,16 @@ internal static class DeadLetterRecord
         }
 
         LogEvent noData = Copy(e, attributes, withData: false, withOptional: true);
-        noData.Extensions["dlqomitted"] = "data";
-        noData.Extensions["dlqdatasize"] = e.Data.ToMemory().Length;
+        noData.Extensions[DeadLetterAttributes.Omitted] = "data";
+        noData.Extensions[DeadLetterAttributes.DataSize] = e.Data.ToMemory().Length;
         if (noData.EncodedSize <= LogEvent.MaxEncodedSize)
         {
             return noData;
         }
 
         LogEvent bare = Copy(e, attributes, withData: false, withOptional: false);
-        bare.Extensions["dlqomitted"] = "data,attributes";
-        bare.Extensions["dlqdatasize"] = e.Data.ToMemory().Length;
+        bare.Extensions[DeadLetterAttributes.Omitted] = "data,attributes";
+        bare.Extensions[DeadLetterAttributes.DataSize] = e.Data.ToMemory().Length;
         return bare; // if even this is too large (a huge id, source or key) the append refuses it and the partition halts saying why
     }
 
@@ -66,13 +67,13 @@ internal static class DeadLetterRecord
     /// <summary>The dlq* attributes of a dead letter for the event at <paramref name="offset"/>.</summary>
     public static Dictionary<string, object> Attributes(string error, int attempts, FunctionDefinition function, int partition, long offset, DateTimeOffset now) => new(StringComparer.Ordinal)
     {
-        ["dlqerror"] = error,
-        ["dlqattempts"] = attempts,
-        ["dlqfunction"] = function.Name,
-        ["dlqgroup"] = function.ConsumerGroup,
-        ["dlqstream"] = function.Stream,
-        ["dlqpartition"] = partition,
-        ["dlqoffset"] = offset.ToString(CultureInfo.InvariantCulture),
-        ["dlqtime"] = now,
+        [DeadLetterAttributes.Error] = error,
+        [DeadLetterAttributes.Attempts] = attempts,
+        [DeadLetterAttributes.Function] = function.Name,
+        [DeadLetterAttributes.Group] = function.ConsumerGroup,
+        [DeadLetterAttributes.Stream] = function.Stream,
+        [DeadLetterAttributes.Partition] = partition,
+        [DeadLetterAttributes.Offset] = offset.ToString(CultureInfo.InvariantCulture),
+        [DeadLetterAttributes.Time] = now,
     };
 }

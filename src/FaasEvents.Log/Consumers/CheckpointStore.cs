@@ -147,6 +147,10 @@ public sealed class CheckpointStore
     public Task ResetAsync(string group, string stream, int partition, long nextOffset, CancellationToken cancellationToken = default) =>
         WriteAsync(group, stream, partition, nextOffset, null, null, allowBackwards: true, cancellationToken);
 
+    /// <summary>As <see cref="ResetAsync(string, string, int, long, CancellationToken)"/>, under a lease the caller holds (an admin reset that fenced the owners).</summary>
+    internal Task ResetAsync(string group, string stream, int partition, long nextOffset, PartitionLease lease, CancellationToken cancellationToken) =>
+        WriteAsync(group, stream, partition, nextOffset, null, lease, allowBackwards: true, cancellationToken);
+
     private async Task<bool> WriteAsync(string group, string stream, int partition, long nextOffset, LogPosition? position, PartitionLease? lease, bool allowBackwards, CancellationToken cancellationToken, Dictionary<string, string>? extra = null)
     {
         Validate(group, stream, partition);

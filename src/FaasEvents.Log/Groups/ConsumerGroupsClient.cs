@@ -1,0 +1,282 @@
+using System.Globalization;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using FaasEvents.Log.Consumers;
+using FaasEvents.Log.Events;
+using FaasEvents.Log.Reader;
+using FaasEvents.Log.Storage;
+using FaasEvents.Log.Streams;
+
+namespace FaasEvents.Log.Groups;
+
+/// <summary>
+/// Consumer-group administration without deleting blobs by hand: list groups, describe one (checkpoint, lag, owner and
+/// lease per partition), reset its checkpoints (earliest, latest, an offset, a time, a shift; dry run first) and
+/// delete it. Changing a group while instances hold its partitions is refused unless forced: forcing fences them
+/// (their leases are broken and taken, so their next checkpoint fails and they stop), then writes under that lease.
+/// </summary>
+public sealed class ConsumerGroupsClient
+{
+    /// <summary>The owner id written on partitions while an admin operation holds them.</summary>
+    public const string AdminOwner = "faas-groups-admin";
+
+    private static readonly TimeSpan AdminLease = PartitionLeaseClient.MinDuration;
+    private readonly EventLogClient log;
+    private readonly LogStore store;
+
+    internal ConsumerGroupsClient(EventLogClient log, LogStore store)
+    {
+        this.log = log;
+        this.store = store;
+    }
+
+    /// <summary>Every group with checkpoints, optionally only those on <paramref name="stream"/>, by stream then group.</summary>
+    public async Task<IReadOnlyList<ConsumerGroupInfo>> ListAsync(string? stream = null, CancellationToken cancellationToken = default)
+    {
+        if (stream is not null)
+        {
+            StreamDefinition.ValidateName(stream, "stream");
+        }
+
+        var found = new Dictionary<(string Group, string Stream), (int Partitions, int Owned)>();
+        try
+        {
+            await foreach (BlobItem item in store.Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, StoragePaths.GroupsRoot, cancellationToken))
+            {
+                string[] parts = item.Name.Split('/');
+                if (parts.Length != 4 || !int.TryParse(parts[3], NumberStyles.None, CultureInfo.InvariantCulture, out _) || (stream is not null && parts[2] != stream))
+                {
+                    continue;
+                }
+
+                (int partitions, int owned) = found.GetValueOrDefault((parts[1], parts[2]));
+                found[(parts[1], parts[2])] = (partitions + 1, owned + (IsOwned(item.Properties.LeaseState) ? 1 : 0));
+            }
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            // No container yet: no groups.
+        }
+
+        return found.Select(kv => new ConsumerGroupInfo(kv.Key.Group, kv.Key.Stream, kv.Value.Partitions, kv.Value.Owned))
+            .OrderBy(g => g.Stream, StringComparer.Ordinal).ThenBy(g => g.Group, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>
+    /// Each partition of the group on the stream: checkpoint, when it was written, lag, owner and lease. A partition
+    /// the group never checkpointed counts from <paramref name="initialOffset"/>. An unknown group fails with
+    /// <see cref="EventLogErrorReason.GroupNotFound"/> naming the groups the stream has.
+    /// </summary>
+    public async Task<IReadOnlyList<GroupPartitionState>> DescribeAsync(string stream, string group, InitialOffset initialOffset = InitialOffset.Earliest, CancellationToken cancellationToken = default)
+    {
+        StreamDefinition.ValidateName(group, "consumer group");
+        IReadOnlyList<PartitionInfo> partitions = await log.GetPartitionsAsync(stream, cancellationToken); // StreamNotFound first
+        Dictionary<int, BlobItem> blobs = await ListCheckpointBlobsAsync(group, stream, cancellationToken);
+        if (blobs.Count == 0)
+        {
+            throw await NotFoundAsync(stream, group, cancellationToken);
+        }
+
+        var rows = new List<GroupPartitionState>(partitions.Count);
+        foreach (PartitionInfo p in partitions)
+        {
+            BlobItem? blob = blobs.GetValueOrDefault(p.Partition);
+            long? checkpoint = blob is null ? null : CheckpointStore.ParseOffset(blob.Metadata);
+            string? owner = blob is not null && blob.Metadata.TryGetValue(CheckpointStore.OwnerKey, out string? o) ? o : null;
+            PartitionLag lag = PartitionLag.Compute(p, checkpoint, initialOffset);
+            rows.Add(new GroupPartitionState(p.Partition, checkpoint, blob?.Properties.LastModified, p.EarliestOffset, p.EndOffset, lag.Lag, owner, LeaseText(blob?.Properties.LeaseState)));
+        }
+
+        return rows;
+    }
+
+    /// <summary>
+    /// Moves the group's checkpoints to <paramref name="target"/> on every partition (or only <paramref name="partition"/>),
+    /// each kept within the partition's retained range. <paramref name="dryRun"/>: only says what would change. While
+    /// instances hold partitions in scope the reset is refused (<see cref="EventLogErrorReason.GroupInUse"/>) unless
+    /// <paramref name="force"/>, which fences them first. A materializer's committed state goes with a reset (it is
+    /// rebuilt from the new offset) and what a replay writes is new to its readers, not taken for copies.
+    /// </summary>
+    public async Task<IReadOnlyList<PartitionReset>> ResetAsync(string stream, string group, GroupResetTarget target, int? partition = null, bool dryRun = false, bool force = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        IReadOnlyList<GroupPartitionState> states = await DescribeAsync(stream, group, InitialOffset.Earliest, cancellationToken);
+        if (partition is { } only && states.All(s => s.Partition != only))
+        {
+            throw new EventLogException(EventLogErrorReason.InvalidArgument, $"--partition {only}: stream '{stream}' has partitions 0-{states.Count - 1}.");
+        }
+
+        List<GroupPartitionState> scope = states.Where(s => partition is null || s.Partition == partition).ToList();
+        var plan = new List<PartitionReset>(scope.Count);
+        foreach (GroupPartitionState s in scope)
+        {
+            plan.Add(await PlanAsync(stream, s, target, cancellationToken));
+        }
+
+        if (dryRun)
+        {
+            return plan;
+        }
+
+        RefuseIfOwned(stream, group, scope, force, "reset");
+        PartitionLeaseClient leases = log.CreateLeaseClient(AdminOwner);
+        foreach (PartitionReset step in plan)
+        {
+            PartitionLease lease = await HoldAsync(leases, stream, group, step.Partition, force, "reset", cancellationToken);
+            try
+            {
+                await log.Checkpoints.ResetAsync(group, stream, step.Partition, step.To, lease, cancellationToken);
+            }
+            finally
+            {
+                await leases.ReleaseAsync(lease, CancellationToken.None);
+            }
+        }
+
+        return plan;
+    }
+
+    /// <summary>
+    /// Deletes the group's checkpoints (and filter state) on the stream and a materializer's committed state; a group
+    /// that runs again starts at its initial offset. Refused while instances hold its partitions unless
+    /// <paramref name="force"/>, which fences them first. Returns the number of blobs deleted.
+    /// </summary>
+    public async Task<int> DeleteAsync(string stream, string group, bool force = false, CancellationToken cancellationToken = default)
+    {
+        IReadOnlyList<GroupPartitionState> states = await DescribeAsync(stream, group, InitialOffset.Earliest, cancellationToken);
+        RefuseIfOwned(stream, group, states, force, "delete");
+        PartitionLeaseClient leases = log.CreateLeaseClient(AdminOwner);
+        int deleted = 0;
+        foreach (string name in await ListNamesAsync($"state/{group}/{stream}/", cancellationToken))
+        {
+            deleted += await DeleteBlobAsync(store.Container.GetBlobClient(name), null, cancellationToken);
+        }
+
+        foreach (string name in (await ListNamesAsync(StoragePaths.GroupStreamPrefix(group, stream), cancellationToken)).Where(n => n.Contains(".writers/", StringComparison.Ordinal)))
+        {
+            deleted += await DeleteBlobAsync(store.Container.GetBlobClient(name), null, cancellationToken);
+        }
+
+        foreach (int p in (await ListCheckpointBlobsAsync(group, stream, cancellationToken)).Keys)
+        {
+            PartitionLease lease = await HoldAsync(leases, stream, group, p, force, "delete", cancellationToken);
+            deleted += await DeleteBlobAsync(store.CheckpointBlob(group, stream, p), lease.LeaseId, cancellationToken);
+        }
+
+        return deleted;
+    }
+
+    private async Task<PartitionReset> PlanAsync(string stream, GroupPartitionState s, GroupResetTarget target, CancellationToken cancellationToken)
+    {
+        long current = s.Checkpoint ?? s.EarliestOffset;
+        long wanted = target.Kind switch
+        {
+            GroupResetKind.Earliest => s.EarliestOffset,
+            GroupResetKind.Latest => s.EndOffset,
+            GroupResetKind.Offset => target.Value,
+            GroupResetKind.Shift => current + target.Value,
+            _ => await FirstAtOrAfterAsync(stream, s, target.Time, cancellationToken),
+        };
+        long to = Math.Clamp(wanted, s.EarliestOffset, s.EndOffset);
+        string? note = to == wanted ? null
+            : wanted < s.EarliestOffset ? $"{wanted} is below the oldest retained offset {s.EarliestOffset}: moved there"
+            : $"{wanted} is past the end {s.EndOffset}: moved there";
+        return new PartitionReset(s.Partition, s.Checkpoint, to, s.Lag, s.EndOffset - to, note);
+    }
+
+    private async Task<long> FirstAtOrAfterAsync(string stream, GroupPartitionState s, DateTimeOffset time, CancellationToken cancellationToken)
+    {
+        await foreach (StoredEvent e in log.ReadPartitionAsync(stream, s.Partition, new ReadOptions { From = StartPosition.FromTime(time) }, cancellationToken))
+        {
+            return e.Offset;
+        }
+
+        return s.EndOffset; // nothing written at or after it
+    }
+
+    private static void RefuseIfOwned(string stream, string group, IEnumerable<GroupPartitionState> scope, bool force, string what)
+    {
+        List<GroupPartitionState> owned = scope.Where(s => s.IsOwned).ToList();
+        if (owned.Count > 0 && !force)
+        {
+            throw new EventLogException(
+                EventLogErrorReason.GroupInUse,
+                $"Cannot {what} group '{group}' on '{stream}': instances hold partition(s) {string.Join(", ", owned.Select(s => s.Partition))} ({string.Join(", ", owned.Select(s => s.Owner ?? "?").Distinct())}). Stop the function (scale it to zero) and wait for its leases to lapse, or pass --force to fence them: they stop at their next checkpoint.");
+        }
+    }
+
+    /// <summary>Takes the partition's lease for an admin write: acquired if free, broken and taken when forced.</summary>
+    private async Task<PartitionLease> HoldAsync(PartitionLeaseClient leases, string stream, string group, int partition, bool force, string what, CancellationToken cancellationToken)
+    {
+        PartitionLease? lease = force
+            ? await leases.TryStealAsync(group, stream, partition, AdminLease, cancellationToken)
+            : await leases.TryAcquireAsync(group, stream, partition, AdminLease, cancellationToken);
+        return lease ?? throw new EventLogException(
+            EventLogErrorReason.GroupInUse,
+            $"Cannot {what} group '{group}' on '{stream}': an instance claimed partition {partition} meanwhile. Stop the function first, or pass --force to fence it.");
+    }
+
+    private async Task<Dictionary<int, BlobItem>> ListCheckpointBlobsAsync(string group, string stream, CancellationToken cancellationToken)
+    {
+        var blobs = new Dictionary<int, BlobItem>();
+        try
+        {
+            await foreach (BlobItem item in store.Container.GetBlobsAsync(BlobTraits.Metadata, BlobStates.None, StoragePaths.GroupStreamPrefix(group, stream), cancellationToken))
+            {
+                if (int.TryParse(item.Name[(item.Name.LastIndexOf('/') + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out int p))
+                {
+                    blobs[p] = item;
+                }
+            }
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+        }
+
+        return blobs;
+    }
+
+    private async Task<List<string>> ListNamesAsync(string prefix, CancellationToken cancellationToken)
+    {
+        var names = new List<string>();
+        try
+        {
+            await foreach (BlobItem item in store.Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix, cancellationToken))
+            {
+                names.Add(item.Name);
+            }
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+        }
+
+        return names;
+    }
+
+    private static async Task<int> DeleteBlobAsync(BlobClient blob, string? leaseId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await blob.DeleteAsync(DeleteSnapshotsOption.IncludeSnapshots, new BlobRequestConditions { LeaseId = leaseId }, cancellationToken);
+            return 1;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return 0;
+        }
+    }
+
+    private async Task<EventLogException> NotFoundAsync(string stream, string group, CancellationToken cancellationToken)
+    {
+        List<string> groups = (await ListAsync(stream, cancellationToken)).Select(g => g.Group).ToList();
+        return new EventLogException(
+            EventLogErrorReason.GroupNotFound,
+            $"Consumer group '{group}' has no checkpoints on stream '{stream}' ({(groups.Count == 0 ? "the stream has no groups yet" : "its groups: " + string.Join(", ", groups))}). Check the name; a group appears once a function of it claims a partition.");
+    }
+
+    private static bool IsOwned(LeaseState? state) => state == LeaseState.Leased || state == LeaseState.Breaking;
+
+    private static string LeaseText(LeaseState? state) =>
+        state is null ? "none" : state == LeaseState.Leased ? "leased" : state == LeaseState.Breaking ? "breaking" : state == LeaseState.Broken ? "broken" : state == LeaseState.Expired ? "expired" : "available";
+}

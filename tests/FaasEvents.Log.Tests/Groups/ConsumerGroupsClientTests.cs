@@ -1,0 +1,151 @@
+using FaasEvents.Log.Consumers;
+using FaasEvents.Log.Events;
+using FaasEvents.Log.Groups;
+using FaasEvents.Log.Producer;
+using FaasEvents.Log.Streams;
+using FaasEvents.TestSupport;
+
+namespace FaasEvents.Log.Tests.Groups;
+
+/// <summary>
+/// Consumer-group administration: list and describe groups, reset checkpoints to each kind of target (dry run first),
+/// refuse to change a group while instances hold it, fence them when forced, and delete a group.
+/// </summary>
+public class ConsumerGroupsClientTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
+{
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(15);
+
+    [Fact]
+    public async Task Groups_are_listed_and_described_with_checkpoint_lag_owner_and_lease()
+    {
+        EventLogClient log = await StreamWithEventsAsync(10, 6);
+        await log.Checkpoints.UpdateAsync("billing", "orders", 0, 3);
+        PartitionLease held = (await log.CreateLeaseClient("instance-a").TryAcquireAsync("billing", "orders", 1, Lease))!;
+        await log.Checkpoints.UpdateAsync("billing", "orders", 1, 2, held);
+        await log.Checkpoints.UpdateAsync("audit", "orders", 0, 10);
+
+        IReadOnlyList<ConsumerGroupInfo> groups = await log.Groups.ListAsync("orders");
+        Assert.Equal([new ConsumerGroupInfo("audit", "orders", 1, 0), new ConsumerGroupInfo("billing", "orders", 2, 1)], groups);
+
+        IReadOnlyList<GroupPartitionState> billing = await log.Groups.DescribeAsync("orders", "billing");
+        Assert.Equal((0, 3L, 7L, false), (billing[0].Partition, billing[0].Checkpoint!.Value, billing[0].Lag, billing[0].IsOwned));
+        Assert.Equal((1, 2L, 4L, true, "instance-a", "leased"), (billing[1].Partition, billing[1].Checkpoint!.Value, billing[1].Lag, billing[1].IsOwned, billing[1].Owner, billing[1].Lease));
+        Assert.NotNull(billing[0].CheckpointedAt);
+    }
+
+    [Fact]
+    public async Task An_unknown_group_or_stream_is_named_with_what_exists()
+    {
+        EventLogClient log = await StreamWithEventsAsync(1, 1);
+        await log.Checkpoints.UpdateAsync("billing", "orders", 0, 1);
+
+        EventLogException group = await Assert.ThrowsAsync<EventLogException>(() => log.Groups.DescribeAsync("orders", "biling"));
+        Assert.Equal(EventLogErrorReason.GroupNotFound, group.Reason);
+        Assert.Contains("'biling'", group.Message, StringComparison.Ordinal);
+        Assert.Contains("its groups: billing", group.Message, StringComparison.Ordinal);
+        Assert.Equal(EventLogErrorReason.GroupNotFound, (await Assert.ThrowsAsync<EventLogException>(() => log.Groups.ResetAsync("orders", "biling", GroupResetTarget.Earliest))).Reason);
+        Assert.Equal(EventLogErrorReason.StreamNotFound, (await Assert.ThrowsAsync<EventLogException>(() => log.Groups.DescribeAsync("ordres", "billing"))).Reason);
+        Assert.Equal(EventLogErrorReason.InvalidArgument, (await Assert.ThrowsAsync<EventLogException>(() => log.Groups.ResetAsync("orders", "billing", GroupResetTarget.Latest, partition: 5))).Reason);
+        Assert.Equal(EventLogErrorReason.InvalidArgument, Assert.Throws<EventLogException>(() => GroupResetTarget.ParseTime("yesterday")).Reason);
+    }
+
+    [Fact]
+    public async Task Each_target_moves_each_partition_within_its_retained_range_and_a_dry_run_changes_nothing()
+    {
+        EventLogClient log = await StreamWithEventsAsync(10, 6);
+        await log.Checkpoints.UpdateAsync("g", "orders", 0, 4);
+        await log.Checkpoints.UpdateAsync("g", "orders", 1, 4);
+
+        IReadOnlyList<PartitionReset> preview = await log.Groups.ResetAsync("orders", "g", GroupResetTarget.Earliest, dryRun: true);
+        Assert.Equal([(0, 4L, 0L, 6L, 10L), (1, 4L, 0L, 2L, 6L)], preview.Select(r => (r.Partition, r.From!.Value, r.To, r.LagBefore, r.LagAfter)));
+        Assert.Equal([4L, 4L], (await log.Groups.DescribeAsync("orders", "g")).Select(s => s.Checkpoint!.Value)); // nothing written
+
+        Assert.Equal([10L, 6L], (await ResetAsync(log, GroupResetTarget.Latest)).Select(r => r.To));
+        Assert.Equal([0L, 0L], (await ResetAsync(log, GroupResetTarget.Earliest)).Select(r => r.To));
+        Assert.Equal([3L, 3L], (await ResetAsync(log, GroupResetTarget.ShiftBy(3))).Select(r => r.To));
+        Assert.Equal([1L, 1L], (await ResetAsync(log, GroupResetTarget.ShiftBy(-2))).Select(r => r.To));
+
+        IReadOnlyList<PartitionReset> offset = await ResetAsync(log, GroupResetTarget.ToOffset(8));
+        Assert.Equal([8L, 6L], offset.Select(r => r.To)); // partition 1 ends at 6: kept within its range, and said so
+        Assert.Null(offset[0].Note);
+        Assert.Contains("past the end 6", offset[1].Note, StringComparison.Ordinal);
+
+        IReadOnlyList<PartitionReset> one = await log.Groups.ResetAsync("orders", "g", GroupResetTarget.Earliest, partition: 1);
+        Assert.Equal([1], one.Select(r => r.Partition));
+        Assert.Equal([8L, 0L], (await log.Groups.DescribeAsync("orders", "g")).Select(s => s.Checkpoint!.Value));
+    }
+
+    [Fact]
+    public async Task A_time_target_finds_the_first_event_written_at_or_after_it()
+    {
+        EventLogClient log = azurite.CreateClient();
+        await log.CreateStreamAsync(new StreamDefinition { Name = "orders", Partitions = 1 });
+        await using (EventProducerClient producer = log.CreateProducer("orders"))
+        {
+            await producer.SendBatchAsync(Enumerable.Range(0, 5).Select(i => TestEvents.Json($"early-{i}")));
+            await Task.Delay(50);
+            await producer.SendBatchAsync(Enumerable.Range(0, 5).Select(i => TestEvents.Json($"late-{i}")));
+        }
+
+        StoredEvent firstLate = (await TestEvents.ReadAllAsync(log, "orders")).Single(e => e.Event.Id == "late-0");
+        await log.Checkpoints.UpdateAsync("g", "orders", 0, 10);
+
+        Assert.Equal(firstLate.Offset, (await log.Groups.ResetAsync("orders", "g", GroupResetTarget.ToTime(firstLate.Timestamp))).Single().To);
+        Assert.Equal(10L, (await log.Groups.ResetAsync("orders", "g", GroupResetTarget.ToTime(DateTimeOffset.UtcNow.AddHours(1)))).Single().To);
+        Assert.Equal(0L, (await log.Groups.ResetAsync("orders", "g", GroupResetTarget.ParseTime("2020-01-01T00:00:00Z"))).Single().To);
+    }
+
+    [Fact]
+    public async Task A_reset_while_an_instance_holds_a_partition_is_refused_and_forcing_fences_the_instance()
+    {
+        EventLogClient log = await StreamWithEventsAsync(10, 6);
+        PartitionLease held = (await log.CreateLeaseClient("instance-a").TryAcquireAsync("g", "orders", 0, Lease))!;
+        await log.Checkpoints.UpdateAsync("g", "orders", 0, 7, held);
+        await log.Checkpoints.UpdateAsync("g", "orders", 1, 5);
+
+        EventLogException refused = await Assert.ThrowsAsync<EventLogException>(() => log.Groups.ResetAsync("orders", "g", GroupResetTarget.Earliest));
+        Assert.Equal(EventLogErrorReason.GroupInUse, refused.Reason);
+        Assert.Contains("partition(s) 0 (instance-a)", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("--force", refused.Message, StringComparison.Ordinal);
+        Assert.Equal([7L, 5L], (await log.Groups.DescribeAsync("orders", "g")).Select(s => s.Checkpoint!.Value)); // nothing changed
+
+        await log.Groups.ResetAsync("orders", "g", GroupResetTarget.Earliest, force: true);
+        Assert.Equal([0L, 0L], (await log.Groups.DescribeAsync("orders", "g")).Select(s => s.Checkpoint!.Value));
+        // The fenced instance can neither checkpoint nor renew: it stops, and whoever claims the partition starts at 0.
+        Assert.Equal(EventLogErrorReason.LeaseLost, (await Assert.ThrowsAsync<EventLogException>(() => log.Checkpoints.UpdateAsync("g", "orders", 0, 9, held))).Reason);
+        Assert.Equal(EventLogErrorReason.LeaseLost, (await Assert.ThrowsAsync<EventLogException>(() => log.CreateLeaseClient("instance-a").RenewAsync(held))).Reason);
+        Assert.False((await log.Groups.DescribeAsync("orders", "g"))[0].IsOwned); // the admin lease was released
+        Assert.NotNull(await log.CreateLeaseClient("instance-b").TryAcquireAsync("g", "orders", 0, Lease));
+        Assert.Equal(0L, (await log.Checkpoints.GetAsync("g", "orders", 0))!.NextOffset);
+    }
+
+    [Fact]
+    public async Task A_group_is_deleted_only_when_no_instance_holds_it_or_when_forced()
+    {
+        EventLogClient log = await StreamWithEventsAsync(4, 4);
+        PartitionLease held = (await log.CreateLeaseClient("instance-a").TryAcquireAsync("g", "orders", 1, Lease))!;
+        await log.Checkpoints.UpdateAsync("g", "orders", 0, 2);
+        await log.Checkpoints.UpdateAsync("other", "orders", 0, 2);
+
+        Assert.Equal(EventLogErrorReason.GroupInUse, (await Assert.ThrowsAsync<EventLogException>(() => log.Groups.DeleteAsync("orders", "g"))).Reason);
+        Assert.Equal(2, (await log.Groups.ListAsync("orders")).Count);
+
+        Assert.Equal(2, await log.Groups.DeleteAsync("orders", "g", force: true));
+        Assert.Equal(["other"], (await log.Groups.ListAsync("orders")).Select(g => g.Group));
+        Assert.Equal(EventLogErrorReason.GroupNotFound, (await Assert.ThrowsAsync<EventLogException>(() => log.Groups.DescribeAsync("orders", "g"))).Reason);
+        Assert.Equal(EventLogErrorReason.LeaseLost, (await Assert.ThrowsAsync<EventLogException>(() => log.Checkpoints.UpdateAsync("g", "orders", 1, 3, held))).Reason); // fenced, not re-created
+    }
+
+    private static Task<IReadOnlyList<PartitionReset>> ResetAsync(EventLogClient log, GroupResetTarget target) => log.Groups.ResetAsync("orders", "g", target);
+
+    /// <summary>Stream "orders" with two partitions holding <paramref name="first"/> and <paramref name="second"/> events.</summary>
+    private async Task<EventLogClient> StreamWithEventsAsync(int first, int second)
+    {
+        EventLogClient log = azurite.CreateClient();
+        await log.CreateStreamAsync(new StreamDefinition { Name = "orders", Partitions = 2 });
+        await using EventProducerClient producer = log.CreateProducer("orders");
+        await producer.SendBatchAsync(Enumerable.Range(0, first).Select(i => TestEvents.Json($"a{i}")), 0);
+        await producer.SendBatchAsync(Enumerable.Range(0, second).Select(i => TestEvents.Json($"b{i}")), 1);
+        return log;
+    }
+}
