@@ -40,7 +40,13 @@ internal static class BenchApp
     /// Sends a warm-up event and then <paramref name="count"/> events, one every <paramref name="every"/> (default 20 ms), and returns each one's time from
     /// its send to its arrival in <paramref name="arrived"/> (id -> <see cref="Stopwatch.GetTimestamp"/>, filled by a handler).
     /// </summary>
-    public static async Task<List<double>> ProbeLatencyAsync(EventProducerClient producer, ConcurrentDictionary<string, long> arrived, int count, TimeSpan? every = null)
+    /// <param name="producer">Sends the probes.</param>
+    /// <param name="arrived">Filled by the handler: event id -> Stopwatch timestamp at its start.</param>
+    /// <param name="count">Probes to send.</param>
+    /// <param name="every">Time between sends (default 20 ms).</param>
+    /// <param name="pauseAtArrival">Filled by the handler, if given: event id -> <see cref="GC.GetTotalPauseDuration"/> at its start.</param>
+    /// <param name="gcMillis">If given (with <paramref name="pauseAtArrival"/>): each probe's GC pause time between its send and its start, in ms.</param>
+    public static async Task<List<double>> ProbeLatencyAsync(EventProducerClient producer, ConcurrentDictionary<string, long> arrived, int count, TimeSpan? every = null, ConcurrentDictionary<string, TimeSpan>? pauseAtArrival = null, List<double>? gcMillis = null)
     {
         await producer.SendAsync(new LogEvent("warm", "/bench", "lat"));
         while (!arrived.ContainsKey("warm"))
@@ -48,18 +54,35 @@ internal static class BenchApp
             await Task.Delay(5);
         }
 
+        return await ProbeAsync(id => producer.SendAsync(new LogEvent(id, "/bench", "lat")), arrived, count, every, "e", pauseAtArrival, gcMillis);
+    }
+
+    /// <summary>
+    /// Sends <paramref name="count"/> probes with <paramref name="send"/>, one every <paramref name="every"/> (default
+    /// 20 ms), waits until the consumer recorded each in <paramref name="arrived"/>, and returns send -> arrival in ms
+    /// (and, if asked, the GC pause time inside each, see <see cref="ProbeLatencyAsync"/>).
+    /// </summary>
+    public static async Task<List<double>> ProbeAsync(Func<string, Task> send, ConcurrentDictionary<string, long> arrived, int count, TimeSpan? every = null, string prefix = "e", ConcurrentDictionary<string, TimeSpan>? pauseAtArrival = null, List<double>? gcMillis = null)
+    {
         var sent = new Dictionary<string, long>();
+        var sentPause = new Dictionary<string, TimeSpan>();
         for (int i = 0; i < count; i++)
         {
-            string id = "e" + i.ToString(CultureInfo.InvariantCulture);
+            string id = prefix + i.ToString(CultureInfo.InvariantCulture);
+            sentPause[id] = GC.GetTotalPauseDuration();
             sent[id] = Stopwatch.GetTimestamp();
-            await producer.SendAsync(new LogEvent(id, "/bench", "lat"));
+            await send(id);
             await Task.Delay(every ?? TimeSpan.FromMilliseconds(20));
         }
 
-        while (arrived.Count < count + 1)
+        while (!sent.Keys.All(arrived.ContainsKey))
         {
             await Task.Delay(10);
+        }
+
+        if (pauseAtArrival is not null && gcMillis is not null)
+        {
+            gcMillis.AddRange(sent.Keys.Select(id => (pauseAtArrival[id] - sentPause[id]).TotalMilliseconds));
         }
 
         return [.. sent.Select(kv => Stopwatch.GetElapsedTime(kv.Value, arrived[kv.Key]).TotalMilliseconds)];

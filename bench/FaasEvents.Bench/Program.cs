@@ -38,7 +38,7 @@ try
 
     if (args.Contains("materializers"))
     {
-        await FaasEvents.Bench.MaterializerBench.RunAsync(storage, outDir, Arg("--events", 200_000), Arg("--keys", 10_000), rounds, Arg("--table-keys", 1_000_000), args.Contains("--fold-only"));
+        await FaasEvents.Bench.MaterializerBench.RunAsync(storage, outDir, Arg("--events", 1_000_000), Arg("--keys", 10_000), rounds, Arg("--table-keys", 1_000_000), args.Contains("--fold-only"));
         return;
     }
 

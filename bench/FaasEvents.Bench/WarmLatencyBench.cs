@@ -22,15 +22,29 @@ namespace FaasEvents.Bench;
 internal static class WarmLatencyBench
 {
     private static readonly ConcurrentDictionary<string, long> Started = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, TimeSpan> PauseAtStart = new(StringComparer.Ordinal);
 
     public static class LatencyFunctions
     {
         [Function("bench-latency")]
-        public static void Latency([EventTrigger("bench-lat")] LogEvent e) => Started.TryAdd(e.Id, Stopwatch.GetTimestamp());
+        public static void Latency([EventTrigger("bench-lat")] LogEvent e)
+        {
+            PauseAtStart.TryAdd(e.Id, GC.GetTotalPauseDuration());
+            Started.TryAdd(e.Id, Stopwatch.GetTimestamp());
+        }
     }
 
-    /// <summary>One measured case.</summary>
-    public sealed record Row(string Case, TimeSpan Every, List<double> Millis);
+    /// <summary>One measured case: each probe's latency and the GC pause time inside it (same order).</summary>
+    public sealed record Row(string Case, TimeSpan Every, List<double> Millis, List<double> GcMillis)
+    {
+        /// <summary>Of the slowest 5% of probes, how many had a GC pause inside, and the median pause among those.</summary>
+        public string SlowestWithGc()
+        {
+            List<(double Ms, double Gc)> slow = Millis.Zip(GcMillis).OrderByDescending(x => x.First).Take(Math.Max(1, Millis.Count / 20)).ToList();
+            List<double> paused = slow.Where(x => x.Gc > 0).Select(x => x.Gc).ToList();
+            return string.Create(CultureInfo.InvariantCulture, $"{paused.Count} of {slow.Count}{(paused.Count > 0 ? $" ({Stats.Percentile(paused, 50):0.0} ms)" : "")}");
+        }
+    }
 
     public static async Task<List<Row>> RunAsync(string storage, int count)
     {
@@ -51,7 +65,8 @@ internal static class WarmLatencyBench
                 }
 
                 int n = every > TimeSpan.FromMilliseconds(100) ? Math.Max(20, count / 8) : count;
-                rows.Add(new Row(name, every, await MeasureAsync(storage, sameProcess, notices, every, n)));
+                var gc = new List<double>();
+                rows.Add(new Row(name, every, await MeasureAsync(storage, sameProcess, notices, every, n, gc), gc));
                 AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, $"latency: {Markup.Escape(name)}, 1 event / {every.TotalMilliseconds:0} ms: p50 {Stats.Percentile(rows[^1].Millis, 50):0.0} ms, p99 {Stats.Percentile(rows[^1].Millis, 99):0.0} ms");
             }
         }
@@ -60,12 +75,13 @@ internal static class WarmLatencyBench
     }
 
     /// <summary>Append -> handler start of <paramref name="count"/> events, one every <paramref name="every"/>, with a warm instance at default settings.</summary>
-    public static async Task<List<double>> MeasureAsync(string storage, bool sameProcess, bool notices, TimeSpan every, int count)
+    public static async Task<List<double>> MeasureAsync(string storage, bool sameProcess, bool notices, TimeSpan every, int count, List<double>? gcMillis = null)
     {
         string container = $"lat-{DateTime.UtcNow:HHmmssfff}";
         var setup = EventLogClient.FromSetting(storage, new EventLogClientOptions { ContainerName = container });
         await setup.CreateStreamAsync(new StreamDefinition { Name = "bench-lat" });
         Started.Clear();
+        PauseAtStart.Clear();
         int http = AzuriteProcess.GetFreePort(), grpc = AzuriteProcess.GetFreePort();
         Uri? serverUrl = notices ? new Uri($"http://127.0.0.1:{http}/") : null;
         WebApplication? server = null;
@@ -88,7 +104,7 @@ internal static class WarmLatencyBench
 
             EventLogClient producerLog = EventLogClient.FromSetting(storage, producerOptions);
             await using EventProducerClient p = producerLog.CreateProducer("bench-lat", new EventProducerOptions { Linger = TimeSpan.Zero });
-            List<double> millis = await BenchApp.ProbeLatencyAsync(p, Started, count, every);
+            List<double> millis = await BenchApp.ProbeLatencyAsync(p, Started, count, every, PauseAtStart, gcMillis);
             await app.StopAsync();
             return millis;
         }
