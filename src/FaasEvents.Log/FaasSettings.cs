@@ -66,6 +66,9 @@ public static class FaasSettings
     /// <summary>Server: how often the compaction service compacts entity streams (default 00:10:00).</summary>
     public const string CompactionInterval = "FAAS_COMPACTION_INTERVAL";
 
+    /// <summary>Server: how often it applies each stream's retention (default 00:10:00; 00:00:00 turns it off).</summary>
+    public const string RetentionInterval = "FAAS_RETENTION_INTERVAL";
+
     /// <summary>Server: how long compaction keeps tombstones (default: each stream's own deleteRetention).</summary>
     public const string CompactionDeleteRetention = "FAAS_COMPACTION_DELETE_RETENTION";
 
@@ -119,7 +122,7 @@ public static class FaasSettings
     public static IReadOnlyList<string> All { get; } =
     [
         Storage, Container, Functions, FunctionsPort, HostJson, InstanceId, HttpPort, GrpcPort, GrpcTlsCertificate, GrpcTlsKey,
-        GrpcTlsClientCa, ApiKeys, IngressApiKeys, AuthJwtAuthority, AuthJwtAudience, IngressRepeatWindow, LagCacheMilliseconds, LagIdleMax, CompactionInterval, CompactionDeleteRetention, CompactionMinLag,
+        GrpcTlsClientCa, ApiKeys, IngressApiKeys, AuthJwtAuthority, AuthJwtAudience, IngressRepeatWindow, LagCacheMilliseconds, LagIdleMax, RetentionInterval, CompactionInterval, CompactionDeleteRetention, CompactionMinLag,
         ServerUrl, ServerApiKey,
     ];
 }

@@ -100,6 +100,8 @@ public static class ServerApp
         builder.Services.AddHostedService<PingSourceService>();
         builder.Services.AddSingleton<FaasEvents.Server.Compaction.CompactionService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<FaasEvents.Server.Compaction.CompactionService>());
+        builder.Services.AddSingleton<FaasEvents.Server.Maintenance.RetentionService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<FaasEvents.Server.Maintenance.RetentionService>());
         string auth = HttpAuth.Add(builder.Services, options.ApiKeys, config);
         builder.Services.AddGrpc(o => o.Interceptors.Add<ScalerErrorInterceptor>());
         builder.Services.AddProblemDetails();
