@@ -208,8 +208,10 @@ public sealed class CheckpointStore
         for (int attempt = 0; ; attempt++)
         {
             // Common case: one request, guarded by the ETag we last saw.
+            bool fresh = false;
             if (!known.TryGetValue(blob.Name, out var cached))
             {
+                fresh = true;
                 try
                 {
                     BlobProperties props = (await blob.GetPropertiesAsync(cancellationToken: cancellationToken)).Value;
@@ -234,6 +236,15 @@ public sealed class CheckpointStore
             }
 
             long? current = ParseOffset(cached.Metadata);
+            if (!allowBackwards && current >= nextOffset && !fresh)
+            {
+                // Remembered, not read: another process may have moved the checkpoint back since (an admin reset that
+                // fenced this instance, which then claimed the partition again). Skipping on a stale memory would leave
+                // the replay unrecorded, so look again (one request, only when a write would be skipped).
+                known.TryRemove(blob.Name, out _);
+                continue;
+            }
+
             if (!allowBackwards && current >= nextOffset)
             {
                 if (lease is not null)

@@ -120,6 +120,26 @@ public class ConsumerGroupsClientTests(AzuriteFixture azurite) : IClassFixture<A
     }
 
     [Fact]
+    public async Task An_instance_that_claims_the_partition_again_after_a_reset_checkpoints_its_replay()
+    {
+        // The instance's client remembers the checkpoint it last wrote (5); the reset comes from another process.
+        EventLogClient instance = await StreamWithEventsAsync(10, 6);
+        EventLogClient admin = azurite.CreateClientFor(instance);
+        PartitionLease first = (await instance.CreateLeaseClient("instance-a").TryAcquireAsync("g", "orders", 0, Lease))!;
+        Assert.True(await instance.Checkpoints.UpdateAsync("g", "orders", 0, 5, first));
+
+        await admin.Groups.ResetAsync("orders", "g", GroupResetTarget.Earliest, partition: 0, force: true);
+
+        // Fenced, it claims the partition again, reads 0, replays 3 events and checkpoints them: that must be written,
+        // or lag stays wrong and the next owner replays them once more.
+        PartitionLease again = (await instance.CreateLeaseClient("instance-a").TryAcquireAsync("g", "orders", 0, Lease))!;
+        Assert.Equal(0L, (await instance.Checkpoints.GetAsync("g", "orders", 0))!.NextOffset);
+        Assert.True(await instance.Checkpoints.UpdateAsync("g", "orders", 0, 3, again));
+        Assert.Equal(3L, (await admin.Checkpoints.GetAsync("g", "orders", 0))!.NextOffset);
+        Assert.False(await instance.Checkpoints.UpdateAsync("g", "orders", 0, 3, again)); // and still never backwards
+    }
+
+    [Fact]
     public async Task A_group_is_deleted_only_when_no_instance_holds_it_or_when_forced()
     {
         EventLogClient log = await StreamWithEventsAsync(4, 4);
