@@ -78,7 +78,9 @@ internal static class DeadLetterCommands
             }
 
             int written = results.Count(r => r.To is not null);
-            Console.WriteLine(results.Count == 0 ? "No dead letters matched." : $"{written} of {results.Count} event(s) appended to '{target}'.");
+            Console.WriteLine(results.Count == 0 ? "No dead letters matched."
+                : parse.GetValue(dryRun) ? $"Dry run: {results.Count(r => r.Note?.StartsWith("dry run", StringComparison.Ordinal) == true)} of {results.Count} event(s) would be appended to '{target}'; nothing was written."
+                : $"{written} of {results.Count} event(s) appended to '{target}'.");
             IReadOnlyList<string> others = (await log.Groups.ListAsync(target, token)).Select(x => x.Group).Where(x => x != g).ToList();
             if (written > 0 && others.Count > 0)
             {

@@ -35,6 +35,7 @@ public class DeadLetterCommandTests(AzuriteFixture azurite) : IClassFixture<Azur
         DotnetRun.Result dry = await Faas("deadletter", "replay", "invoices", "mailer", "--type", "invoice.issued", "--dry-run");
         Assert.Equal(0, dry.ExitCode);
         Assert.Contains("would replay inv-1", dry.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Dry run: 1 of 1 event(s) would be appended to 'invoices'; nothing was written.", dry.Stdout, StringComparison.Ordinal);
         Assert.Empty(await TestEvents.ReadAllAsync(log, "invoices"));
 
         DotnetRun.Result replay = await Faas("deadletter", "replay", "invoices", "mailer");
