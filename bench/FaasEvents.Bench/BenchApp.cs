@@ -46,7 +46,8 @@ internal static class BenchApp
     /// <param name="every">Time between sends (default 20 ms).</param>
     /// <param name="pauseAtArrival">Filled by the handler, if given: event id -> <see cref="GC.GetTotalPauseDuration"/> at its start.</param>
     /// <param name="gcMillis">If given (with <paramref name="pauseAtArrival"/>): each probe's GC pause time between its send and its start, in ms.</param>
-    public static async Task<List<double>> ProbeLatencyAsync(EventProducerClient producer, ConcurrentDictionary<string, long> arrived, int count, TimeSpan? every = null, ConcurrentDictionary<string, TimeSpan>? pauseAtArrival = null, List<double>? gcMillis = null)
+    /// <param name="sendMillis">If given: how long each probe's send call took (the append), in ms.</param>
+    public static async Task<List<double>> ProbeLatencyAsync(EventProducerClient producer, ConcurrentDictionary<string, long> arrived, int count, TimeSpan? every = null, ConcurrentDictionary<string, TimeSpan>? pauseAtArrival = null, List<double>? gcMillis = null, List<double>? sendMillis = null)
     {
         await producer.SendAsync(new LogEvent("warm", "/bench", "lat"));
         while (!arrived.ContainsKey("warm"))
@@ -54,7 +55,7 @@ internal static class BenchApp
             await Task.Delay(5);
         }
 
-        return await ProbeAsync(id => producer.SendAsync(new LogEvent(id, "/bench", "lat")), arrived, count, every, "e", pauseAtArrival, gcMillis);
+        return await ProbeAsync(id => producer.SendAsync(new LogEvent(id, "/bench", "lat")), arrived, count, every, "e", pauseAtArrival, gcMillis, sendMillis);
     }
 
     /// <summary>
@@ -62,7 +63,7 @@ internal static class BenchApp
     /// 20 ms), waits until the consumer recorded each in <paramref name="arrived"/>, and returns send -> arrival in ms
     /// (and, if asked, the GC pause time inside each, see <see cref="ProbeLatencyAsync"/>).
     /// </summary>
-    public static async Task<List<double>> ProbeAsync(Func<string, Task> send, ConcurrentDictionary<string, long> arrived, int count, TimeSpan? every = null, string prefix = "e", ConcurrentDictionary<string, TimeSpan>? pauseAtArrival = null, List<double>? gcMillis = null)
+    public static async Task<List<double>> ProbeAsync(Func<string, Task> send, ConcurrentDictionary<string, long> arrived, int count, TimeSpan? every = null, string prefix = "e", ConcurrentDictionary<string, TimeSpan>? pauseAtArrival = null, List<double>? gcMillis = null, List<double>? sendMillis = null)
     {
         var sent = new Dictionary<string, long>();
         var sentPause = new Dictionary<string, TimeSpan>();
@@ -72,6 +73,7 @@ internal static class BenchApp
             sentPause[id] = GC.GetTotalPauseDuration();
             sent[id] = Stopwatch.GetTimestamp();
             await send(id);
+            sendMillis?.Add(Stopwatch.GetElapsedTime(sent[id]).TotalMilliseconds); // the send itself (the append), in send order
             await Task.Delay(every ?? TimeSpan.FromMilliseconds(20));
         }
 

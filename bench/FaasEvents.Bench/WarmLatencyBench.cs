@@ -35,8 +35,15 @@ internal static class WarmLatencyBench
     }
 
     /// <summary>One measured case: each probe's latency and the GC pause time inside it (same order).</summary>
-    public sealed record Row(string Case, TimeSpan Every, List<double> Millis, List<double> GcMillis)
+    public sealed record Row(string Case, TimeSpan Every, List<double> Millis, List<double> GcMillis, List<double> SendMillis)
     {
+        /// <summary>Of the slowest 5% of probes, the median time their send (the append itself) took.</summary>
+        public string SlowestSend()
+        {
+            List<double> slow = Millis.Select((ms, i) => (ms, i)).OrderByDescending(x => x.ms).Take(Math.Max(1, Millis.Count / 20)).Select(x => SendMillis[x.i]).ToList();
+            return string.Create(CultureInfo.InvariantCulture, $"{Stats.Percentile(slow, 50):0.0}");
+        }
+
         /// <summary>Of the slowest 5% of probes, how many had a GC pause inside, and the median pause among those.</summary>
         public string SlowestWithGc()
         {
@@ -66,7 +73,8 @@ internal static class WarmLatencyBench
 
                 int n = every > TimeSpan.FromMilliseconds(100) ? Math.Max(20, count / 8) : count;
                 var gc = new List<double>();
-                rows.Add(new Row(name, every, await MeasureAsync(storage, sameProcess, notices, every, n, gc), gc));
+                var sends = new List<double>();
+                rows.Add(new Row(name, every, await MeasureAsync(storage, sameProcess, notices, every, n, gc, sends), gc, sends));
                 AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, $"latency: {Markup.Escape(name)}, 1 event / {every.TotalMilliseconds:0} ms: p50 {Stats.Percentile(rows[^1].Millis, 50):0.0} ms, p99 {Stats.Percentile(rows[^1].Millis, 99):0.0} ms");
             }
         }
@@ -75,7 +83,7 @@ internal static class WarmLatencyBench
     }
 
     /// <summary>Append -> handler start of <paramref name="count"/> events, one every <paramref name="every"/>, with a warm instance at default settings.</summary>
-    public static async Task<List<double>> MeasureAsync(string storage, bool sameProcess, bool notices, TimeSpan every, int count, List<double>? gcMillis = null)
+    public static async Task<List<double>> MeasureAsync(string storage, bool sameProcess, bool notices, TimeSpan every, int count, List<double>? gcMillis = null, List<double>? sendMillis = null)
     {
         string container = $"lat-{DateTime.UtcNow:HHmmssfff}";
         var setup = EventLogClient.FromSetting(storage, new EventLogClientOptions { ContainerName = container });
@@ -104,7 +112,7 @@ internal static class WarmLatencyBench
 
             EventLogClient producerLog = EventLogClient.FromSetting(storage, producerOptions);
             await using EventProducerClient p = producerLog.CreateProducer("bench-lat", new EventProducerOptions { Linger = TimeSpan.Zero });
-            List<double> millis = await BenchApp.ProbeLatencyAsync(p, Started, count, every, PauseAtStart, gcMillis);
+            List<double> millis = await BenchApp.ProbeLatencyAsync(p, Started, count, every, PauseAtStart, gcMillis, sendMillis);
             await app.StopAsync();
             return millis;
         }
