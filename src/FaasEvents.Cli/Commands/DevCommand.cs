@@ -29,10 +29,11 @@ internal static class DevCommand
         var appDll = new Option<string?>("--app-dll") { Description = "Use this built function app instead of building one." };
         var project = new Option<string?>("--project", "-p") { Description = "The function app project (.csproj or its directory). Default: the one in the current directory or its subdirectories; in a FaasEvents checkout, the samples." };
         var noPush = new Option<bool>("--no-push") { Description = "Poll only (KEDA 'external' instead of 'external-push'): no StreamIsActive wake-up." };
+        var logs = new Option<bool>("--logs") { Description = "Print every process's output line by line instead of the live view (functions, instances, lag, events/s above the latest output)." };
         var functions = new Option<string?>("--functions") { Description = "Run and scale only these functions (comma-separated)." };
         var command = new Command("dev", "Run FaasEvents locally: Azurite, the server (scaler, ingress, ping source) and your function app (or the samples) scaled 0..N by a local KEDA.")
         {
-            storageOnly, port, inMemory, httpPort, grpcPort, lagThreshold, maxReplicas, polling, cooldown, ping, serverDll, appDll, project, functions, noPush,
+            storageOnly, port, inMemory, httpPort, grpcPort, lagThreshold, maxReplicas, polling, cooldown, ping, serverDll, appDll, project, functions, noPush, logs,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -56,7 +57,8 @@ internal static class DevCommand
                 parse.GetValue(FaasCli.Container) ?? Environment.GetEnvironmentVariable(FaasSettings.Container) ?? EventLogClientOptions.DefaultContainerName,
                 parse.GetValue(functions),
                 !parse.GetValue(noPush),
-                parse.GetValue(project));
+                parse.GetValue(project),
+                parse.GetValue(logs));
             try
             {
                 return await new Dev.DevEnvironment(settings).RunAsync(ct);

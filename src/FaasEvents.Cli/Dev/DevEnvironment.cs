@@ -22,13 +22,15 @@ internal sealed class DevEnvironment
     private readonly Queue<string> recent = new();
     private readonly List<ManagedProcess> instances = [];
     private readonly bool interactive;
+    private readonly Dictionary<string, long> lastEvents = new(StringComparer.Ordinal); // stream -> events at the last render
+    private long lastRender = Stopwatch.GetTimestamp();
     private int nextInstance = 1;
     private volatile bool live;
 
     public DevEnvironment(DevSettings settings)
     {
         this.settings = settings;
-        interactive = AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected;
+        interactive = !settings.Logs && AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected;
     }
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
@@ -215,18 +217,23 @@ internal sealed class DevEnvironment
             groups.AddRow(Markup.Escape(s.Trigger.Function), Markup.Escape(s.Trigger.Stream), Markup.Escape(s.Trigger.ConsumerGroup), s.Metric.ToString("N0", CultureInfo.InvariantCulture), s.Active ? "[green]yes[/]" : "no", s.Desired.ToString(CultureInfo.InvariantCulture));
         }
 
-        var streams = new Table().Title("streams").AddColumns("Stream", "Partitions", "Events");
+        var streams = new Table().Title("streams").AddColumns("Stream", "Partitions", "Events", "Events/s");
+        double seconds = Stopwatch.GetElapsedTime(lastRender).TotalSeconds;
+        lastRender = Stopwatch.GetTimestamp();
         try
         {
             await foreach (StreamDefinition def in log.ListStreamsAsync(cancellationToken))
             {
                 IReadOnlyList<PartitionInfo> parts = await log.GetPartitionsAsync(def.Name, cancellationToken);
-                streams.AddRow(Markup.Escape(def.Name), def.Partitions.ToString(CultureInfo.InvariantCulture), parts.Sum(p => p.RetainedEvents).ToString("N0", CultureInfo.InvariantCulture));
+                long appended = parts.Sum(p => p.EndOffset); // end offsets only grow: retention and compaction do not lower the rate
+                string rate = lastEvents.TryGetValue(def.Name, out long before) && seconds > 0 ? ((appended - before) / seconds).ToString("N0", CultureInfo.InvariantCulture) : "-";
+                lastEvents[def.Name] = appended;
+                streams.AddRow(Markup.Escape(def.Name), def.Partitions.ToString(CultureInfo.InvariantCulture), parts.Sum(p => p.RetainedEvents).ToString("N0", CultureInfo.InvariantCulture), rate);
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            streams.AddRow("[red]" + Markup.Escape(ex.Message.Split('\n')[0]) + "[/]", "", "");
+            streams.AddRow("[red]" + Markup.Escape(ex.Message.Split('\n')[0]) + "[/]", "", "", "");
         }
 
         var inst = new Table().Title($"function app instances: {autoscaler.Replicas}").AddColumns("Instance", "PID", "Since");

@@ -16,4 +16,5 @@ internal sealed record DevSettings(
     string Container,
     string? Functions = null,
     bool Push = true,
-    string? Project = null);
+    string? Project = null,
+    bool Logs = false);
