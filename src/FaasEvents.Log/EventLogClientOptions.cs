@@ -66,7 +66,7 @@ public sealed class EventLogClientOptions
     /// </summary>
     public Uri? ServerUrl { get; set; }
 
-    /// <summary>The API key the server requires (one of its <c>FAAS_INGRESS_API_KEYS</c>), if any; never logged. <value>Default: null.</value></summary>
+    /// <summary>The API key the server requires (one of its <c>FAAS_API_KEYS</c>), if any; never logged. <value>Default: null.</value></summary>
     public string? ServerApiKey { get; set; }
 
     /// <summary>The doorbell appends ring and readers wait on: the process's, unless a test separates "processes" in one.</summary>

@@ -183,7 +183,7 @@ internal sealed class ServerNotices
                 using HttpResponseMessage response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, silence.Token);
                 if (!response.IsSuccessStatusCode)
                 {
-                    throw new HttpRequestException($"the server answered {(int)response.StatusCode} {response.ReasonPhrase}" + (response.StatusCode == System.Net.HttpStatusCode.Unauthorized ? " (set FAAS_SERVER_API_KEY to one of the server's FAAS_INGRESS_API_KEYS)" : ""));
+                    throw new HttpRequestException($"the server answered {(int)response.StatusCode} {response.ReasonPhrase}" + (response.StatusCode == System.Net.HttpStatusCode.Unauthorized ? " (set FAAS_SERVER_API_KEY to one of the server's FAAS_API_KEYS)" : ""));
                 }
 
                 using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(silence.Token), Encoding.UTF8);
