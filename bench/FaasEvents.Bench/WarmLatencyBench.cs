@@ -35,8 +35,40 @@ internal static class WarmLatencyBench
     }
 
     /// <summary>One measured case: each probe's latency and the GC pause time inside it (same order).</summary>
-    public sealed record Row(string Case, TimeSpan Every, List<double> Millis, List<double> GcMillis, List<double> SendMillis)
+    public sealed record Row(string Case, TimeSpan Every, List<double> Millis, List<double> GcMillis, List<double> SendMillis, List<long> Rings, List<long> Arrivals)
     {
+        /// <summary>
+        /// Of the slowest 5% of probes: how many were woken by a doorbell ring (a notice) between their send and their
+        /// start, the median time from the send to that ring, and from the ring to the handler's start.
+        /// </summary>
+        public string SlowestStages()
+        {
+            if (Rings.Count == 0)
+            {
+                return "-";
+            }
+
+            var toRing = new List<double>();
+            var toStart = new List<double>();
+            int slow = 0;
+            foreach (int i in Millis.Select((ms, i) => (ms, i)).OrderByDescending(x => x.ms).Take(Math.Max(1, Millis.Count / 20)).Select(x => x.i))
+            {
+                slow++;
+                long arrival = Arrivals[i];
+                long sendStart = arrival - (long)(Millis[i] * Stopwatch.Frequency / 1000);
+                long ring = Rings.FirstOrDefault(r => r >= sendStart && r <= arrival); // a notice may ring before the send call returns
+                if (ring != 0)
+                {
+                    toRing.Add((ring - sendStart) * 1000.0 / Stopwatch.Frequency);
+                    toStart.Add((arrival - ring) * 1000.0 / Stopwatch.Frequency);
+                }
+            }
+
+            return toRing.Count == 0
+                ? string.Create(CultureInfo.InvariantCulture, $"0 of {slow} rung: found by a poll")
+                : string.Create(CultureInfo.InvariantCulture, $"{toRing.Count} of {slow} rung; send -> ring {Stats.Percentile(toRing, 50):0.0} ms, ring -> start {Stats.Percentile(toStart, 50):0.0} ms (medians)");
+        }
+
         /// <summary>Of the slowest 5% of probes, the median time their send (the append itself) took.</summary>
         public string SlowestSend()
         {
@@ -74,7 +106,9 @@ internal static class WarmLatencyBench
                 int n = every > TimeSpan.FromMilliseconds(100) ? Math.Max(20, count / 8) : count;
                 var gc = new List<double>();
                 var sends = new List<double>();
-                rows.Add(new Row(name, every, await MeasureAsync(storage, sameProcess, notices, every, n, gc, sends), gc, sends));
+                var rings = new List<long>();
+                List<double> millis = await MeasureAsync(storage, sameProcess, notices, every, n, gc, sends, rings);
+                rows.Add(new Row(name, every, millis, gc, sends, rings, [.. Enumerable.Range(0, n).Select(i => Started["e" + i.ToString(CultureInfo.InvariantCulture)])]));
                 AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, $"latency: {Markup.Escape(name)}, 1 event / {every.TotalMilliseconds:0} ms: p50 {Stats.Percentile(rows[^1].Millis, 50):0.0} ms, p99 {Stats.Percentile(rows[^1].Millis, 99):0.0} ms");
             }
         }
@@ -83,7 +117,7 @@ internal static class WarmLatencyBench
     }
 
     /// <summary>Append -> handler start of <paramref name="count"/> events, one every <paramref name="every"/>, with a warm instance at default settings.</summary>
-    public static async Task<List<double>> MeasureAsync(string storage, bool sameProcess, bool notices, TimeSpan every, int count, List<double>? gcMillis = null, List<double>? sendMillis = null)
+    public static async Task<List<double>> MeasureAsync(string storage, bool sameProcess, bool notices, TimeSpan every, int count, List<double>? gcMillis = null, List<double>? sendMillis = null, List<long>? rings = null)
     {
         string container = $"lat-{DateTime.UtcNow:HHmmssfff}";
         var setup = EventLogClient.FromSetting(storage, new EventLogClientOptions { ContainerName = container });
@@ -112,7 +146,12 @@ internal static class WarmLatencyBench
 
             EventLogClient producerLog = EventLogClient.FromSetting(storage, producerOptions);
             await using EventProducerClient p = producerLog.CreateProducer("bench-lat", new EventProducerOptions { Linger = TimeSpan.Zero });
+            // The instance's doorbell (the process's shared one, rung by notices): when each ring came.
+            using var watching = new CancellationTokenSource();
+            Task ringing = rings is null || sameProcess ? Task.CompletedTask : RecordRingsAsync(setup.Container.Uri, rings, watching.Token);
             List<double> millis = await BenchApp.ProbeLatencyAsync(p, Started, count, every, PauseAtStart, gcMillis, sendMillis);
+            await watching.CancelAsync();
+            await ringing;
             await app.StopAsync();
             return millis;
         }
@@ -122,6 +161,24 @@ internal static class WarmLatencyBench
             {
                 await server.StopAsync();
                 await server.DisposeAsync();
+            }
+        }
+    }
+
+    private static async Task RecordRingsAsync(Uri container, List<long> rings, CancellationToken cancellationToken)
+    {
+        var cancelled = Task.Delay(Timeout.Infinite, cancellationToken);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            Task rang = AppendBell.Shared.Next(container, "bench-lat", 0);
+            if (await Task.WhenAny(rang, cancelled) != rang)
+            {
+                return;
+            }
+
+            lock (rings)
+            {
+                rings.Add(Stopwatch.GetTimestamp());
             }
         }
     }
