@@ -35,7 +35,7 @@ internal static class WarmLatencyBench
     }
 
     /// <summary>One measured case: each probe's latency and the GC pause time inside it (same order).</summary>
-    public sealed record Row(string Case, TimeSpan Every, List<double> Millis, List<double> GcMillis, List<double> SendMillis, List<long> Rings, List<long> Arrivals)
+    public sealed record Row(string Case, TimeSpan Every, List<double> Millis, List<double> GcMillis, List<double> SendMillis, List<long> Rings, List<long> Arrivals, string Notices)
     {
         /// <summary>
         /// Of the slowest 5% of probes: how many were woken by a doorbell ring (a notice) between their send and their
@@ -65,8 +65,8 @@ internal static class WarmLatencyBench
             }
 
             return toRing.Count == 0
-                ? string.Create(CultureInfo.InvariantCulture, $"0 of {slow} rung: found by a poll")
-                : string.Create(CultureInfo.InvariantCulture, $"{toRing.Count} of {slow} rung; send -> ring {Stats.Percentile(toRing, 50):0.0} ms, ring -> start {Stats.Percentile(toStart, 50):0.0} ms (medians)");
+                ? string.Create(CultureInfo.InvariantCulture, $"0 of {slow} rung: found by a poll; {Notices}")
+                : string.Create(CultureInfo.InvariantCulture, $"{toRing.Count} of {slow} rung; send -> ring {Stats.Percentile(toRing, 50):0.0} ms, ring -> start {Stats.Percentile(toStart, 50):0.0} ms (medians); {Notices}");
         }
 
         /// <summary>Of the slowest 5% of probes, the median time their send (the append itself) took.</summary>
@@ -107,8 +107,9 @@ internal static class WarmLatencyBench
                 var gc = new List<double>();
                 var sends = new List<double>();
                 var rings = new List<long>();
-                List<double> millis = await MeasureAsync(storage, sameProcess, notices, every, n, gc, sends, rings);
-                rows.Add(new Row(name, every, millis, gc, sends, rings, [.. Enumerable.Range(0, n).Select(i => Started["e" + i.ToString(CultureInfo.InvariantCulture)])]));
+                var noticeCounts = new long[2];
+                List<double> millis = await MeasureAsync(storage, sameProcess, notices, every, n, gc, sends, rings, noticeCounts);
+                rows.Add(new Row(name, every, millis, gc, sends, rings, [.. Enumerable.Range(0, n).Select(i => Started["e" + i.ToString(CultureInfo.InvariantCulture)])], string.Create(CultureInfo.InvariantCulture, $"notice POSTs {noticeCounts[0]} sent, {noticeCounts[1]} failed")));
                 AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, $"latency: {Markup.Escape(name)}, 1 event / {every.TotalMilliseconds:0} ms: p50 {Stats.Percentile(rows[^1].Millis, 50):0.0} ms, p99 {Stats.Percentile(rows[^1].Millis, 99):0.0} ms");
             }
         }
@@ -117,7 +118,7 @@ internal static class WarmLatencyBench
     }
 
     /// <summary>Append -> handler start of <paramref name="count"/> events, one every <paramref name="every"/>, with a warm instance at default settings.</summary>
-    public static async Task<List<double>> MeasureAsync(string storage, bool sameProcess, bool notices, TimeSpan every, int count, List<double>? gcMillis = null, List<double>? sendMillis = null, List<long>? rings = null)
+    public static async Task<List<double>> MeasureAsync(string storage, bool sameProcess, bool notices, TimeSpan every, int count, List<double>? gcMillis = null, List<double>? sendMillis = null, List<long>? rings = null, long[]? noticeCounts = null)
     {
         string container = $"lat-{DateTime.UtcNow:HHmmssfff}";
         var setup = EventLogClient.FromSetting(storage, new EventLogClientOptions { ContainerName = container });
@@ -152,6 +153,11 @@ internal static class WarmLatencyBench
             List<double> millis = await BenchApp.ProbeLatencyAsync(p, Started, count, every, PauseAtStart, gcMillis, sendMillis);
             await watching.CancelAsync();
             await ringing;
+            if (noticeCounts is not null && producerLog.Segments.Store.Notices is { } sentNotices)
+            {
+                noticeCounts[0] = sentNotices.Sent;
+                noticeCounts[1] = sentNotices.Failed;
+            }
             await app.StopAsync();
             return millis;
         }
