@@ -24,9 +24,9 @@ internal static class AppendNoticeEndpoints
         app.MapGet("/streams/{stream}/appends", WatchAsync);
     }
 
-    private static async Task<IResult> NoticeAsync(string stream, HttpContext http, KnownStreams streams, LagService lag, ServerOptions options)
+    private static async Task<IResult> NoticeAsync(string stream, HttpContext http, KnownStreams streams, LagService lag)
     {
-        if (await CheckAsync(stream, http, streams, options) is { } refused)
+        if (await CheckAsync(stream, http, streams) is { } refused)
         {
             return refused;
         }
@@ -58,9 +58,9 @@ internal static class AppendNoticeEndpoints
         return Results.NoContent();
     }
 
-    private static async Task WatchAsync(string stream, HttpContext http, KnownStreams streams, LagService lag, ServerOptions options, TimeProvider time, IHostApplicationLifetime lifetime)
+    private static async Task WatchAsync(string stream, HttpContext http, KnownStreams streams, LagService lag, TimeProvider time, IHostApplicationLifetime lifetime)
     {
-        if (await CheckAsync(stream, http, streams, options) is { } refused)
+        if (await CheckAsync(stream, http, streams) is { } refused)
         {
             await refused.ExecuteAsync(http);
             return;
@@ -92,7 +92,7 @@ internal static class AppendNoticeEndpoints
         await http.Response.Body.FlushAsync(ct);
     }
 
-    private static async Task<IResult?> CheckAsync(string stream, HttpContext http, KnownStreams streams, ServerOptions options)
+    private static async Task<IResult?> CheckAsync(string stream, HttpContext http, KnownStreams streams)
     {
         try
         {
