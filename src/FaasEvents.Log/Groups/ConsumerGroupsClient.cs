@@ -147,6 +147,27 @@ public sealed class ConsumerGroupsClient
         IReadOnlyList<GroupPartitionState> states = await DescribeAsync(stream, group, InitialOffset.Earliest, cancellationToken);
         RefuseIfOwned(stream, group, states, force, "delete");
         PartitionLeaseClient leases = log.CreateLeaseClient(AdminOwner);
+
+        // Hold every partition first: an instance that claimed one since the check keeps everything (nothing is deleted
+        // under a live owner: its committed state would go while its checkpoint stays).
+        var held = new List<PartitionLease>();
+        try
+        {
+            foreach (int p in (await ListCheckpointBlobsAsync(group, stream, cancellationToken)).Keys)
+            {
+                held.Add(await HoldAsync(leases, stream, group, p, force, "delete", cancellationToken));
+            }
+        }
+        catch
+        {
+            foreach (PartitionLease lease in held)
+            {
+                await leases.ReleaseAsync(lease, CancellationToken.None);
+            }
+
+            throw;
+        }
+
         int deleted = 0;
         foreach (string name in await ListNamesAsync($"state/{group}/{stream}/", cancellationToken))
         {
@@ -158,10 +179,9 @@ public sealed class ConsumerGroupsClient
             deleted += await DeleteBlobAsync(store.Container.GetBlobClient(name), null, cancellationToken);
         }
 
-        foreach (int p in (await ListCheckpointBlobsAsync(group, stream, cancellationToken)).Keys)
+        foreach (PartitionLease lease in held)
         {
-            PartitionLease lease = await HoldAsync(leases, stream, group, p, force, "delete", cancellationToken);
-            deleted += await DeleteBlobAsync(store.CheckpointBlob(group, stream, p), lease.LeaseId, cancellationToken);
+            deleted += await DeleteBlobAsync(store.CheckpointBlob(group, stream, lease.Partition), lease.LeaseId, cancellationToken);
         }
 
         return deleted;

@@ -156,6 +156,55 @@ public class ConsumerGroupsClientTests(AzuriteFixture azurite) : IClassFixture<A
         Assert.Equal(EventLogErrorReason.LeaseLost, (await Assert.ThrowsAsync<EventLogException>(() => log.Checkpoints.UpdateAsync("g", "orders", 1, 3, held))).Reason); // fenced, not re-created
     }
 
+    [Fact]
+    public async Task A_delete_that_meets_an_instance_claiming_a_partition_meanwhile_deletes_nothing()
+    {
+        EventLogClient log = await StreamWithEventsAsync(4, 4);
+        await log.Checkpoints.UpdateAsync("g", "orders", 0, 2);
+        await log.Checkpoints.UpdateAsync("g", "orders", 1, 2);
+        await log.Container.GetBlobClient("state/g/orders/00000/snapshot").UploadAsync(BinaryData.FromString("{}"));
+
+        // The admin's lease request for partition 1 finds that an instance claimed it after the "held now?" check.
+        var claim = new ClaimFirst(azurite.CreateClientFor(log), "groups/g/orders/1");
+        var admin = new EventLogClient(azurite.ConnectionString, new EventLogClientOptions { ContainerName = log.Container.Name, StorageOptions = claim.Options() });
+
+        EventLogException refused = await Assert.ThrowsAsync<EventLogException>(() => admin.Groups.DeleteAsync("orders", "g"));
+        Assert.Equal(EventLogErrorReason.GroupInUse, refused.Reason);
+        Assert.True(claim.Claimed);
+        Assert.True(await log.Container.GetBlobClient("state/g/orders/00000/snapshot").ExistsAsync()); // the materialized state stays with its checkpoint
+        Assert.Equal([2L, 2L], (await log.Groups.DescribeAsync("orders", "g")).Select(st => st.Checkpoint!.Value));
+        Assert.Equal("available", (await log.Groups.DescribeAsync("orders", "g"))[0].Lease); // the admin let partition 0 go again
+    }
+
+    /// <summary>Before the first lease acquire on <c>blob</c>, another instance takes that lease (a claim that races the admin).</summary>
+    private sealed class ClaimFirst(EventLogClient instance, string blob) : Azure.Core.Pipeline.HttpPipelinePolicy
+    {
+        public bool Claimed { get; private set; }
+
+        public Azure.Storage.Blobs.BlobClientOptions Options()
+        {
+            var options = new Azure.Storage.Blobs.BlobClientOptions();
+            options.AddPolicy(this, Azure.Core.HttpPipelinePosition.PerCall);
+            return options;
+        }
+
+        public override void Process(Azure.Core.HttpMessage message, ReadOnlyMemory<Azure.Core.Pipeline.HttpPipelinePolicy> pipeline) =>
+            ProcessAsync(message, pipeline).AsTask().GetAwaiter().GetResult();
+
+        public override async ValueTask ProcessAsync(Azure.Core.HttpMessage message, ReadOnlyMemory<Azure.Core.Pipeline.HttpPipelinePolicy> pipeline)
+        {
+            Uri uri = message.Request.Uri.ToUri();
+            if (!Claimed && uri.AbsolutePath.EndsWith("/" + blob, StringComparison.Ordinal) && uri.Query.Contains("comp=lease", StringComparison.Ordinal)
+                && message.Request.Headers.TryGetValue("x-ms-lease-action", out string? action) && action == "acquire")
+            {
+                Claimed = true;
+                await instance.CreateLeaseClient("instance-late").TryAcquireAsync("g", "orders", 1, TimeSpan.FromSeconds(15));
+            }
+
+            await ProcessNextAsync(message, pipeline);
+        }
+    }
+
     private static Task<IReadOnlyList<PartitionReset>> ResetAsync(EventLogClient log, GroupResetTarget target) => log.Groups.ResetAsync("orders", "g", target);
 
     /// <summary>Stream "orders" with two partitions holding <paramref name="first"/> and <paramref name="second"/> events.</summary>
