@@ -15,6 +15,7 @@ namespace FaasEvents.Log.Groups;
 /// lease per partition), reset its checkpoints (earliest, latest, an offset, a time, a shift; dry run first) and
 /// delete it. Changing a group while instances hold its partitions is refused unless forced: forcing fences them
 /// (their leases are broken and taken, so their next checkpoint fails and they stop), then writes under that lease.
+/// Every partition in scope is held before anything is written, so a change applies to all of them or none.
 /// </summary>
 public sealed class ConsumerGroupsClient
 {
@@ -121,14 +122,17 @@ public sealed class ConsumerGroupsClient
 
         RefuseIfOwned(stream, group, scope, force, "reset");
         PartitionLeaseClient leases = log.CreateLeaseClient(AdminOwner);
-        foreach (PartitionReset step in plan)
+        List<PartitionLease> held = await HoldAllAsync(leases, stream, group, plan.Select(p => p.Partition), force, "reset", cancellationToken);
+        try
         {
-            PartitionLease lease = await HoldAsync(leases, stream, group, step.Partition, force, "reset", cancellationToken);
-            try
+            foreach (PartitionReset step in plan)
             {
-                await log.Checkpoints.ResetAsync(group, stream, step.Partition, step.To, lease, cancellationToken);
+                await log.Checkpoints.ResetAsync(group, stream, step.Partition, step.To, held.Single(l => l.Partition == step.Partition), cancellationToken);
             }
-            finally
+        }
+        finally
+        {
+            foreach (PartitionLease lease in held)
             {
                 await leases.ReleaseAsync(lease, CancellationToken.None);
             }
@@ -150,23 +154,7 @@ public sealed class ConsumerGroupsClient
 
         // Hold every partition first: an instance that claimed one since the check keeps everything (nothing is deleted
         // under a live owner: its committed state would go while its checkpoint stays).
-        var held = new List<PartitionLease>();
-        try
-        {
-            foreach (int p in (await ListCheckpointBlobsAsync(group, stream, cancellationToken)).Keys)
-            {
-                held.Add(await HoldAsync(leases, stream, group, p, force, "delete", cancellationToken));
-            }
-        }
-        catch
-        {
-            foreach (PartitionLease lease in held)
-            {
-                await leases.ReleaseAsync(lease, CancellationToken.None);
-            }
-
-            throw;
-        }
+        List<PartitionLease> held = await HoldAllAsync(leases, stream, group, (await ListCheckpointBlobsAsync(group, stream, cancellationToken)).Keys, force, "delete", cancellationToken);
 
         int deleted = 0;
         foreach (string name in await ListNamesAsync($"state/{group}/{stream}/", cancellationToken))
@@ -223,6 +211,33 @@ public sealed class ConsumerGroupsClient
             throw new EventLogException(
                 EventLogErrorReason.GroupInUse,
                 $"Cannot {what} group '{group}' on '{stream}': instances hold partition(s) {string.Join(", ", owned.Select(s => s.Partition))} ({string.Join(", ", owned.Select(s => s.Owner ?? "?").Distinct())}). Stop the function (scale it to zero) and wait for its leases to lapse, or pass --force to fence them: they stop at their next checkpoint.");
+        }
+    }
+
+    /// <summary>
+    /// Takes the leases of all <paramref name="partitions"/> before anything is changed, so a change applies to all of
+    /// them or to none; when one cannot be taken, those already taken are released and the operation is refused.
+    /// </summary>
+    private async Task<List<PartitionLease>> HoldAllAsync(PartitionLeaseClient leases, string stream, string group, IEnumerable<int> partitions, bool force, string what, CancellationToken cancellationToken)
+    {
+        var held = new List<PartitionLease>();
+        try
+        {
+            foreach (int p in partitions)
+            {
+                held.Add(await HoldAsync(leases, stream, group, p, force, what, cancellationToken));
+            }
+
+            return held;
+        }
+        catch
+        {
+            foreach (PartitionLease lease in held)
+            {
+                await leases.ReleaseAsync(lease, CancellationToken.None);
+            }
+
+            throw;
         }
     }
 

@@ -176,6 +176,20 @@ public class ConsumerGroupsClientTests(AzuriteFixture azurite) : IClassFixture<A
         Assert.Equal("available", (await log.Groups.DescribeAsync("orders", "g"))[0].Lease); // the admin let partition 0 go again
     }
 
+    [Fact]
+    public async Task A_reset_that_meets_an_instance_claiming_a_partition_meanwhile_changes_no_partition()
+    {
+        EventLogClient log = await StreamWithEventsAsync(4, 4);
+        await log.Checkpoints.UpdateAsync("g", "orders", 0, 3);
+        await log.Checkpoints.UpdateAsync("g", "orders", 1, 3);
+        var claim = new ClaimFirst(azurite.CreateClientFor(log), "groups/g/orders/1");
+        var admin = new EventLogClient(azurite.ConnectionString, new EventLogClientOptions { ContainerName = log.Container.Name, StorageOptions = claim.Options() });
+
+        Assert.Equal(EventLogErrorReason.GroupInUse, (await Assert.ThrowsAsync<EventLogException>(() => admin.Groups.ResetAsync("orders", "g", GroupResetTarget.Earliest))).Reason);
+        Assert.True(claim.Claimed);
+        Assert.Equal([3L, 3L], (await log.Groups.DescribeAsync("orders", "g")).Select(st => st.Checkpoint!.Value)); // all or none
+    }
+
     /// <summary>Before the first lease acquire on <c>blob</c>, another instance takes that lease (a claim that races the admin).</summary>
     private sealed class ClaimFirst(EventLogClient instance, string blob) : Azure.Core.Pipeline.HttpPipelinePolicy
     {
