@@ -185,7 +185,7 @@ public sealed class AzuriteProcess : IAsyncDisposable
             + $"require({System.Text.Json.JsonSerializer.Serialize(constants)}).DEFAULT_GC_INTERVAL_MS = 24 * 60 * 60 * 1000;\n";
         if (!File.Exists(path) || File.ReadAllText(path) != content)
         {
-            string temp = path + "." + Environment.ProcessId + ".tmp";
+            string temp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp"; // unique per call: two fixtures of one process may start Azurite at once
             File.WriteAllText(temp, content);
             File.Move(temp, path, overwrite: true);
         }
