@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography.X509Certificates;
 using FaasEvents.Hosting.Auth;
+using FaasEvents.Hosting.Telemetry;
 using FaasEvents.Log;
 using FaasEvents.Log.Consumers;
 using FaasEvents.Log.Producer;
@@ -11,7 +12,7 @@ using FaasEvents.Server.Scaling;
 using FaasEvents.Server.Sources;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
-using Prometheus;
+using OpenTelemetry.Trace;
 
 namespace FaasEvents.Server;
 
@@ -103,6 +104,7 @@ public static class ServerApp
         builder.Services.AddSingleton<FaasEvents.Server.Maintenance.RetentionService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<FaasEvents.Server.Maintenance.RetentionService>());
         string auth = HttpAuth.Add(builder.Services, options.ApiKeys, config);
+        string telemetry = TelemetrySetup.Add(builder.Services, config, "faas-server", t => t.AddAspNetCoreInstrumentation(o => o.Filter = IsTraced));
         builder.Services.AddGrpc(o => o.Interceptors.Add<ScalerErrorInterceptor>());
         builder.Services.AddProblemDetails();
         configure?.Invoke(builder);
@@ -114,7 +116,7 @@ public static class ServerApp
         app.MapGroups();
         app.MapDeadLetters();
         MapAdmin(app);
-        app.Logger.LogInformation("FaasEvents server: HTTP :{Http} (ingress, admin, /metrics; auth {Auth}), gRPC scaler :{Grpc} ({Tls}); storage {Storage}", options.HttpPort, auth, options.GrpcPort, options.GrpcTlsCertificate is null ? "h2c" : options.GrpcTlsClientCa is null ? "TLS" : "mutual TLS", app.Services.GetRequiredService<EventLogClient>().StorageDescription);
+        app.Logger.LogInformation("FaasEvents server: HTTP :{Http} (ingress, admin, /metrics; auth {Auth}), gRPC scaler :{Grpc} ({Tls}); storage {Storage}; telemetry: {Telemetry}", options.HttpPort, auth, options.GrpcPort, options.GrpcTlsCertificate is null ? "h2c" : options.GrpcTlsClientCa is null ? "TLS" : "mutual TLS", app.Services.GetRequiredService<EventLogClient>().StorageDescription, telemetry);
         return app;
     }
 
@@ -160,7 +162,20 @@ public static class ServerApp
                 return IngressEndpoints.Problem(400, "Invalid name", ex.Message);
             }
         });
-        app.MapMetrics("/metrics");
+        TelemetrySetup.MapMetrics(app);
+    }
+
+    /// <summary>
+    /// Requests worth a trace: ingress and admin calls. Not KEDA's polls (gRPC), health and metrics scrapes, or the
+    /// append notices and their watchers (many a second, each a trace of its own otherwise).
+    /// </summary>
+    private static bool IsTraced(HttpContext http)
+    {
+        string path = http.Request.Path.Value ?? "";
+        return !(http.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) == true
+            || path is "/healthz" or "/metrics"
+            || path.EndsWith("/appended", StringComparison.Ordinal)
+            || path.EndsWith("/appends", StringComparison.Ordinal));
     }
 
     private static bool ChainsTo(X509Certificate2 client, X509Certificate2 ca)

@@ -174,7 +174,7 @@ public class SampleAppTests(AzuriteFixture azurite, ITestOutputHelper output) : 
         await AppHarness.WaitUntilAsync(() => app.HasExited, "the app exited", 60);
 
         Assert.Equal(1, app.ExitCode);
-        Assert.Contains($"error: HTTP port {port} is already in use", app.Output, StringComparison.Ordinal);
+        Assert.True(app.Output.Contains($"error: HTTP port {port} is already in use", StringComparison.Ordinal), "the app's output:\n" + app.Output);
         Assert.Contains("--port", app.Output[app.Output.IndexOf("error:", StringComparison.Ordinal)..], StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", app.Output, StringComparison.Ordinal); // no stack trace
     }

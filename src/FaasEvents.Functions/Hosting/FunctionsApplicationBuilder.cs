@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Reflection;
 using FaasEvents.Functions.Runtime;
+using FaasEvents.Functions.Telemetry;
 using FaasEvents.Hosting.Auth;
+using FaasEvents.Hosting.Telemetry;
 using FaasEvents.Log;
 using FaasEvents.Log.Producer;
 using Microsoft.AspNetCore.Builder;
@@ -12,7 +14,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Prometheus;
 
 namespace FaasEvents.Functions;
 
@@ -145,6 +146,8 @@ public sealed class FunctionsApplicationBuilder
             problem ??= ex.Message;
         }
 
+        FunctionInstruments.EnsureCreated();
+        TelemetrySetup.Add(web.Services, web.Configuration, Assembly.GetEntryAssembly()?.GetName().Name ?? "faas-functions");
         WebApplication app = web.Build();
         if (problem is null)
         {
@@ -208,6 +211,6 @@ public sealed class FunctionsApplicationBuilder
         }).AllowAnonymous();
         app.MapGet("/functions", () => Results.Json(FunctionsApp.Describe(settings.Functions)));
         MaterializerEndpoints.Map(app, settings);
-        app.MapMetrics("/metrics");
+        TelemetrySetup.MapMetrics(app);
     }
 }

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Globalization;
 using FaasEvents.Log.DeadLetters;
 using FaasEvents.Log.Events;
+using FaasEvents.Log.Telemetry;
 
 namespace FaasEvents.Functions.Runtime;
 
@@ -8,7 +10,7 @@ namespace FaasEvents.Functions.Runtime;
 /// The dead letter of one event: a copy with the <c>dlq*</c> attributes, made to fit the event size limit by a fixed
 /// rule. An event near the limit plus the attributes would not fit and could never be written, so the copy leaves out
 /// first the data, then the optional attributes (subject, dataschema, datacontenttype and the event's own
-/// extensions), and says so in <c>dlqomitted</c> (and the data's size in <c>dlqdatasize</c>). What was left out is
+/// extensions but its trace context), and says so in <c>dlqomitted</c> (and the data's size in <c>dlqdatasize</c>). What was left out is
 /// still in the source stream at <c>dlqstream</c>/<c>dlqpartition</c>/<c>dlqoffset</c> until retention removes it.
 /// </summary>
 internal static class DeadLetterRecord
@@ -54,6 +56,10 @@ internal static class DeadLetterRecord
             {
                 copy.Extensions[x.Key] = x.Value;
             }
+        }
+        else if (EventTraceContext.TryExtract(e, out ActivityContext trace))
+        {
+            EventTraceContext.Inject(copy, trace); // a few bytes that keep the dead letter in its event's trace
         }
 
         foreach (KeyValuePair<string, object> x in attributes)

@@ -1,9 +1,11 @@
 using System.Collections;
+using System.Diagnostics;
 using System.Reflection;
 using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using CloudNative.CloudEvents;
 using FaasEvents.Log.Events;
+using FaasEvents.Log.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -43,6 +45,7 @@ internal sealed class FunctionInvoker
         {
             var direct = new InvocationContext(function, partition, outputWriter, events, attempt, maxRetries, services, cancellationToken, loggers, this, table);
             await ExecuteAsync(direct);
+            StampTraceContext(direct.OutputsOrEmpty);
             return new InvocationResult(direct.OutputsOrEmpty, direct.MarksOrEmpty, direct.State);
         }
 
@@ -57,7 +60,20 @@ internal sealed class FunctionInvoker
         }
 
         await pipeline(context);
+        StampTraceContext(context.OutputsOrEmpty);
         return new InvocationResult(context.OutputsOrEmpty, context.MarksOrEmpty, context.State);
+    }
+
+    /// <summary>Outputs carry the invocation's span (the current one) as the context they were created in, unless they have their own.</summary>
+    private static void StampTraceContext(IReadOnlyList<LogEvent> outputs)
+    {
+        if (outputs.Count > 0 && Activity.Current is { } span)
+        {
+            foreach (LogEvent output in outputs)
+            {
+                EventTraceContext.Inject(output, span.Context);
+            }
+        }
     }
 
     private async Task ExecuteAsync(FunctionContext context)

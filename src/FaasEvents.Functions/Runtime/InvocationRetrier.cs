@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FaasEvents.Functions.Telemetry;
 using FaasEvents.Log;
 using FaasEvents.Log.Events;
 using Microsoft.Extensions.Logging;
@@ -143,34 +144,49 @@ internal sealed class InvocationRetrier(FunctionHost host, PartitionRun run, Par
                 return false;
             }
 
+            if (attempt > 0)
+            {
+                metrics.Retried();
+            }
+
+            ColdStart.Invoking(metrics, events[0], host.Time);
             long started = Stopwatch.GetTimestamp();
+            Activity? span = FunctionActivities.StartProcess(host.Function, run.Partition, events, attempt);
             InvocationResult result = default;
             bool invoked = false;
+            Exception? error = null;
             try
             {
                 result = await host.Invoker.InvokeAsync(events, run.Partition, run.Writers!.Outputs, attempt, retry.MaxRetryCount, run.Invocations, table);
                 invoked = true;
             }
-            catch (Exception) when (run.IsCutShort && !run.IsAborted)
+            catch (Exception ex) when (run.IsCutShort && !run.IsAborted)
             {
+                error = ex;
                 host.Logger.LogWarning("{Function}: the invocation for {Stream} partition {Partition} offset {Offset} was cancelled: the shutdown budget ran out (the event stays unchecked for the next owner)", host.Function.Name, host.Function.Stream, run.Partition, events[0].Offset);
                 return false;
             }
             catch (UnkeyedEntityException ex)
             {
-                last = ex; // retrying cannot add a key
-                metrics.Failures.Inc();
+                last = error = ex; // retrying cannot add a key
+                metrics.Failed();
                 break;
             }
             catch (Exception ex) when (!run.IsAborted)
             {
-                last = ex;
-                metrics.Failures.Inc();
+                last = error = ex;
+                metrics.Failed();
                 host.Logger.LogWarning(ex, "{Function}: try {Attempt} of {Tries} failed for {Stream} partition {Partition} offset {Offset} (event {Id})", host.Function.Name, attempt + 1, retry.MaxRetryCount + 1, host.Function.Stream, run.Partition, events[0].Offset, events[0].Event.Id);
             }
             finally
             {
-                metrics.Duration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+                metrics.Invoked(Stopwatch.GetElapsedTime(started).TotalSeconds, invoked ? null : error ?? new OperationCanceledException());
+                if (!invoked)
+                {
+                    FunctionActivities.Failed(span, error ?? new OperationCanceledException());
+                }
+
+                span?.Dispose();
                 host.Concurrency.Release();
             }
 
@@ -200,7 +216,7 @@ internal sealed class InvocationRetrier(FunctionHost host, PartitionRun run, Par
                 catch (EventLogException ex) when (!run.IsAborted && ex.Reason != EventLogErrorReason.LeaseLost)
                 {
                     last = ex; // what the handler returned cannot be written (e.g. over the size limit): its failure
-                    metrics.Failures.Inc();
+                    metrics.Failed();
                     host.Logger.LogWarning(ex, "{Function}: try {Attempt} of {Tries}: the outputs for {Stream} partition {Partition} offset {Offset} cannot be written", host.Function.Name, attempt + 1, retry.MaxRetryCount + 1, host.Function.Stream, run.Partition, events[0].Offset);
                     continue;
                 }
@@ -208,7 +224,7 @@ internal sealed class InvocationRetrier(FunctionHost host, PartitionRun run, Par
 
             // Only now, with the outputs written, does the fold take effect: a retry never sees its own update.
             table?.Set(events[0].Event.PartitionKey!, result.State, events[0].Offset);
-            metrics.Handled.Inc(events.Count);
+            metrics.Handled(events.Count);
             return true;
         }
 
@@ -252,7 +268,7 @@ internal sealed class InvocationRetrier(FunctionHost host, PartitionRun run, Par
             return false;
         }
 
-        metrics.DeadLettered.Inc(events.Count);
+        metrics.DeadLettered(events.Count);
         return true;
     }
 }

@@ -1,4 +1,4 @@
-using System.Globalization;
+using FaasEvents.Functions.Telemetry;
 using FaasEvents.Log;
 using FaasEvents.Log.Consumers;
 using Microsoft.Extensions.Logging;
@@ -350,11 +350,11 @@ internal sealed class PartitionBalancer
     {
         FunctionDefinition fn = host.Function;
         IReadOnlyList<int> owned = Owned;
-        FunctionMetrics.OwnedPartitions.WithLabels(fn.Name, fn.Stream, fn.ConsumerGroup).Set(owned.Count);
+        FunctionGauges.SetOwned(fn.Name, fn.Stream, fn.ConsumerGroup, owned.Count);
         foreach (int gone in reported.Except(owned).ToList())
         {
             // Another instance reports it now: drop ours rather than leave a stale value.
-            FunctionMetrics.Lag.RemoveLabelled(fn.Name, fn.Stream, fn.ConsumerGroup, gone.ToString(CultureInfo.InvariantCulture));
+            FunctionGauges.RemoveLag(fn.Name, fn.Stream, fn.ConsumerGroup, gone);
             reported.Remove(gone);
         }
 
@@ -369,7 +369,7 @@ internal sealed class PartitionBalancer
         {
             long? cp = ownership.FirstOrDefault(o => o.Partition == p)?.NextOffset;
             PartitionLag lag = PartitionLag.Compute(infos[p], cp, host.Options.InitialOffset);
-            FunctionMetrics.Lag.WithLabels(fn.Name, fn.Stream, fn.ConsumerGroup, p.ToString(CultureInfo.InvariantCulture)).Set(lag.Lag);
+            FunctionGauges.SetLag(fn.Name, fn.Stream, fn.ConsumerGroup, p, lag.Lag);
             reported.Add(p);
         }
     }

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using FaasEvents.Functions.Telemetry;
 using FaasEvents.Log;
 using FaasEvents.Log.Reader;
 using Microsoft.Extensions.Logging;
@@ -9,7 +11,7 @@ namespace FaasEvents.Functions.Runtime;
 /// has been idle (batchCheckpointFrequency above 1), a materializer's table every stateCommitInterval (its state and
 /// offset commit together), and a final checkpoint when the run ends without losing its lease.
 /// </summary>
-internal sealed class PartitionCheckpointer(FunctionHost host, PartitionRun run, MaterializerPartition? materializer)
+internal sealed class PartitionCheckpointer(FunctionHost host, PartitionRun run, MaterializerPartition? materializer, PartitionMetrics metrics)
 {
     /// <summary>How long a partition with an unchecked tail stays idle before that tail is checkpointed.</summary>
     private static readonly TimeSpan IdleFlushDelay = TimeSpan.FromSeconds(1);
@@ -113,6 +115,20 @@ internal sealed class PartitionCheckpointer(FunctionHost host, PartitionRun run,
 
     public async Task CheckpointAsync(long next)
     {
+        using Activity? span = FunctionActivities.StartCheckpoint(host.Function, run.Partition, next);
+        try
+        {
+            await WriteAsync(next);
+        }
+        catch (Exception ex)
+        {
+            FunctionActivities.Failed(span, ex);
+            throw;
+        }
+    }
+
+    private async Task WriteAsync(long next)
+    {
         if (materializer is not null)
         {
             await run.Progress.WaitAsync(CancellationToken.None);
@@ -121,7 +137,9 @@ internal sealed class PartitionCheckpointer(FunctionHost host, PartitionRun run,
                 next = Math.Max(next, run.NextOffset);
                 if (next > checkpointed)
                 {
+                    long started = Stopwatch.GetTimestamp();
                     await materializer.CommitAsync(next, run.NextPosition, Writers(next), run.Writers!.Changelog, run.Lease, CancellationToken.None);
+                    metrics.StateCommitted(Stopwatch.GetElapsedTime(started).TotalSeconds);
                     checkpointed = next;
                 }
             }

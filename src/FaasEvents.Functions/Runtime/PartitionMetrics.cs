@@ -1,30 +1,82 @@
-using System.Globalization;
+using System.Diagnostics;
+using FaasEvents.Functions.Telemetry;
+using FaasEvents.Log.Telemetry;
 
 namespace FaasEvents.Functions.Runtime;
 
-/// <summary>The metrics of one function on one partition.</summary>
+/// <summary>
+/// The metrics of one function on one partition: counters and histograms recorded with the partition's attributes,
+/// and what its gauges report while the partition runs here (<see cref="Start"/> .. <see cref="End"/>).
+/// </summary>
 internal sealed class PartitionMetrics
 {
-    public PartitionMetrics(FunctionDefinition function, int partition)
+    private readonly TimeProvider time;
+    private long pendingSince = long.MinValue;
+    private int stalled;
+
+    public PartitionMetrics(FunctionDefinition function, int partition, TimeProvider time)
     {
-        string[] labels = [function.Name, function.Stream, function.ConsumerGroup, partition.ToString(CultureInfo.InvariantCulture)];
-        Handled = FunctionMetrics.EventsHandled.WithLabels(labels);
-        Failures = FunctionMetrics.Failures.WithLabels(labels);
-        DeadLettered = FunctionMetrics.DeadLettered.WithLabels(labels);
-        DuplicatesSkipped = FunctionMetrics.DuplicatesSkipped.WithLabels(labels);
-        Duration = FunctionMetrics.HandlerDuration.WithLabels(function.Name);
-        Stalled = FunctionMetrics.PartitionStalled.WithLabels(labels);
+        this.time = time;
+        Tags = FunctionGauges.PartitionTags(function.Name, function.Stream, function.ConsumerGroup, partition);
     }
 
-    public Prometheus.Counter.Child Handled { get; }
+    /// <summary>faas.name, messaging.destination.name, messaging.consumer.group.name, messaging.destination.partition.id.</summary>
+    public TagList Tags { get; }
 
-    public Prometheus.Counter.Child Failures { get; }
+    /// <summary>True while a runtime write of the partition keeps failing (<see cref="WriteStall"/>).</summary>
+    public bool IsStalled
+    {
+        get => Volatile.Read(ref stalled) == 1;
+        set => Volatile.Write(ref stalled, value ? 1 : 0);
+    }
 
-    public Prometheus.Counter.Child DeadLettered { get; }
+    /// <summary>The partition runs here: its gauges are reported.</summary>
+    public void Start() => FunctionGauges.Add(this);
 
-    public Prometheus.Counter.Child DuplicatesSkipped { get; }
+    /// <summary>The partition stopped here: its gauges are not reported any more.</summary>
+    public void End() => FunctionGauges.Remove(this);
 
-    public Prometheus.Histogram.Child Duration { get; }
+    /// <summary>The oldest event not yet handled was appended at <paramref name="appended"/> (null: caught up).</summary>
+    public void Pending(DateTimeOffset? appended) => Volatile.Write(ref pendingSince, appended?.ToUnixTimeMilliseconds() ?? long.MinValue);
 
-    public Prometheus.Gauge.Child Stalled { get; }
+    /// <summary>How long the oldest event not yet handled has waited (zero when caught up).</summary>
+    public TimeSpan PendingAge()
+    {
+        long since = Volatile.Read(ref pendingSince);
+        return since == long.MinValue ? TimeSpan.Zero : TimeSpan.FromMilliseconds(Math.Max(0, time.GetUtcNow().ToUnixTimeMilliseconds() - since));
+    }
+
+    public void Handled(int events) => FunctionInstruments.EventsHandled.Add(events, Tags);
+
+    public void Failed() => FunctionInstruments.Failures.Add(1, Tags);
+
+    public void Retried() => FunctionInstruments.Retries.Add(1, Tags);
+
+    public void DeadLettered(int events) => FunctionInstruments.DeadLettered.Add(events, Tags);
+
+    public void DuplicatesSkipped(int events) => FunctionInstruments.DuplicatesSkipped.Add(events, Tags);
+
+    /// <summary>One invocation took <paramref name="seconds"/>; <paramref name="error"/> is what it threw, if it failed.</summary>
+    public void Invoked(double seconds, Exception? error)
+    {
+        if (error is null)
+        {
+            FunctionInstruments.ProcessDuration.Record(seconds, Tags);
+            return;
+        }
+
+        TagList tags = Tags;
+        tags.Add(MessagingAttributes.ErrorType, error.GetType().FullName);
+        FunctionInstruments.ProcessDuration.Record(seconds, tags);
+    }
+
+    /// <summary>An event appended to the idle partition was invoked <paramref name="latency"/> later.</summary>
+    public void Woke(TimeSpan latency, bool cold)
+    {
+        TagList tags = Tags;
+        tags.Add("faas.wake.kind", cold ? "cold" : "warm");
+        FunctionInstruments.WakeLatency.Record(Math.Max(0, latency.TotalSeconds), tags);
+    }
+
+    public void StateCommitted(double seconds) => FunctionInstruments.StateCommitDuration.Record(seconds, Tags);
 }

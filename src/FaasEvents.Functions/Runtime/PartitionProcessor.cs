@@ -28,14 +28,14 @@ internal sealed class PartitionProcessor
         this.host = host;
         partition = lease.Partition;
         run = new PartitionRun(lease);
-        metrics = new PartitionMetrics(host.Function, partition);
-        stall = new WriteStall(metrics.Stalled);
+        metrics = new PartitionMetrics(host.Function, partition, host.Time);
+        stall = new WriteStall(metrics);
         if (host.Function.StateType is { } stateType)
         {
             materializer = new MaterializerPartition(host, partition, new MaterializedTable(stateType, host.Serializer));
         }
 
-        checkpointer = new PartitionCheckpointer(host, run, materializer);
+        checkpointer = new PartitionCheckpointer(host, run, materializer, metrics);
         retrier = new InvocationRetrier(host, run, metrics, stall, materializer?.Table);
     }
 
@@ -92,6 +92,7 @@ internal sealed class PartitionProcessor
         FunctionDefinition fn = host.Function;
         Task committer = Task.CompletedTask;
         Task watchdog = Task.Run(new LeaseWatchdog(host, run).WatchAsync);
+        metrics.Start();
         try
         {
             Checkpoint? cp = await host.Checkpoints.GetCheckpointAsync(fn.ConsumerGroup, fn.Stream, partition, run.Aborted);
@@ -134,12 +135,19 @@ internal sealed class PartitionProcessor
             // matches what was handled when a checkpoint stores it.
             var read = new ReadOptions { From = start, Follow = true, PollInterval = host.Options.PollInterval, MaxPollInterval = host.Options.MaxPollInterval, StartAtEarliestIfTruncated = true, PositionHint = hint, Deduplicate = false };
             int sinceCheckpoint = 0;
+            DateTimeOffset idleSince = host.Time.GetUtcNow(); // everything read so far is handled: the next event wakes the partition
             await foreach (EventBlock stored in host.Source.ReadAsync(fn.Stream, partition, read, run.Stopping))
             {
                 IReadOnlyList<StoredEvent> block = stored.Events;
+                if (block.Count > 0 && block[0].Timestamp >= idleSince)
+                {
+                    metrics.Woke(host.Time.GetUtcNow() - block[0].Timestamp, cold: false);
+                }
+
                 for (int i = 0; i < block.Count && !run.IsStopping; i += host.Options.MaxBatchSize)
                 {
                     IReadOnlyList<StoredEvent> chunk = Slice(block, i, host.Options.MaxBatchSize);
+                    metrics.Pending(chunk[0].Timestamp);
                     await run.Progress.WaitAsync(run.Aborted);
                     try
                     {
@@ -166,6 +174,8 @@ internal sealed class PartitionProcessor
                     }
                 }
 
+                metrics.Pending(null);
+                idleSince = host.Time.GetUtcNow();
                 if (run.IsStopping)
                 {
                     break;
@@ -192,6 +202,7 @@ internal sealed class PartitionProcessor
             await watchdog;
             await checkpointer.FinalAsync();
             stall.Succeeded(); // a processor that ended reports nothing more
+            metrics.End();
             if (materializer is not null)
             {
                 host.Tables.TryRemove(new KeyValuePair<int, MaterializedTable>(partition, materializer.Table));
@@ -217,7 +228,7 @@ internal sealed class PartitionProcessor
 
         if (kept is not null && kept.Count < chunk.Count)
         {
-            metrics.DuplicatesSkipped.Inc(chunk.Count - kept.Count);
+            metrics.DuplicatesSkipped(chunk.Count - kept.Count);
         }
 
         return kept ?? chunk;

@@ -2,10 +2,10 @@ namespace FaasEvents.Functions.Runtime;
 
 /// <summary>
 /// Whether a partition's runtime write (outputs, checkpoint, dead letter) keeps failing: after
-/// <see cref="ReportedAfter"/> failed tries in a row it is reported (health, the <c>faas_function_partition_stalled</c>
+/// <see cref="ReportedAfter"/> failed tries in a row it is reported (health, the <c>faas.function.partition.stalled</c>
 /// gauge) until a write succeeds. The partition does not move on meanwhile; this makes that visible.
 /// </summary>
-internal sealed class WriteStall(Prometheus.Gauge.Child gauge)
+internal sealed class WriteStall(PartitionMetrics metrics)
 {
     /// <summary>Failed tries in a row before the stall is reported.</summary>
     public const int ReportedAfter = 3;
@@ -22,7 +22,7 @@ internal sealed class WriteStall(Prometheus.Gauge.Child gauge)
         string reason = error.Message.Split('\n')[0];
         var next = old is not null && old.Write == write ? old with { FailedTries = old.FailedTries + 1, Error = reason } : new PartitionStall(write, now, 1, reason);
         Volatile.Write(ref state, next);
-        gauge.Set(next.FailedTries >= ReportedAfter ? 1 : 0);
+        metrics.IsStalled = next.FailedTries >= ReportedAfter;
     }
 
     /// <summary>A write succeeded: nothing is stalled.</summary>
@@ -31,7 +31,7 @@ internal sealed class WriteStall(Prometheus.Gauge.Child gauge)
         if (Volatile.Read(ref state) is not null)
         {
             Volatile.Write(ref state, null);
-            gauge.Set(0);
+            metrics.IsStalled = false;
         }
     }
 }

@@ -1,9 +1,11 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Threading.Channels;
 using FaasEvents.Log.Events;
 using FaasEvents.Log.Format;
 using FaasEvents.Log.Storage;
 using FaasEvents.Log.Streams;
+using FaasEvents.Log.Telemetry;
 
 namespace FaasEvents.Log.Producer;
 
@@ -200,31 +202,57 @@ public sealed class EventProducerClient : IAsyncDisposable
     /// </summary>
     private Task<EventPosition>[] EnqueueAll(IReadOnlyList<LogEvent> events, int? partition, CancellationToken cancellationToken, IReadOnlyList<WriterMark>? marks = null)
     {
+        foreach (LogEvent e in events)
+        {
+            ArgumentNullException.ThrowIfNull(e);
+        }
+
+        Activity? send = ProducerActivity.Start(Stream, partition, events); // stamps the events' trace context before they are encoded
         long now = segments.Store.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
         var records = new EncodedRecord[events.Count];
-        for (int i = 0; i < events.Count; i++)
-        {
-            ArgumentNullException.ThrowIfNull(events[i]);
-            records[i] = new EncodedRecord(now, EventCodec.EncodeBody(events[i], now), marks?[i]);
-        }
-
         var results = new Task<EventPosition>[events.Count];
-        lock (gate)
+        var appended = send is null ? null : new Task[events.Count];
+        try
         {
-            ObjectDisposedException.ThrowIf(disposed, this);
-            StartDispatcher();
             for (int i = 0; i < events.Count; i++)
             {
-                var completion = new TaskCompletionSource<EventPosition>(TaskCreationOptions.RunContinuationsAsynchronously);
-                intake.Writer.TryWrite(new Queued(records[i], events[i].PartitionKey, partition, ++tickets, completion));
-                results[i] = cancellationToken.CanBeCanceled ? completion.Task.WaitAsync(cancellationToken) : completion.Task;
+                records[i] = new EncodedRecord(now, EventCodec.EncodeBody(events[i], now), marks?[i]);
+            }
+
+            lock (gate)
+            {
+                ObjectDisposedException.ThrowIf(disposed, this);
+                StartDispatcher();
+                for (int i = 0; i < events.Count; i++)
+                {
+                    var completion = new TaskCompletionSource<EventPosition>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    intake.Writer.TryWrite(new Queued(records[i], events[i].PartitionKey, partition, ++tickets, completion));
+                    results[i] = cancellationToken.CanBeCanceled ? completion.Task.WaitAsync(cancellationToken) : completion.Task;
+                    appended?[i] = completion.Task;
+                }
             }
         }
+        catch (Exception ex)
+        {
+            ProducerActivity.StopWhenDone(send, Task.FromException(ex));
+            throw;
+        }
 
+        ProducerActivity.StopWhenDone(send, appended is null ? Task.CompletedTask : Task.WhenAll(appended));
         return results;
     }
 
-    private void StartDispatcher() => dispatcher ??= Task.Run(DispatchAsync);
+    private void StartDispatcher()
+    {
+        if (dispatcher is null)
+        {
+            // The dispatcher outlives the call that starts it: it must not run inside that caller's span (or other context).
+            using (ExecutionContext.SuppressFlow())
+            {
+                dispatcher = Task.Run(DispatchAsync);
+            }
+        }
+    }
 
     /// <summary>Moves queued events, in call order, to their partitions' appenders (waiting for room when one is full).</summary>
     private async Task DispatchAsync()

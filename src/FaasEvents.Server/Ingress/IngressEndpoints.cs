@@ -4,18 +4,14 @@ using FaasEvents.Log.Events;
 using FaasEvents.Log.Producer;
 using FaasEvents.Log.Streams;
 using FaasEvents.Server.Scaling;
+using FaasEvents.Server.Telemetry;
 using Microsoft.AspNetCore.Http.Features;
-using Prometheus;
 
 namespace FaasEvents.Server.Ingress;
 
 /// <summary><c>POST /streams/{stream}/events</c>: CloudEvents over HTTP in binary, structured and batched modes.</summary>
 internal static class IngressEndpoints
 {
-    private static readonly Counter Events = Metrics.CreateCounter("faas_ingress_events_total", "Events accepted by the HTTP ingress.", "stream");
-    private static readonly Counter Rejected = Metrics.CreateCounter("faas_ingress_rejected_total", "Ingress requests rejected, by HTTP status.", "status");
-    private static readonly Counter Repeats = Metrics.CreateCounter("faas_ingress_repeats_total", "Events posted again (same source and id within the repeat window), answered with the first copy's position and not written again.", "stream");
-
     public static void MapIngress(this WebApplication app)
     {
         app.MapPost("/streams/{stream}/events", HandleAsync);
@@ -117,8 +113,8 @@ internal static class IngressEndpoints
 
         List<EventPosition> appended = written.Where(r => r.Sent.Written && !r.Repeated).Select(r => r.Sent.Position!.Value).ToList();
         lag.NotifyAppended(stream, appended);
-        Events.WithLabels(stream).Inc(appended.Count);
-        Repeats.WithLabels(stream).Inc(written.Count(r => r.Repeated));
+        ServerInstruments.IngressEvents.Add(appended.Count, ServerInstruments.Stream(stream));
+        ServerInstruments.IngressRepeats.Add(written.Count(r => r.Repeated), ServerInstruments.Stream(stream));
         if (written.Any(r => !r.Sent.Written))
         {
             return PartlyWritten(stream, events, written, streams, recent);
@@ -212,7 +208,7 @@ internal static class IngressEndpoints
         }).ToList();
         bool storage = sent.All(r => r.Written || r.Error is EventLogException { Reason: EventLogErrorReason.StorageFailure } or OperationCanceledException);
         int status = storage ? 503 : 500;
-        Rejected.WithLabels(status.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
+        ServerInstruments.IngressRejected.Add(1, ServerInstruments.Status(status));
         string detail = $"{count} of {events.Count} events were written; the others were not{(results.Any(r => r.status == "unknown") ? " (or, for status 'unknown', may have been, once)" : "")}. Send again only the events whose status is not 'written'.";
         return Results.Problem(detail: detail, statusCode: status, title: "Partly written", extensions: new Dictionary<string, object?> { ["stream"] = stream, ["results"] = results });
     }
@@ -227,7 +223,7 @@ internal static class IngressEndpoints
 
     internal static IResult Problem(int status, string title, string detail)
     {
-        Rejected.WithLabels(status.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
+        ServerInstruments.IngressRejected.Add(1, ServerInstruments.Status(status));
         return Results.Problem(detail: detail, statusCode: status, title: title);
     }
 }

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using FaasEvents.Log;
 using FaasEvents.Log.Consumers;
 using FaasEvents.Log.Events;
-using Prometheus;
+using FaasEvents.Server.Telemetry;
 
 namespace FaasEvents.Server.Scaling;
 
@@ -18,7 +18,6 @@ namespace FaasEvents.Server.Scaling;
 /// </summary>
 public sealed class LagService
 {
-    private static readonly Gauge LagGauge = Metrics.CreateGauge("faas_consumer_lag", "Lag per stream, consumer group and partition, as last computed by the scaler.", "stream", "group", "partition");
     private readonly EventLogClient log;
     private readonly TimeProvider time;
     private readonly TimeSpan ttl;
@@ -75,7 +74,7 @@ public sealed class LagService
         behind[groupKey] = rows.Any(r => r.Lag > 0);
         foreach (PartitionLag row in rows)
         {
-            LagGauge.WithLabels(stream, group, row.Partition.ToString(System.Globalization.CultureInfo.InvariantCulture)).Set(row.Lag);
+            ServerInstruments.SetLag(stream, group, row.Partition, row.Lag);
         }
 
         return new LagReport(stream, group, rows);

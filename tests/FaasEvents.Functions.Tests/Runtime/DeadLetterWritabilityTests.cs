@@ -58,7 +58,7 @@ public class DeadLetterWritabilityTests(AzuriteFixture azurite) : IClassFixture<
             Assert.True(stall.GetProperty("failedTries").GetInt32() >= 3);
         }
 
-        Assert.Contains("faas_function_partition_stalled{function=\"dlw-refused\",stream=\"dlw-refused-in\",group=\"dlw-refused\",partition=\"0\"} 1", await http.GetStringAsync(new Uri($"http://127.0.0.1:{app.Port}/metrics")), StringComparison.Ordinal);
+        Assert.Equal(1, PrometheusText.Value(await http.GetStringAsync(new Uri($"http://127.0.0.1:{app.Port}/metrics")), "faas_function_partition_stalled", ("faas_name", "dlw-refused"), ("messaging_destination_name", "dlw-refused-in"), ("messaging_consumer_group_name", "dlw-refused"), ("messaging_destination_partition_id", "0")));
 
         faults.Clear(); // storage answers again: the letter is written and health recovers
         await AppHarness.WaitUntilAsync(async () => (await http.GetAsync(new Uri($"http://127.0.0.1:{app.Port}/healthz"))).StatusCode == HttpStatusCode.OK, "health healthy again", 60);

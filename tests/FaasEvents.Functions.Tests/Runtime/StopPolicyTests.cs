@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using FaasEvents.Log.Events;
+using FaasEvents.TestSupport;
 
 namespace FaasEvents.Functions.Tests.Runtime;
 
@@ -46,10 +47,13 @@ public sealed class StopPolicyTests : IAsyncLifetime
         Assert.Contains("\"haltedPartitions\":[0]", health, StringComparison.Ordinal);
         Assert.Contains("failed 2 tries (deadLetter.mode = stop)", health, StringComparison.Ordinal); // the reason, in /healthz haltReasons
         string metrics = "";
-        await AppHarness.WaitUntilAsync(async () => (metrics = await http.GetStringAsync(new Uri($"http://127.0.0.1:{app.Port}/metrics"))).Contains("faas_function_partition_lag{function=\"rt-halt\"", StringComparison.Ordinal), "lag is reported", 30);
-        Assert.Contains("faas_function_invocation_failures_total{function=\"rt-halt\"", metrics, StringComparison.Ordinal);
-        Assert.Contains("faas_function_events_handled_total{function=\"rt-halt\"", metrics, StringComparison.Ordinal);
-        Assert.Contains("faas_function_owned_partitions{function=\"rt-halt\"", metrics, StringComparison.Ordinal);
+        (string, string) fn = ("faas_name", "rt-halt");
+        await AppHarness.WaitUntilAsync(async () => PrometheusText.Value(metrics = await http.GetStringAsync(new Uri($"http://127.0.0.1:{app.Port}/metrics")), "faas_function_partition_lag", fn) is not null, "lag is reported", 30);
+        Assert.Equal(2, PrometheusText.Value(metrics, "faas_function_invocation_failures_total", fn, ("messaging_destination_partition_id", "0")));
+        Assert.Equal(1, PrometheusText.Value(metrics, "faas_function_retries_total", fn));
+        Assert.NotNull(PrometheusText.Value(metrics, "faas_function_events_handled_total", fn));
+        Assert.Equal(1, PrometheusText.Value(metrics, "faas_function_owned_partitions", fn, ("messaging_consumer_group_name", "rt-halt"), ("messaging_destination_name", "rt-h")));
+        Assert.Equal(2, PrometheusText.Value(metrics, "messaging_process_duration_seconds_count", fn, ("error_type", "System.InvalidOperationException")));
         await app.StopAsync();
 
         Assert.DoesNotContain(HaltFunctions.Calls, c => c == "h2"); // nothing passed the poison

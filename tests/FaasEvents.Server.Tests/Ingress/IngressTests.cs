@@ -171,8 +171,8 @@ public class IngressTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture
         Assert.Contains("\"adm\"", await server.Http.GetStringAsync(new Uri("/streams", UriKind.Relative)), StringComparison.Ordinal);
         Assert.Contains("healthy", await server.Http.GetStringAsync(new Uri("/healthz", UriKind.Relative)), StringComparison.Ordinal);
         string metrics = await server.Http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
-        Assert.Contains("faas_ingress_events_total{stream=\"adm\"}", metrics, StringComparison.Ordinal);
-        Assert.Contains("faas_consumer_lag{stream=\"adm\",group=\"g\"", metrics, StringComparison.Ordinal);
+        Assert.Equal(1, PrometheusText.Value(metrics, "faas_ingress_events_total", ("messaging_destination_name", "adm")));
+        Assert.Equal(1, PrometheusText.Value(metrics, "faas_consumer_lag", ("messaging_destination_name", "adm"), ("messaging_consumer_group_name", "g")));
         Assert.Equal(HttpStatusCode.NotFound, (await server.Http.GetAsync(new Uri("/streams/ghost/groups/g/lag", UriKind.Relative))).StatusCode);
     }
 }
