@@ -26,6 +26,7 @@ public sealed class EventLogClient
 
     private readonly SegmentStore segments;
     private readonly StreamCatalog streams;
+    private readonly StreamPassRecorder passes;
 
     /// <summary>Connects with a storage connection string (Azurite: <c>UseDevelopmentStorage=true</c>).</summary>
     public EventLogClient(string connectionString, EventLogClientOptions? options = null)
@@ -52,6 +53,7 @@ public sealed class EventLogClient
         var store = new LogStore(Container, options);
         segments = new SegmentStore(store);
         streams = new StreamCatalog(store);
+        passes = new StreamPassRecorder(store);
         Checkpoints = new CheckpointStore(store);
     }
 
@@ -260,10 +262,29 @@ public sealed class EventLogClient
 
     /// <summary>
     /// Deletes whole segments past the stream's retention limits (never a partition's last, active segment).
-    /// Returns the deleted segments.
+    /// Returns the deleted segments. The pass is recorded for <see cref="GetLastPassesAsync"/>.
     /// </summary>
-    public async Task<IReadOnlyList<DeletedSegment>> ApplyRetentionAsync(string stream, CancellationToken cancellationToken = default) =>
-        await new RetentionEnforcer(segments).ApplyAsync(await GetStreamAsync(stream, cancellationToken), cancellationToken);
+    public async Task<IReadOnlyList<DeletedSegment>> ApplyRetentionAsync(string stream, CancellationToken cancellationToken = default)
+    {
+        StreamDefinition def = await GetStreamAsync(stream, cancellationToken);
+        try
+        {
+            IReadOnlyList<DeletedSegment> deleted = await new RetentionEnforcer(segments).ApplyAsync(def, cancellationToken);
+            await passes.RecordAsync(def, new StreamPass(StreamPass.Retention, Now, deleted.Count, deleted.Sum(d => d.NextOffset - d.BaseOffset), deleted.Sum(d => d.Bytes), null));
+            return deleted;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            await passes.RecordAsync(def, new StreamPass(StreamPass.Retention, Now, 0, 0, 0, ex.Message.Split('\n')[0]));
+            throw;
+        }
+    }
+
+    /// <summary>The last recorded retention and compaction passes over the stream (none yet: empty).</summary>
+    public async Task<IReadOnlyList<StreamPass>> GetLastPassesAsync(string stream, CancellationToken cancellationToken = default) =>
+        await passes.ReadAsync(await GetStreamAsync(stream, cancellationToken), cancellationToken);
+
+    private DateTimeOffset Now => segments.Store.TimeProvider.GetUtcNow();
 
     /// <summary>
     /// Compacts an entity stream: in every partition, rewrites the closed segments keeping the latest event per key
@@ -280,13 +301,22 @@ public sealed class EventLogClient
 
         var compactor = new Compactor(segments, streams, def, compaction ?? new CompactionOptions { DeleteRetention = def.DeleteRetention, MinCompactionLag = def.MinCompactionLag });
         var results = new List<PartitionCompaction>(def.Partitions);
-        for (int p = 0; p < def.Partitions; p++)
+        try
         {
-            PartitionCompaction result = await compactor.CompactPartitionAsync(p, cancellationToken);
-            results.Add(result);
-            progress?.Report(result);
+            for (int p = 0; p < def.Partitions; p++)
+            {
+                PartitionCompaction result = await compactor.CompactPartitionAsync(p, cancellationToken);
+                results.Add(result);
+                progress?.Report(result);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            await passes.RecordAsync(def, new StreamPass(StreamPass.Compaction, Now, 0, 0, 0, ex.Message.Split('\n')[0]));
+            throw;
         }
 
+        await passes.RecordAsync(def, new StreamPass(StreamPass.Compaction, Now, results.Sum(r => r.EventsRead > r.EventsKept ? r.SegmentsIn : 0), results.Sum(r => r.EventsRead - r.EventsKept), results.Sum(r => r.BytesBefore - r.BytesAfter), null));
         return results;
     }
 }

@@ -145,6 +145,33 @@ public static class ServerApp
 
             return Results.Json(list);
         });
+        app.MapGet("/streams/{stream}", async (string stream, EventLogClient log, CancellationToken ct) =>
+        {
+            try
+            {
+                StreamDefinition def = await log.GetStreamAsync(stream, ct);
+                IReadOnlyList<PartitionInfo> parts = await log.GetPartitionsAsync(def.Name, ct);
+                IReadOnlyList<StreamPass> passes = await log.GetLastPassesAsync(def.Name, ct);
+                return Results.Json(new
+                {
+                    name = def.Name,
+                    kind = def.Kind == StreamKind.Entities ? "entities" : "events",
+                    partitions = def.Partitions,
+                    retention = def.Retention.ToString(),
+                    createdAt = def.CreatedAt,
+                    partitionInfo = parts.Select(p => new { partition = p.Partition, earliestOffset = p.EarliestOffset, endOffset = p.EndOffset, segments = p.Segments, bytes = p.Bytes, lastAppend = p.LastAppend }),
+                    lastPasses = passes.Select(p => new { kind = p.Kind, at = p.At, segments = p.Segments, events = p.Events, bytes = p.Bytes, error = p.Error }),
+                });
+            }
+            catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.StreamNotFound)
+            {
+                return IngressEndpoints.Problem(404, "Stream not found", ex.Message);
+            }
+            catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.InvalidArgument)
+            {
+                return IngressEndpoints.Problem(400, "Invalid name", ex.Message);
+            }
+        });
         app.MapGet("/streams/{stream}/groups/{group}/lag", async (string stream, string group, string? initialOffset, LagService lag, CancellationToken ct) =>
         {
             try

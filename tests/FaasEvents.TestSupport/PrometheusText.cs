@@ -7,7 +7,14 @@ namespace FaasEvents.TestSupport;
 public static partial class PrometheusText
 {
     /// <summary>The value of the first sample of <paramref name="metric"/> whose labels include <paramref name="labels"/>; null if none.</summary>
-    public static double? Value(string text, string metric, params (string Name, string Value)[] labels)
+    public static double? Value(string text, string metric, params (string Name, string Value)[] labels) =>
+        Samples(text, metric, labels).Select(v => (double?)v).FirstOrDefault();
+
+    /// <summary>The sum of every sample of <paramref name="metric"/> whose labels include <paramref name="labels"/> (e.g. over partitions); null if none.</summary>
+    public static double? Sum(string text, string metric, params (string Name, string Value)[] labels) =>
+        Samples(text, metric, labels).ToList() is { Count: > 0 } values ? values.Sum() : null;
+
+    private static IEnumerable<double> Samples(string text, string metric, (string Name, string Value)[] labels)
     {
         ArgumentNullException.ThrowIfNull(text);
         foreach (string line in text.Split('\n'))
@@ -21,11 +28,9 @@ public static partial class PrometheusText
             Dictionary<string, string> have = Label().Matches(m.Groups["labels"].Value).ToDictionary(l => l.Groups["k"].Value, l => l.Groups["v"].Value);
             if (labels.All(l => have.TryGetValue(l.Name, out string? v) && v == l.Value))
             {
-                return double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture);
+                yield return double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture);
             }
         }
-
-        return null;
     }
 
     /// <summary>Every metric name with at least one sample.</summary>

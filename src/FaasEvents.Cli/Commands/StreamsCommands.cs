@@ -77,10 +77,17 @@ internal static class StreamsCommands
             Console.WriteLine($"Stream:      {def.Name}");
             Console.WriteLine($"Kind:        {Kind(def)}");
             Console.WriteLine($"Partitions:  {def.Partitions}");
+            IReadOnlyList<StreamPass> passes = await log.GetLastPassesAsync(def.Name, token);
             Console.WriteLine($"Retention:   {def.Retention}");
+            if (!def.Retention.IsInfinite)
+            {
+                Console.WriteLine($"             {LastPass(passes, StreamPass.Retention, "deleted", "segment(s)")}");
+            }
+
             if (def.Kind == StreamKind.Entities)
             {
                 Console.WriteLine($"Compaction:  latest event per key in closed segments; tombstones kept {Span(def.DeleteRetention)}, events younger than {Span(def.MinCompactionLag)} kept");
+                Console.WriteLine($"             {LastPass(passes, StreamPass.Compaction, "rewrote", "segment(s)")}");
             }
 
             Console.WriteLine($"Segments:    roll at {Format.Bytes(def.SegmentMaxBytes)} or {Format.Number(def.SegmentMaxBlocks)} batches");
@@ -184,6 +191,16 @@ internal static class StreamsCommands
             ? age
             : throw new EventLogException(EventLogErrorReason.InvalidArgument, $"{option} takes a duration such as 24h, 30m or 90s, not '{text}'.");
     }
+
+    /// <summary>One line on the last recorded pass of a kind, e.g. "last pass 2026-12-07 00:10:00Z: deleted 3 segment(s), 1,200 events, 3.0 MB".</summary>
+    private static string LastPass(IReadOnlyList<StreamPass> passes, string kind, string verb, string what) =>
+        passes.FirstOrDefault(p => p.Kind == kind) switch
+        {
+            null => $"no {kind} pass recorded yet (the server runs one every {(kind == StreamPass.Retention ? "FAAS_RETENTION_INTERVAL" : "FAAS_COMPACTION_INTERVAL")}, default 10 min; or: faas streams {(kind == StreamPass.Retention ? "retention" : "compact")} NAME)",
+            { Error: { } error } p => $"last {kind} pass {p.At:u} FAILED: {error}",
+            { Segments: 0, Events: 0 } p => $"last {kind} pass {p.At:u}: nothing to remove",
+            var p => $"last {kind} pass {p.At:u}: {verb} {Format.Number(p.Segments)} {what}, {Format.Number(p.Events)} events, {Format.Bytes(p.Bytes)} freed",
+        };
 
     private static string Span(TimeSpan t) => t == TimeSpan.Zero ? "0s" : new RetentionPolicy(t).ToString();
 

@@ -6,7 +6,7 @@ namespace FaasEvents.Functions.Telemetry;
 /// <summary>
 /// The function runtime's metrics (meter <see cref="FaasTelemetry.Name"/>), exported by OpenTelemetry: scraped at
 /// <c>/metrics</c> in Prometheus form (dots become underscores, counters end in <c>_total</c>, seconds in
-/// <c>_seconds</c>) and pushed over OTLP when configured. docs/operations.md lists them.
+/// <c>_seconds</c>) and pushed over OTLP when configured. docs/observability.md lists them.
 /// </summary>
 internal static class FunctionInstruments
 {

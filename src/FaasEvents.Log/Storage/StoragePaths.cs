@@ -12,6 +12,14 @@ internal static class StoragePaths
 
     public static string StreamDocument(string stream) => $"streams/{stream}/stream.json";
 
+    public const string MaintenanceRoot = "maintenance/";
+
+    /// <summary>
+    /// The last pass of a kind (retention, compaction) over a stream: <c>maintenance/{stream}/{kind}.json</c>, outside
+    /// the stream's prefix so a record written while the stream is deleted never looks like leftover segments.
+    /// </summary>
+    public static string StreamPass(string stream, string kind) => $"{MaintenanceRoot}{stream}/{kind}.json";
+
     public static string PartitionPrefix(string stream, int partition) =>
         $"streams/{stream}/{partition.ToString("D5", CultureInfo.InvariantCulture)}/";
 

@@ -173,6 +173,7 @@ internal sealed class StreamCatalog
     private async Task FinishDeleteAsync(string name, ETag tombstone, CancellationToken cancellationToken)
     {
         await DeleteBlobsAsync(StoragePaths.StreamPrefix(name), except: StoragePaths.StreamDocument(name), cancellationToken);
+        await new StreamPassRecorder(store).DeleteAsync(name, cancellationToken);
         foreach (string blob in await ListGroupBlobsAsync(name, cancellationToken))
         {
             await BreakLeaseAndDeleteAsync(blob, cancellationToken);

@@ -8,7 +8,7 @@ namespace FaasEvents.Server.Telemetry;
 
 /// <summary>
 /// The control plane's metrics (meter <see cref="FaasTelemetry.Name"/>): ingress counters and the consumer lag the
-/// scaler computed, per stream, group and partition (also for groups with no instance running). docs/operations.md lists them.
+/// scaler computed, per stream, group and partition (also for groups with no instance running). docs/observability.md lists them.
 /// </summary>
 internal static class ServerInstruments
 {

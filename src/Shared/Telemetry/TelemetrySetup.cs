@@ -12,7 +12,7 @@ namespace FaasEvents.Hosting.Telemetry;
 /// traces when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set (the SDK's standard variables apply: headers, protocol,
 /// <c>OTEL_SERVICE_NAME</c>, <c>OTEL_TRACES_SAMPLER</c>). Without an OTLP endpoint no span is recorded at all, so an
 /// untraced host pays nothing for tracing. Azure Monitor: add <c>Azure.Monitor.OpenTelemetry.AspNetCore</c> and call
-/// <c>UseAzureMonitor()</c> on the same builder (docs/operations.md).
+/// <c>UseAzureMonitor()</c> on the same builder (docs/observability.md).
 /// </summary>
 internal static class TelemetrySetup
 {

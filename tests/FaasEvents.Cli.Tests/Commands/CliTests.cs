@@ -59,6 +59,9 @@ public class CliTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
 
         DotnetRun.Result describe = await Faas("streams", "describe", "cli-orders");
         Assert.Contains("Retention:   7d", describe.Stdout, StringComparison.Ordinal);
+        Assert.Contains("no retention pass recorded yet", describe.Stdout, StringComparison.Ordinal);
+        Assert.Equal(0, (await Faas("streams", "retention", "cli-orders")).ExitCode);
+        Assert.Contains("last retention pass", (await Faas("streams", "describe", "cli-orders")).Stdout, StringComparison.Ordinal); // a pass that removed nothing is recorded too
         DotnetRun.Result list = await Faas("streams", "list");
         Assert.Contains("cli-orders", list.Stdout, StringComparison.Ordinal);
     }
@@ -246,6 +249,9 @@ public class CompactCliTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixt
         Assert.InRange(left.Count, 4, 82 - 1); // fewer events, every key still there
         Assert.DoesNotContain(left, e => e.Event.PartitionKey == "gone"); // the tombstone and what it deleted are gone
         Assert.Equal(82, (await log.GetPartitionsAsync("prices")).Sum(p => p.EndOffset));
+        string described = (await Faas("streams", "describe", "prices")).Stdout;
+        Assert.Contains($"last compaction pass", described, StringComparison.Ordinal);
+        Assert.Contains($"segment(s), {82 - left.Count} events,", described, StringComparison.Ordinal); // what the pass removed
 
         DotnetRun.Result created = await Faas("streams", "create", "catalog", "--kind", "entities", "--delete-retention", "2h", "--min-compaction-lag", "5m");
         Assert.Equal(0, created.ExitCode);

@@ -172,7 +172,15 @@ public class IngressTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture
         Assert.Contains("healthy", await server.Http.GetStringAsync(new Uri("/healthz", UriKind.Relative)), StringComparison.Ordinal);
         string metrics = await server.Http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
         Assert.Equal(1, PrometheusText.Value(metrics, "faas_ingress_events_total", ("messaging_destination_name", "adm")));
-        Assert.Equal(1, PrometheusText.Value(metrics, "faas_consumer_lag", ("messaging_destination_name", "adm"), ("messaging_consumer_group_name", "g")));
+        Assert.Equal(1, PrometheusText.Sum(metrics, "faas_consumer_lag", ("messaging_destination_name", "adm"), ("messaging_consumer_group_name", "g")));
         Assert.Equal(HttpStatusCode.NotFound, (await server.Http.GetAsync(new Uri("/streams/ghost/groups/g/lag", UriKind.Relative))).StatusCode);
+
+        await log.ApplyRetentionAsync("adm");
+        JsonElement stream = JsonDocument.Parse(await server.Http.GetStringAsync(new Uri("/streams/adm", UriKind.Relative))).RootElement;
+        Assert.Equal(2, stream.GetProperty("partitionInfo").GetArrayLength());
+        Assert.Equal(1, stream.GetProperty("partitionInfo").EnumerateArray().Sum(p => p.GetProperty("endOffset").GetInt64()));
+        JsonElement pass = Assert.Single(stream.GetProperty("lastPasses").EnumerateArray());
+        Assert.Equal(("retention", 0L), (pass.GetProperty("kind").GetString(), pass.GetProperty("segments").GetInt64()));
+        Assert.Equal(HttpStatusCode.NotFound, (await server.Http.GetAsync(new Uri("/streams/ghost", UriKind.Relative))).StatusCode);
     }
 }
