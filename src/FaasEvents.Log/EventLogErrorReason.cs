@@ -27,4 +27,10 @@ public enum EventLogErrorReason
     GroupNotFound,
     /// <summary>Instances hold partitions of the consumer group; stop them, or fence them (force) to change it.</summary>
     GroupInUse,
+    /// <summary>A schema cannot be read (not JSON, an unknown type, a reference outside the document).</summary>
+    InvalidSchema,
+    /// <summary>A schema breaks the stream's compatibility mode; the message names each field and rule.</summary>
+    IncompatibleSchema,
+    /// <summary>An event does not match its stream's schema; the message names each path and rule. Nothing of its batch was written.</summary>
+    SchemaViolation,
 }
