@@ -36,6 +36,7 @@ internal static class FaasCli
             LagCommand.Build(),
             GroupsCommands.Build(),
             DeadLetterCommands.Build(),
+            SchemaCommands.Build(),
             StateCommands.Build(),
             DevCommand.Build(),
             ManifestsCommand.Build(),

@@ -9,6 +9,7 @@ using FaasEvents.Log.Events;
 using FaasEvents.Log.Groups;
 using FaasEvents.Log.Producer;
 using FaasEvents.Log.Reader;
+using FaasEvents.Log.Schemas;
 using FaasEvents.Log.State;
 using FaasEvents.Log.Storage;
 using FaasEvents.Log.Streams;
@@ -103,6 +104,9 @@ public sealed class EventLogClient
 
     /// <summary>Consumer-group administration: list, describe, reset, delete.</summary>
     public ConsumerGroupsClient Groups => new(this, segments.Store);
+
+    /// <summary>Streams' contracts: versioned JSON Schemas and compatibility modes.</summary>
+    public StreamSchemasClient Schemas => new(this, segments.Store);
 
     /// <summary>Dead letters of consumer groups: list, replay.</summary>
     public DeadLettersClient DeadLetters => new(this);

@@ -14,6 +14,15 @@ internal static class StoragePaths
 
     public const string MaintenanceRoot = "maintenance/";
 
+    public const string SchemasRoot = "schemas/";
+
+    /// <summary>
+    /// A stream's contract: <c>schemas/{stream}/{createdAt:ticks}/{version:D6}.json</c> and <c>.../config.json</c>. The
+    /// stream's creation time in the path keeps a deleted stream's schemas from applying to a new one of the same name.
+    /// </summary>
+    public static string SchemasPrefix(string stream, DateTimeOffset createdAt) =>
+        $"{SchemasRoot}{stream}/{createdAt.UtcTicks.ToString(CultureInfo.InvariantCulture)}/";
+
     /// <summary>
     /// The last pass of a kind (retention, compaction) over a stream: <c>maintenance/{stream}/{kind}.json</c>, outside
     /// the stream's prefix so a record written while the stream is deleted never looks like leftover segments.

@@ -1,0 +1,189 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using FaasEvents.Log.Storage;
+using FaasEvents.Log.Streams;
+
+namespace FaasEvents.Log.Schemas;
+
+/// <summary>
+/// A stream's contract, kept beside it: versioned JSON Schemas and a compatibility mode (backward by default). A new
+/// version is registered only if it keeps the mode's promise against the latest version (or every version, for the
+/// transitive modes); registering the latest schema again returns its version. Versions are written with
+/// <c>If-None-Match: *</c>, so two registrations at once get different versions, each checked against what it follows.
+/// Stored under <c>schemas/{stream}/{created}/</c> (the stream's creation time), so a stream deleted and created again
+/// starts with no schema.
+/// </summary>
+public sealed class StreamSchemasClient
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    private readonly EventLogClient log;
+    private readonly LogStore store;
+
+    internal StreamSchemasClient(EventLogClient log, LogStore store)
+    {
+        this.log = log;
+        this.store = store;
+    }
+
+    /// <summary>Registers <paramref name="schema"/> as the stream's next version; an incompatible or malformed one throws naming each problem.</summary>
+    public async Task<StreamSchema> RegisterAsync(string stream, string schema, CancellationToken cancellationToken = default)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            StreamDefinition def = await log.GetStreamAsync(stream, cancellationToken);
+            (SchemaCheck check, IReadOnlyList<StreamSchema> versions) = await CheckCoreAsync(def, schema, cancellationToken);
+            if (check.SameAs is { } same)
+            {
+                return versions.Single(v => v.Version == same);
+            }
+
+            if (!check.Compatible)
+            {
+                throw new EventLogException(EventLogErrorReason.IncompatibleSchema, Refusal(stream, check));
+            }
+
+            int next = versions.Count == 0 ? 1 : versions[^1].Version + 1;
+            var registered = new StreamSchema(def.Name, next, schema, store.TimeProvider.GetUtcNow());
+            try
+            {
+                await Blob(def, next).UploadAsync(
+                    BinaryData.FromObjectAsJson(new VersionDocument(registered.Version, registered.RegisteredAt, JsonNode.Parse(schema)), Json),
+                    new BlobUploadOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All }, HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" } },
+                    cancellationToken);
+                return registered;
+            }
+            catch (RequestFailedException ex) when (ex.Status is 409 or 412 && attempt < 5)
+            {
+                // Another registration took this version: check against it too, then take the next.
+            }
+        }
+    }
+
+    /// <summary>Whether <paramref name="schema"/> would be registered, and why not, without registering it.</summary>
+    public async Task<SchemaCheck> CheckAsync(string stream, string schema, CancellationToken cancellationToken = default)
+    {
+        StreamDefinition def = await log.GetStreamAsync(stream, cancellationToken);
+        return (await CheckCoreAsync(def, schema, cancellationToken)).Check;
+    }
+
+    /// <summary>Every registered version, oldest first (empty: the stream has no schema).</summary>
+    public async Task<IReadOnlyList<StreamSchema>> ListAsync(string stream, CancellationToken cancellationToken = default) =>
+        await ListCoreAsync(await log.GetStreamAsync(stream, cancellationToken), cancellationToken);
+
+    /// <summary>A version (the latest when null); null when the stream has no schema, and an unknown version throws.</summary>
+    public async Task<StreamSchema?> GetAsync(string stream, int? version = null, CancellationToken cancellationToken = default)
+    {
+        IReadOnlyList<StreamSchema> versions = await ListAsync(stream, cancellationToken);
+        if (version is null)
+        {
+            return versions.Count == 0 ? null : versions[^1];
+        }
+
+        return versions.FirstOrDefault(v => v.Version == version) ?? throw new EventLogException(
+            EventLogErrorReason.InvalidArgument,
+            versions.Count == 0 ? $"Stream '{stream}' has no schema; register one: faas schema register {stream} FILE" : $"Stream '{stream}' has no schema version {version}; it has versions 1 to {versions[^1].Version}.");
+    }
+
+    /// <summary>The stream's compatibility mode (backward unless set).</summary>
+    public async Task<CompatibilityMode> GetCompatibilityAsync(string stream, CancellationToken cancellationToken = default) =>
+        await ReadModeAsync(await log.GetStreamAsync(stream, cancellationToken), cancellationToken);
+
+    /// <summary>Sets the stream's compatibility mode; later registrations are checked by it.</summary>
+    public async Task SetCompatibilityAsync(string stream, CompatibilityMode mode, CancellationToken cancellationToken = default)
+    {
+        StreamDefinition def = await log.GetStreamAsync(stream, cancellationToken);
+        await store.Container.GetBlobClient(Prefix(def) + "config.json").UploadAsync(BinaryData.FromObjectAsJson(new ConfigDocument(ModeName(mode)), Json), overwrite: true, cancellationToken);
+    }
+
+    /// <summary>The mode's name as the CLI and documents write it (backward_transitive...).</summary>
+    public static string ModeName(CompatibilityMode mode) => mode switch
+    {
+        CompatibilityMode.BackwardTransitive => "backward_transitive",
+        CompatibilityMode.ForwardTransitive => "forward_transitive",
+        CompatibilityMode.FullTransitive => "full_transitive",
+        _ => mode.ToString().ToLowerInvariant(),
+    };
+
+    /// <summary>Parses a mode name (backward, backward_transitive, forward, forward_transitive, full, full_transitive, none).</summary>
+    public static CompatibilityMode ParseMode(string name) =>
+        Enum.GetValues<CompatibilityMode>().FirstOrDefault(m => ModeName(m) == name?.Trim().ToLowerInvariant(), (CompatibilityMode)(-1)) is var m && Enum.IsDefined(m)
+            ? m
+            : throw new EventLogException(EventLogErrorReason.InvalidArgument, $"'{name}' is not a compatibility mode; use one of: {string.Join(", ", Enum.GetValues<CompatibilityMode>().Select(ModeName))}.");
+
+    private async Task<(SchemaCheck Check, IReadOnlyList<StreamSchema> Versions)> CheckCoreAsync(StreamDefinition def, string schema, CancellationToken cancellationToken)
+    {
+        SchemaNode proposed = SchemaNode.Parse(schema);
+        string canonical = SchemaNode.Canonical(JsonNode.Parse(schema));
+        IReadOnlyList<StreamSchema> versions = await ListCoreAsync(def, cancellationToken);
+        CompatibilityMode mode = await ReadModeAsync(def, cancellationToken);
+        if (versions.Count > 0 && SchemaNode.Canonical(JsonNode.Parse(versions[^1].Schema)) == canonical)
+        {
+            return (new SchemaCheck(mode, [], [], versions[^1].Version), versions);
+        }
+
+        bool transitive = mode is CompatibilityMode.BackwardTransitive or CompatibilityMode.ForwardTransitive or CompatibilityMode.FullTransitive;
+        IReadOnlyList<StreamSchema> against = mode == CompatibilityMode.None || versions.Count == 0 ? [] : transitive ? versions : [versions[^1]];
+        var problems = new List<string>();
+        foreach (StreamSchema old in against)
+        {
+            problems.AddRange(SchemaCompatibility.Check(proposed, SchemaNode.Parse(old.Schema), mode).Select(p => against.Count > 1 ? $"against version {old.Version}: {p}" : p));
+        }
+
+        return (new SchemaCheck(mode, against.Select(v => v.Version).ToList(), problems, null), versions);
+    }
+
+    private static string Refusal(string stream, SchemaCheck check) =>
+        $"Schema not registered for '{stream}': it breaks {ModeName(check.Mode)} compatibility with version{(check.Against.Count > 1 ? "s" : "")} {string.Join(", ", check.Against)} "
+        + $"({check.Problems.Count} problem{(check.Problems.Count == 1 ? "" : "s")}; change the schema, or set another mode: faas schema compatibility {stream} MODE):\n  "
+        + string.Join("\n  ", check.Problems);
+
+    private async Task<IReadOnlyList<StreamSchema>> ListCoreAsync(StreamDefinition def, CancellationToken cancellationToken)
+    {
+        var versions = new List<StreamSchema>();
+        string prefix = Prefix(def);
+        try
+        {
+            await foreach (BlobItem item in store.Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix, cancellationToken))
+            {
+                string leaf = item.Name[prefix.Length..];
+                if (leaf.Length == 11 && leaf.EndsWith(".json", StringComparison.Ordinal) && int.TryParse(leaf.AsSpan(0, 6), NumberStyles.None, CultureInfo.InvariantCulture, out _))
+                {
+                    BinaryData content = (await store.Container.GetBlobClient(item.Name).DownloadContentAsync(cancellationToken)).Value.Content;
+                    VersionDocument doc = content.ToObjectFromJson<VersionDocument>(Json) ?? throw new EventLogException(EventLogErrorReason.CorruptData, $"{item.Name} is empty.");
+                    versions.Add(new StreamSchema(def.Name, doc.Version, doc.Schema?.ToJsonString() ?? "true", doc.RegisteredAt));
+                }
+            }
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+        }
+
+        return versions.OrderBy(v => v.Version).ToList();
+    }
+
+    private async Task<CompatibilityMode> ReadModeAsync(StreamDefinition def, CancellationToken cancellationToken)
+    {
+        try
+        {
+            BinaryData content = (await store.Container.GetBlobClient(Prefix(def) + "config.json").DownloadContentAsync(cancellationToken)).Value.Content;
+            return ParseMode(content.ToObjectFromJson<ConfigDocument>(Json)?.Compatibility ?? "backward");
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return CompatibilityMode.Backward;
+        }
+    }
+
+    private BlobClient Blob(StreamDefinition def, int version) =>
+        store.Container.GetBlobClient(Prefix(def) + version.ToString("D6", CultureInfo.InvariantCulture) + ".json");
+
+    private static string Prefix(StreamDefinition def) => StoragePaths.SchemasPrefix(def.Name, def.CreatedAt);
+
+    private sealed record VersionDocument(int Version, DateTimeOffset RegisteredAt, JsonNode? Schema);
+
+    private sealed record ConfigDocument(string Compatibility);
+}

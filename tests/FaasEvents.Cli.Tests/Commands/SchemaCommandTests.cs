@@ -1,0 +1,55 @@
+using FaasEvents.Log;
+using FaasEvents.Log.Streams;
+using FaasEvents.TestSupport;
+
+namespace FaasEvents.Cli.Tests.Commands;
+
+/// <summary><c>faas schema register|show|check|compatibility</c> as a user types them, bad input included.</summary>
+public class SchemaCommandTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
+{
+    [Fact]
+    public async Task Register_show_check_and_compatibility_work_and_refuse_with_the_reason()
+    {
+        EventLogClient log = azurite.CreateClient();
+        Task<DotnetRun.Result> Faas(params string[] args) => FaasProcess.RunAsync(azurite.ConnectionString, [.. args, "--container", log.Container.Name]);
+        await log.CreateStreamAsync(new StreamDefinition { Name = "orders" });
+        string dir = Directory.CreateTempSubdirectory("schemas").FullName;
+        string v1 = Path.Combine(dir, "v1.json"), v2 = Path.Combine(dir, "v2.json"), bad = Path.Combine(dir, "bad.json");
+        await File.WriteAllTextAsync(v1, """{"type": "object", "properties": {"orderId": {"type": "string"}, "amount": {"type": "number"}}, "required": ["orderId", "amount"], "additionalProperties": false}""");
+        await File.WriteAllTextAsync(v2, """{"type": "object", "properties": {"orderId": {"type": "string"}, "amount": {"type": "number"}, "currency": {"type": "string"}}, "required": ["orderId", "amount", "currency"], "additionalProperties": false}""");
+        await File.WriteAllTextAsync(bad, """{"type": "object", "properties": {"orderId": {"type": "str"}}}""");
+
+        DotnetRun.Result registered = await Faas("schema", "register", "orders", v1);
+        Assert.Equal(0, registered.ExitCode);
+        Assert.Contains("Registered version 1 of 'orders' (backward compatibility). Events written with it carry dataschema faas:schemas/orders/1", registered.Stdout, StringComparison.Ordinal);
+        Assert.Contains("already has this schema as version 1", (await Faas("schema", "register", "orders", v1)).Stdout, StringComparison.Ordinal);
+
+        DotnetRun.Result check = await Faas("schema", "check", "orders", v2);
+        Assert.Equal(1, check.ExitCode);
+        Assert.Contains("Incompatible (backward) with version 1: 1 problem(s)", check.Stdout, StringComparison.Ordinal);
+        Assert.Contains("added required field `currency`", check.Stdout, StringComparison.Ordinal);
+        DotnetRun.Result refused = await Faas("schema", "register", "orders", v2);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.StartsWith("error: Schema not registered for 'orders': it breaks backward compatibility with version 1", refused.Stderr.Trim(), StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", refused.Stderr, StringComparison.Ordinal);
+
+        DotnetRun.Result shown = await Faas("schema", "show", "orders");
+        Assert.Equal(0, shown.ExitCode);
+        Assert.Contains("\"orderId\"", shown.Stdout, StringComparison.Ordinal);
+        Assert.Contains("1 version(s), backward compatibility", (await Faas("schema", "show", "orders", "--list")).Stdout, StringComparison.Ordinal);
+
+        Assert.Contains("'orders': none compatibility", (await Faas("schema", "compatibility", "orders", "none")).Stdout, StringComparison.Ordinal);
+        Assert.Equal(0, (await Faas("schema", "register", "orders", v2)).ExitCode);
+        Assert.Contains("'orders': none compatibility", (await Faas("schema", "compatibility", "orders")).Stdout, StringComparison.Ordinal);
+
+        DotnetRun.Result badMode = await Faas("schema", "compatibility", "orders", "sideways");
+        Assert.Equal(1, badMode.ExitCode);
+        Assert.Contains("'sideways' is not a compatibility mode; use one of: backward,", badMode.Stderr, StringComparison.Ordinal);
+        DotnetRun.Result badSchema = await Faas("schema", "register", "orders", bad);
+        Assert.Equal(1, badSchema.ExitCode);
+        Assert.Contains("$.orderId.type: 'str' is not a JSON Schema type", badSchema.Stderr, StringComparison.Ordinal);
+        Assert.Contains("Schema file 'nope.json' not found", (await Faas("schema", "check", "orders", "nope.json")).Stderr, StringComparison.Ordinal);
+        Assert.Contains("Stream 'ghost' does not exist", (await Faas("schema", "show", "ghost")).Stderr, StringComparison.Ordinal);
+        Assert.Contains("has no schema version 7; it has versions 1 to 2", (await Faas("schema", "show", "orders", "--version", "7")).Stderr, StringComparison.Ordinal);
+    }
+}
