@@ -106,7 +106,7 @@ public sealed class EventLogClient
     public ConsumerGroupsClient Groups => new(this, segments.Store);
 
     /// <summary>Streams' contracts: versioned JSON Schemas and compatibility modes.</summary>
-    public StreamSchemasClient Schemas => new(this, segments.Store);
+    public StreamSchemasClient Schemas => new(streams, segments.Store);
 
     /// <summary>Dead letters of consumer groups: list, replay.</summary>
     public DeadLettersClient DeadLetters => new(this);

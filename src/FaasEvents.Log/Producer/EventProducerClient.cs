@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Threading.Channels;
 using FaasEvents.Log.Events;
 using FaasEvents.Log.Format;
+using FaasEvents.Log.Schemas;
 using FaasEvents.Log.Storage;
 using FaasEvents.Log.Streams;
 using FaasEvents.Log.Telemetry;
@@ -24,6 +25,7 @@ public sealed class EventProducerClient : IAsyncDisposable
     private readonly Lock gate = new();
     private readonly Channel<Queued> intake = Channel.CreateUnbounded<Queued>(new UnboundedChannelOptions { SingleReader = true });
     private readonly uint epoch;
+    private readonly ProducerSchemaGate schemaGate;
     private Task? dispatcher;
     private Task<StreamDefinition>? definition;
     private PartitionAppender?[] appenders = [];
@@ -42,6 +44,7 @@ public sealed class EventProducerClient : IAsyncDisposable
         this.options = options?.Clone() ?? new EventProducerOptions();
         ProducerId = this.options.ProducerId ?? Guid.NewGuid();
         epoch = Math.Max(1u, BitConverter.ToUInt32(RandomNumberGenerator.GetBytes(4)));
+        schemaGate = new ProducerSchemaGate(new StreamSchemasClient(streams, segments.Store), segments.Store.TimeProvider, this.options.SchemaRefreshInterval);
     }
 
     /// <summary>The stream this producer appends to.</summary>
@@ -219,6 +222,7 @@ public sealed class EventProducerClient : IAsyncDisposable
                 records[i] = new EncodedRecord(now, EventCodec.EncodeBody(events[i], now), marks?[i]);
             }
 
+            var call = new SendCall(events);
             lock (gate)
             {
                 ObjectDisposedException.ThrowIf(disposed, this);
@@ -226,7 +230,7 @@ public sealed class EventProducerClient : IAsyncDisposable
                 for (int i = 0; i < events.Count; i++)
                 {
                     var completion = new TaskCompletionSource<EventPosition>(TaskCreationOptions.RunContinuationsAsynchronously);
-                    intake.Writer.TryWrite(new Queued(records[i], events[i].PartitionKey, partition, ++tickets, completion));
+                    intake.Writer.TryWrite(new Queued(records[i], events[i].PartitionKey, partition, ++tickets, completion, Event: events[i], Call: call));
                     results[i] = cancellationToken.CanBeCanceled ? completion.Task.WaitAsync(cancellationToken) : completion.Task;
                     appended?[i] = completion.Task;
                 }
@@ -280,8 +284,42 @@ public sealed class EventProducerClient : IAsyncDisposable
                 continue;
             }
 
-            int partition = q.Partition ?? (q.Key is { } key ? KeyPartitioner.GetPartition(key, def.Partitions) : NextStickyPartition(def, q.Record.Body.Length));
-            await GetAppender(def, partition).EnqueueAsync(q.Record, q.Ticket, q.Completion);
+            EncodedRecord record = q.Record;
+            if (q.Call is { } call)
+            {
+                try
+                {
+                    if (!call.Checked)
+                    {
+                        // A call's events are checked together, against one version, when its first one gets here:
+                        // all of them are written or none.
+                        call.Validator = await GetSchemaAsync(def);
+                        call.Refusal = call.Validator is { } v ? ProducerSchemaGate.Check(v, call.Events) : null;
+                        call.Checked = true;
+                    }
+
+                    if (call.Refusal is { } refusal)
+                    {
+                        q.Completion.TrySetException(refusal);
+                        continue;
+                    }
+
+                    if (call.Validator is not null)
+                    {
+                        record = new EncodedRecord(record.Timestamp, EventCodec.EncodeBody(q.Event!, record.Timestamp), record.Mark); // with its dataschema
+                    }
+                }
+                catch (Exception ex)
+                {
+                    call.Checked = true; // the rest of the call fails the same way: never written unchecked
+                    call.Refusal ??= ex as EventLogException ?? new EventLogException(EventLogErrorReason.InvalidSchema, $"The schema of stream '{Stream}' cannot be used to check events ({ex.Message.Split('\n')[0]}); nothing of the call was written.", ex);
+                    q.Completion.TrySetException(call.Refusal);
+                    continue;
+                }
+            }
+
+            int partition = q.Partition ?? (q.Key is { } key ? KeyPartitioner.GetPartition(key, def.Partitions) : NextStickyPartition(def, record.Body.Length));
+            await GetAppender(def, partition).EnqueueAsync(record, q.Ticket, q.Completion);
         }
     }
 
@@ -353,6 +391,41 @@ public sealed class EventProducerClient : IAsyncDisposable
         return definition;
     }
 
+    /// <summary>
+    /// The stream's schema validator (null: none), waiting out storage failures for up to ~30 s: without it the
+    /// events cannot be checked, so they are not written unchecked.
+    /// </summary>
+    private async Task<SchemaValidator?> GetSchemaAsync(StreamDefinition def)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await schemaGate.GetAsync(def);
+            }
+            catch (Exception ex) when (attempt < 8 && ex is Azure.RequestFailedException or HttpRequestException or IOException or TimeoutException)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5000, 100 << attempt)), segments.Store.TimeProvider);
+            }
+            catch (Exception ex) when (ex is Azure.RequestFailedException or HttpRequestException or IOException or TimeoutException)
+            {
+                throw new EventLogException(EventLogErrorReason.StorageFailure, $"Could not read the schema of stream '{Stream}' ({ex.Message.Split('\n')[0]}); nothing of the call was written. Send it again.", ex);
+            }
+        }
+    }
+
     /// <summary>One queued send, or a flush marker.</summary>
-    private sealed record Queued(EncodedRecord Record, string? Key, int? Partition, long Ticket, TaskCompletionSource<EventPosition> Completion, bool IsFlush = false);
+    private sealed record Queued(EncodedRecord Record, string? Key, int? Partition, long Ticket, TaskCompletionSource<EventPosition> Completion, bool IsFlush = false, LogEvent? Event = null, SendCall? Call = null);
+
+    /// <summary>The events of one send call: checked against the stream's schema together, refused together.</summary>
+    private sealed class SendCall(IReadOnlyList<LogEvent> events)
+    {
+        public IReadOnlyList<LogEvent> Events { get; } = events;
+
+        public bool Checked { get; set; }
+
+        public EventLogException? Refusal { get; set; }
+
+        public SchemaValidator? Validator { get; set; }
+    }
 }

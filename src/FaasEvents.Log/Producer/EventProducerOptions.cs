@@ -65,5 +65,11 @@ public sealed class EventProducerOptions
     /// </summary>
     public int MaxAppendAttempts { get; set; } = 5;
 
+    /// <summary>
+    /// How long the stream's schema (its latest version) is used before the producer looks for a newer one: one blob
+    /// listing per interval while it sends. Default 30 s.
+    /// </summary>
+    public TimeSpan SchemaRefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     internal EventProducerOptions Clone() => (EventProducerOptions)MemberwiseClone();
 }

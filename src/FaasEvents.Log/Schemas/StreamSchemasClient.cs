@@ -20,12 +20,12 @@ namespace FaasEvents.Log.Schemas;
 public sealed class StreamSchemasClient
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
-    private readonly EventLogClient log;
+    private readonly StreamCatalog log;
     private readonly LogStore store;
 
-    internal StreamSchemasClient(EventLogClient log, LogStore store)
+    internal StreamSchemasClient(StreamCatalog streams, LogStore store)
     {
-        this.log = log;
+        log = streams;
         this.store = store;
     }
 
@@ -141,7 +141,7 @@ public sealed class StreamSchemasClient
         + $"({check.Problems.Count} problem{(check.Problems.Count == 1 ? "" : "s")}; change the schema, or set another mode: faas schema compatibility {stream} MODE):\n  "
         + string.Join("\n  ", check.Problems);
 
-    private async Task<IReadOnlyList<StreamSchema>> ListCoreAsync(StreamDefinition def, CancellationToken cancellationToken)
+    internal async Task<IReadOnlyList<StreamSchema>> ListCoreAsync(StreamDefinition def, CancellationToken cancellationToken)
     {
         var versions = new List<StreamSchema>();
         string prefix = Prefix(def);
@@ -163,6 +163,41 @@ public sealed class StreamSchemasClient
         }
 
         return versions.OrderBy(v => v.Version).ToList();
+    }
+
+    /// <summary>The latest version, downloaded only when it is not <paramref name="known"/> (then <paramref name="known"/> comes back); null: no schema.</summary>
+    internal async Task<StreamSchema?> GetLatestCoreAsync(StreamDefinition def, StreamSchema? known, CancellationToken cancellationToken)
+    {
+        string prefix = Prefix(def);
+        int latest = 0;
+        try
+        {
+            await foreach (BlobItem item in store.Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix, cancellationToken))
+            {
+                string leaf = item.Name[prefix.Length..];
+                if (leaf.Length == 11 && leaf.EndsWith(".json", StringComparison.Ordinal) && int.TryParse(leaf.AsSpan(0, 6), NumberStyles.None, CultureInfo.InvariantCulture, out int v))
+                {
+                    latest = Math.Max(latest, v);
+                }
+            }
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+        }
+
+        if (latest == 0)
+        {
+            return null;
+        }
+
+        if (known is not null && known.Version == latest && known.Stream == def.Name)
+        {
+            return known;
+        }
+
+        BinaryData content = (await Blob(def, latest).DownloadContentAsync(cancellationToken)).Value.Content;
+        VersionDocument doc = content.ToObjectFromJson<VersionDocument>(Json) ?? throw new EventLogException(EventLogErrorReason.CorruptData, $"{Prefix(def)}{latest:D6}.json is empty.");
+        return new StreamSchema(def.Name, doc.Version, doc.Schema?.ToJsonString() ?? "true", doc.RegisteredAt);
     }
 
     private async Task<CompatibilityMode> ReadModeAsync(StreamDefinition def, CancellationToken cancellationToken)

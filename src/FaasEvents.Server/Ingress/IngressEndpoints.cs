@@ -199,6 +199,13 @@ internal static class IngressEndpoints
             return StreamDeleted(stream, streams, recent);
         }
 
+        if (sent.Where(r => !r.Written).All(r => r.Error is EventLogException { Reason: EventLogErrorReason.SchemaViolation }) && written.All(r => !r.Sent.Written || r.Repeated))
+        {
+            // The producer refuses a call's events together: none of this request's new events was written.
+            ServerInstruments.IngressRejected.Add(1, ServerInstruments.Status(400));
+            return Results.Problem(detail: sent.First(r => !r.Written).Error!.Message, statusCode: 400, title: "Event does not match the stream's schema", extensions: new Dictionary<string, object?> { ["stream"] = stream });
+        }
+
         int count = sent.Count(r => r.Written);
         var results = events.Select((e, i) => sent[i] switch
         {

@@ -158,6 +158,32 @@ public class IngressTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture
     }
 
     [Fact]
+    public async Task An_event_that_breaks_the_streams_schema_is_refused_with_the_violations_and_its_batch_is_not_written()
+    {
+        EventLogClient log = azurite.CreateClient();
+        await log.CreateStreamAsync(new StreamDefinition { Name = "typed", Partitions = 2 });
+        await log.Schemas.RegisterAsync("typed", """{"type": "object", "properties": {"n": {"type": "integer", "maximum": 10}}, "required": ["n"]}""");
+        await using ServerHarness server = await ServerHarness.StartAsync(azurite, log);
+
+        HttpResponseMessage ok = await server.Http.PostAsync(new Uri("/streams/typed/events", UriKind.Relative), Event("t1", data: new { n = 3 }).ToHttpContent(ContentMode.Structured, Formatter));
+        Assert.Equal(HttpStatusCode.Accepted, ok.StatusCode);
+
+        CloudEvent[] batch = [Event("t2", data: new { n = 4 }), Event("t3", data: new { n = 11 })];
+        HttpResponseMessage refused = await server.Http.PostAsync(new Uri("/streams/typed/events", UriKind.Relative), batch.ToHttpContent(Formatter));
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        JsonElement problem = JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("Event does not match the stream's schema", problem.GetProperty("title").GetString());
+        string detail = problem.GetProperty("detail").GetString()!;
+        Assert.Contains("event 1 ('t3'): $.n:", detail, StringComparison.Ordinal);
+        Assert.Contains("(maximum)", detail, StringComparison.Ordinal);
+        Assert.Equal(1, (await log.GetPartitionsAsync("typed")).Sum(p => p.EndOffset)); // t2 was not written either
+
+        HttpResponseMessage again = await server.Http.PostAsync(new Uri("/streams/typed/events", UriKind.Relative), Event("t2", data: new { n = 4 }).ToHttpContent(ContentMode.Structured, Formatter));
+        Assert.Equal(HttpStatusCode.Accepted, again.StatusCode); // its id was not taken by the refused batch
+        Assert.False(JsonDocument.Parse(await again.Content.ReadAsStringAsync()).RootElement.GetProperty("repeated").GetBoolean());
+    }
+
+    [Fact]
     public async Task Admin_lists_streams_reports_lag_health_and_metrics()
     {
         EventLogClient log = azurite.CreateClient();

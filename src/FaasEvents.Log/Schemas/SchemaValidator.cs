@@ -1,0 +1,74 @@
+using System.Text.Json;
+using FaasEvents.Log.Events;
+using Json.Schema;
+
+namespace FaasEvents.Log.Schemas;
+
+/// <summary>
+/// Checks events' data against one schema version: JSON data must match it (each violation named by its JSON path
+/// and rule); a tombstone (no data) always passes; data that is not JSON does not. Thread-safe.
+/// </summary>
+public sealed class SchemaValidator
+{
+    private static readonly EvaluationOptions Options = new() { OutputFormat = OutputFormat.List };
+    private readonly JsonSchema schema;
+
+    /// <summary>Compiles <paramref name="version"/>.</summary>
+    public SchemaValidator(StreamSchema version)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        Version = version;
+        // Its own registry: versions of one stream may share an $id.
+        schema = JsonSchema.FromText(version.Schema, new BuildOptions { SchemaRegistry = new SchemaRegistry() });
+    }
+
+    /// <summary>The version events are checked against (and stamped with, as <c>dataschema</c>).</summary>
+    public StreamSchema Version { get; }
+
+    /// <summary>What is wrong with the event's data, one line per violation ("$.amount: ..."); empty when it matches.</summary>
+    public IReadOnlyList<string> Validate(LogEvent logEvent)
+    {
+        ArgumentNullException.ThrowIfNull(logEvent);
+        if (logEvent.Data is null)
+        {
+            return [];
+        }
+
+        string? type = logEvent.DataContentType;
+        if (type is not null && !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) && !type.Contains("+json", StringComparison.OrdinalIgnoreCase) && !type.StartsWith("text/json", StringComparison.OrdinalIgnoreCase))
+        {
+            return [$"data is {type}; stream '{Version.Stream}' has a JSON Schema, so its events carry JSON data (datacontenttype application/json)"];
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(logEvent.Data.ToMemory());
+        }
+        catch (JsonException ex)
+        {
+            return [$"data is not JSON: {ex.Message.Split('\n')[0]}"];
+        }
+
+        using (document)
+        {
+            EvaluationResults results = schema.Evaluate(document.RootElement, Options);
+            if (results.IsValid)
+            {
+                return [];
+            }
+
+            var problems = new List<string>();
+            foreach (EvaluationResults detail in results.Details ?? [])
+            {
+                if (detail.Errors is { Count: > 0 } errors)
+                {
+                    string path = "$" + detail.InstanceLocation.ToString().Replace('/', '.');
+                    problems.AddRange(errors.Select(e => $"{(path == "$." ? "$" : path)}: {e.Value} ({e.Key})"));
+                }
+            }
+
+            return problems.Count > 0 ? problems.Distinct(StringComparer.Ordinal).ToList() : ["the data does not match the schema"];
+        }
+    }
+}
