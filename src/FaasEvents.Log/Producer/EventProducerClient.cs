@@ -211,6 +211,20 @@ public sealed class EventProducerClient : IAsyncDisposable
         }
 
         Activity? send = ProducerActivity.Start(Stream, partition, events); // stamps the events' trace context before they are encoded
+        var call = new SendCall(events);
+        if (schemaGate.TryGetFresh(out SchemaValidator? validator))
+        {
+            // The schema is known: check (and stamp) here, on the caller's thread, so the dispatcher only routes.
+            call.Validator = validator;
+            call.Refusal = validator is null ? null : ProducerSchemaGate.Check(validator, events);
+            call.Checked = call.Stamped = true;
+            if (call.Refusal is { } refusal)
+            {
+                ProducerActivity.StopWhenDone(send, Task.FromException(refusal));
+                return [.. events.Select(_ => Task.FromException<EventPosition>(refusal))];
+            }
+        }
+
         long now = segments.Store.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
         var records = new EncodedRecord[events.Count];
         var results = new Task<EventPosition>[events.Count];
@@ -222,7 +236,6 @@ public sealed class EventProducerClient : IAsyncDisposable
                 records[i] = new EncodedRecord(now, EventCodec.EncodeBody(events[i], now), marks?[i]);
             }
 
-            var call = new SendCall(events);
             lock (gate)
             {
                 ObjectDisposedException.ThrowIf(disposed, this);
@@ -304,7 +317,7 @@ public sealed class EventProducerClient : IAsyncDisposable
                         continue;
                     }
 
-                    if (call.Validator is not null)
+                    if (call.Validator is not null && !call.Stamped)
                     {
                         record = new EncodedRecord(record.Timestamp, EventCodec.EncodeBody(q.Event!, record.Timestamp), record.Mark); // with its dataschema
                     }
@@ -427,5 +440,8 @@ public sealed class EventProducerClient : IAsyncDisposable
         public EventLogException? Refusal { get; set; }
 
         public SchemaValidator? Validator { get; set; }
+
+        /// <summary>True when the events were checked and stamped before they were encoded (their records carry the dataschema).</summary>
+        public bool Stamped { get; set; }
     }
 }

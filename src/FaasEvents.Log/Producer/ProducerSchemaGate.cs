@@ -11,30 +11,33 @@ namespace FaasEvents.Log.Producer;
 /// </summary>
 internal sealed class ProducerSchemaGate(StreamSchemasClient schemas, TimeProvider time, TimeSpan refresh)
 {
-    private SchemaValidator? validator;
-    private StreamSchema? known;
-    private DateTimeOffset loadedAt = DateTimeOffset.MinValue;
-    private StreamDefinition? loadedFor;
+    private volatile Snapshot? current;
 
     /// <summary>The validator of the stream's latest schema version, or null when it has none.</summary>
     public async ValueTask<SchemaValidator?> GetAsync(StreamDefinition definition)
     {
+        Snapshot? seen = current;
+        if (seen is not null && ReferenceEquals(seen.For, definition) && time.GetUtcNow() - seen.At < refresh)
+        {
+            return seen.Validator;
+        }
+
         DateTimeOffset now = time.GetUtcNow();
-        if (ReferenceEquals(loadedFor, definition) && now - loadedAt < refresh)
-        {
-            return validator;
-        }
-
-        StreamSchema? latest = await schemas.GetLatestCoreAsync(definition, known, CancellationToken.None);
-        if (!ReferenceEquals(latest, known))
-        {
-            validator = latest is null ? null : new SchemaValidator(latest);
-            known = latest;
-        }
-
-        loadedFor = definition;
-        loadedAt = now;
+        StreamSchema? latest = await schemas.GetLatestCoreAsync(definition, seen?.Known, CancellationToken.None);
+        SchemaValidator? validator = latest is null ? null : ReferenceEquals(latest, seen?.Known) ? seen!.Validator : new SchemaValidator(latest);
+        current = new Snapshot(definition, latest, validator, now);
         return validator;
+    }
+
+    /// <summary>
+    /// The validator as last looked up, if that was within the refresh interval (so a caller can check its events on
+    /// its own thread before they are queued); false when only the dispatcher's lookup can tell.
+    /// </summary>
+    public bool TryGetFresh(out SchemaValidator? validator)
+    {
+        Snapshot? seen = current;
+        validator = seen?.Validator;
+        return seen is not null && time.GetUtcNow() - seen.At < refresh;
     }
 
     /// <summary>
@@ -71,4 +74,6 @@ internal sealed class ProducerSchemaGate(StreamSchemasClient schemas, TimeProvid
 
         return null;
     }
+
+    private sealed record Snapshot(StreamDefinition For, StreamSchema? Known, SchemaValidator? Validator, DateTimeOffset At);
 }

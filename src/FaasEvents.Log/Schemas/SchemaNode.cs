@@ -176,13 +176,16 @@ internal sealed class SchemaNode
 
     private static EventLogException Invalid(string message) => new(EventLogErrorReason.InvalidSchema, "Invalid schema: " + message);
 
+    /// <summary>A number as canonical text: 3, 3.0 and 3.00 are the same value.</summary>
+    internal static string Number(decimal d) => d.ToString("0.############################", CultureInfo.InvariantCulture);
+
     /// <summary>JSON text with object keys sorted, so equal values compare equal.</summary>
     internal static string Canonical(JsonNode? node) => node switch
     {
         null => "null",
         JsonObject o => "{" + string.Join(",", o.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => JsonSerializer.Serialize(kv.Key) + ":" + Canonical(kv.Value))) + "}",
         JsonArray a => "[" + string.Join(",", a.Select(Canonical)) + "]",
-        JsonValue v when v.TryGetValue(out decimal d) => d.ToString(CultureInfo.InvariantCulture),
+        JsonValue v when v.TryGetValue(out decimal d) => Number(d),
         _ => node.ToJsonString(),
     };
 }

@@ -6,12 +6,16 @@ namespace FaasEvents.Log.Schemas;
 
 /// <summary>
 /// Checks events' data against one schema version: JSON data must match it (each violation named by its JSON path
-/// and rule); a tombstone (no data) always passes; data that is not JSON does not. Thread-safe.
+/// and rule); a tombstone (no data) always passes; data that is not JSON does not. Schemas made of the keywords
+/// compatibility is decided on are checked by <see cref="SchemaNodeValidator"/> in one walk; others (oneOf, anyOf,
+/// if/then, patternProperties...) by JsonSchema.Net. Thread-safe.
 /// </summary>
 public sealed class SchemaValidator
 {
-    private static readonly EvaluationOptions Options = new() { OutputFormat = OutputFormat.List };
+    private static readonly EvaluationOptions Quick = new() { OutputFormat = OutputFormat.Flag };
+    private static readonly EvaluationOptions Detailed = new() { OutputFormat = OutputFormat.List };
     private readonly JsonSchema schema;
+    private readonly SchemaNodeValidator? fast;
 
     /// <summary>Compiles <paramref name="version"/>.</summary>
     public SchemaValidator(StreamSchema version)
@@ -20,6 +24,8 @@ public sealed class SchemaValidator
         Version = version;
         // Its own registry: versions of one stream may share an $id.
         schema = JsonSchema.FromText(version.Schema, new BuildOptions { SchemaRegistry = new SchemaRegistry() });
+        SchemaNode node = SchemaNode.Parse(version.Schema);
+        fast = SchemaNodeValidator.Supports(node) ? new SchemaNodeValidator(node) : null;
     }
 
     /// <summary>The version events are checked against (and stamped with, as <c>dataschema</c>).</summary>
@@ -52,11 +58,19 @@ public sealed class SchemaValidator
 
         using (document)
         {
-            EvaluationResults results = schema.Evaluate(document.RootElement, Options);
-            if (results.IsValid)
+            if (fast is not null)
             {
-                return [];
+                var found = new List<string>(0);
+                fast.Validate(document.RootElement, found);
+                return found.Count == 0 ? [] : found.Distinct(StringComparer.Ordinal).ToList();
             }
+
+            if (schema.Evaluate(document.RootElement, Quick).IsValid)
+            {
+                return []; // the common case, without collecting details
+            }
+
+            EvaluationResults results = schema.Evaluate(document.RootElement, Detailed);
 
             var problems = new List<string>();
             foreach (EvaluationResults detail in results.Details ?? [])
