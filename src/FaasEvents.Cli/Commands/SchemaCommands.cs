@@ -20,6 +20,7 @@ internal static class SchemaCommands
         schema.Subcommands.Add(Show());
         schema.Subcommands.Add(Check());
         schema.Subcommands.Add(Compatibility());
+        schema.Subcommands.Add(Codegen());
         return schema;
     }
 
@@ -134,6 +135,35 @@ internal static class SchemaCommands
             }
 
             Console.WriteLine($"'{name}': {StreamSchemasClient.ModeName(await log.Schemas.GetCompatibilityAsync(name, token))} compatibility");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Codegen()
+    {
+        var stream = StreamArgument();
+        var version = new Option<int?>("--version") { Description = "The version to generate from (default: the latest)." };
+        var ns = new Option<string>("--namespace") { Description = "The records' namespace.", DefaultValueFactory = _ => "Contracts" };
+        var type = new Option<string?>("--type") { Description = "The root record's name (default: from the stream's name, e.g. orders.enriched -> OrdersEnriched)." };
+        var output = new Option<string?>("--output", "-o") { Description = "Write to this file (default: standard output)." };
+        var command = new Command("codegen", "Generate C# records (nullable-correct, with the schema version) from a version of the stream's schema.") { stream, version, ns, type, output };
+        command.SetAction((parse, ct) => FaasCli.GuardAsync(parse, ct, async (log, token) =>
+        {
+            string name = parse.GetRequiredValue(stream);
+            StreamSchema schema = await log.Schemas.GetAsync(name, parse.GetValue(version), token)
+                ?? throw new EventLogException(EventLogErrorReason.InvalidArgument, $"Stream '{name}' has no schema; register one: faas schema register {name} FILE");
+            string code = CSharpRecordGenerator.Generate(schema, parse.GetValue(ns)!, parse.GetValue(type));
+            if (parse.GetValue(output) is { } file)
+            {
+                await File.WriteAllTextAsync(file, code, token);
+                Console.WriteLine($"Wrote {file}: records of '{name}' schema version {schema.Version}.");
+            }
+            else
+            {
+                Console.Write(code);
+            }
+
             return 0;
         }));
         return command;

@@ -42,6 +42,17 @@ public class SchemaCommandTests(AzuriteFixture azurite) : IClassFixture<AzuriteF
         Assert.Equal(0, (await Faas("schema", "register", "orders", v2)).ExitCode);
         Assert.Contains("'orders': none compatibility", (await Faas("schema", "compatibility", "orders")).Stdout, StringComparison.Ordinal);
 
+        string generated = Path.Combine(dir, "Orders.g.cs");
+        DotnetRun.Result codegen = await Faas("schema", "codegen", "orders", "--namespace", "Shop.Contracts", "--type", "Order", "-o", generated);
+        Assert.Equal(0, codegen.ExitCode);
+        Assert.Contains($"Wrote {generated}: records of 'orders' schema version 2.", codegen.Stdout, StringComparison.Ordinal);
+        string code = await File.ReadAllTextAsync(generated);
+        Assert.Contains("namespace Shop.Contracts;", code, StringComparison.Ordinal);
+        Assert.Contains("public sealed record Order", code, StringComparison.Ordinal);
+        Assert.Contains("public const int SchemaVersion = 2;", code, StringComparison.Ordinal);
+        Assert.Contains("public required string Currency { get; init; }", code, StringComparison.Ordinal);
+        Assert.Contains("public const int SchemaVersion = 1;", (await Faas("schema", "codegen", "orders", "--version", "1")).Stdout, StringComparison.Ordinal);
+
         DotnetRun.Result badMode = await Faas("schema", "compatibility", "orders", "sideways");
         Assert.Equal(1, badMode.ExitCode);
         Assert.Contains("'sideways' is not a compatibility mode; use one of: backward,", badMode.Stderr, StringComparison.Ordinal);
