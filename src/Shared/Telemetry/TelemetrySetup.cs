@@ -8,8 +8,8 @@ namespace FaasEvents.Hosting.Telemetry;
 
 /// <summary>
 /// OpenTelemetry for a FaasEvents host, the same in the server and in function apps: the <see cref="FaasTelemetry.Name"/>
-/// meter and activity source, a Prometheus scrape endpoint (<see cref="MapMetrics"/>), and OTLP export of metrics and
-/// traces when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set (the SDK's standard variables apply: headers, protocol,
+/// meter and activity source, a Prometheus scrape endpoint (<see cref="MapMetrics"/>), and OTLP export of metrics,
+/// traces and logs when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set (the SDK's standard variables apply: headers, protocol,
 /// <c>OTEL_SERVICE_NAME</c>, <c>OTEL_TRACES_SAMPLER</c>). Without an OTLP endpoint no span is recorded at all, so an
 /// untraced host pays nothing for tracing. Azure Monitor: add <c>Azure.Monitor.OpenTelemetry.AspNetCore</c> and call
 /// <c>UseAzureMonitor()</c> on the same builder (docs/observability.md).
