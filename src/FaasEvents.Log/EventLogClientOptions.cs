@@ -72,5 +72,12 @@ public sealed class EventLogClientOptions
     /// <summary>The doorbell appends ring and readers wait on: the process's, unless a test separates "processes" in one.</summary>
     internal AppendBell Bell { get; set; } = AppendBell.Shared;
 
+    /// <summary>
+    /// The identity this client's producers append as (an app or function name in dev, the managed identity's name in
+    /// Azure); stamped on every event as the <c>faasproducer</c> extension. A stream with an owner refuses appends by
+    /// any other identity (<see cref="EventLogErrorReason.NotStreamOwner"/>). Default: the <c>FAAS_IDENTITY</c> setting.
+    /// </summary>
+    public string? Identity { get; set; } = Environment.GetEnvironmentVariable(FaasSettings.Identity) is { Length: > 0 } id ? id : null;
+
     internal EventLogClientOptions Clone() => (EventLogClientOptions)MemberwiseClone();
 }

@@ -33,4 +33,6 @@ public enum EventLogErrorReason
     IncompatibleSchema,
     /// <summary>An event does not match its stream's schema; the message names each path and rule. Nothing of its batch was written.</summary>
     SchemaViolation,
+    /// <summary>The stream has an owner and the appender is someone else (single writer); the message names both and how to transfer ownership.</summary>
+    NotStreamOwner,
 }

@@ -9,6 +9,9 @@ public static class FaasSettings
     /// <summary>Storage of the log: a connection string (Azurite/dev), an https:// blob endpoint (managed identity), or unset for Azurite. Read by the server, the CLI and function apps.</summary>
     public const string Storage = "FAAS_STORAGE";
 
+    /// <summary>The producer identity a process appends as (single writer: a stream with an owner accepts only its owner's appends).</summary>
+    public const string Identity = "FAAS_IDENTITY";
+
     /// <summary>The blob container holding the log (default <c>faas</c>). Read by the server, the CLI and function apps.</summary>
     public const string Container = "FAAS_CONTAINER";
 

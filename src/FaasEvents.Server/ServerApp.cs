@@ -96,6 +96,7 @@ public static class ServerApp
         builder.Services.AddSingleton<LagService>();
         builder.Services.AddSingleton<FaasEvents.Server.Ingress.KnownStreams>();
         builder.Services.AddSingleton<FaasEvents.Server.Ingress.RecentEventIds>();
+        builder.Services.AddSingleton<FaasEvents.Server.Ingress.IngressProducers>();
         builder.Services.AddSingleton<FaasEvents.Server.Ingress.IngressWriter>();
         builder.Services.AddSingleton(sp => sp.GetRequiredService<EventLogClient>().CreateProducerPool(new EventProducerOptions { Linger = TimeSpan.FromMilliseconds(1) }));
         builder.Services.AddHostedService<PingSourceService>();

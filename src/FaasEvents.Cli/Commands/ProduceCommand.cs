@@ -28,9 +28,10 @@ internal static class ProduceCommand
         var contentType = new Option<string>("--content-type") { Description = "datacontenttype of --data.", DefaultValueFactory = _ => "application/json" };
         var tombstone = new Option<bool>("--tombstone") { Description = "Send a tombstone (no data) for --key: deletes the entity." };
         var partition = new Option<int?>("--partition") { Description = "Send to this partition instead of hashing the key." };
+        var identity = new Option<string?>("--as") { Description = "The producer identity to append as (a stream with an owner accepts only its owner; default FAAS_IDENTITY)." };
         var command = new Command("produce", "Append an event (--data) or a JSON Lines file of CloudEvents (--file) to a stream.")
         {
-            stream, data, file, key, type, source, id, subject, contentType, tombstone, partition,
+            stream, data, file, key, type, source, id, subject, contentType, tombstone, partition, identity,
         };
         command.SetAction((parse, ct) => FaasCli.GuardAsync(parse, ct, async (log, token) =>
         {
@@ -43,11 +44,11 @@ internal static class ProduceCommand
                     throw Usage("use either --file or --data/--tombstone, not both");
                 }
 
-                return await ProduceFileAsync(log, name, path, parse.GetValue(partition), token);
+                return await ProduceFileAsync(log, name, path, parse.GetValue(partition), parse.GetValue(identity), token);
             }
 
             LogEvent e = BuildEvent(parse.GetValue(data), parse.GetValue(tombstone), parse.GetValue(key), parse.GetRequiredValue(type), parse.GetRequiredValue(source), parse.GetValue(id), parse.GetValue(subject), parse.GetRequiredValue(contentType));
-            await using EventProducerClient producer = log.CreateProducer(name, new EventProducerOptions { Linger = TimeSpan.Zero });
+            await using EventProducerClient producer = log.CreateProducer(name, new EventProducerOptions { Linger = TimeSpan.Zero, Identity = parse.GetValue(identity) });
             EventPosition at = parse.GetValue(partition) is { } p ? await producer.SendAsync(e, p, token) : await producer.SendAsync(e, token);
             Console.WriteLine($"Produced event {e.Id} to '{name}' partition {at.Partition} at offset {at.Offset}.");
             return 0;
@@ -91,7 +92,7 @@ internal static class ProduceCommand
         };
     }
 
-    private static async Task<int> ProduceFileAsync(EventLogClient log, string stream, FileInfo path, int? partition, CancellationToken token)
+    private static async Task<int> ProduceFileAsync(EventLogClient log, string stream, FileInfo path, int? partition, string? identity, CancellationToken token)
     {
         if (!path.Exists)
         {
@@ -125,7 +126,7 @@ internal static class ProduceCommand
         await log.GetStreamAsync(stream, token); // unknown stream: fail before the progress bar
         var positions = new List<EventPosition>(events.Count);
         var sw = Stopwatch.StartNew();
-        await using (EventProducerClient producer = log.CreateProducer(stream))
+        await using (EventProducerClient producer = log.CreateProducer(stream, new EventProducerOptions { Identity = identity }))
         {
             async Task Run(Action<int>? advance)
             {

@@ -3,6 +3,7 @@ using System.Globalization;
 using FaasEvents.Log;
 using FaasEvents.Log.Compaction;
 using FaasEvents.Log.Consumers;
+using FaasEvents.Log.Schemas;
 using FaasEvents.Log.Streams;
 using Spectre.Console;
 
@@ -92,6 +93,10 @@ internal static class StreamsCommands
 
             Console.WriteLine($"Segments:    roll at {Format.Bytes(def.SegmentMaxBytes)} or {Format.Number(def.SegmentMaxBlocks)} batches");
             Console.WriteLine($"Created:     {def.CreatedAt:u}");
+            StreamOwner? owner = await log.Schemas.GetOwnerAsync(def.Name, token);
+            Console.WriteLine($"Owner:       {(owner is null ? "none (any producer may append; set one: faas streams owner " + def.Name + " IDENTITY)" : $"{owner.Owner} (single writer since {owner.Since:u}; {owner.History.Count} change(s))")}");
+            IReadOnlyList<StreamSchema> versions = await log.Schemas.ListAsync(def.Name, token);
+            Console.WriteLine($"Schema:      {(versions.Count == 0 ? "none (faas schema register " + def.Name + " FILE)" : $"version {versions[^1].Version} of {versions.Count}, registered {versions[^1].RegisteredAt:u}; {StreamSchemasClient.ModeName(await log.Schemas.GetCompatibilityAsync(def.Name, token))} compatibility")}");
             Console.WriteLine($"Storage:     {log.StorageDescription}, container '{log.Container.Name}'");
             var table = new Table().AddColumns("Partition", "Earliest", "End offset", "Segments", "Bytes", "Last append");
             foreach (PartitionInfo p in parts)
@@ -173,6 +178,7 @@ internal static class StreamsCommands
         streams.Add(create);
         streams.Add(list);
         streams.Add(describe);
+        streams.Add(OwnerCommand());
         streams.Add(delete);
         streams.Add(applyRetention);
         streams.Add(compact);
@@ -190,6 +196,44 @@ internal static class StreamsCommands
         return parsed.MaxAge is { } age && parsed.MaxBytes is null
             ? age
             : throw new EventLogException(EventLogErrorReason.InvalidArgument, $"{option} takes a duration such as 24h, 30m or 90s, not '{text}'.");
+    }
+
+    private static Command OwnerCommand()
+    {
+        var stream = new Argument<string>("stream") { Description = "Stream." };
+        var owner = new Argument<string?>("owner") { Description = "The producer identity that becomes the stream's only writer; omit to show the owner and its history.", Arity = ArgumentArity.ZeroOrOne };
+        var none = new Option<bool>("--none") { Description = "Lift the single-writer rule: any producer may append." };
+        var by = new Option<string>("--by") { Description = "Who makes the change (recorded in the history).", DefaultValueFactory = _ => Environment.UserName };
+        var command = new Command("owner", "Show or transfer a stream's owner (single writer): appends by any other identity are refused.") { stream, owner, none, by };
+        command.SetAction((parse, ct) => FaasCli.GuardAsync(parse, ct, async (log, token) =>
+        {
+            string name = parse.GetRequiredValue(stream);
+            string? next = parse.GetValue(owner);
+            if (next is not null && parse.GetValue(none))
+            {
+                throw new EventLogException(EventLogErrorReason.InvalidArgument, "Give a new owner or --none, not both.");
+            }
+
+            if (next is null && !parse.GetValue(none))
+            {
+                StreamOwner? current = await log.Schemas.GetOwnerAsync(name, token);
+                Console.WriteLine(current is null ? $"'{name}' has no owner: any producer may append." : $"'{name}' is owned by '{current.Owner}' since {current.Since:u}.");
+                foreach (OwnerTransfer t in current?.History ?? [])
+                {
+                    Console.WriteLine($"  {t.At:u}  {t.From ?? "(none)"} -> {t.To ?? "(none)"}  by {t.By}");
+                }
+
+                return 0;
+            }
+
+            StreamOwner? before = await log.Schemas.GetOwnerAsync(name, token);
+            await log.Schemas.SetOwnerAsync(name, next, parse.GetValue(by)!, token);
+            Console.WriteLine(next is null
+                ? $"'{name}' has no owner now (was '{before?.Owner ?? "none"}'): any producer may append."
+                : $"'{name}' is owned by '{next}' now (was '{before?.Owner ?? "none"}'); producers pick it up within 30 s. Appends by any other identity are refused.");
+            return 0;
+        }));
+        return command;
     }
 
     /// <summary>One line on the last recorded pass of a kind, e.g. "last pass 2026-12-07 00:10:00Z: deleted 3 segment(s), 1,200 events, 3.0 MB".</summary>

@@ -52,6 +52,8 @@ internal sealed class FunctionsRuntime : IHostedService
             options.ContainerName = container;
         }
 
+        // The identity outputs are appended as (single writer): FAAS_IDENTITY, else the app's name.
+        options.Identity = config[FaasSettings.Identity] is { Length: > 0 } identity ? identity : System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name;
         options.ServerUrl = FaasSettings.ParseServerUrl(config[FaasSettings.ServerUrl]);
         options.ServerApiKey = FaasSettings.ParseServerApiKey(config[FaasSettings.ServerApiKey]);
         string? value = config[name];

@@ -44,11 +44,15 @@ public sealed class EventProducerClient : IAsyncDisposable
         this.options = options?.Clone() ?? new EventProducerOptions();
         ProducerId = this.options.ProducerId ?? Guid.NewGuid();
         epoch = Math.Max(1u, BitConverter.ToUInt32(RandomNumberGenerator.GetBytes(4)));
-        schemaGate = new ProducerSchemaGate(new StreamSchemasClient(streams, segments.Store), segments.Store.TimeProvider, this.options.SchemaRefreshInterval);
+        Identity = this.options.Identity ?? segments.Store.Identity;
+        schemaGate = new ProducerSchemaGate(new StreamSchemasClient(streams, segments.Store), segments.Store.TimeProvider, this.options.SchemaRefreshInterval, Identity);
     }
 
     /// <summary>The stream this producer appends to.</summary>
     public string Stream { get; }
+
+    /// <summary>The identity this producer appends as (stamped on events as <c>faasproducer</c>; null: none).</summary>
+    public string? Identity { get; }
 
     /// <summary>The producer id written into every batch.</summary>
     public Guid ProducerId { get; }
@@ -212,11 +216,11 @@ public sealed class EventProducerClient : IAsyncDisposable
 
         Activity? send = ProducerActivity.Start(Stream, partition, events); // stamps the events' trace context before they are encoded
         var call = new SendCall(events);
-        if (schemaGate.TryGetFresh(out SchemaValidator? validator))
+        if (schemaGate.TryGetFresh(out ProducerSchemaGate.Contract contract))
         {
-            // The schema is known: check (and stamp) here, on the caller's thread, so the dispatcher only routes.
-            call.Validator = validator;
-            call.Refusal = validator is null ? null : ProducerSchemaGate.Check(validator, events);
+            // The contract is known: check (and stamp) here, on the caller's thread, so the dispatcher only routes.
+            call.Contract = contract;
+            call.Refusal = contract.Applies(Identity) ? schemaGate.Check(contract, Stream, events) : null;
             call.Checked = call.Stamped = true;
             if (call.Refusal is { } refusal)
             {
@@ -306,8 +310,8 @@ public sealed class EventProducerClient : IAsyncDisposable
                     {
                         // A call's events are checked together, against one version, when its first one gets here:
                         // all of them are written or none.
-                        call.Validator = await GetSchemaAsync(def);
-                        call.Refusal = call.Validator is { } v ? ProducerSchemaGate.Check(v, call.Events) : null;
+                        call.Contract = await GetContractAsync(def);
+                        call.Refusal = call.Contract.Applies(Identity) ? schemaGate.Check(call.Contract, Stream, call.Events) : null;
                         call.Checked = true;
                     }
 
@@ -317,9 +321,9 @@ public sealed class EventProducerClient : IAsyncDisposable
                         continue;
                     }
 
-                    if (call.Validator is not null && !call.Stamped)
+                    if (call.Contract.Applies(Identity) && !call.Stamped)
                     {
-                        record = new EncodedRecord(record.Timestamp, EventCodec.EncodeBody(q.Event!, record.Timestamp), record.Mark); // with its dataschema
+                        record = new EncodedRecord(record.Timestamp, EventCodec.EncodeBody(q.Event!, record.Timestamp), record.Mark); // with its dataschema and producer
                     }
                 }
                 catch (Exception ex)
@@ -405,10 +409,10 @@ public sealed class EventProducerClient : IAsyncDisposable
     }
 
     /// <summary>
-    /// The stream's schema validator (null: none), waiting out storage failures for up to ~30 s: without it the
-    /// events cannot be checked, so they are not written unchecked.
+    /// The stream's contract (schema, owner), waiting out storage failures for up to ~30 s: without it the events
+    /// cannot be checked, so they are not written unchecked.
     /// </summary>
-    private async Task<SchemaValidator?> GetSchemaAsync(StreamDefinition def)
+    private async Task<ProducerSchemaGate.Contract> GetContractAsync(StreamDefinition def)
     {
         for (int attempt = 1; ; attempt++)
         {
@@ -422,7 +426,7 @@ public sealed class EventProducerClient : IAsyncDisposable
             }
             catch (Exception ex) when (ex is Azure.RequestFailedException or HttpRequestException or IOException or TimeoutException)
             {
-                throw new EventLogException(EventLogErrorReason.StorageFailure, $"Could not read the schema of stream '{Stream}' ({ex.Message.Split('\n')[0]}); nothing of the call was written. Send it again.", ex);
+                throw new EventLogException(EventLogErrorReason.StorageFailure, $"Could not read the contract (schema, owner) of stream '{Stream}' ({ex.Message.Split('\n')[0]}); nothing of the call was written. Send it again.", ex);
             }
         }
     }
@@ -430,7 +434,7 @@ public sealed class EventProducerClient : IAsyncDisposable
     /// <summary>One queued send, or a flush marker.</summary>
     private sealed record Queued(EncodedRecord Record, string? Key, int? Partition, long Ticket, TaskCompletionSource<EventPosition> Completion, bool IsFlush = false, LogEvent? Event = null, SendCall? Call = null);
 
-    /// <summary>The events of one send call: checked against the stream's schema together, refused together.</summary>
+    /// <summary>The events of one send call: checked against the stream's contract together, refused together.</summary>
     private sealed class SendCall(IReadOnlyList<LogEvent> events)
     {
         public IReadOnlyList<LogEvent> Events { get; } = events;
@@ -439,7 +443,7 @@ public sealed class EventProducerClient : IAsyncDisposable
 
         public EventLogException? Refusal { get; set; }
 
-        public SchemaValidator? Validator { get; set; }
+        public ProducerSchemaGate.Contract Contract { get; set; } = ProducerSchemaGate.Contract.Open;
 
         /// <summary>True when the events were checked and stamped before they were encoded (their records carry the dataschema).</summary>
         public bool Stamped { get; set; }

@@ -71,5 +71,8 @@ public sealed class EventProducerOptions
     /// </summary>
     public TimeSpan SchemaRefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>The identity this producer appends as; default: the client's <see cref="EventLogClientOptions.Identity"/>.</summary>
+    public string? Identity { get; set; }
+
     internal EventProducerOptions Clone() => (EventProducerOptions)MemberwiseClone();
 }

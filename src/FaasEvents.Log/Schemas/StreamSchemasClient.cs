@@ -99,6 +99,42 @@ public sealed class StreamSchemasClient
         await store.Container.GetBlobClient(Prefix(def) + "config.json").UploadAsync(BinaryData.FromObjectAsJson(new ConfigDocument(ModeName(mode)), Json), overwrite: true, cancellationToken);
     }
 
+    /// <summary>The stream's single writer, or null when any producer may append.</summary>
+    public async Task<StreamOwner?> GetOwnerAsync(string stream, CancellationToken cancellationToken = default) =>
+        (await ReadOwnerAsync(await log.GetStreamAsync(stream, cancellationToken), cancellationToken)).Owner;
+
+    /// <summary>
+    /// Makes <paramref name="owner"/> the stream's single writer (null lifts the rule), recording the transfer with
+    /// <paramref name="by"/>; changed concurrently, it throws rather than lose either change.
+    /// </summary>
+    public async Task<StreamOwner?> SetOwnerAsync(string stream, string? owner, string by, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(by);
+        if (owner is not null && (owner.Length is 0 or > 256 || owner.Any(char.IsControl) || owner.Trim() != owner))
+        {
+            throw new EventLogException(EventLogErrorReason.InvalidArgument, $"'{owner}' is not a producer identity: 1 to 256 characters, no control characters or surrounding spaces.");
+        }
+
+        StreamDefinition def = await log.GetStreamAsync(stream, cancellationToken);
+        (StreamOwner? current, ETag? etag) = await ReadOwnerAsync(def, cancellationToken);
+        DateTimeOffset now = store.TimeProvider.GetUtcNow();
+        var history = new List<OwnerTransfer>(current?.History ?? []) { new(current?.Owner, owner, now, by) };
+        var doc = new OwnerDocument(owner, owner is null ? null : now, history);
+        try
+        {
+            await store.Container.GetBlobClient(Prefix(def) + "owner.json").UploadAsync(
+                BinaryData.FromObjectAsJson(doc, Json),
+                new BlobUploadOptions { Conditions = etag is { } e ? new BlobRequestConditions { IfMatch = e } : new BlobRequestConditions { IfNoneMatch = ETag.All } },
+                cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status is 409 or 412)
+        {
+            throw new EventLogException(EventLogErrorReason.InvalidArgument, $"The owner of '{stream}' was changed by someone else meanwhile; look again (faas streams owner {stream}) and retry.", ex);
+        }
+
+        return owner is null ? null : new StreamOwner(def.Name, owner, now, history);
+    }
+
     /// <summary>The mode's name as the CLI and documents write it (backward_transitive...).</summary>
     public static string ModeName(CompatibilityMode mode) => mode switch
     {
@@ -165,11 +201,15 @@ public sealed class StreamSchemasClient
         return versions.OrderBy(v => v.Version).ToList();
     }
 
-    /// <summary>The latest version, downloaded only when it is not <paramref name="known"/> (then <paramref name="known"/> comes back); null: no schema.</summary>
-    internal async Task<StreamSchema?> GetLatestCoreAsync(StreamDefinition def, StreamSchema? known, CancellationToken cancellationToken)
+    /// <summary>
+    /// What a producer needs of the contract (latest schema version, owner) in one listing; a document is downloaded only
+    /// when it changed since <paramref name="known"/>.
+    /// </summary>
+    internal async Task<ContractView> ReadContractAsync(StreamDefinition def, ContractView? known, CancellationToken cancellationToken)
     {
         string prefix = Prefix(def);
         int latest = 0;
+        ETag? ownerTag = null;
         try
         {
             await foreach (BlobItem item in store.Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix, cancellationToken))
@@ -179,24 +219,30 @@ public sealed class StreamSchemasClient
                 {
                     latest = Math.Max(latest, v);
                 }
+                else if (leaf == "owner.json")
+                {
+                    ownerTag = item.Properties.ETag;
+                }
             }
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {
         }
 
-        if (latest == 0)
-        {
-            return null;
-        }
+        bool same = known is not null && ReferenceEquals(known.For, def);
+        StreamSchema? schema = latest == 0 ? null
+            : same && known!.Schema?.Version == latest ? known.Schema
+            : await DownloadVersionAsync(def, latest, cancellationToken);
+        string? owner = ownerTag is null ? null
+            : same && known!.OwnerTag == ownerTag ? known.Owner
+            : (await ReadOwnerAsync(def, cancellationToken)).Owner?.Owner;
+        return new ContractView(def, schema, owner, ownerTag);
+    }
 
-        if (known is not null && known.Version == latest && known.Stream == def.Name)
-        {
-            return known;
-        }
-
-        BinaryData content = (await Blob(def, latest).DownloadContentAsync(cancellationToken)).Value.Content;
-        VersionDocument doc = content.ToObjectFromJson<VersionDocument>(Json) ?? throw new EventLogException(EventLogErrorReason.CorruptData, $"{Prefix(def)}{latest:D6}.json is empty.");
+    private async Task<StreamSchema> DownloadVersionAsync(StreamDefinition def, int version, CancellationToken cancellationToken)
+    {
+        BinaryData content = (await Blob(def, version).DownloadContentAsync(cancellationToken)).Value.Content;
+        VersionDocument doc = content.ToObjectFromJson<VersionDocument>(Json) ?? throw new EventLogException(EventLogErrorReason.CorruptData, $"{Prefix(def)}{version:D6}.json is empty.");
         return new StreamSchema(def.Name, doc.Version, doc.Schema?.ToJsonString() ?? "true", doc.RegisteredAt);
     }
 
@@ -213,6 +259,20 @@ public sealed class StreamSchemasClient
         }
     }
 
+    internal async Task<(StreamOwner? Owner, ETag? ETag)> ReadOwnerAsync(StreamDefinition def, CancellationToken cancellationToken)
+    {
+        try
+        {
+            Response<BlobDownloadResult> read = await store.Container.GetBlobClient(Prefix(def) + "owner.json").DownloadContentAsync(cancellationToken);
+            OwnerDocument doc = read.Value.Content.ToObjectFromJson<OwnerDocument>(Json) ?? new OwnerDocument(null, null, []);
+            return (doc.Owner is { } o ? new StreamOwner(def.Name, o, doc.Since ?? default, doc.History ?? []) : null, read.Value.Details.ETag);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return (null, null);
+        }
+    }
+
     private BlobClient Blob(StreamDefinition def, int version) =>
         store.Container.GetBlobClient(Prefix(def) + version.ToString("D6", CultureInfo.InvariantCulture) + ".json");
 
@@ -221,4 +281,6 @@ public sealed class StreamSchemasClient
     private sealed record VersionDocument(int Version, DateTimeOffset RegisteredAt, JsonNode? Schema);
 
     private sealed record ConfigDocument(string Compatibility);
+
+    private sealed record OwnerDocument(string? Owner, DateTimeOffset? Since, IReadOnlyList<OwnerTransfer>? History);
 }

@@ -17,6 +17,7 @@ internal sealed class LogStore
     {
         Container = container;
         TimeProvider = options.TimeProvider;
+        Identity = options.Identity;
         ReadRangeBytes = options.ReadRangeBytes;
         createContainerIfMissing = options.CreateContainerIfMissing;
         Bell = options.Bell;
@@ -32,6 +33,9 @@ internal sealed class LogStore
     public BlobContainerClient Container { get; }
 
     public TimeProvider TimeProvider { get; }
+
+    /// <summary>The identity producers of this client append as (null: none given).</summary>
+    public string? Identity { get; }
 
     /// <summary>Jitter for retries and the producer's first sticky partition; shared by every appender thread, so it must be thread-safe.</summary>
     public Random Random { get; } = Random.Shared;

@@ -88,7 +88,7 @@ internal static class IngressEndpoints
         IReadOnlyList<IngressResult> written;
         try
         {
-            written = await writer.WriteAsync(definition, events, http.RequestAborted);
+            written = await writer.WriteAsync(definition, events, IngressProducers.IdentityOf(http.User), http.RequestAborted);
         }
         catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.EventTooLarge)
         {
@@ -199,11 +199,13 @@ internal static class IngressEndpoints
             return StreamDeleted(stream, streams, recent);
         }
 
-        if (sent.Where(r => !r.Written).All(r => r.Error is EventLogException { Reason: EventLogErrorReason.SchemaViolation }) && written.All(r => !r.Sent.Written || r.Repeated))
+        if (written.All(r => !r.Sent.Written || r.Repeated) && sent.FirstOrDefault(r => !r.Written)?.Error is EventLogException { Reason: EventLogErrorReason.SchemaViolation or EventLogErrorReason.NotStreamOwner } refused
+            && sent.Where(r => !r.Written).All(r => r.Error is EventLogException e && e.Reason == refused.Reason))
         {
             // The producer refuses a call's events together: none of this request's new events was written.
-            ServerInstruments.IngressRejected.Add(1, ServerInstruments.Status(400));
-            return Results.Problem(detail: sent.First(r => !r.Written).Error!.Message, statusCode: 400, title: "Event does not match the stream's schema", extensions: new Dictionary<string, object?> { ["stream"] = stream });
+            bool owner = refused.Reason == EventLogErrorReason.NotStreamOwner;
+            ServerInstruments.IngressRejected.Add(1, ServerInstruments.Status(owner ? 403 : 400));
+            return Results.Problem(detail: refused.Message, statusCode: owner ? 403 : 400, title: owner ? "Not the stream's owner" : "Event does not match the stream's schema", extensions: new Dictionary<string, object?> { ["stream"] = stream });
         }
 
         int count = sent.Count(r => r.Written);

@@ -12,15 +12,15 @@ namespace FaasEvents.Server.Ingress;
 /// repeat is answered from memory, the stream's definition is read again: a stream deleted and created again since
 /// (by another replica or the CLI) has none of the old stream's events, so its window starts empty.
 /// </summary>
-internal sealed class IngressWriter(EventProducerPool producers, RecentEventIds recent, KnownStreams streams, TimeProvider time)
+internal sealed class IngressWriter(IngressProducers producers, RecentEventIds recent, KnownStreams streams, TimeProvider time)
 {
-    /// <summary>Writes <paramref name="events"/> (in order, per partition) and returns one result per event.</summary>
-    public async Task<IReadOnlyList<IngressResult>> WriteAsync(StreamDefinition definition, IReadOnlyList<LogEvent> events, CancellationToken cancellationToken)
+    /// <summary>Writes <paramref name="events"/> (in order, per partition) as <paramref name="identity"/> and returns one result per event.</summary>
+    public async Task<IReadOnlyList<IngressResult>> WriteAsync(StreamDefinition definition, IReadOnlyList<LogEvent> events, string? identity, CancellationToken cancellationToken)
     {
         string stream = definition.Name;
         if (!recent.Enabled)
         {
-            return [.. (await producers.For(stream).SendEachAsync(events, cancellationToken)).Select(r => new IngressResult(r, false))];
+            return [.. (await producers.For(stream, identity).SendEachAsync(events, cancellationToken)).Select(r => new IngressResult(r, false))];
         }
 
         StreamIdWindow window = await recent.ForStreamAsync(definition, cancellationToken);
@@ -58,7 +58,7 @@ internal sealed class IngressWriter(EventProducerPool producers, RecentEventIds 
             mine.Sort();
             // Not cancelled with the request: cancelling stops the wait, not the append, and a claim released while its
             // append is still on its way would let the client's retry write the event again.
-            IReadOnlyList<EventSendResult> sent = mine.Count == 0 ? [] : await producers.For(stream).SendEachAsync([.. mine.Select(i => events[i])], CancellationToken.None);
+            IReadOnlyList<EventSendResult> sent = mine.Count == 0 ? [] : await producers.For(stream, identity).SendEachAsync([.. mine.Select(i => events[i])], CancellationToken.None);
             for (int k = 0; k < mine.Count; k++)
             {
                 window.Complete(keys[mine[k]], sent[k]);

@@ -23,11 +23,11 @@ internal sealed class ApiKeyAuthenticationHandler(IOptionsMonitor<ApiKeyAuthenti
         }
 
         byte[] given = Encoding.UTF8.GetBytes(presented);
-        foreach (byte[] key in Options.Keys)
+        for (int i = 0; i < Options.Keys.Count; i++)
         {
-            if (CryptographicOperations.FixedTimeEquals(key, given))
+            if (CryptographicOperations.FixedTimeEquals(Options.Keys[i], given))
             {
-                var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, "api-key")], Scheme.Name);
+                var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, i < Options.Names.Count ? Options.Names[i] : "api-key")], Scheme.Name);
                 return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name)));
             }
         }

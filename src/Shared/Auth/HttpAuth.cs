@@ -68,7 +68,8 @@ internal static class HttpAuth
                     : ApiKeyScheme)
             .AddScheme<ApiKeyAuthenticationOptions, ApiKeyAuthenticationHandler>(ApiKeyScheme, o =>
             {
-                o.Keys = keys.Select(k => System.Text.Encoding.UTF8.GetBytes(k)).ToList();
+                o.Keys = keys.Select(k => System.Text.Encoding.UTF8.GetBytes(ApiKeyAuthenticationOptions.Split(k).Key)).ToList();
+                o.Names = keys.Select(k => ApiKeyAuthenticationOptions.Split(k).Name).ToList();
                 o.Hint = hint;
             });
         if (authority is not null)

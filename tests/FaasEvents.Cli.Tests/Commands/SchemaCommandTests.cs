@@ -63,4 +63,29 @@ public class SchemaCommandTests(AzuriteFixture azurite) : IClassFixture<AzuriteF
         Assert.Contains("Stream 'ghost' does not exist", (await Faas("schema", "show", "ghost")).Stderr, StringComparison.Ordinal);
         Assert.Contains("has no schema version 7; it has versions 1 to 2", (await Faas("schema", "show", "orders", "--version", "7")).Stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Owner_transfer_produce_as_and_describe_show_the_single_writer()
+    {
+        EventLogClient log = azurite.CreateClient();
+        Task<DotnetRun.Result> Faas(params string[] args) => FaasProcess.RunAsync(azurite.ConnectionString, [.. args, "--container", log.Container.Name]);
+        await log.CreateStreamAsync(new StreamDefinition { Name = "payments" });
+
+        Assert.Contains("'payments' has no owner: any producer may append.", (await Faas("streams", "owner", "payments")).Stdout, StringComparison.Ordinal);
+        Assert.Contains("'payments' is owned by 'payment-service' now (was 'none')", (await Faas("streams", "owner", "payments", "payment-service", "--by", "ops")).Stdout, StringComparison.Ordinal);
+
+        DotnetRun.Result refused = await Faas("produce", "payments", "--data", "{}", "--as", "reporting");
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("error: Stream 'payments' has a single writer, 'payment-service'; this producer is 'reporting'. Nothing was written.", refused.Stderr, StringComparison.Ordinal);
+        Assert.Equal(0, (await Faas("produce", "payments", "--data", "{}", "--as", "payment-service", "--id", "p1")).ExitCode);
+        Assert.Contains("\"faasproducer\":\"payment-service\"", (await Faas("tail", "payments", "--output", "json")).Stdout, StringComparison.Ordinal);
+
+        string history = (await Faas("streams", "owner", "payments")).Stdout;
+        Assert.Contains("(none) -> payment-service  by ops", history, StringComparison.Ordinal);
+        string described = (await Faas("streams", "describe", "payments")).Stdout;
+        Assert.Contains("Owner:       payment-service (single writer since", described, StringComparison.Ordinal);
+        Assert.Contains("Schema:      none (faas schema register payments FILE)", described, StringComparison.Ordinal);
+        Assert.Contains("Give a new owner or --none, not both.", (await Faas("streams", "owner", "payments", "x", "--none")).Stderr, StringComparison.Ordinal);
+        Assert.Contains("has no owner now (was 'payment-service')", (await Faas("streams", "owner", "payments", "--none")).Stdout, StringComparison.Ordinal);
+    }
 }

@@ -184,6 +184,31 @@ public class IngressTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture
     }
 
     [Fact]
+    public async Task A_stream_with_an_owner_takes_events_only_from_the_caller_authenticated_as_it()
+    {
+        EventLogClient log = azurite.CreateClient();
+        await log.CreateStreamAsync(new StreamDefinition { Name = "owned", Partitions = 1 });
+        await log.Schemas.SetOwnerAsync("owned", "payment-service", by: "test");
+        await using ServerHarness server = await ServerHarness.StartAsync(azurite, log, "--FAAS_API_KEYS=payment-service=pay-0123456789abcdef, reporting=rep-0123456789abcdef");
+        async Task<HttpResponseMessage> PostAs(string key, string id)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/streams/owned/events", UriKind.Relative)) { Content = Event(id).ToHttpContent(ContentMode.Structured, Formatter) };
+            request.Headers.Add("x-api-key", key);
+            return await server.Http.SendAsync(request);
+        }
+
+        HttpResponseMessage refused = await PostAs("rep-0123456789abcdef", "r1");
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        JsonElement problem = JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("Not the stream's owner", problem.GetProperty("title").GetString());
+        Assert.Contains("single writer, 'payment-service'; this producer is 'reporting'", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+
+        Assert.Equal(HttpStatusCode.Accepted, (await PostAs("pay-0123456789abcdef", "p1")).StatusCode);
+        StoredEvent stored = Assert.Single(await log.ReadPartitionAsync("owned", 0).ToListAsync());
+        Assert.Equal(("p1", (object)"payment-service"), (stored.Event.Id, stored.Event.Extensions["faasproducer"]));
+    }
+
+    [Fact]
     public async Task Admin_lists_streams_reports_lag_health_and_metrics()
     {
         EventLogClient log = azurite.CreateClient();
