@@ -36,6 +36,9 @@ param serverImage string = ''
 @description('Function app image for the Container Apps variant.')
 param appImage string = ''
 
+@description('Single writer in Azure (docs/contracts.md): who owns which streams, as [{ principalId: \'<object id of a managed identity>\' or \'app\' (this template\'s function-app identity), streams: [\'orders\'] }], one entry per identity. Each external owner gets a blob role that writes only under streams/{stream}/ of its streams; the function apps\' role is conditioned to refuse writes to streams owned by others. The rule then holds even for a client that skips the check; the server keeps unconditioned access (it enforces the rule for ingress callers itself).')
+param streamOwners array = []
+
 var suffix = uniqueString(resourceGroup().id)
 var storageBlobDataContributor = subscriptionResourceId('Microsoft.Authorization/roleDefinitions', 'ba92f5b4-2d11-453d-a403-e96b0029c9fe')
 var acrPull = subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '7f951dda-4ed3-4680-a7ca-43fe172d538d')
@@ -144,6 +147,27 @@ resource serverBlobRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
+// Streams owned by someone else than the apps' identity: the apps may read them, not write them (create, append).
+var blobPath = '@Resource[Microsoft.Storage/storageAccounts/blobServices/containers/blobs:path]'
+var writeActions = '!(ActionMatches{\'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write\'}) AND !(ActionMatches{\'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/add/action\'})'
+var foreignStreams = flatten(map(filter(streamOwners, o => o.principalId != 'app'), o => o.streams))
+var notOwnedPaths = join(map(foreignStreams, stream => '${blobPath} StringNotStartsWith \'streams/${stream}/\''), ' AND ')
+var appWriteCondition = '((${writeActions}) OR (${notOwnedPaths}))'
+
+// Each external owner writes its own streams' segments and nothing else.
+resource ownerBlobRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for owner in filter(streamOwners, o => o.principalId != 'app'): {
+  scope: storage
+  name: guid(storage.id, owner.principalId, storageBlobDataContributor, 'stream-owner')
+  properties: {
+    roleDefinitionId: storageBlobDataContributor
+    principalId: owner.principalId
+    principalType: 'ServicePrincipal'
+    description: 'Single writer of ${join(owner.streams, ', ')} (FaasEvents)'
+    conditionVersion: '2.0'
+    condition: '((${writeActions}) OR (${join(map(owner.streams, stream => '${blobPath} StringStartsWith \'streams/${stream}/\''), ' OR ')}))'
+  }
+}]
+
 resource appBlobRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: storage
   name: guid(storage.id, '${namePrefix}-app', storageBlobDataContributor)
@@ -151,6 +175,8 @@ resource appBlobRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
     roleDefinitionId: storageBlobDataContributor
     principalId: appIdentity.outputs.principalId
     principalType: 'ServicePrincipal'
+    condition: empty(foreignStreams) ? null : appWriteCondition
+    conditionVersion: empty(foreignStreams) ? null : '2.0'
   }
 }
 

@@ -5,6 +5,13 @@ locals {
     server = "faas-server"
     app    = "faas-samples"
   }
+
+  # Single writer (ABAC): writes are Put Blob / Append Block; reads and deletes are not restricted here.
+  blob_path        = "@Resource[Microsoft.Storage/storageAccounts/blobServices/containers/blobs:path]"
+  write_actions    = "!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write'}) AND !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/add/action'})"
+  external_owners  = { for o in var.stream_owners : o.principal_id => o.streams if o.principal_id != "app" }
+  foreign_streams  = flatten(values(local.external_owners))
+  app_write_filter = length(local.foreign_streams) == 0 ? null : "((${local.write_actions}) OR (${join(" AND ", [for s in local.foreign_streams : "${local.blob_path} StringNotStartsWith 'streams/${s}/'"])}))"
 }
 
 resource "azurerm_resource_group" "rg" {
@@ -92,4 +99,18 @@ resource "azurerm_role_assignment" "blob_data" {
   scope                = azurerm_storage_account.log.id
   role_definition_name = local.blob_data_role
   principal_id         = azurerm_user_assigned_identity.workload[each.key].principal_id
+  # The function apps may not write streams owned by other identities; the server enforces the rule for ingress callers.
+  condition         = each.key == "app" ? local.app_write_filter : null
+  condition_version = each.key == "app" && local.app_write_filter != null ? "2.0" : null
+}
+
+# Each external owner writes its own streams' segments and nothing else.
+resource "azurerm_role_assignment" "stream_owner" {
+  for_each             = local.external_owners
+  scope                = azurerm_storage_account.log.id
+  role_definition_name = local.blob_data_role
+  principal_id         = each.key
+  description          = "Single writer of ${join(", ", each.value)} (FaasEvents)"
+  condition_version    = "2.0"
+  condition            = "((${local.write_actions}) OR (${join(" OR ", [for s in each.value : "${local.blob_path} StringStartsWith 'streams/${s}/'"])}))"
 }

@@ -55,3 +55,12 @@ variable "keda_chart_version" {
   type        = string
   default     = "2.17.2"
 }
+
+variable "stream_owners" {
+  description = "Single writer in Azure (docs/contracts.md): who owns which streams, one entry per identity; principal_id is a managed identity's object id, or \"app\" for this configuration's function-app identity. External owners get a blob role that writes only under streams/{stream}/ of their streams; the function apps' role refuses writes to streams owned by others (ABAC conditions)."
+  type = list(object({
+    principal_id = string
+    streams      = list(string)
+  }))
+  default = []
+}

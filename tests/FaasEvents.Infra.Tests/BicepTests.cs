@@ -22,7 +22,7 @@ public class BicepTests
         return data;
     }
 
-    private static async Task<(int Code, string Output)> RunAsync(params string[] args)
+    internal static async Task<(int Code, string Output)> RunAsync(params string[] args)
     {
         var psi = new ProcessStartInfo(Bicep) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string a in args)
