@@ -52,6 +52,10 @@ internal sealed class FunctionHost
 
     private DeadLetterWriter? deadLetters;
 
+    /// <summary>Throws what the output stream's contract would refuse the invocation's outputs with (schema, owner).</summary>
+    public Task CheckOutputsAsync(IReadOnlyList<LogEvent> outputs, CancellationToken cancellationToken) =>
+        Outputs.CheckAsync(Function.Output!.Connection, Function.Output.Stream, outputs, cancellationToken);
+
     /// <summary>Appends what an invocation returned to the function's output stream.</summary>
     public Task AppendOutputsAsync(IReadOnlyList<LogEvent> outputs, IReadOnlyList<WriterMark> marks, CancellationToken cancellationToken) =>
         Outputs.AppendAsync(Function.Output!.Connection, Function.Output.Stream, outputs, marks, cancellationToken);

@@ -199,6 +199,8 @@ internal sealed class InvocationRetrier(FunctionHost host, PartitionRun run, Par
             {
                 try
                 {
+                    // An output the stream's contract refuses (its schema, its owner) is known now, not at the chunk's append.
+                    await host.CheckOutputsAsync(result.Outputs, run.Invocations);
                     if (table is null)
                     {
                         foreach (LogEvent output in result.Outputs)
@@ -213,9 +215,16 @@ internal sealed class InvocationRetrier(FunctionHost host, PartitionRun run, Par
                         return false;
                     }
                 }
-                catch (EventLogException ex) when (!run.IsAborted && ex.Reason != EventLogErrorReason.LeaseLost)
+                catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.NotStreamOwner && !run.IsAborted)
                 {
-                    last = ex; // what the handler returned cannot be written (e.g. over the size limit): its failure
+                    // Not the handler's fault and not this event's: no retry or dead letter helps until ownership changes.
+                    run.Halt($"outputs refused: {ex.Message.Split('\n')[0]}");
+                    host.Logger.LogCritical("{Function}: {Stream} partition {Partition} is STOPPED at offset {Offset}: {Reason}. Restart the app once it may write its output stream.", host.Function.Name, host.Function.Stream, run.Partition, events[0].Offset, run.HaltReason);
+                    return false;
+                }
+                catch (EventLogException ex) when (!run.IsAborted && ex.Reason is not (EventLogErrorReason.LeaseLost or EventLogErrorReason.StorageFailure))
+                {
+                    last = ex; // what the handler returned cannot be written (e.g. over the size limit, or not matching the stream's schema): its failure
                     metrics.Failed();
                     host.Logger.LogWarning(ex, "{Function}: try {Attempt} of {Tries}: the outputs for {Stream} partition {Partition} offset {Offset} cannot be written", host.Function.Name, attempt + 1, retry.MaxRetryCount + 1, host.Function.Stream, run.Partition, events[0].Offset);
                     continue;

@@ -12,6 +12,12 @@ internal interface IOutputSink : IAsyncDisposable
     /// </summary>
     Task AppendAsync(string? connection, string stream, IReadOnlyList<LogEvent> events, IReadOnlyList<WriterMark>? marks, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Throws what appending <paramref name="events"/> to <paramref name="stream"/> would be refused with by the stream's
+    /// contract (schema, owner), without appending; the handler's outputs are checked when it returns.
+    /// </summary>
+    Task CheckAsync(string? connection, string stream, IReadOnlyList<LogEvent> events, CancellationToken cancellationToken);
+
     /// <summary>Creates a one-partition stream of the function's own storage unless it exists (dead letters).</summary>
     Task EnsureStreamAsync(string stream, CancellationToken cancellationToken);
 }

@@ -149,6 +149,21 @@ public sealed class EventProducerClient : IAsyncDisposable
         return sends.Select(t => t.IsCompletedSuccessfully ? new EventSendResult(t.Result, null) : new EventSendResult(null, t.Exception?.InnerException ?? new OperationCanceledException(cancellationToken))).ToList();
     }
 
+    /// <summary>
+    /// Throws the <see cref="EventLogException"/> sending <paramref name="events"/> would be refused with by the stream's
+    /// contract (<see cref="EventLogErrorReason.SchemaViolation"/>, <see cref="EventLogErrorReason.NotStreamOwner"/>),
+    /// without sending anything; completes when they would be accepted.
+    /// </summary>
+    public async Task CheckAsync(IReadOnlyList<LogEvent> events, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        StreamDefinition def = await GetDefinitionAsync().WaitAsync(cancellationToken); // the sends' cached definition: no request per check
+        if (schemaGate.Refusal(await GetContractAsync(def), Stream, events) is { } refusal)
+        {
+            throw refusal;
+        }
+    }
+
     /// <summary>Waits until every event sent so far is appended (or failed).</summary>
     public async Task FlushAsync(CancellationToken cancellationToken = default)
     {

@@ -51,14 +51,7 @@ internal sealed class ProducerSchemaGate(StreamSchemasClient schemas, TimeProvid
     /// </summary>
     public EventLogException? Check(Contract contract, string stream, IReadOnlyList<LogEvent> events)
     {
-        if (contract.Owner is { } owner && !string.Equals(owner, identity, StringComparison.Ordinal))
-        {
-            return new EventLogException(
-                EventLogErrorReason.NotStreamOwner,
-                $"Stream '{stream}' has a single writer, '{owner}'; this producer is {(identity is null ? "anonymous (set EventProducerOptions.Identity or FAAS_IDENTITY)" : $"'{identity}'")}. Nothing was written. Append as '{owner}', or transfer ownership: faas streams owner {stream} NEW-OWNER");
-        }
-
-        if (contract.Validator is { } validator && Validate(validator, events) is { } refusal)
+        if (Refusal(contract, stream, events) is { } refusal)
         {
             return refusal;
         }
@@ -78,6 +71,19 @@ internal sealed class ProducerSchemaGate(StreamSchemasClient schemas, TimeProvid
         }
 
         return null;
+    }
+
+    /// <summary>Why the contract refuses the call (not the owner, or data that does not match), without stamping anything; null when it accepts it.</summary>
+    public EventLogException? Refusal(Contract contract, string stream, IReadOnlyList<LogEvent> events)
+    {
+        if (contract.Owner is { } owner && !string.Equals(owner, identity, StringComparison.Ordinal))
+        {
+            return new EventLogException(
+                EventLogErrorReason.NotStreamOwner,
+                $"Stream '{stream}' has a single writer, '{owner}'; this producer is {(identity is null ? "anonymous (set EventProducerOptions.Identity or FAAS_IDENTITY)" : $"'{identity}'")}. Nothing was written. Append as '{owner}', or transfer ownership: faas streams owner {stream} NEW-OWNER");
+        }
+
+        return contract.Validator is { } validator ? Validate(validator, events) : null;
     }
 
     private static EventLogException? Validate(SchemaValidator validator, IReadOnlyList<LogEvent> events)

@@ -17,6 +17,9 @@ internal sealed class BlobOutputSink(EventLogClient log, Func<string, EventLogCl
         return marks is null ? producer.SendBatchAsync(events, cancellationToken) : producer.SendSequencedAsync(events, marks, cancellationToken);
     }
 
+    public Task CheckAsync(string? connection, string stream, IReadOnlyList<LogEvent> events, CancellationToken cancellationToken) =>
+        Producer(connection is null ? log : clientFor(connection), stream).CheckAsync(events, cancellationToken);
+
     public async Task EnsureStreamAsync(string stream, CancellationToken cancellationToken)
     {
         if (await log.TryGetStreamAsync(stream, cancellationToken) is not null)

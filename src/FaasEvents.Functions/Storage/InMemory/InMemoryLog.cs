@@ -197,6 +197,9 @@ internal sealed class InMemoryLog(TimeProvider time) : IPartitionSource, IOutput
         }
     }
 
+    /// <summary>The in-memory log keeps no contracts: everything is accepted.</summary>
+    public Task CheckAsync(string? connection, string stream, IReadOnlyList<LogEvent> events, CancellationToken cancellationToken) => Task.CompletedTask;
+
     public Task AppendAsync(string? connection, string stream, IReadOnlyList<LogEvent> events, IReadOnlyList<WriterMark>? marks, CancellationToken cancellationToken)
     {
         try
