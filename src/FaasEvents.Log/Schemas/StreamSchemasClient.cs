@@ -186,7 +186,7 @@ public sealed class StreamSchemasClient
             await foreach (BlobItem item in store.Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix, cancellationToken))
             {
                 string leaf = item.Name[prefix.Length..];
-                if (leaf.Length == 11 && leaf.EndsWith(".json", StringComparison.Ordinal) && int.TryParse(leaf.AsSpan(0, 6), NumberStyles.None, CultureInfo.InvariantCulture, out _))
+                if (IsVersion(leaf, out _))
                 {
                     BinaryData content = (await store.Container.GetBlobClient(item.Name).DownloadContentAsync(cancellationToken)).Value.Content;
                     VersionDocument doc = content.ToObjectFromJson<VersionDocument>(Json) ?? throw new EventLogException(EventLogErrorReason.CorruptData, $"{item.Name} is empty.");
@@ -215,7 +215,7 @@ public sealed class StreamSchemasClient
             await foreach (BlobItem item in store.Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix, cancellationToken))
             {
                 string leaf = item.Name[prefix.Length..];
-                if (leaf.Length == 11 && leaf.EndsWith(".json", StringComparison.Ordinal) && int.TryParse(leaf.AsSpan(0, 6), NumberStyles.None, CultureInfo.InvariantCulture, out int v))
+                if (IsVersion(leaf, out int v))
                 {
                     latest = Math.Max(latest, v);
                 }
@@ -271,6 +271,13 @@ public sealed class StreamSchemasClient
         {
             return (null, null);
         }
+    }
+
+    /// <summary>True for a version document's name under the contract prefix (<c>000002.json</c>).</summary>
+    private static bool IsVersion(string leaf, out int version)
+    {
+        version = 0;
+        return leaf.Length == 11 && leaf.EndsWith(".json", StringComparison.Ordinal) && int.TryParse(leaf.AsSpan(0, 6), NumberStyles.None, CultureInfo.InvariantCulture, out version);
     }
 
     private BlobClient Blob(StreamDefinition def, int version) =>
