@@ -11,6 +11,8 @@ namespace FaasEvents.Functions.Runtime;
 internal sealed class PartitionMetrics
 {
     private readonly TimeProvider time;
+    private readonly PartitionCounters counters;
+    private readonly KeyValuePair<string, object?> function;
     private long pendingSince = long.MinValue;
     private int stalled;
 
@@ -18,6 +20,8 @@ internal sealed class PartitionMetrics
     {
         this.time = time;
         Tags = FunctionGauges.PartitionTags(function.Name, function.Stream, function.ConsumerGroup, partition);
+        counters = FunctionGauges.CountersFor(function.Name, function.Stream, function.ConsumerGroup, partition);
+        this.function = new KeyValuePair<string, object?>(MessagingAttributes.FunctionName, function.Name);
     }
 
     /// <summary>faas.name, messaging.destination.name, messaging.consumer.group.name, messaging.destination.partition.id.</summary>
@@ -46,28 +50,26 @@ internal sealed class PartitionMetrics
         return since == long.MinValue ? TimeSpan.Zero : TimeSpan.FromMilliseconds(Math.Max(0, time.GetUtcNow().ToUnixTimeMilliseconds() - since));
     }
 
-    public void Handled(int events) => FunctionInstruments.EventsHandled.Add(events, Tags);
+    public void Handled(int events) => counters.AddHandled(events);
 
-    public void Failed() => FunctionInstruments.Failures.Add(1, Tags);
+    public void Failed() => counters.AddFailure();
 
-    public void Retried() => FunctionInstruments.Retries.Add(1, Tags);
+    public void Retried() => counters.AddRetry();
 
-    public void DeadLettered(int events) => FunctionInstruments.DeadLettered.Add(events, Tags);
+    public void DeadLettered(int events) => counters.AddDeadLettered(events);
 
-    public void DuplicatesSkipped(int events) => FunctionInstruments.DuplicatesSkipped.Add(events, Tags);
+    public void DuplicatesSkipped(int events) => counters.AddDuplicatesSkipped(events);
 
     /// <summary>One invocation took <paramref name="seconds"/>; <paramref name="error"/> is what it threw, if it failed.</summary>
     public void Invoked(double seconds, Exception? error)
     {
         if (error is null)
         {
-            FunctionInstruments.ProcessDuration.Record(seconds, Tags);
+            FunctionInstruments.ProcessDuration.Record(seconds, function);
             return;
         }
 
-        TagList tags = Tags;
-        tags.Add(MessagingAttributes.ErrorType, error.GetType().FullName);
-        FunctionInstruments.ProcessDuration.Record(seconds, tags);
+        FunctionInstruments.ProcessDuration.Record(seconds, function, new KeyValuePair<string, object?>(MessagingAttributes.ErrorType, error.GetType().FullName));
     }
 
     /// <summary>An event appended to the idle partition was invoked <paramref name="latency"/> later.</summary>

@@ -17,6 +17,15 @@ internal static class FunctionGauges
     private static readonly ConcurrentDictionary<(string Function, string Stream, string Group, int Partition), long> Lags = new();
     private static readonly ConcurrentDictionary<(string Function, string Stream, string Group), int> Owned = new();
     private static readonly ConcurrentDictionary<PartitionMetrics, byte> Live = new();
+    private static readonly ConcurrentDictionary<(string Function, string Stream, string Group, int Partition), PartitionCounters> Counters = new();
+
+    /// <summary>The cumulative counters of a function's partition in this process (the same object across restarts).</summary>
+    public static PartitionCounters CountersFor(string function, string stream, string group, int partition) =>
+        Counters.GetOrAdd((function, stream, group, partition), _ => new PartitionCounters());
+
+    /// <summary>One measurement per function partition this process has counted, of <paramref name="count"/>.</summary>
+    public static IEnumerable<Measurement<long>> ObserveCounter(Func<PartitionCounters, long> count) =>
+        Counters.Select(kv => new Measurement<long>(count(kv.Value), PartitionTags(kv.Key.Function, kv.Key.Stream, kv.Key.Group, kv.Key.Partition)));
 
     public static void SetLag(string function, string stream, string group, int partition, long lag) => Lags[(function, stream, group, partition)] = lag;
 

@@ -14,17 +14,11 @@ internal static class FunctionInstruments
 
     public static readonly Meter Meter = new(FaasTelemetry.Name);
 
-    public static readonly Counter<long> EventsHandled = Meter.CreateCounter<long>("faas.function.events.handled", "{event}", "Events whose invocation succeeded.");
-
-    public static readonly Counter<long> Failures = Meter.CreateCounter<long>("faas.function.invocation.failures", "{invocation}", "Invocations that threw (each try counts).");
-
-    public static readonly Counter<long> Retries = Meter.CreateCounter<long>("faas.function.retries", "{invocation}", "Tries after the first one (the retry policy's).");
-
-    public static readonly Counter<long> DeadLettered = Meter.CreateCounter<long>("faas.function.events.deadlettered", "{event}", "Events sent to the dead-letter stream after the last retry.");
-
-    public static readonly Counter<long> DuplicatesSkipped = Meter.CreateCounter<long>("faas.function.duplicates.skipped", "{event}", "Stored copies of writes already delivered (an upstream re-run's or a paused owner's), passed without invoking the function.");
-
-    /// <summary>The messaging conventions' process duration: one invocation (pipeline included); failures carry <c>error.type</c>.</summary>
+    /// <summary>
+    /// The messaging conventions' process duration: one invocation (pipeline included), per function (<c>faas.name</c>;
+    /// failures also carry <c>error.type</c>). Per function, not per partition: a measurement's cost grows with its
+    /// attributes and this one is taken for every invocation.
+    /// </summary>
     public static readonly Histogram<double> ProcessDuration = Seconds("messaging.process.duration", "Duration of one invocation (middleware included), by outcome (error.type on failures).");
 
     public static readonly Histogram<double> ColdStart = Seconds("faas.function.coldstart.duration", "Process start to the first partition claimed (faas.coldstart.phase=claimed) and to the first handler invocation (phase=invoked); once per process.");
@@ -35,6 +29,12 @@ internal static class FunctionInstruments
 
     static FunctionInstruments()
     {
+        // Counted in PartitionCounters (an interlocked add per event) and reported when metrics are collected.
+        Meter.CreateObservableCounter("faas.function.events.handled", () => FunctionGauges.ObserveCounter(c => c.Handled), "{event}", "Events whose invocation succeeded.");
+        Meter.CreateObservableCounter("faas.function.invocation.failures", () => FunctionGauges.ObserveCounter(c => c.Failures), "{invocation}", "Invocations that threw (each try counts).");
+        Meter.CreateObservableCounter("faas.function.retries", () => FunctionGauges.ObserveCounter(c => c.Retries), "{invocation}", "Tries after the first one (the retry policy's).");
+        Meter.CreateObservableCounter("faas.function.events.deadlettered", () => FunctionGauges.ObserveCounter(c => c.DeadLettered), "{event}", "Events sent to the dead-letter stream after the last retry.");
+        Meter.CreateObservableCounter("faas.function.duplicates.skipped", () => FunctionGauges.ObserveCounter(c => c.DuplicatesSkipped), "{event}", "Stored copies of writes already delivered (an upstream re-run's or a paused owner's), passed without invoking the function.");
         Meter.CreateObservableGauge("faas.function.partition.lag", FunctionGauges.ObserveLag, "{event}", "End offset minus checkpoint, per owned partition, as of the last balancing cycle.");
         Meter.CreateObservableGauge("faas.function.partition.lag.age", FunctionGauges.ObserveLagAge, "s", "Age of the oldest event of the partition not yet handled (0 when caught up), per owned partition.");
         Meter.CreateObservableGauge("faas.function.partition.stalled", FunctionGauges.ObserveStalled, null, "1 while a runtime write of the partition (outputs, checkpoint, dead letter) has failed 3 or more tries in a row; the partition does not move on meanwhile.");
