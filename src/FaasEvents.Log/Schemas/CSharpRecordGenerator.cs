@@ -16,6 +16,11 @@ public static class CSharpRecordGenerator
     public static string Generate(StreamSchema schema, string @namespace, string? typeName = null)
     {
         ArgumentNullException.ThrowIfNull(schema);
+        if (schema.Format == SchemaFormat.Avro)
+        {
+            throw new EventLogException(EventLogErrorReason.InvalidArgument, $"Schema version {schema.Version} of '{schema.Stream}' is Avro; records are generated from JSON Schema versions (for Avro use Apache.Avro's avrogen).");
+        }
+
         SchemaNode root = SchemaNode.Parse(schema.Schema);
         if (!root.Types.Contains("object") || root.Types.Count(t => t != "null") != 1)
         {

@@ -5,7 +5,8 @@ namespace FaasEvents.Log.Schemas;
 /// <param name="Version">1, 2, ... in registration order.</param>
 /// <param name="Schema">The JSON Schema document, as registered.</param>
 /// <param name="RegisteredAt">When it was registered.</param>
-public sealed record StreamSchema(string Stream, int Version, string Schema, DateTimeOffset RegisteredAt)
+/// <param name="Format">JSON Schema or Avro.</param>
+public sealed record StreamSchema(string Stream, int Version, string Schema, DateTimeOffset RegisteredAt, SchemaFormat Format = SchemaFormat.Json)
 {
     /// <summary>
     /// The URI events written with this version carry as their CloudEvents <c>dataschema</c>:

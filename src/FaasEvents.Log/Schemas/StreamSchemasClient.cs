@@ -47,11 +47,11 @@ public sealed class StreamSchemasClient
             }
 
             int next = versions.Count == 0 ? 1 : versions[^1].Version + 1;
-            var registered = new StreamSchema(def.Name, next, schema, store.TimeProvider.GetUtcNow());
+            var registered = new StreamSchema(def.Name, next, schema, store.TimeProvider.GetUtcNow(), SchemaFormats.Detect(schema));
             try
             {
                 await Blob(def, next).UploadAsync(
-                    BinaryData.FromObjectAsJson(new VersionDocument(registered.Version, registered.RegisteredAt, JsonNode.Parse(schema)), Json),
+                    BinaryData.FromObjectAsJson(new VersionDocument(registered.Version, registered.RegisteredAt, JsonNode.Parse(schema), SchemaFormats.Name(registered.Format)), Json),
                     new BlobUploadOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All }, HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" } },
                     cancellationToken);
                 return registered;
@@ -152,7 +152,9 @@ public sealed class StreamSchemasClient
 
     private async Task<(SchemaCheck Check, IReadOnlyList<StreamSchema> Versions)> CheckCoreAsync(StreamDefinition def, string schema, CancellationToken cancellationToken)
     {
-        SchemaNode proposed = SchemaNode.Parse(schema);
+        SchemaFormat format = SchemaFormats.Detect(schema);
+        _ = format == SchemaFormat.Avro ? (object)AvroCompatibility.Parse(schema) : SchemaNode.Parse(schema); // a malformed schema is refused before anything else
+
         string canonical = SchemaNode.Canonical(JsonNode.Parse(schema));
         IReadOnlyList<StreamSchema> versions = await ListCoreAsync(def, cancellationToken);
         CompatibilityMode mode = await ReadModeAsync(def, cancellationToken);
@@ -161,16 +163,26 @@ public sealed class StreamSchemasClient
             return (new SchemaCheck(mode, [], [], versions[^1].Version), versions);
         }
 
-        bool transitive = mode is CompatibilityMode.BackwardTransitive or CompatibilityMode.ForwardTransitive or CompatibilityMode.FullTransitive;
-        IReadOnlyList<StreamSchema> against = mode == CompatibilityMode.None || versions.Count == 0 ? [] : transitive ? versions : [versions[^1]];
-        var problems = new List<string>();
-        foreach (StreamSchema old in against)
+        if (versions.Count > 0 && versions[^1].Format != format)
         {
-            problems.AddRange(SchemaCompatibility.Check(proposed, SchemaNode.Parse(old.Schema), mode).Select(p => against.Count > 1 ? $"against version {old.Version}: {p}" : p));
+            return (new SchemaCheck(mode, [versions[^1].Version], [$"`$`: changed the schema language from {Language(versions[^1].Format)} to {Language(format)}; a stream's versions keep one language (create a new stream for the other)"], null), versions);
         }
 
-        return (new SchemaCheck(mode, against.Select(v => v.Version).ToList(), problems, null), versions);
+        bool transitive = mode is CompatibilityMode.BackwardTransitive or CompatibilityMode.ForwardTransitive or CompatibilityMode.FullTransitive;
+        IReadOnlyList<StreamSchema> checkedAgainst = mode == CompatibilityMode.None || versions.Count == 0 ? [] : transitive ? versions : [versions[^1]];
+        var problems = new List<string>();
+        foreach (StreamSchema old in checkedAgainst)
+        {
+            IReadOnlyList<string> found = format == SchemaFormat.Avro
+                ? AvroCompatibility.Check(AvroCompatibility.Parse(schema), AvroCompatibility.Parse(old.Schema), mode)
+                : SchemaCompatibility.Check(SchemaNode.Parse(schema), SchemaNode.Parse(old.Schema), mode);
+            problems.AddRange(found.Select(p => checkedAgainst.Count > 1 ? $"against version {old.Version}: {p}" : p));
+        }
+
+        return (new SchemaCheck(mode, checkedAgainst.Select(v => v.Version).ToList(), problems, null), versions);
     }
+
+    private static string Language(SchemaFormat format) => format == SchemaFormat.Avro ? "Avro" : "JSON Schema";
 
     private static string Refusal(string stream, SchemaCheck check) =>
         $"Schema not registered for '{stream}': it breaks {ModeName(check.Mode)} compatibility with version{(check.Against.Count > 1 ? "s" : "")} {string.Join(", ", check.Against)} "
@@ -190,7 +202,7 @@ public sealed class StreamSchemasClient
                 {
                     BinaryData content = (await store.Container.GetBlobClient(item.Name).DownloadContentAsync(cancellationToken)).Value.Content;
                     VersionDocument doc = content.ToObjectFromJson<VersionDocument>(Json) ?? throw new EventLogException(EventLogErrorReason.CorruptData, $"{item.Name} is empty.");
-                    versions.Add(new StreamSchema(def.Name, doc.Version, doc.Schema?.ToJsonString() ?? "true", doc.RegisteredAt));
+                    versions.Add(doc.ToSchema(def.Name));
                 }
             }
         }
@@ -243,7 +255,7 @@ public sealed class StreamSchemasClient
     {
         BinaryData content = (await Blob(def, version).DownloadContentAsync(cancellationToken)).Value.Content;
         VersionDocument doc = content.ToObjectFromJson<VersionDocument>(Json) ?? throw new EventLogException(EventLogErrorReason.CorruptData, $"{Prefix(def)}{version:D6}.json is empty.");
-        return new StreamSchema(def.Name, doc.Version, doc.Schema?.ToJsonString() ?? "true", doc.RegisteredAt);
+        return doc.ToSchema(def.Name);
     }
 
     private async Task<CompatibilityMode> ReadModeAsync(StreamDefinition def, CancellationToken cancellationToken)
@@ -285,7 +297,11 @@ public sealed class StreamSchemasClient
 
     private static string Prefix(StreamDefinition def) => StoragePaths.SchemasPrefix(def.Name, def.CreatedAt);
 
-    private sealed record VersionDocument(int Version, DateTimeOffset RegisteredAt, JsonNode? Schema);
+    private sealed record VersionDocument(int Version, DateTimeOffset RegisteredAt, JsonNode? Schema, string? Format = null)
+    {
+        public StreamSchema ToSchema(string stream) =>
+            new(stream, Version, Schema?.ToJsonString() ?? "true", RegisteredAt, Format == "avro" ? SchemaFormat.Avro : SchemaFormat.Json);
+    }
 
     private sealed record ConfigDocument(string Compatibility);
 
