@@ -80,7 +80,7 @@ internal sealed class ProducerSchemaGate(StreamSchemasClient schemas, TimeProvid
         {
             return new EventLogException(
                 EventLogErrorReason.NotStreamOwner,
-                $"Stream '{stream}' has a single writer, '{owner}'; this producer is {(identity is null ? "anonymous (set EventProducerOptions.Identity or FAAS_IDENTITY)" : $"'{identity}'")}. Nothing was written. Append as '{owner}', or transfer ownership: faas streams owner {stream} NEW-OWNER");
+                $"Stream '{stream}' has a single writer, '{owner}'; this producer is {(identity is null ? "anonymous (set EventProducerOptions.Identity or FAAS_IDENTITY; faas produce --as)" : $"'{identity}'")}. Nothing was written. Append as '{owner}', or transfer ownership: faas streams owner {stream} NEW-OWNER");
         }
 
         return contract.Validator is { } validator ? Validate(validator, events) : null;

@@ -33,7 +33,7 @@ public class SingleWriterTests(AzuriteFixture azurite) : IClassFixture<AzuriteFi
         EventLogException refused = await Assert.ThrowsAsync<EventLogException>(() => intruder.SendBatchAsync([Event("r1"), Event("r2")]));
         Assert.Equal(EventLogErrorReason.NotStreamOwner, refused.Reason);
         Assert.Equal("Stream 'payments' has a single writer, 'payment-service'; this producer is 'reporting'. Nothing was written. Append as 'payment-service', or transfer ownership: faas streams owner payments NEW-OWNER", refused.Message);
-        Assert.Contains("anonymous (set EventProducerOptions.Identity or FAAS_IDENTITY)", (await Assert.ThrowsAsync<EventLogException>(() => anonymous.SendAsync(Event("a1")))).Message, StringComparison.Ordinal);
+        Assert.Contains("anonymous (set EventProducerOptions.Identity or FAAS_IDENTITY; faas produce --as)", (await Assert.ThrowsAsync<EventLogException>(() => anonymous.SendAsync(Event("a1")))).Message, StringComparison.Ordinal);
         Assert.Equal(2, (await log.GetPartitionsAsync("payments"))[0].EndOffset); // "before" and p1 only
 
         StreamOwner? moved = await log.Schemas.SetOwnerAsync("payments", "reporting", by: "alice");
