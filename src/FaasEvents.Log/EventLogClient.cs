@@ -108,6 +108,19 @@ public sealed class EventLogClient
     /// <summary>Streams' contracts: versioned JSON Schemas and compatibility modes.</summary>
     public StreamSchemasClient Schemas => new(streams, segments.Store);
 
+    /// <summary>
+    /// One partition of <paramref name="stream"/> consumed as a queue by <paramref name="group"/> (acquire, settle; no
+    /// coordinator), with at most <paramref name="window"/> events in flight or settled out of order above its settled offset.
+    /// </summary>
+    public Queues.PartitionQueue OpenQueue(string group, string stream, int partition, int window = 1000)
+    {
+        StreamDefinition.ValidateName(group, "group");
+        StreamDefinition.ValidateName(stream, "stream");
+        ArgumentOutOfRangeException.ThrowIfNegative(partition);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(window);
+        return new Queues.PartitionQueue(segments.Store, group, stream, partition) { Window = window };
+    }
+
     /// <summary>Dead letters of consumer groups: list, replay.</summary>
     public DeadLettersClient DeadLetters => new(this);
 
