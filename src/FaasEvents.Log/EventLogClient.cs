@@ -110,15 +110,16 @@ public sealed class EventLogClient
 
     /// <summary>
     /// One partition of <paramref name="stream"/> consumed as a queue by <paramref name="group"/> (acquire, settle; no
-    /// coordinator), with at most <paramref name="window"/> events in flight or settled out of order above its settled offset.
+    /// coordinator), with at most <paramref name="window"/> events in flight or settled out of order above its settled
+    /// offset. The queue belongs to the stream as it exists now: one deleted and created again starts a new queue.
     /// </summary>
-    public Queues.PartitionQueue OpenQueue(string group, string stream, int partition, int window = 1000)
+    public async Task<Queues.PartitionQueue> OpenQueueAsync(string group, string stream, int partition, int window = 1000, CancellationToken cancellationToken = default)
     {
         StreamDefinition.ValidateName(group, "group");
-        StreamDefinition.ValidateName(stream, "stream");
-        ArgumentOutOfRangeException.ThrowIfNegative(partition);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(window);
-        return new Queues.PartitionQueue(segments.Store, group, stream, partition) { Window = window };
+        StreamDefinition def = await GetStreamAsync(stream, cancellationToken);
+        def.CheckPartition(partition);
+        return new Queues.PartitionQueue(segments.Store, group, def, partition) { Window = window };
     }
 
     /// <summary>Dead letters of consumer groups: list, replay.</summary>

@@ -10,7 +10,9 @@ namespace FaasEvents.Log.Queues;
 /// <summary>
 /// One partition of a stream consumed as a queue by a consumer group, without a coordinator: its state — the offset
 /// below which everything is settled, the settled offsets above it, and the events in flight (owner, lock, delivery
-/// count, when a released one becomes visible) — is one blob, <c>queues/{group}/{stream}/{partition:D5}.json</c>,
+/// count, when a released one becomes visible) — is one blob,
+/// <c>queues/{stream}/{created}/{group}/{partition:D5}.json</c> (the stream's creation time: a stream created again
+/// starts a new queue; deleting the stream deletes its queues),
 /// changed only with <c>If-Match</c> on the ETag it was read with, so instances that race re-read and try again and
 /// never acquire the same event at once. Acquisition works in batches within a bounded window above the settled offset.
 /// </summary>
@@ -20,13 +22,13 @@ public sealed class PartitionQueue
     private readonly LogStore store;
     private readonly BlobClient blob;
 
-    internal PartitionQueue(LogStore store, string group, string stream, int partition)
+    internal PartitionQueue(LogStore store, string group, Streams.StreamDefinition stream, int partition)
     {
         this.store = store;
         Group = group;
-        Stream = stream;
+        Stream = stream.Name;
         Partition = partition;
-        blob = store.Container.GetBlobClient($"queues/{group}/{stream}/{partition.ToString("D5", CultureInfo.InvariantCulture)}.json");
+        blob = store.Container.GetBlobClient(StoragePaths.Queue(stream.Name, stream.CreatedAt, group, partition));
     }
 
     /// <summary>The consumer group.</summary>

@@ -16,6 +16,12 @@ internal static class StoragePaths
 
     public const string SchemasRoot = "schemas/";
 
+    public const string QueuesRoot = "queues/";
+
+    /// <summary>A partition consumed as a queue: <c>queues/{stream}/{createdAt:ticks}/{group}/{partition:D5}.json</c>.</summary>
+    public static string Queue(string stream, DateTimeOffset createdAt, string group, int partition) =>
+        $"{QueuesRoot}{stream}/{createdAt.UtcTicks.ToString(CultureInfo.InvariantCulture)}/{group}/{partition.ToString("D5", CultureInfo.InvariantCulture)}.json";
+
     /// <summary>
     /// A stream's contract: <c>schemas/{stream}/{createdAt:ticks}/{version:D6}.json</c> and <c>.../config.json</c>. The
     /// stream's creation time in the path keeps a deleted stream's schemas from applying to a new one of the same name.

@@ -175,6 +175,7 @@ internal sealed class StreamCatalog
         await DeleteBlobsAsync(StoragePaths.StreamPrefix(name), except: StoragePaths.StreamDocument(name), cancellationToken);
         await new StreamPassRecorder(store).DeleteAsync(name, cancellationToken);
         await DeleteBlobsAsync($"{StoragePaths.SchemasRoot}{name}/", except: null, cancellationToken); // its contract (any creation's)
+        await DeleteBlobsAsync($"{StoragePaths.QueuesRoot}{name}/", except: null, cancellationToken); // its queue groups' state
         foreach (string blob in await ListGroupBlobsAsync(name, cancellationToken))
         {
             await BreakLeaseAndDeleteAsync(blob, cancellationToken);

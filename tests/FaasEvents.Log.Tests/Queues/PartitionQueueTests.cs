@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using FaasEvents.Log.Queues;
+using FaasEvents.Log.Streams;
 using FaasEvents.TestSupport;
 using Microsoft.Extensions.Time.Testing;
 
@@ -20,7 +21,8 @@ public class PartitionQueueTests(AzuriteFixture azurite) : IClassFixture<Azurite
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         EventLogClient log = azurite.CreateClient(new EventLogClientOptions { TimeProvider = clock });
-        PartitionQueue queue = log.OpenQueue("jobs-workers", "jobs", 0);
+        await log.CreateStreamAsync(new StreamDefinition { Name = "jobs", Partitions = 2 });
+        PartitionQueue queue = await log.OpenQueueAsync("jobs-workers", "jobs", 0);
 
         IReadOnlyList<QueueDelivery> a = await queue.AcquireAsync("a", 3, Lock, endOffset: 10);
         IReadOnlyList<QueueDelivery> b = await queue.AcquireAsync("b", 3, Lock, endOffset: 10);
@@ -42,7 +44,7 @@ public class PartitionQueueTests(AzuriteFixture azurite) : IClassFixture<Azurite
         Assert.Empty(await queue.SettleAsync("b", [new(2, QueueOutcome.Accepted)]));
         Assert.Equal(4, (await queue.GetStateAsync()).SettledBelow); // 0..3 settled
 
-        PartitionQueue released = log.OpenQueue("jobs-workers", "jobs", 1);
+        PartitionQueue released = await log.OpenQueueAsync("jobs-workers", "jobs", 1);
         QueueDelivery first = Assert.Single(await released.AcquireAsync("c", 1, Lock, endOffset: 1));
         await released.SettleAsync("c", [new(first.Offset, QueueOutcome.Released, TimeSpan.FromSeconds(10))]);
         Assert.Empty(await released.AcquireAsync("c", 1, Lock, endOffset: 1)); // in its backoff
@@ -54,7 +56,8 @@ public class PartitionQueueTests(AzuriteFixture azurite) : IClassFixture<Azurite
     public async Task Racing_instances_acquire_each_event_once_and_settle_them_all()
     {
         EventLogClient log = azurite.CreateClient();
-        PartitionQueue queue = log.OpenQueue("race", "jobs", 0);
+        await log.CreateStreamAsync(new StreamDefinition { Name = "jobs" });
+        PartitionQueue queue = await log.OpenQueueAsync("race", "jobs", 0);
         var seen = new ConcurrentDictionary<long, string>();
         var overlaps = new ConcurrentBag<long>();
         await Task.WhenAll(Enumerable.Range(0, 4).Select(i => Task.Run(async () =>
@@ -85,10 +88,29 @@ public class PartitionQueueTests(AzuriteFixture azurite) : IClassFixture<Azurite
     }
 
     [Fact]
+    public async Task A_stream_created_again_starts_a_new_queue()
+    {
+        EventLogClient log = azurite.CreateClient();
+        await log.CreateStreamAsync(new StreamDefinition { Name = "jobs" });
+        PartitionQueue queue = await log.OpenQueueAsync("g", "jobs", 0);
+        IReadOnlyList<QueueDelivery> got = await queue.AcquireAsync("a", 5, Lock, endOffset: 5);
+        await queue.SettleAsync("a", [.. got.Select(d => new QueueSettlement(d.Offset, QueueOutcome.Accepted))]);
+        Assert.Equal(5, (await queue.GetStateAsync()).SettledBelow);
+
+        await log.DeleteStreamAsync("jobs");
+        Assert.Empty(await log.Container.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, "queues/jobs/", CancellationToken.None).ToListAsync()); // deleted with the stream
+        await log.CreateStreamAsync(new StreamDefinition { Name = "jobs" });
+        PartitionQueue fresh = await log.OpenQueueAsync("g", "jobs", 0);
+        Assert.Equal(0, (await fresh.GetStateAsync()).SettledBelow); // offsets 0.. of the new stream are new events
+        Assert.Equal(EventLogErrorReason.InvalidArgument, (await Assert.ThrowsAsync<EventLogException>(() => log.OpenQueueAsync("g", "jobs", 7))).Reason);
+    }
+
+    [Fact]
     public async Task The_window_bounds_what_is_in_flight_above_the_settled_offset()
     {
         EventLogClient log = azurite.CreateClient();
-        PartitionQueue small = log.OpenQueue("windowed", "jobs", 0, window: 10);
+        await log.CreateStreamAsync(new StreamDefinition { Name = "jobs" });
+        PartitionQueue small = await log.OpenQueueAsync("windowed", "jobs", 0, window: 10);
         IReadOnlyList<QueueDelivery> first = await small.AcquireAsync("a", 100, Lock, endOffset: 1000);
         Assert.Equal(10, first.Count);
         Assert.Empty(await small.AcquireAsync("b", 100, Lock, endOffset: 1000)); // the window is full
