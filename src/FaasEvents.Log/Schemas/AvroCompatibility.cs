@@ -13,21 +13,8 @@ namespace FaasEvents.Log.Schemas;
 internal static class AvroCompatibility
 {
     /// <summary>Why <paramref name="newSchema"/> breaks <paramref name="mode"/> against <paramref name="oldSchema"/> (empty: compatible).</summary>
-    public static IReadOnlyList<string> Check(Schema newSchema, Schema oldSchema, CompatibilityMode mode)
-    {
-        var findings = new List<string>();
-        if (mode is CompatibilityMode.Backward or CompatibilityMode.BackwardTransitive or CompatibilityMode.Full or CompatibilityMode.FullTransitive)
-        {
-            Reads(newSchema, oldSchema, "$", readerIsNew: true, findings);
-        }
-
-        if (mode is CompatibilityMode.Forward or CompatibilityMode.ForwardTransitive or CompatibilityMode.Full or CompatibilityMode.FullTransitive)
-        {
-            Reads(oldSchema, newSchema, "$", readerIsNew: false, findings);
-        }
-
-        return findings.Distinct(StringComparer.Ordinal).ToList();
-    }
+    public static IReadOnlyList<string> Check(Schema newSchema, Schema oldSchema, CompatibilityMode mode) =>
+        CompatibilityDirections.Check(newSchema, oldSchema, mode, (reader, writer, readerIsNew, findings) => Reads(reader, writer, "$", readerIsNew, findings));
 
     /// <summary>Parses an Avro schema; a malformed one throws <see cref="EventLogException"/> (<see cref="EventLogErrorReason.InvalidSchema"/>).</summary>
     public static Schema Parse(string json)
@@ -44,9 +31,7 @@ internal static class AvroCompatibility
 
     private static void Reads(Schema reader, Schema writer, string path, bool readerIsNew, List<string> findings)
     {
-        string why = readerIsNew
-            ? "backward compatibility requires old events to stay readable by new consumers"
-            : "forward compatibility requires new events to stay readable by old consumers";
+        string why = CompatibilityDirections.Why(readerIsNew);
         void Add(string change) => findings.Add($"`{path}`: {change}; {why}");
         Schema oldSide = readerIsNew ? writer : reader, newSide = readerIsNew ? reader : writer;
         reader = Base(reader);

@@ -10,28 +10,13 @@ namespace FaasEvents.Log.Schemas;
 internal static class SchemaCompatibility
 {
     /// <summary>Why <paramref name="newSchema"/> breaks <paramref name="mode"/> against <paramref name="oldSchema"/> (empty: compatible).</summary>
-    public static IReadOnlyList<string> Check(SchemaNode newSchema, SchemaNode oldSchema, CompatibilityMode mode)
-    {
-        var findings = new List<string>();
-        if (mode is CompatibilityMode.Backward or CompatibilityMode.BackwardTransitive or CompatibilityMode.Full or CompatibilityMode.FullTransitive)
-        {
-            Covers(newSchema, oldSchema, "$", readerIsNew: true, findings);
-        }
-
-        if (mode is CompatibilityMode.Forward or CompatibilityMode.ForwardTransitive or CompatibilityMode.Full or CompatibilityMode.FullTransitive)
-        {
-            Covers(oldSchema, newSchema, "$", readerIsNew: false, findings);
-        }
-
-        return findings.Distinct(StringComparer.Ordinal).ToList();
-    }
+    public static IReadOnlyList<string> Check(SchemaNode newSchema, SchemaNode oldSchema, CompatibilityMode mode) =>
+        CompatibilityDirections.Check(newSchema, oldSchema, mode, (reader, writer, readerIsNew, findings) => Covers(reader, writer, "$", readerIsNew, findings));
 
     /// <summary>Adds to <paramref name="findings"/> what the writer's events may hold that the reader refuses.</summary>
     private static void Covers(SchemaNode reader, SchemaNode writer, string path, bool readerIsNew, List<string> findings)
     {
-        string why = readerIsNew
-            ? "backward compatibility requires old events to stay readable by new consumers"
-            : "forward compatibility requires new events to stay readable by old consumers";
+        string why = CompatibilityDirections.Why(readerIsNew);
         void Add(string change) => findings.Add($"`{path}`: {change}; {why}");
         SchemaNode oldSide = readerIsNew ? writer : reader, newSide = readerIsNew ? reader : writer;
 
