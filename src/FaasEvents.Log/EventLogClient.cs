@@ -122,6 +122,28 @@ public sealed class EventLogClient
         return new Queues.PartitionQueue(segments.Store, group, def, partition) { Window = window };
     }
 
+    /// <summary>Every partition's queue state of a queue-consumed group, by partition (null where nothing consumed it yet): one read per partition.</summary>
+    public async Task<IReadOnlyList<Queues.QueueState?>> GetQueueStatesAsync(string group, string stream, CancellationToken cancellationToken = default)
+    {
+        StreamDefinition.ValidateName(group, "consumer group");
+        StreamDefinition def = await GetStreamAsync(stream, cancellationToken);
+        return await Task.WhenAll(Enumerable.Range(0, def.Partitions).Select(p => new Queues.PartitionQueue(segments.Store, group, def, p).TryGetStateAsync(cancellationToken)));
+    }
+
+    /// <summary>
+    /// Lag of a group that consumes <paramref name="stream"/> as a queue: per partition the events not settled yet (a
+    /// partition nothing consumed counts from <paramref name="initialOffset"/>).
+    /// </summary>
+    public async Task<LagReport> GetQueueLagAsync(string stream, string group, InitialOffset initialOffset = InitialOffset.Earliest, CancellationToken cancellationToken = default)
+    {
+        StreamDefinition.ValidateName(group, "consumer group");
+        StreamDefinition def = await GetStreamAsync(stream, cancellationToken);
+        Task<IReadOnlyList<Queues.QueueState?>> states = GetQueueStatesAsync(group, stream, cancellationToken);
+        IReadOnlyList<PartitionInfo> partitions = await segments.DescribePartitionsAsync(def, cancellationToken);
+        IReadOnlyList<Queues.QueueState?> queues = await states;
+        return new LagReport(stream, group, partitions.Select(p => PartitionLag.ForQueue(p, queues[p.Partition], initialOffset)).ToList());
+    }
+
     /// <summary>Dead letters of consumer groups: list, replay.</summary>
     public DeadLettersClient DeadLetters => new(this);
 

@@ -173,13 +173,18 @@ public static class ServerApp
                 return IngressEndpoints.Problem(400, "Invalid name", ex.Message);
             }
         });
-        app.MapGet("/streams/{stream}/groups/{group}/lag", async (string stream, string group, string? initialOffset, LagService lag, CancellationToken ct) =>
+        app.MapGet("/streams/{stream}/groups/{group}/lag", async (string stream, string group, string? initialOffset, string? consumption, LagService lag, CancellationToken ct) =>
         {
             try
             {
                 InitialOffset from = initialOffset == "latest" ? InitialOffset.Latest : InitialOffset.Earliest;
-                LagReport r = await lag.GetLagAsync(stream, group, from, ct);
-                return Results.Json(new { stream, group, totalLag = r.TotalLag, partitions = r.Partitions.Select(p => new { partition = p.Partition, earliestOffset = p.EarliestOffset, endOffset = p.EndOffset, checkpoint = p.Checkpoint, lag = p.Lag }) });
+                if (consumption is not (null or "stream" or "queue"))
+                {
+                    return IngressEndpoints.Problem(400, "Invalid consumption", $"consumption '{consumption}' must be 'stream' or 'queue'.");
+                }
+
+                LagReport r = await lag.GetLagAsync(stream, group, from, consumption == "queue", ct);
+                return Results.Json(new { stream, group, consumption = consumption ?? "stream", totalLag = r.TotalLag, partitions = r.Partitions.Select(p => new { partition = p.Partition, earliestOffset = p.EarliestOffset, endOffset = p.EndOffset, checkpoint = p.Checkpoint, lag = p.Lag }) });
             }
             catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.StreamNotFound)
             {

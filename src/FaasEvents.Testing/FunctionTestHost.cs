@@ -220,6 +220,17 @@ public sealed class FunctionTestHost : IAsyncDisposable
             for (int p = 0; p < count; p++)
             {
                 long end = log.GetEndOffsetAsync(f.Stream, p, CancellationToken.None).GetAwaiter().GetResult();
+                if (f.IsQueue)
+                {
+                    long unsettled = partitions.Queues.StateOf(f.ConsumerGroup, f.Stream, p).Unsettled(end);
+                    if (unsettled > 0)
+                    {
+                        pending.Add($"{f.Name}: {f.Stream} partition {p} has {unsettled} unsettled event(s) below offset {end} (queue)");
+                    }
+
+                    continue;
+                }
+
                 long handled = partitions.CheckpointOf(f.ConsumerGroup, f.Stream, p) ?? 0;
                 if (handled < end)
                 {

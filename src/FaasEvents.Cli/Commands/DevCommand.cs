@@ -21,7 +21,7 @@ internal static class DevCommand
         var httpPort = new Option<int>("--http-port") { Description = "Server HTTP port (ingress, admin).", DefaultValueFactory = _ => 8080 };
         var grpcPort = new Option<int>("--grpc-port") { Description = "Server gRPC port (KEDA scaler).", DefaultValueFactory = _ => 6000 };
         var lagThreshold = new Option<long>("--lag-threshold") { Description = "Target lag per instance (ScaledObject lagThreshold).", DefaultValueFactory = _ => 100 };
-        var maxReplicas = new Option<int?>("--max-replicas") { Description = "Most instances (default: the largest trigger stream's partition count)." };
+        var maxReplicas = new Option<int?>("--max-replicas") { Description = "Most instances (default: the largest trigger stream's partition count; twice that, at least 4, when a function consumes its stream as a queue)." };
         var polling = new Option<double>("--polling-interval") { Description = "Seconds between scaler polls (KEDA pollingInterval).", DefaultValueFactory = _ => 2 };
         var cooldown = new Option<double>("--cooldown") { Description = "Seconds without lag before scaling to zero (KEDA cooldownPeriod).", DefaultValueFactory = _ => 15 };
         var ping = new Option<string?>("--ping-schedule") { Description = "Cron schedule of the 'ping' source (6 fields = with seconds); 'off' disables it. Default: every 10 s for the samples, off for your own app." };

@@ -66,9 +66,15 @@ internal static class GroupsCommands
         var stream = new Argument<string>("stream") { Description = "Stream." };
         var group = new Argument<string>("group") { Description = "Consumer group." };
         var output = OutputOption();
-        var command = new Command("describe", "Show a group per partition: checkpoint, lag, owner instance, lease and when the checkpoint was written.") { stream, group, output };
+        var command = new Command("describe", "Show a group per partition: checkpoint, lag, owner instance, lease and when the checkpoint was written (a queue group: settled offset, unsettled, locks, redeliveries).") { stream, group, output };
         command.SetAction((parse, ct) => FaasCli.GuardAsync(parse, ct, async (log, token) =>
         {
+            if (await log.Groups.DescribeQueueAsync(parse.GetRequiredValue(stream), parse.GetRequiredValue(group), token) is { } queue)
+            {
+                QueueGroupView.Write(parse.GetRequiredValue(stream), parse.GetRequiredValue(group), queue, parse.GetValue(output) == "json", DateTimeOffset.UtcNow);
+                return 0;
+            }
+
             IReadOnlyList<GroupPartitionState> states = await log.Groups.DescribeAsync(parse.GetRequiredValue(stream), parse.GetRequiredValue(group), cancellationToken: token);
             if (parse.GetValue(output) == "json")
             {

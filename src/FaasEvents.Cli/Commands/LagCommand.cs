@@ -16,10 +16,16 @@ internal static class LagCommand
         initial.AcceptOnlyFromAmong("earliest", "latest");
         var output = new Option<string>("--output", "-o") { Description = "table or json.", DefaultValueFactory = _ => "table" };
         output.AcceptOnlyFromAmong("table", "json");
-        var command = new Command("lag", "Show a consumer group's lag per partition and in total.") { stream, group, initial, output };
+        var command = new Command("lag", "Show a consumer group's lag per partition and in total (for a queue group: unsettled events, locks, redeliveries).") { stream, group, initial, output };
         command.SetAction((parse, ct) => FaasCli.GuardAsync(parse, ct, async (log, token) =>
         {
             InitialOffset from = parse.GetValue(initial) == "latest" ? InitialOffset.Latest : InitialOffset.Earliest;
+            if (await log.Groups.DescribeQueueAsync(parse.GetRequiredValue(stream), parse.GetRequiredValue(group), token) is { } queue)
+            {
+                QueueGroupView.Write(parse.GetRequiredValue(stream), parse.GetRequiredValue(group), queue, parse.GetValue(output) == "json", DateTimeOffset.UtcNow);
+                return 0;
+            }
+
             LagReport report = await log.GetLagAsync(parse.GetRequiredValue(stream), parse.GetRequiredValue(group), from, token);
             if (parse.GetValue(output) == "json")
             {

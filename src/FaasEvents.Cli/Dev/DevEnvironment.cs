@@ -89,7 +89,8 @@ internal sealed class DevEnvironment
             Say($"append notices: instances follow the server's; in another terminal, export {FaasSettings.ServerUrl}=http://127.0.0.1:{settings.HttpPort} so 'faas produce' wakes functions at once");
 
             using GrpcChannel channel = GrpcChannel.ForAddress($"http://127.0.0.1:{settings.GrpcPort}");
-            int max = settings.MaxReplicas ?? partitions;
+            // Instances past the partition count only help queue-consumed functions: the default allows twice the partitions for them.
+            int max = settings.MaxReplicas ?? (triggers.Any(t => t.Queue) ? Math.Max(partitions * 2, 4) : partitions);
             var autoscaler = new Autoscaler(new ExternalScaler.ExternalScalerClient(channel), triggers, max, settings.PollingInterval, settings.Cooldown, n => ScaleToAsync(n, appDll, env), settings.Push);
             Say($"autoscaler: {triggers.Count} trigger(s), lagThreshold {settings.LagThreshold}, 0..{max} instances, polling {settings.PollingInterval.TotalSeconds:0.#} s{(settings.Push ? " + StreamIsActive push" : " only (no push)")}, cooldown {settings.Cooldown.TotalSeconds:0.#} s");
             Say("ready: Ctrl+C stops everything");
@@ -144,7 +145,7 @@ internal sealed class DevEnvironment
 
         foreach (Commands.ListedFunction f in await Commands.FunctionAppListing.ListAsync(appDll, env, cancellationToken))
         {
-            triggers.Add(new ScaleTrigger(f.Name, f.Stream, f.ConsumerGroup, settings.LagThreshold, 0));
+            triggers.Add(new ScaleTrigger(f.Name, f.Stream, f.ConsumerGroup, settings.LagThreshold, 0, f.IsQueue));
             streams.Add(f.Stream);
             if (f.OutputStream is { } output)
             {

@@ -8,7 +8,8 @@ namespace FaasEvents.Cli.Dev;
 /// <param name="ConsumerGroup">Consumer group.</param>
 /// <param name="LagThreshold">Target lag per instance.</param>
 /// <param name="ActivationLagThreshold">Active only above this lag.</param>
-internal sealed record ScaleTrigger(string Function, string Stream, string ConsumerGroup, long LagThreshold, long ActivationLagThreshold)
+/// <param name="Queue">The group consumes its stream as a queue (replicas are not capped by the partition count).</param>
+internal sealed record ScaleTrigger(string Function, string Stream, string ConsumerGroup, long LagThreshold, long ActivationLagThreshold, bool Queue = false)
 {
     public ScaledObjectRef ToRef()
     {
@@ -17,6 +18,11 @@ internal sealed record ScaleTrigger(string Function, string Stream, string Consu
         r.ScalerMetadata["consumerGroup"] = ConsumerGroup;
         r.ScalerMetadata["lagThreshold"] = LagThreshold.ToString(System.Globalization.CultureInfo.InvariantCulture);
         r.ScalerMetadata["activationLagThreshold"] = ActivationLagThreshold.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (Queue)
+        {
+            r.ScalerMetadata["consumption"] = "queue";
+        }
+
         return r;
     }
 }

@@ -102,5 +102,5 @@ public sealed class FunctionsApp : IAsyncDisposable
     public ValueTask DisposeAsync() => app.DisposeAsync();
 
     internal static IEnumerable<object> Describe(IReadOnlyList<FunctionDefinition> functions) =>
-        functions.Select(f => new { name = f.Name, stream = f.Stream, consumerGroup = f.ConsumerGroup, kind = f.Kind, outputStream = f.OutputStream, changelog = f.ChangelogStream });
+        functions.Select(f => new { name = f.Name, stream = f.Stream, consumerGroup = f.ConsumerGroup, kind = f.Kind, consumption = f.IsQueue ? "queue" : "stream", outputStream = f.OutputStream, changelog = f.ChangelogStream });
 }

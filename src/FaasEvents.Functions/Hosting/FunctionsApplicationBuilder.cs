@@ -206,8 +206,19 @@ public sealed class FunctionsApplicationBuilder
                 stalledPartitions = b.Stalled.Select(s => new { partition = s.Partition, write = s.Stall.Write, since = s.Stall.Since, failedTries = s.Stall.FailedTries, error = s.Stall.Error }).ToList(),
                 lastError = b.LastError,
             }).ToList();
-            bool healthy = functions.All(f => f.haltedPartitions.Count == 0 && f.failingPartitions.Count == 0 && f.stalledPartitions.Count == 0 && f.lastError is null);
-            return Results.Json(new { status = healthy ? "healthy" : "degraded", instance = settings.InstanceId, functions }, statusCode: healthy ? 200 : 503);
+            var queueFunctions = runtime.QueueConsumers.Select(c => new
+            {
+                name = c.Function.Name,
+                stream = c.Function.Stream,
+                consumerGroup = c.Function.ConsumerGroup,
+                inFlight = c.InFlight,
+                haltReason = c.HaltReason,
+                stalledPartitions = c.Stalled.Select(s => new { partition = s.Partition, write = s.Stall.Write, since = s.Stall.Since, failedTries = s.Stall.FailedTries, error = s.Stall.Error }).ToList(),
+                lastError = c.LastError,
+            }).ToList();
+            bool healthy = functions.All(f => f.haltedPartitions.Count == 0 && f.failingPartitions.Count == 0 && f.stalledPartitions.Count == 0 && f.lastError is null)
+                && queueFunctions.All(q => q.haltReason is null && q.stalledPartitions.Count == 0 && q.lastError is null);
+            return Results.Json(new { status = healthy ? "healthy" : "degraded", instance = settings.InstanceId, functions, queueFunctions }, statusCode: healthy ? 200 : 503);
         }).AllowAnonymous();
         app.MapGet("/functions", () => Results.Json(FunctionsApp.Describe(settings.Functions)));
         MaterializerEndpoints.Map(app, settings);

@@ -23,4 +23,10 @@ public sealed class EventTriggerAttribute : Attribute
     /// blob endpoint; never the secret itself. <value>Default: <c>FAAS_STORAGE</c>.</value>
     /// </summary>
     public string? Connection { get; set; }
+
+    /// <summary>
+    /// Consume the stream as an event stream (partitions owned, offset order) or as a queue (events locked and
+    /// acknowledged one by one by any number of instances, no order). <value>Default: <see cref="Consumption.Stream"/>.</value>
+    /// </summary>
+    public Consumption Mode { get; set; } = Consumption.Stream;
 }

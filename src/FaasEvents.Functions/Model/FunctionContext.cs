@@ -60,6 +60,21 @@ public abstract class FunctionContext
     /// </summary>
     public virtual void AddOutput(object value, StoredEvent input) => throw new NotSupportedException("This context does not collect outputs.");
 
+    /// <summary>
+    /// For a function consuming its stream as a queue: when the event's lock ends (after that another instance may
+    /// take it). Null for stream consumption, where the partition's lease is renewed for you.
+    /// </summary>
+    public virtual DateTimeOffset? LockedUntil => null;
+
+    /// <summary>
+    /// For a function consuming its stream as a queue: extends the event's lock by the lock duration from now (for work
+    /// that takes longer than <c>queue.lockDuration</c>) and returns the new expiry. Throws
+    /// <see cref="InvalidOperationException"/> when the lock was already lost (another instance may have the event: stop
+    /// and let it), and <see cref="NotSupportedException"/> for stream consumption.
+    /// </summary>
+    public virtual Task<DateTimeOffset> RenewLockAsync(CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"Function '{FunctionDefinition.Name}' consumes its stream as a stream: its partition lease is renewed for it; only queue consumption (Mode = Consumption.Queue) locks events.");
+
     /// <summary>The function's logger (category <c>Function.{name}</c>).</summary>
     public ILogger Logger => GetLogger("Function." + FunctionDefinition.Name);
 }

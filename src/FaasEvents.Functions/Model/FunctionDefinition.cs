@@ -14,6 +14,7 @@ public sealed class FunctionDefinition
         Stream = trigger.Stream;
         ConsumerGroup = trigger.ConsumerGroup ?? name;
         Connection = trigger.Connection ?? FunctionsDefaults.ConnectionSetting;
+        Consumption = trigger.Mode;
         Shape = shape;
         Parameters = parameters;
         Returns = returns;
@@ -25,8 +26,14 @@ public sealed class FunctionDefinition
     /// <summary>Function name.</summary>
     public string Name { get; }
 
-    /// <summary>Kind for listings: <c>event</c> (one event per invocation), <c>batch</c>, or <c>materializer</c>.</summary>
-    public string Kind => IsMaterializer ? "materializer" : Shape.IsBatch ? "batch" : "event";
+    /// <summary>Kind for listings: <c>event</c> (one event per invocation), <c>batch</c>, <c>materializer</c>, or <c>queue</c> (queue consumption).</summary>
+    public string Kind => IsMaterializer ? "materializer" : IsQueue ? "queue" : Shape.IsBatch ? "batch" : "event";
+
+    /// <summary>How the function's group consumes its stream (<see cref="EventTriggerAttribute.Mode"/>).</summary>
+    public Consumption Consumption { get; }
+
+    /// <summary>True when the stream is consumed as a queue.</summary>
+    public bool IsQueue => Consumption == Consumption.Queue;
 
     /// <summary>True for a materializer (<see cref="MaterializerTriggerAttribute"/>).</summary>
     public bool IsMaterializer => StateType is not null;

@@ -171,6 +171,11 @@ public static class FunctionDiscovery
             Problem("no parameter has [EventTrigger(\"stream\")] or [MaterializerTrigger(\"stream\")]; mark the parameter that receives the events");
         }
 
+        if (trigger is { Mode: Consumption.Queue } && shape is { IsBatch: true })
+        {
+            Problem("consumes its stream as a queue (Mode = Consumption.Queue) but takes a batch; a queue function takes one event per invocation, each acknowledged on its own (scale with maxConcurrentCalls instead)");
+        }
+
         ReturnShape returns = ReturnOf(method.ReturnType);
         EventOutputAttribute? output = method.GetCustomAttribute<EventOutputAttribute>();
         if (materializer is not null)

@@ -54,6 +54,9 @@ public sealed class EventLogHostOptions
     /// <summary>Dead-letter stream; <c>{stream}</c> and <c>{group}</c> are replaced. <value>Default: <c>{stream}.{group}.deadletter</c>.</value></summary>
     public string DeadLetterStream { get; set; } = "{stream}.{group}.deadletter";
 
+    /// <summary>How functions with queue consumption take and acknowledge events (<c>queue</c>).</summary>
+    public QueueOptions Queue { get; set; } = new();
+
     /// <summary>The dead-letter stream of a function.</summary>
     public string DeadLetterStreamFor(FunctionDefinition function)
     {
@@ -136,11 +139,12 @@ public sealed class EventLogHostOptions
             problems.Add($"deadLetter.stream: {ex.Message}");
         }
 
+        problems.AddRange(Queue?.Validate() ?? ["queue: must be set"]);
         return problems;
     }
 
     /// <summary>The effective options, one line, for the start-up log.</summary>
     public override string ToString() => string.Create(
         CultureInfo.InvariantCulture,
-        $"maxBatchSize={MaxBatchSize}, batchCheckpointFrequency={BatchCheckpointFrequency}, initialOffset={InitialOffset.ToString().ToLowerInvariant()}, maxConcurrentPartitions={MaxConcurrentPartitions}, leaseDuration={LeaseDuration}, loadBalancingInterval={LoadBalancingInterval}, pollInterval={PollInterval}, maxPollInterval={MaxPollInterval}, stateCommitInterval={StateCommitInterval}, createStreamsIfMissing={CreateStreamsIfMissing}, retry={Retry}, deadLetter={DeadLetterMode} -> {DeadLetterStream}");
+        $"maxBatchSize={MaxBatchSize}, batchCheckpointFrequency={BatchCheckpointFrequency}, initialOffset={InitialOffset.ToString().ToLowerInvariant()}, maxConcurrentPartitions={MaxConcurrentPartitions}, leaseDuration={LeaseDuration}, loadBalancingInterval={LoadBalancingInterval}, pollInterval={PollInterval}, maxPollInterval={MaxPollInterval}, stateCommitInterval={StateCommitInterval}, createStreamsIfMissing={CreateStreamsIfMissing}, retry={Retry}, deadLetter={DeadLetterMode} -> {DeadLetterStream}, queue=({Queue})");
 }

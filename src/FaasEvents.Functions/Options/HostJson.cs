@@ -110,7 +110,8 @@ public static class HostJson
                 case "stateCommitInterval": o.StateCommitInterval = Span(p.Value, key); break;
                 case "retry": o.Retry = ReadRetry(p.Value, key); break;
                 case "deadLetter": ReadDeadLetter(p.Value, o, key); break;
-                default: throw new HostJsonException($"{key}: unknown setting (known: maxBatchSize, batchCheckpointFrequency, initialOffset, maxConcurrentPartitions, leaseDuration, loadBalancingInterval, pollInterval, maxPollInterval, stateCommitInterval, createStreamsIfMissing, defaultPartitions, retry, deadLetter)");
+                case "queue": ReadQueue(p.Value, o.Queue, key); break;
+                default: throw new HostJsonException($"{key}: unknown setting (known: maxBatchSize, batchCheckpointFrequency, initialOffset, maxConcurrentPartitions, leaseDuration, loadBalancingInterval, pollInterval, maxPollInterval, stateCommitInterval, createStreamsIfMissing, defaultPartitions, retry, deadLetter, queue)");
             }
         }
 
@@ -175,6 +176,27 @@ public static class HostJson
                     o.DeadLetterStream = Str(p.Value, $"{at}.stream");
                     break;
                 default: throw new HostJsonException($"{at}.{p.Name}: unknown setting (known: mode, stream)");
+            }
+        }
+    }
+
+    private static void ReadQueue(JsonElement el, QueueOptions q, string at)
+    {
+        if (el.ValueKind != JsonValueKind.Object)
+        {
+            throw new HostJsonException($"{at} must be an object");
+        }
+
+        foreach (JsonProperty p in el.EnumerateObject())
+        {
+            string key = $"{at}.{p.Name}";
+            switch (p.Name)
+            {
+                case "lockDuration": q.LockDuration = Span(p.Value, key); break;
+                case "maxDeliveryCount": q.MaxDeliveryCount = Int(p.Value, key); break;
+                case "maxConcurrentCalls": q.MaxConcurrentCalls = Int(p.Value, key); break;
+                case "window": q.Window = Int(p.Value, key); break;
+                default: throw new HostJsonException($"{key}: unknown setting (known: lockDuration, maxDeliveryCount, maxConcurrentCalls, window)");
             }
         }
     }

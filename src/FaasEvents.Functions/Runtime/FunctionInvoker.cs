@@ -39,18 +39,18 @@ internal sealed class FunctionInvoker
     /// Runs one invocation; returns the events to append to the output stream (empty if none) and, for a
     /// materializer, the key's new state (applied by the caller only once the outputs are appended).
     /// </summary>
-    public async ValueTask<InvocationResult> InvokeAsync(IReadOnlyList<StoredEvent> events, int partition, Guid outputWriter, int attempt, int maxRetries, CancellationToken cancellationToken, MaterializedTable? table = null)
+    public async ValueTask<InvocationResult> InvokeAsync(IReadOnlyList<StoredEvent> events, int partition, Guid outputWriter, int attempt, int maxRetries, CancellationToken cancellationToken, MaterializedTable? table = null, EventLock? eventLock = null)
     {
         if (!needsScope)
         {
-            var direct = new InvocationContext(function, partition, outputWriter, events, attempt, maxRetries, services, cancellationToken, loggers, this, table);
+            var direct = new InvocationContext(function, partition, outputWriter, events, attempt, maxRetries, services, cancellationToken, loggers, this, table) { Lock = eventLock };
             await ExecuteAsync(direct);
             StampTraceContext(direct.OutputsOrEmpty);
             return new InvocationResult(direct.OutputsOrEmpty, direct.MarksOrEmpty, direct.State);
         }
 
         await using AsyncServiceScope scope = services.CreateAsyncScope();
-        var context = new InvocationContext(function, partition, outputWriter, events, attempt, maxRetries, scope.ServiceProvider, cancellationToken, loggers, this, table);
+        var context = new InvocationContext(function, partition, outputWriter, events, attempt, maxRetries, scope.ServiceProvider, cancellationToken, loggers, this, table) { Lock = eventLock };
         FunctionExecutionDelegate pipeline = ExecuteAsync;
         for (int i = middleware.Count - 1; i >= 0; i--)
         {
@@ -332,6 +332,14 @@ internal sealed class FunctionInvoker
         public OutputIds Ids => ids ??= new OutputIds(outputWriter);
 
         public MaterializedTable? Table { get; }
+
+        /// <summary>A queue function's lock on its event (null for stream consumption).</summary>
+        public EventLock? Lock { get; init; }
+
+        public override DateTimeOffset? LockedUntil => Lock?.LockedUntil;
+
+        public override Task<DateTimeOffset> RenewLockAsync(CancellationToken cancellationToken = default) =>
+            Lock is { } held ? held.RenewAsync(cancellationToken) : base.RenewLockAsync(cancellationToken);
 
         /// <summary>A materializer's returned state (null = delete).</summary>
         public object? State { get; set; }

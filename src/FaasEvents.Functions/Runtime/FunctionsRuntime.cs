@@ -19,6 +19,7 @@ internal sealed class FunctionsRuntime : IHostedService
     private readonly ConcurrentDictionary<string, EventLogClient> clients = new(StringComparer.Ordinal);
     private readonly IFunctionStorage storage;
     private readonly List<PartitionBalancer> balancers = [];
+    private readonly List<QueueConsumer> consumers = [];
     private readonly List<FunctionHost> hosts = [];
     private readonly CancellationTokenSource stopping = new();
     private Task running = Task.CompletedTask;
@@ -35,6 +36,9 @@ internal sealed class FunctionsRuntime : IHostedService
     }
 
     public IReadOnlyList<PartitionBalancer> Balancers => balancers;
+
+    /// <summary>The queue-consumed functions this instance runs.</summary>
+    public IReadOnlyList<QueueConsumer> QueueConsumers => consumers;
 
     /// <summary>The running host of a function, by name (null if this instance does not run it).</summary>
     internal FunctionHost? HostOf(string name) => hosts.FirstOrDefault(h => h.Function.Name == name);
@@ -100,12 +104,21 @@ internal sealed class FunctionsRuntime : IHostedService
                 Serializer = services.GetService<IStateSerializer>() ?? new JsonStateSerializer(),
             };
             hosts.Add(host);
-            balancers.Add(new PartitionBalancer(host));
+            if (f.IsQueue)
+            {
+                consumers.Add(new QueueConsumer(host, storage.Queues(f.Connection)));
+            }
+            else
+            {
+                balancers.Add(new PartitionBalancer(host));
+            }
         }
 
         // One watch of the server's append notices per trigger stream wakes that stream's idle partitions at once.
         IEnumerable<Task> watches = hosts.DistinctBy(h => (h.Function.Connection, h.Function.Stream)).Select(h => Task.Run(() => FollowNoticesAsync(h), CancellationToken.None));
-        running = Task.WhenAll(balancers.Select(b => Task.Run(() => b.RunAsync(stopping.Token), CancellationToken.None)).Concat(watches));
+        running = Task.WhenAll(balancers.Select(b => Task.Run(() => b.RunAsync(stopping.Token), CancellationToken.None))
+            .Concat(consumers.Select(c => Task.Run(() => c.RunAsync(stopping.Token), CancellationToken.None)))
+            .Concat(watches));
     }
 
     /// <summary>Best effort: a failure of the notices (never expected) is logged and costs only latency, never the stop.</summary>
@@ -133,7 +146,11 @@ internal sealed class FunctionsRuntime : IHostedService
         using var hurry = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         hurry.CancelAfter(timeout > ShutdownReserve * 2 ? timeout - ShutdownReserve : timeout / 2);
         await stopping.CancelAsync();
-        await running;
+        using (hurry.Token.Register(() => consumers.ForEach(c => c.CancelInvocations())))
+        {
+            await running; // queue consumers finish their handlers and settle them here
+        }
+
         await Task.WhenAll(balancers.Select(b => b.StopAsync(hurry.Token)));
         foreach (FunctionHost h in hosts)
         {

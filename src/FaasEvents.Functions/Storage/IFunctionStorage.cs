@@ -30,4 +30,7 @@ internal interface IFunctionStorage
 
     /// <summary>Where a function on <paramref name="connection"/> writes (its outputs may name another connection).</summary>
     IOutputSink Outputs(string connection);
+
+    /// <summary>Where queue-consumed groups on <paramref name="connection"/> keep their partitions' queue state.</summary>
+    IQueueStore Queues(string connection);
 }

@@ -16,4 +16,17 @@ public sealed record PartitionLag(int Partition, long EarliestOffset, long EndOf
         from = Math.Max(from, p.EarliestOffset); // a checkpoint below retention resumes at the earliest retained
         return new PartitionLag(p.Partition, p.EarliestOffset, p.EndOffset, checkpoint, Math.Max(0, p.EndOffset - from));
     }
+
+    /// <summary>
+    /// Lag of a partition consumed as a queue: the events not settled (in flight, waiting for a redelivery, or not taken
+    /// yet). <see cref="Checkpoint"/> is the queue's settled offset; a queue nothing consumed yet counts from
+    /// <paramref name="initialOffset"/>.
+    /// </summary>
+    public static PartitionLag ForQueue(PartitionInfo p, Queues.QueueState? queue, InitialOffset initialOffset)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        return queue is null
+            ? Compute(p, null, initialOffset)
+            : new PartitionLag(p.Partition, p.EarliestOffset, p.EndOffset, queue.SettledBelow, queue.Unsettled(p.EndOffset, p.EarliestOffset));
+    }
 }

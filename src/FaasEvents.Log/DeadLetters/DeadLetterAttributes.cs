@@ -30,6 +30,12 @@ public static class DeadLetterAttributes
     /// <summary>When it was dead-lettered.</summary>
     public const string Time = "dlqtime";
 
+    /// <summary>
+    /// For a queue-consumed event: its earlier deliveries that did not end in acceptance, as a JSON array of
+    /// <c>{"owner","at","outcome"}</c> (oldest first; an outcome is the handler's error or "lock expired").
+    /// </summary>
+    public const string History = "dlqhistory";
+
     /// <summary>What the copy left out to fit the size limit (<c>data</c> or <c>data,attributes</c>).</summary>
     public const string Omitted = "dlqomitted";
 

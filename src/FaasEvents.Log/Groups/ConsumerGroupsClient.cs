@@ -93,6 +93,61 @@ public sealed class ConsumerGroupsClient
     }
 
     /// <summary>
+    /// Each partition of a group that consumes <paramref name="stream"/> as a queue: settled offset, unsettled events
+    /// (its lag), locks held and by whom, events waiting for a redelivery and their delivery counts, and the age of the
+    /// oldest unsettled event (one small read per partition with unsettled events). Null when no partition has queue
+    /// state (the group is not a queue group, or nothing consumed it yet).
+    /// </summary>
+    public async Task<IReadOnlyList<QueuePartitionState>?> DescribeQueueAsync(string stream, string group, CancellationToken cancellationToken = default)
+    {
+        StreamDefinition.ValidateName(group, "consumer group");
+        IReadOnlyList<PartitionInfo> partitions = await log.GetPartitionsAsync(stream, cancellationToken); // StreamNotFound first
+        IReadOnlyList<Queues.QueueState?> queues = await log.GetQueueStatesAsync(group, stream, cancellationToken);
+        if (queues.All(q => q is null))
+        {
+            return null;
+        }
+
+        DateTimeOffset now = store.TimeProvider.GetUtcNow();
+        var rows = new List<QueuePartitionState>(partitions.Count);
+        foreach (PartitionInfo p in partitions)
+        {
+            Queues.QueueState? q = queues[p.Partition];
+            Queues.QueueState state = q ?? Queues.QueueState.Empty;
+            long unsettled = state.Unsettled(p.EndOffset, p.EarliestOffset);
+            DateTimeOffset? oldest = null;
+            if (unsettled > 0)
+            {
+                long first = Math.Max(state.SettledBelow, p.EarliestOffset);
+                var read = new ReadOptions { From = StartPosition.FromOffset(first), StartAtEarliestIfTruncated = true, EndOffset = p.EndOffset };
+                await foreach (StoredEvent e in log.ReadPartitionAsync(stream, p.Partition, read, cancellationToken))
+                {
+                    if (!state.SettledAbove.Contains(e.Offset))
+                    {
+                        oldest = e.Timestamp;
+                        break;
+                    }
+                }
+            }
+
+            var locked = state.InFlight.Where(f => f.Owner is not null && f.LockedUntil > now).ToList();
+            rows.Add(new QueuePartitionState(
+                p.Partition,
+                p.EndOffset,
+                q?.SettledBelow,
+                unsettled,
+                locked.Count,
+                state.InFlight.Count(f => f.Owner is null && f.VisibleAt > now),
+                state.InFlight.Count(f => f.Deliveries > 1),
+                state.InFlight.Select(f => f.Deliveries).DefaultIfEmpty(0).Max(),
+                [.. locked.Select(f => f.Owner!).Distinct().Order(StringComparer.Ordinal)],
+                oldest));
+        }
+
+        return rows;
+    }
+
+    /// <summary>
     /// Moves the group's checkpoints to <paramref name="target"/> on every partition (or only <paramref name="partition"/>),
     /// each kept within the partition's retained range. <paramref name="dryRun"/>: only says what would change. While
     /// instances hold partitions in scope the reset is refused (<see cref="EventLogErrorReason.GroupInUse"/>) unless

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
@@ -18,7 +16,6 @@ namespace FaasEvents.Log.Queues;
 /// </summary>
 public sealed class PartitionQueue
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly LogStore store;
     private readonly BlobClient blob;
 
@@ -47,89 +44,83 @@ public sealed class PartitionQueue
     /// Acquires up to <paramref name="max"/> available events below <paramref name="endOffset"/> for
     /// <paramref name="owner"/>, each locked for <paramref name="lockDuration"/>: not settled, not locked by anyone (a
     /// lock that expired counts as free), and visible (a released one after its backoff). Lowest offsets first.
+    /// Events below <paramref name="floor"/> (gone by retention) count as settled.
     /// </summary>
-    public async Task<IReadOnlyList<QueueDelivery>> AcquireAsync(string owner, int max, TimeSpan lockDuration, long endOffset, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(owner);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
-        return await UpdateAsync(state =>
-        {
-            DateTimeOffset now = store.TimeProvider.GetUtcNow();
-            var taken = new List<QueueDelivery>();
-            long limit = Math.Min(endOffset, state.SettledBelow + Window);
-            for (long offset = state.SettledBelow; offset < limit && taken.Count < max; offset++)
-            {
-                if (state.Settled.Contains(offset))
-                {
-                    continue;
-                }
-
-                state.InFlight.TryGetValue(offset, out InFlight? held);
-                bool free = held is null || (held.Owner is null ? held.VisibleAt <= now : held.LockedUntil <= now);
-                if (!free)
-                {
-                    continue;
-                }
-
-                var next = new InFlight(owner, now + lockDuration, (held?.Deliveries ?? 0) + 1, now);
-                state.InFlight[offset] = next;
-                taken.Add(new QueueDelivery(Partition, offset, next.Deliveries, next.LockedUntil));
-            }
-
-            return (taken.Count > 0, (IReadOnlyList<QueueDelivery>)taken);
-        }, cancellationToken);
-    }
+    public async Task<IReadOnlyList<QueueDelivery>> AcquireAsync(string owner, int max, TimeSpan lockDuration, long endOffset, long floor = 0, CancellationToken cancellationToken = default) =>
+        (await SettleAndAcquireAsync(owner, [], max, lockDuration, endOffset, floor, cancellationToken)).Acquired;
 
     /// <summary>
     /// Settles events <paramref name="owner"/> holds; returns the offsets it no longer held (its lock expired and someone
     /// else may have them: their outcome is not applied). The settled offset moves over every contiguous settled event.
     /// </summary>
-    public async Task<IReadOnlyList<long>> SettleAsync(string owner, IReadOnlyList<QueueSettlement> settlements, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<long>> SettleAsync(string owner, IReadOnlyList<QueueSettlement> settlements, CancellationToken cancellationToken = default) =>
+        (await SettleAndAcquireAsync(owner, settlements, 0, TimeSpan.Zero, 0, 0, cancellationToken)).Lost;
+
+    /// <summary>
+    /// Settles and acquires in one change of the queue (one read, one conditional write): what a consumer that has
+    /// finished some events and has room for more does each round.
+    /// </summary>
+    public async Task<QueueUpdate> SettleAndAcquireAsync(string owner, IReadOnlyList<QueueSettlement> settlements, int max, TimeSpan lockDuration, long endOffset, long floor = 0, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(owner);
         ArgumentNullException.ThrowIfNull(settlements);
-        return await UpdateAsync(state =>
+        ArgumentOutOfRangeException.ThrowIfNegative(max);
+        return await UpdateAsync(book =>
         {
-            DateTimeOffset now = store.TimeProvider.GetUtcNow();
-            var lost = new List<long>();
-            foreach (QueueSettlement s in settlements)
-            {
-                if (!state.InFlight.TryGetValue(s.Offset, out InFlight? held) || held.Owner != owner || held.LockedUntil <= now)
-                {
-                    lost.Add(s.Offset);
-                    continue;
-                }
-
-                if (s.Outcome == QueueOutcome.Released)
-                {
-                    state.InFlight[s.Offset] = held with { Owner = null, LockedUntil = now, VisibleAt = now + s.Backoff };
-                }
-                else
-                {
-                    state.InFlight.Remove(s.Offset);
-                    state.Settled.Add(s.Offset);
-                }
-            }
-
-            while (state.Settled.Remove(state.SettledBelow))
-            {
-                state.SettledBelow++;
-            }
-
-            return (lost.Count < settlements.Count, (IReadOnlyList<long>)lost);
+            QueueUpdate update = book.Round(Partition, owner, settlements, max, lockDuration, endOffset, floor, Window, store.TimeProvider.GetUtcNow(), out bool changed);
+            return (changed, update);
         }, cancellationToken);
     }
 
-    /// <summary>The queue's state now: settled offset, in-flight events (with owners and delivery counts), settled out of order.</summary>
-    public async Task<QueueState> GetStateAsync(CancellationToken cancellationToken = default) => (await ReadAsync(cancellationToken)).State.ToPublic();
+    /// <summary>Extends the locks <paramref name="owner"/> still holds by <paramref name="lockDuration"/> from now; returns the offsets it no longer held.</summary>
+    public async Task<IReadOnlyList<long>> RenewAsync(string owner, IReadOnlyList<long> offsets, TimeSpan lockDuration, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(owner);
+        ArgumentNullException.ThrowIfNull(offsets);
+        return await UpdateAsync(book =>
+        {
+            IReadOnlyList<long> lost = book.Renew(owner, offsets, lockDuration, store.TimeProvider.GetUtcNow());
+            return (lost.Count < offsets.Count, lost);
+        }, cancellationToken);
+    }
 
-    private async Task<T> UpdateAsync<T>(Func<State, (bool Changed, T Result)> change, CancellationToken cancellationToken)
+    /// <summary>
+    /// Makes the queue start at <paramref name="offset"/> if it has never been consumed (a group that starts at the
+    /// latest event pins where that was); an existing queue is left as it is. True when it was pinned now.
+    /// </summary>
+    public async Task<bool> PinStartAsync(long offset, CancellationToken cancellationToken = default)
+    {
+        await store.EnsureContainerAsync(cancellationToken);
+        var book = QueueBook.Parse(null);
+        book.Raise(offset);
+        try
+        {
+            await blob.UploadAsync(book.ToBinaryData(), new BlobUploadOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All } }, cancellationToken);
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status is 409 or 412)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The queue's state, or null when nothing has consumed it yet.</summary>
+    public async Task<QueueState?> TryGetStateAsync(CancellationToken cancellationToken = default)
+    {
+        (QueueBook book, ETag? etag) = await ReadAsync(cancellationToken);
+        return etag is null ? null : book.ToState();
+    }
+
+    /// <summary>The queue's state now: settled offset, in-flight events (with owners and delivery counts), settled out of order.</summary>
+    public async Task<QueueState> GetStateAsync(CancellationToken cancellationToken = default) => (await ReadAsync(cancellationToken)).Book.ToState();
+
+    private async Task<T> UpdateAsync<T>(Func<QueueBook, (bool Changed, T Result)> change, CancellationToken cancellationToken)
     {
         await store.EnsureContainerAsync(cancellationToken);
         for (int attempt = 0; ; attempt++)
         {
-            (State state, ETag? etag) = await ReadAsync(cancellationToken);
-            (bool changed, T result) = change(state);
+            (QueueBook book, ETag? etag) = await ReadAsync(cancellationToken);
+            (bool changed, T result) = change(book);
             if (!changed)
             {
                 return result;
@@ -138,58 +129,30 @@ public sealed class PartitionQueue
             try
             {
                 await blob.UploadAsync(
-                    BinaryData.FromObjectAsJson(state.ToDocument(), Json),
+                    book.ToBinaryData(),
                     new BlobUploadOptions { Conditions = etag is { } e ? new BlobRequestConditions { IfMatch = e } : new BlobRequestConditions { IfNoneMatch = ETag.All } },
                     cancellationToken);
                 return result;
             }
             catch (RequestFailedException ex) when (ex.Status is 409 or 412 && attempt < 50)
             {
-                // Another instance changed the queue since we read it: read again and decide again.
+                // Another instance changed the queue since we read it: read again and decide again, after a short random
+                // pause that grows with the conflicts, so racing instances spread out instead of colliding again.
+                await Task.Delay(Random.Shared.Next(1, 5 + (4 * Math.Min(attempt, 10))), cancellationToken);
             }
         }
     }
 
-    private async Task<(State State, ETag? ETag)> ReadAsync(CancellationToken cancellationToken)
+    private async Task<(QueueBook Book, ETag? ETag)> ReadAsync(CancellationToken cancellationToken)
     {
         try
         {
             Response<BlobDownloadResult> read = await blob.DownloadContentAsync(cancellationToken);
-            Document doc = read.Value.Content.ToObjectFromJson<Document>(Json) ?? new Document(0, [], []);
-            return (State.From(doc), read.Value.Details.ETag);
+            return (QueueBook.Parse(read.Value.Content), read.Value.Details.ETag);
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {
-            return (new State(), null);
+            return (QueueBook.Parse(null), null);
         }
-    }
-
-    private sealed record InFlight(string? Owner, DateTimeOffset LockedUntil, int Deliveries, DateTimeOffset VisibleAt);
-
-    private sealed record Document(long SettledBelow, List<long> Settled, Dictionary<string, InFlight> InFlight);
-
-    private sealed class State
-    {
-        public long SettledBelow { get; set; }
-
-        public SortedSet<long> Settled { get; } = [];
-
-        public SortedDictionary<long, InFlight> InFlight { get; } = [];
-
-        public static State From(Document doc)
-        {
-            var s = new State { SettledBelow = doc.SettledBelow };
-            s.Settled.UnionWith(doc.Settled ?? []);
-            foreach ((string offset, InFlight held) in doc.InFlight ?? [])
-            {
-                s.InFlight[long.Parse(offset, CultureInfo.InvariantCulture)] = held;
-            }
-
-            return s;
-        }
-
-        public Document ToDocument() => new(SettledBelow, [.. Settled], InFlight.ToDictionary(kv => kv.Key.ToString(CultureInfo.InvariantCulture), kv => kv.Value));
-
-        public QueueState ToPublic() => new(SettledBelow, InFlight.Select(kv => new QueueInFlight(kv.Key, kv.Value.Owner, kv.Value.LockedUntil, kv.Value.Deliveries, kv.Value.VisibleAt)).ToList(), [.. Settled]);
     }
 }

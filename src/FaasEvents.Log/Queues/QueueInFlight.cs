@@ -6,4 +6,8 @@ namespace FaasEvents.Log.Queues;
 /// <param name="LockedUntil">When the lock ends.</param>
 /// <param name="Deliveries">How many times it has been acquired.</param>
 /// <param name="VisibleAt">For a released event: when it may be acquired again.</param>
-public sealed record QueueInFlight(long Offset, string? Owner, DateTimeOffset LockedUntil, int Deliveries, DateTimeOffset VisibleAt);
+public sealed record QueueInFlight(long Offset, string? Owner, DateTimeOffset LockedUntil, int Deliveries, DateTimeOffset VisibleAt)
+{
+    /// <summary>Its earlier deliveries that did not end in acceptance.</summary>
+    public IReadOnlyList<QueueAttempt> History { get; init; } = [];
+}

@@ -27,7 +27,7 @@ public sealed class ExternalScalerService : ExternalScaler.ExternalScalerBase
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
         ScalerMetadata m = ScalerMetadata.Parse(request.ScalerMetadata);
-        LagReport report = await lag.GetLagAsync(m.Stream, m.ConsumerGroup, m.InitialOffset, context.CancellationToken);
+        LagReport report = await lag.GetLagAsync(m.Stream, m.ConsumerGroup, m.InitialOffset, m.Queue, context.CancellationToken);
         return new IsActiveResponse { Result = m.IsActive(report) };
     }
 
@@ -45,7 +45,7 @@ public sealed class ExternalScalerService : ExternalScaler.ExternalScalerBase
         {
             // Arm the ingress signal before reading lag, so an append in between is not missed.
             Task appended = lag.NextAppend(m.Stream);
-            bool active = m.IsActive(await lag.GetLagAsync(m.Stream, m.ConsumerGroup, m.InitialOffset, ct));
+            bool active = m.IsActive(await lag.GetLagAsync(m.Stream, m.ConsumerGroup, m.InitialOffset, m.Queue, ct));
             if (active != last)
             {
                 await responseStream.WriteAsync(new IsActiveResponse { Result = active }, ct);
@@ -88,7 +88,7 @@ public sealed class ExternalScalerService : ExternalScaler.ExternalScalerBase
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
         ScalerMetadata m = ScalerMetadata.Parse(request.ScaledObjectRef?.ScalerMetadata ?? throw new ScalerMetadataException("scaledObjectRef is required"));
-        LagReport report = await lag.GetLagAsync(m.Stream, m.ConsumerGroup, m.InitialOffset, context.CancellationToken);
+        LagReport report = await lag.GetLagAsync(m.Stream, m.ConsumerGroup, m.InitialOffset, m.Queue, context.CancellationToken);
         long value = m.Metric(report);
         return new GetMetricsResponse
         {

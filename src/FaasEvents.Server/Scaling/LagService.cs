@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using FaasEvents.Log;
 using FaasEvents.Log.Consumers;
 using FaasEvents.Log.Events;
+using FaasEvents.Log.Queues;
 using FaasEvents.Server.Telemetry;
 
 namespace FaasEvents.Server.Scaling;
@@ -28,6 +29,7 @@ public sealed class LagService
     private readonly ConcurrentDictionary<string, Cached<EndsRead>> ends = new(StringComparer.Ordinal);
     private readonly AppendedEnds appended = new();
     private readonly ConcurrentDictionary<string, Cached<IReadOnlyList<Checkpoint>>> checkpoints = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Cached<IReadOnlyList<QueueState?>>> queueStates = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, TaskCompletionSource> signals = new(StringComparer.Ordinal);
 
     /// <summary>Creates the service.</summary>
@@ -41,13 +43,21 @@ public sealed class LagService
     }
 
     /// <summary>The group's lag; unknown streams throw <see cref="EventLogErrorReason.StreamNotFound"/>.</summary>
-    public async Task<LagReport> GetLagAsync(string stream, string group, InitialOffset initialOffset, CancellationToken cancellationToken)
+    public Task<LagReport> GetLagAsync(string stream, string group, InitialOffset initialOffset, CancellationToken cancellationToken) =>
+        GetLagAsync(stream, group, initialOffset, queue: false, cancellationToken);
+
+    /// <summary>
+    /// The group's lag; for a group consuming as a queue (<paramref name="queue"/>) the events not settled per partition,
+    /// from its queue states (one read per partition, cached like checkpoints).
+    /// </summary>
+    public async Task<LagReport> GetLagAsync(string stream, string group, InitialOffset initialOffset, bool queue, CancellationToken cancellationToken)
     {
         StreamPace pace = paces.GetOrAdd(stream, _ => new StreamPace(ttl, idleMax));
         string groupKey = group + "\n" + stream;
         Task<EndsRead> endsTask = Get(ends, stream, () => ReadEndsAsync(stream, pace), pace.Reuse);
         TimeSpan checkpointReuse = behind.GetValueOrDefault(groupKey, true) ? ttl : pace.Reuse; // progress of a group with lag shows at once
-        Task<IReadOnlyList<Checkpoint>> cpTask = Get(checkpoints, groupKey, () => log.Checkpoints.ListAsync(group, stream, CancellationToken.None), checkpointReuse);
+        Task<IReadOnlyList<Checkpoint>> cpTask = queue ? Task.FromResult<IReadOnlyList<Checkpoint>>([]) : Get(checkpoints, groupKey, () => log.Checkpoints.ListAsync(group, stream, CancellationToken.None), checkpointReuse);
+        Task<IReadOnlyList<QueueState?>> queueTask = queue ? Get(queueStates, groupKey, () => log.GetQueueStatesAsync(group, stream, CancellationToken.None), checkpointReuse) : Task.FromResult<IReadOnlyList<QueueState?>>([]);
         IReadOnlyList<PartitionInfo> parts, stored;
         try
         {
@@ -64,13 +74,30 @@ public sealed class LagService
         }
 
         Dictionary<int, long> cps = (await cpTask.WaitAsync(cancellationToken)).ToDictionary(c => c.Partition, c => c.NextOffset);
+        if (queue)
+        {
+            IReadOnlyList<QueueState?> states = await queueTask.WaitAsync(cancellationToken);
+            if (initialOffset == InitialOffset.Latest && parts.Any(p => p.Partition >= states.Count || states[p.Partition] is null))
+            {
+                await PinQueuesAsync(stream, group, stored, states, cancellationToken);
+                states = await log.GetQueueStatesAsync(group, stream, cancellationToken);
+                queueStates[groupKey] = new Cached<IReadOnlyList<QueueState?>>(time.GetUtcNow(), Task.FromResult(states));
+            }
+
+            return Report(stream, group, groupKey, parts.Select(p => PartitionLag.ForQueue(p, p.Partition < states.Count ? states[p.Partition] : null, initialOffset)).ToList());
+        }
+
         if (initialOffset == InitialOffset.Latest && parts.Any(p => !cps.ContainsKey(p.Partition)))
         {
             // From storage's ends only: a notice (another process's word) never decides an offset (invariant 13).
             await PinLatestAsync(stream, group, stored, cps, cancellationToken);
         }
 
-        var rows = parts.Select(p => PartitionLag.Compute(p, cps.TryGetValue(p.Partition, out long c) ? c : null, initialOffset)).ToList();
+        return Report(stream, group, groupKey, parts.Select(p => PartitionLag.Compute(p, cps.TryGetValue(p.Partition, out long c) ? c : null, initialOffset)).ToList());
+    }
+
+    private LagReport Report(string stream, string group, string groupKey, List<PartitionLag> rows)
+    {
         behind[groupKey] = rows.Any(r => r.Lag > 0);
         foreach (PartitionLag row in rows)
         {
@@ -78,6 +105,16 @@ public sealed class LagService
         }
 
         return new LagReport(stream, group, rows);
+    }
+
+    /// <summary>A queue group that starts at "latest" starts where each partition ended when the scaler first saw it (as <see cref="PinLatestAsync"/>).</summary>
+    private async Task PinQueuesAsync(string stream, string group, IReadOnlyList<PartitionInfo> parts, IReadOnlyList<QueueState?> states, CancellationToken cancellationToken)
+    {
+        foreach (PartitionInfo p in parts.Where(p => p.Partition >= states.Count || states[p.Partition] is null))
+        {
+            PartitionQueue q = await log.OpenQueueAsync(group, stream, p.Partition, cancellationToken: cancellationToken);
+            await q.PinStartAsync(p.EndOffset, cancellationToken);
+        }
     }
 
     /// <summary>

@@ -10,7 +10,9 @@ namespace FaasEvents.Server.Scaling;
 /// <summary>
 /// Validated trigger metadata of a ScaledObject using the FaasEvents scaler (the same keys as KEDA's Kafka scaler
 /// where they mean the same): <c>stream</c>, <c>consumerGroup</c>, <c>lagThreshold</c>, <c>activationLagThreshold</c>,
-/// <c>allowIdleConsumers</c>, <c>limitToPartitionsWithLag</c>, <c>initialOffset</c>.
+/// <c>allowIdleConsumers</c>, <c>limitToPartitionsWithLag</c>, <c>initialOffset</c>; and <c>consumption</c>
+/// (<c>stream</c> or <c>queue</c>: a queue group's lag is its unsettled events, and its replicas are not capped by the
+/// partition count, only by the ScaledObject's maxReplicaCount).
 /// </summary>
 public sealed record ScalerMetadata(
     string Stream,
@@ -21,13 +23,16 @@ public sealed record ScalerMetadata(
     bool LimitToPartitionsWithLag,
     InitialOffset InitialOffset)
 {
+    /// <summary>True for a group that consumes its stream as a queue (<c>consumption: queue</c>).</summary>
+    public bool Queue { get; init; }
+
     /// <summary>Default target lag per instance (as KEDA's Kafka scaler).</summary>
     public const long DefaultLagThreshold = 10;
 
     // KEDA passes the whole trigger metadata, its own connection keys included; those are accepted and ignored.
     private static readonly HashSet<string> Known = new(StringComparer.Ordinal)
     {
-        "stream", "consumerGroup", "lagThreshold", "activationLagThreshold", "allowIdleConsumers", "limitToPartitionsWithLag", "initialOffset",
+        "stream", "consumerGroup", "lagThreshold", "activationLagThreshold", "allowIdleConsumers", "limitToPartitionsWithLag", "initialOffset", "consumption",
         "scalerAddress", "caCert", "tlsCertFile", "tlsClientCert", "tlsClientKey", "unsafeSsl", "enableTLS",
     };
 
@@ -78,18 +83,27 @@ public sealed record ScalerMetadata(
                 _ => throw new ScalerMetadataException($"metadata 'initialOffset': '{io}' must be 'earliest' or 'latest'"),
             }
             : InitialOffset.Earliest;
-        return new ScalerMetadata(stream, group, lagThreshold, activation, idle, limit, initial);
+        bool queue = metadata.TryGetValue("consumption", out string? c)
+            ? c switch
+            {
+                "stream" => false,
+                "queue" => true,
+                _ => throw new ScalerMetadataException($"metadata 'consumption': '{c}' must be 'stream' or 'queue'"),
+            }
+            : false;
+        return new ScalerMetadata(stream, group, lagThreshold, activation, idle, limit, initial) { Queue = queue };
     }
 
     /// <summary>
     /// The metric KEDA divides by <see cref="LagThreshold"/> (HPA AverageValue): the total lag, capped so that
-    /// replicas never exceed the partition count (or the partitions with lag), unless idle consumers are allowed.
+    /// replicas never exceed the partition count (or the partitions with lag), unless idle consumers are allowed or the
+    /// group consumes as a queue (any number of instances share every partition: maxReplicaCount caps them).
     /// </summary>
     public long Metric(LagReport lag)
     {
         ArgumentNullException.ThrowIfNull(lag);
         long total = lag.TotalLag;
-        if (AllowIdleConsumers)
+        if (AllowIdleConsumers || Queue)
         {
             return total;
         }

@@ -49,10 +49,12 @@ internal sealed class InMemoryRuntime : IAsyncDisposable
     };
 
     /// <summary>The host of function <paramref name="name"/> declared in <paramref name="functions"/>, acting as <paramref name="instance"/>.</summary>
-    public FunctionHost Host(Type functions, string name, EventLogHostOptions? options = null, string instance = "instance-1", int seed = 1, InMemoryPartitions? partitions = null)
+    public FunctionHost Host(Type functions, string name, EventLogHostOptions? options = null, string instance = "instance-1", int seed = 1, InMemoryPartitions? partitions = null, Action<IServiceCollection>? register = null)
     {
         FunctionDefinition f = FunctionDiscovery.Discover([functions]).Single(d => d.Name == name);
-        ServiceProvider services = new ServiceCollection().AddLogging().BuildServiceProvider();
+        IServiceCollection collection = new ServiceCollection().AddLogging();
+        register?.Invoke(collection);
+        ServiceProvider services = collection.BuildServiceProvider();
         return new FunctionHost
         {
             Function = f,

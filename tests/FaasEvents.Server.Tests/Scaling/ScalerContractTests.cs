@@ -3,6 +3,7 @@ using FaasEvents.Log.Compaction;
 using FaasEvents.Log.Consumers;
 using FaasEvents.Log.Events;
 using FaasEvents.Log.Producer;
+using FaasEvents.Log.Queues;
 using FaasEvents.Log.Streams;
 using FaasEvents.Server.Scaling.Grpc;
 using FaasEvents.TestSupport;
@@ -92,6 +93,31 @@ public class ScalerContractTests(AzuriteFixture azurite) : IClassFixture<Azurite
     }
 
     [Fact]
+    public async Task A_queue_group_s_lag_is_its_unsettled_events_and_its_replicas_are_not_capped_by_the_partition_count()
+    {
+        EventLogClient log = azurite.CreateClient();
+        await log.CreateStreamAsync(new StreamDefinition { Name = "jobs-q", Partitions = 2 });
+        await Produce(log, "jobs-q", 60, 40);
+        PartitionQueue q0 = await log.OpenQueueAsync("workers", "jobs-q", 0);
+        IReadOnlyList<QueueDelivery> taken = await q0.AcquireAsync("i1", 10, TimeSpan.FromMinutes(1), endOffset: 60);
+        await q0.SettleAsync("i1", [.. taken.Take(4).Select(d => new QueueSettlement(d.Offset, QueueOutcome.Accepted)), new QueueSettlement(taken[6].Offset, QueueOutcome.Accepted)]); // 0-3 and 6 settled, 4, 5, 7-9 in flight
+        await using ServerHarness server = await ServerHarness.StartAsync(azurite, log);
+
+        async Task<long> Metric(params (string, string)[] extra) => (await server.Scaler.GetMetricsAsync(new GetMetricsRequest { ScaledObjectRef = ServerHarness.Ref([("stream", "jobs-q"), ("consumerGroup", "workers"), ("lagThreshold", "10"), .. extra]) })).MetricValues[0].MetricValue_;
+
+        Assert.Equal(95, await Metric(("consumption", "queue"))); // 55 + 40 unsettled (in flight counts): HPA gets 10 replicas on 2 partitions
+        Assert.Equal(20, await Metric()); // the same group read as a stream group is capped at 2 partitions x 10
+        Assert.True((await server.Scaler.IsActiveAsync(ServerHarness.Ref(("stream", "jobs-q"), ("consumerGroup", "workers"), ("consumption", "queue")))).Result);
+
+        // A new queue group at "latest" is pinned by the scaler: only what arrives later is lag.
+        Assert.Equal(0, await Metric(("consumption", "queue"), ("consumerGroup", "late"), ("initialOffset", "latest")));
+        await Produce(log, "jobs-q", 3, 0);
+        await Task.Delay(600); // past the lag cache
+        Assert.Equal(3, await Metric(("consumption", "queue"), ("consumerGroup", "late"), ("initialOffset", "latest")));
+        Assert.Equal(3, (await log.GetQueueLagAsync("jobs-q", "late")).TotalLag);
+    }
+
+    [Fact]
     public async Task Empty_partitions_and_missing_checkpoints_never_give_negative_or_garbage_lag()
     {
         EventLogClient log = azurite.CreateClient();
@@ -138,6 +164,7 @@ public class ScalerContractTests(AzuriteFixture azurite) : IClassFixture<Azurite
     [InlineData(new[] { "stream", "s", "consumerGroup", "g", "allowIdleConsumers", "yes" }, "metadata 'allowIdleConsumers': 'yes' must be 'true' or 'false'")]
     [InlineData(new[] { "stream", "s", "consumerGroup", "g", "initialOffset", "middle" }, "metadata 'initialOffset'")]
     [InlineData(new[] { "stream", "s", "consumerGroup", "g", "lagTreshold", "5" }, "metadata key 'lagTreshold' is not known")]
+    [InlineData(new[] { "stream", "s", "consumerGroup", "g", "consumption", "shared" }, "metadata 'consumption': 'shared' must be 'stream' or 'queue'")]
     [InlineData(new[] { "stream", "bad/name", "consumerGroup", "g" }, "metadata 'stream'")]
     public async Task Bad_metadata_is_invalid_argument_naming_the_key(string[] pairs, string expected)
     {

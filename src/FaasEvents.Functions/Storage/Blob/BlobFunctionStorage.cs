@@ -25,4 +25,6 @@ internal sealed class BlobFunctionStorage(Func<string, EventLogClient> clientFor
     public ICheckpointStore Checkpoints(string connection, string instanceId) => new BlobCheckpointStore(clientFor(connection), instanceId);
 
     public IOutputSink Outputs(string connection) => new BlobOutputSink(clientFor(connection), clientFor);
+
+    public IQueueStore Queues(string connection) => new BlobQueueStore(clientFor(connection));
 }

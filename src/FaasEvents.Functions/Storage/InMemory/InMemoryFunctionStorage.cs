@@ -32,4 +32,6 @@ internal sealed class InMemoryFunctionStorage(InMemoryLog log, InMemoryPartition
     public ICheckpointStore Checkpoints(string connection, string instanceId) => new InMemoryCheckpointStore(partitions, instanceId);
 
     public IOutputSink Outputs(string connection) => log;
+
+    public IQueueStore Queues(string connection) => partitions.Queues;
 }

@@ -11,6 +11,9 @@ internal sealed class InMemoryPartitions(TimeProvider clock)
 {
     public Lock Gate { get; } = new();
 
+    /// <summary>Queue state of queue-consumed groups, shared by every instance like the leases.</summary>
+    public InMemoryQueues Queues { get; } = new(clock);
+
     /// <summary>The clock leases expire by.</summary>
     public TimeProvider Clock => clock;
 

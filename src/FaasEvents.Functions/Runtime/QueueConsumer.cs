@@ -1,0 +1,411 @@
+using System.Collections.Concurrent;
+using FaasEvents.Functions.Storage;
+using FaasEvents.Log.Consumers;
+using FaasEvents.Log.Events;
+using FaasEvents.Log.Queues;
+using Microsoft.Extensions.Logging;
+
+namespace FaasEvents.Functions.Runtime;
+
+/// <summary>
+/// Runs one queue-consumed function in this instance (docs/functions.md, "Queue consumption"): every instance takes
+/// events from every partition, each under a lock, up to <see cref="QueueOptions.MaxConcurrentCalls"/> at once. Each
+/// round on a partition is one change of its queue state: settle what finished there, acquire as much as there is room
+/// for. <see cref="QueueEventHandler"/> handles each event and says how it ends. A partition with nothing available
+/// is looked at again when its end moves or when a lock or backoff it holds runs out; an idle instance backs off from
+/// pollInterval to maxPollInterval between looks at the partitions' ends (one listing).
+/// </summary>
+internal sealed class QueueConsumer
+{
+    private readonly FunctionHost host;
+    private readonly IQueueStore store;
+    private readonly QueueOptions options;
+    private readonly QueueEventHandler handler;
+    private readonly ConcurrentQueue<(int Partition, QueueSettlement Settlement)> finished = new();
+    private readonly CancellationTokenSource cutShort = new();
+    private readonly List<Task> running = [];
+    private Lane[] lanes = [];
+    private TaskCompletionSource wake = NewWake();
+    private int next;
+
+    public QueueConsumer(FunctionHost host, IQueueStore store)
+    {
+        this.host = host;
+        this.store = store;
+        options = host.Options.Queue;
+        handler = new QueueEventHandler(host, options, cutShort.Token);
+    }
+
+    public FunctionDefinition Function => host.Function;
+
+    private int inFlight;
+
+    /// <summary>Events being handled here now.</summary>
+    public int InFlight => Volatile.Read(ref inFlight);
+
+    /// <summary>Why the consumer stopped taking events (null while it takes them): outputs its output stream refuses to take.</summary>
+    public string? HaltReason => handler.HaltReason;
+
+    /// <summary>The last failure of a round (storage), null after a round that succeeded.</summary>
+    public string? LastError { get; private set; }
+
+    /// <summary>Runtime writes that keep failing, by partition.</summary>
+    public IEnumerable<(int Partition, PartitionStall Stall)> Stalled =>
+        lanes.Select(l => (l.Key.Partition, l.Stall.Current)).Where(x => x.Current is not null).Select(x => (x.Partition, x.Current!));
+
+    /// <summary>The shutdown budget is running out: cancel the handlers still running (their events are released for others).</summary>
+    public void CancelInvocations() => cutShort.Cancel();
+
+    /// <summary>Takes and handles events until <paramref name="stopping"/>; then lets the running handlers finish and settles them.</summary>
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        FunctionDefinition fn = host.Function;
+        try
+        {
+            await StartAsync(stopping);
+            host.Logger.LogInformation("{Function}: consuming {Stream} as a queue ({Partitions} partitions, {Options})", fn.Name, fn.Stream, lanes.Length, options);
+            TimeSpan idle = host.Options.PollInterval;
+            DateTimeOffset refreshedAt = DateTimeOffset.MinValue;
+            while (!stopping.IsCancellationRequested)
+            {
+                bool acquired = await RoundAsync(stopping);
+                if (acquired)
+                {
+                    idle = host.Options.PollInterval;
+                    continue;
+                }
+
+                DateTimeOffset now = host.Time.GetUtcNow();
+                if (now - refreshedAt >= idle && HandlerRoom > 0 && HaltReason is null)
+                {
+                    refreshedAt = now;
+                    if (await RefreshEndsAsync(stopping))
+                    {
+                        idle = host.Options.PollInterval;
+                        continue; // a partition's end moved: look at it now
+                    }
+
+                    idle = TimeSpan.FromTicks(Math.Min(idle.Ticks * 2, host.Options.MaxPollInterval.Ticks));
+                }
+
+                // With every handler slot busy only a handler finishing (it wakes the wait) makes room.
+                await WaitAsync(HandlerRoom <= 0 || HaltReason is not null ? host.Options.MaxPollInterval : Until(idle), stopping);
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            await DrainAsync();
+        }
+    }
+
+    private int HandlerRoom => options.MaxConcurrentCalls - InFlight;
+
+    private async Task StartAsync(CancellationToken stopping)
+    {
+        FunctionDefinition fn = host.Function;
+        int partitions = await host.Source.GetPartitionCountAsync(fn.Stream, stopping);
+        int readAhead = Math.Max(options.MaxConcurrentCalls * 2, 32);
+        lanes = Enumerable.Range(0, partitions).Select(p =>
+        {
+            var metrics = new PartitionMetrics(fn, p, host.Time);
+            return new Lane(new QueueKey(fn.ConsumerGroup, fn.Stream, p, options.Window), new QueueEventCache(host.Source, fn.Stream, p, readAhead), metrics, new WriteStall(metrics));
+        }).ToArray();
+        next = host.Random.Next(partitions); // instances start on different partitions
+        foreach (Lane lane in lanes)
+        {
+            lane.Metrics.Start();
+        }
+
+        await RefreshEndsAsync(stopping);
+        if (host.Options.InitialOffset == InitialOffset.Latest)
+        {
+            // Pin "latest" now (a queue already consumed keeps its state), so what arrives from now on is delivered.
+            foreach (Lane lane in lanes)
+            {
+                await InfrastructureRetry.RunAsync(ct => store.PinStartAsync(lane.Key, lane.End, ct), $"{fn.Name}: pinning the queue start of {fn.Stream} partition {lane.Key.Partition}", host.Logger, host.Time, lane.Stall, stopping);
+            }
+        }
+    }
+
+    /// <summary>One round: settle what finished, and acquire from the next partition with work for the room there is. True when it acquired.</summary>
+    private async Task<bool> RoundAsync(CancellationToken stopping)
+    {
+        Dictionary<int, List<QueueSettlement>> settle = TakeFinished();
+        int room = HaltReason is null ? HandlerRoom : 0;
+        Lane? chosen = room > 0 ? NextWithWork() : null;
+        bool acquired = false;
+        foreach (Lane lane in lanes)
+        {
+            settle.TryGetValue(lane.Key.Partition, out List<QueueSettlement>? mine);
+            if (lane != chosen && mine is null)
+            {
+                continue;
+            }
+
+            int max = lane == chosen ? room : 0;
+            acquired |= await ChangeAsync(lane, mine ?? [], max, stopping) > 0;
+        }
+
+        return acquired;
+    }
+
+    /// <summary>One change of a partition's queue (storage failures waited out); starts handlers for what it acquired. Returns how many.</summary>
+    private async Task<int> ChangeAsync(Lane lane, IReadOnlyList<QueueSettlement> settlements, int max, CancellationToken stopping)
+    {
+        FunctionDefinition fn = host.Function;
+        var request = new QueueRequest(host.InstanceId, settlements, max, options.LockDuration, lane.End, lane.Floor);
+        QueueUpdate? update = null;
+        // Settlements are applied even while stopping (until the shutdown budget runs out); acquiring stops with the instance.
+        CancellationToken token = max > 0 ? stopping : cutShort.Token;
+        try
+        {
+            await InfrastructureRetry.RunAsync(async ct => update = await store.SettleAndAcquireAsync(lane.Key, request, ct), $"{fn.Name}: queue round on {fn.Stream} partition {lane.Key.Partition}", host.Logger, host.Time, lane.Stall, token);
+            LastError = null;
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            return 0; // their locks run out and the events are delivered again
+        }
+
+        foreach (long lost in update!.Lost)
+        {
+            host.Logger.LogWarning("{Function}: the lock on {Stream} partition {Partition} offset {Offset} ran out before its outcome was settled; it is not applied and the event is delivered again", fn.Name, fn.Stream, lane.Key.Partition, lost);
+        }
+
+        // Lock expiries and backoffs are the lock clock's (storage's) times.
+        DateTimeOffset now = host.LeaseClock.GetUtcNow();
+        DateTimeOffset available = update.NextAvailableAt ?? DateTimeOffset.MaxValue; // a lock or backoff running out, else only when the end moves
+        if (max == 0)
+        {
+            lane.LookAgainAt = available < lane.LookAgainAt ? available : lane.LookAgainAt; // e.g. what it just released
+            return 0;
+        }
+
+        lane.LookedAt = now;
+        lane.LookAgainAt = update.Acquired.Count >= max ? now
+            : update.Window ? now + host.Options.PollInterval // others hold the window's start: look again soon
+            : available;
+        if (update.Acquired.Count == 0)
+        {
+            return 0;
+        }
+
+        IReadOnlyDictionary<long, StoredEvent> events;
+        try
+        {
+            events = await lane.Cache.GetAsync([.. update.Acquired.Select(d => d.Offset)], lane.End, stopping);
+        }
+        catch (Exception ex) when (InfrastructureRetry.IsInfrastructure(ex) || ex is OperationCanceledException)
+        {
+            // Acquired but not read: give them back at once rather than waiting for their locks.
+            LastError = ex.Message.Split('\n')[0];
+            host.Logger.LogWarning("{Function}: reading {Count} acquired event(s) of {Stream} partition {Partition} failed ({Error}); released", fn.Name, update.Acquired.Count, fn.Stream, lane.Key.Partition, LastError);
+            foreach (QueueDelivery d in update.Acquired)
+            {
+                finished.Enqueue((lane.Key.Partition, new QueueSettlement(d.Offset, QueueOutcome.Released, TimeSpan.Zero, "not read: " + LastError)));
+            }
+
+            return 0;
+        }
+
+        foreach (QueueDelivery d in update.Acquired)
+        {
+            if (!events.TryGetValue(d.Offset, out StoredEvent? e))
+            {
+                finished.Enqueue((lane.Key.Partition, new QueueSettlement(d.Offset, QueueOutcome.Accepted))); // no event there any more: nothing to deliver
+                continue;
+            }
+
+            var held = new EventLock(store, lane.Key, host.InstanceId, d.Offset, options.LockDuration, host.LeaseClock, d.LockedUntil);
+            Interlocked.Increment(ref inFlight);
+            lock (running)
+            {
+                running.Add(Task.Run(() => HandleAsync(lane, d, e, held), CancellationToken.None));
+            }
+        }
+
+        return update.Acquired.Count;
+    }
+
+    private async Task HandleAsync(Lane lane, QueueDelivery delivery, StoredEvent e, EventLock held)
+    {
+        try
+        {
+            QueueSettlement? outcome = await handler.HandleAsync(lane.Key.Partition, delivery, e, held, lane.Metrics, lane.Stall);
+            if (outcome is not null)
+            {
+                finished.Enqueue((lane.Key.Partition, outcome));
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref inFlight);
+            wake.TrySetResult();
+        }
+    }
+
+    private Dictionary<int, List<QueueSettlement>> TakeFinished()
+    {
+        lock (running)
+        {
+            running.RemoveAll(t => t.IsCompleted);
+        }
+
+        var byPartition = new Dictionary<int, List<QueueSettlement>>();
+        while (finished.TryDequeue(out (int Partition, QueueSettlement Settlement) f))
+        {
+            if (!byPartition.TryGetValue(f.Partition, out List<QueueSettlement>? list))
+            {
+                byPartition[f.Partition] = list = [];
+            }
+
+            list.Add(f.Settlement);
+        }
+
+        return byPartition;
+    }
+
+    /// <summary>
+    /// The next partition (round robin) whose queue may have events available now: its end moved, a lock or backoff it
+    /// saw ran out, or it has not been looked at for a third of the lock duration (what other instances released is
+    /// only seen by looking).
+    /// </summary>
+    private Lane? NextWithWork()
+    {
+        DateTimeOffset now = host.LeaseClock.GetUtcNow();
+        for (int i = 0; i < lanes.Length; i++)
+        {
+            Lane lane = lanes[(next + i) % lanes.Length];
+            if ((lane.LookAgainAt <= now || now - lane.LookedAt >= Recheck) && lane.End > lane.Floor)
+            {
+                next = (next + i + 1) % lanes.Length;
+                return lane;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Reads the partitions' ends (one listing); a partition whose end moved is looked at again now. True when any moved.</summary>
+    private async Task<bool> RefreshEndsAsync(CancellationToken stopping)
+    {
+        IReadOnlyList<PartitionInfo> parts;
+        try
+        {
+            parts = await host.Source.GetPartitionsAsync(host.Function.Stream, stopping);
+        }
+        catch (Exception ex) when (InfrastructureRetry.IsInfrastructure(ex))
+        {
+            LastError = ex.Message.Split('\n')[0];
+            host.Logger.LogWarning("{Function}: reading the ends of {Stream} failed ({Error}); trying again", host.Function.Name, host.Function.Stream, LastError);
+            return false;
+        }
+
+        bool moved = false;
+        foreach (PartitionInfo p in parts.Where(p => p.Partition < lanes.Length))
+        {
+            Lane lane = lanes[p.Partition];
+            lane.Floor = Math.Max(lane.Floor, p.EarliestOffset);
+            if (p.EndOffset != lane.End)
+            {
+                moved = true;
+                lane.End = p.EndOffset;
+                lane.LookAgainAt = DateTimeOffset.MinValue;
+            }
+        }
+
+        return moved;
+    }
+
+    private TimeSpan Recheck => options.LockDuration / 3;
+
+    /// <summary>How long to wait: the idle interval, or less when a partition's lock or backoff runs out sooner.</summary>
+    private TimeSpan Until(TimeSpan idle)
+    {
+        DateTimeOffset now = host.LeaseClock.GetUtcNow();
+        TimeSpan wait = idle;
+        foreach (Lane lane in lanes.Where(l => l.End > l.Floor))
+        {
+            DateTimeOffset at = lane.LookAgainAt < lane.LookedAt + Recheck ? lane.LookAgainAt : lane.LookedAt + Recheck;
+            if (at - now < wait)
+            {
+                wait = at - now;
+            }
+        }
+
+        return wait;
+    }
+
+    /// <summary>For <paramref name="delay"/> (the runtime clock's), until a handler finishes, or the stop.</summary>
+    private async Task WaitAsync(TimeSpan delay, CancellationToken stopping)
+    {
+        if (!finished.IsEmpty)
+        {
+            return;
+        }
+
+        Task signal = wake.Task;
+        if (delay > TimeSpan.Zero)
+        {
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            Task timer = Task.Delay(delay, host.Time, cts.Token);
+            await Task.WhenAny(signal, timer);
+            await cts.CancelAsync();
+        }
+
+        if (signal.IsCompleted)
+        {
+            wake = NewWake();
+        }
+    }
+
+    /// <summary>Stopping: no more acquisitions; the running handlers finish (or are cut short) and their outcomes are settled.</summary>
+    private async Task DrainAsync()
+    {
+        Task[] left;
+        lock (running)
+        {
+            left = [.. running];
+        }
+
+        await Task.WhenAll(left);
+        foreach ((int partition, List<QueueSettlement> settlements) in TakeFinished())
+        {
+            await ChangeAsync(lanes[partition], settlements, 0, CancellationToken.None);
+        }
+
+        foreach (Lane lane in lanes)
+        {
+            lane.Metrics.End();
+        }
+    }
+
+    private static TaskCompletionSource NewWake() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>One partition as this consumer sees it.</summary>
+    private sealed class Lane(QueueKey key, QueueEventCache cache, PartitionMetrics metrics, WriteStall stall)
+    {
+        public QueueKey Key => key;
+
+        public QueueEventCache Cache => cache;
+
+        public PartitionMetrics Metrics => metrics;
+
+        public WriteStall Stall => stall;
+
+        /// <summary>The partition's end as last read.</summary>
+        public long End { get; set; }
+
+        /// <summary>Its first retained offset as last read: below it everything counts as settled.</summary>
+        public long Floor { get; set; }
+
+        /// <summary>When its queue may have events available again (lock clock).</summary>
+        public DateTimeOffset LookAgainAt { get; set; } = DateTimeOffset.MinValue;
+
+        /// <summary>When this consumer last tried to acquire there (lock clock).</summary>
+        public DateTimeOffset LookedAt { get; set; } = DateTimeOffset.MinValue;
+    }
+}

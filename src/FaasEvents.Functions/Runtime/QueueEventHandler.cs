@@ -1,0 +1,174 @@
+using System.Diagnostics;
+using System.Text.Json;
+using FaasEvents.Functions.Telemetry;
+using FaasEvents.Log;
+using FaasEvents.Log.DeadLetters;
+using FaasEvents.Log.Events;
+using FaasEvents.Log.Queues;
+using Microsoft.Extensions.Logging;
+
+namespace FaasEvents.Functions.Runtime;
+
+/// <summary>
+/// Handles one event a queue consumer acquired and says how it ends: <b>accepted</b> once the handler returned and its
+/// outputs are written; <b>released</b> after a failure, to come back after the retry policy's delay for that delivery;
+/// <b>rejected</b> once it is dead-lettered with its delivery history (the delivery that reached maxDeliveryCount
+/// failed, or the one after a lock ran out on the last). Null: the lock ran out here, nothing is settled (the event is
+/// delivered again, and its outputs, if written, are written again: the one kind of duplicate queue consumption has).
+/// </summary>
+internal sealed class QueueEventHandler(FunctionHost host, QueueOptions options, CancellationToken cutShort)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private string? haltReason;
+
+    /// <summary>Set when outputs are refused for a reason no redelivery fixes (not the output stream's owner).</summary>
+    public string? HaltReason => Volatile.Read(ref haltReason);
+
+    public async Task<QueueSettlement?> HandleAsync(int partition, QueueDelivery delivery, StoredEvent e, EventLock held, PartitionMetrics metrics, WriteStall stall)
+    {
+        FunctionDefinition fn = host.Function;
+        if (delivery.Deliveries > options.MaxDeliveryCount)
+        {
+            // Its last delivery ended with the lock running out (a crash or a stall): no more tries.
+            QueueAttempt last = delivery.History.Count > 0 ? delivery.History[^1] : new QueueAttempt("?", host.Time.GetUtcNow(), QueueBook.LockExpired);
+            return await DeadLetterAsync(partition, delivery, e, held, new TimeoutException($"delivery {delivery.Deliveries - 1} of {options.MaxDeliveryCount} ended with its lock running out on {last.Owner}"), [], metrics, stall);
+        }
+
+        if (held.Expired || HaltReason is not null)
+        {
+            return null; // too late to start (e.g. resumed after a pause), or halted: its lock runs out and someone else takes it
+        }
+
+        RetrySettings retry = fn.Retry ?? host.Options.Retry;
+        int attempt = delivery.Deliveries - 1;
+        if (attempt > 0)
+        {
+            metrics.Retried();
+        }
+
+        ColdStart.Invoking(metrics, e, host.Time);
+        long started = Stopwatch.GetTimestamp();
+        Activity? span = FunctionActivities.StartProcess(fn, partition, [e], attempt);
+        Exception? error = null;
+        InvocationResult result = default;
+        try
+        {
+            result = await host.Invoker.InvokeAsync([e], partition, PartitionWriters.For(fn, partition, 0).Outputs, attempt, options.MaxDeliveryCount - 1, cutShort, eventLock: held);
+            if (result.Outputs.Count > 0)
+            {
+                await host.CheckOutputsAsync(result.Outputs, cutShort);
+                foreach (LogEvent output in result.Outputs)
+                {
+                    output.CheckWritable();
+                }
+            }
+        }
+        catch (Exception ex) when (cutShort.IsCancellationRequested)
+        {
+            error = ex;
+            host.Logger.LogWarning("{Function}: the invocation for {Stream} partition {Partition} offset {Offset} was cancelled: the shutdown budget ran out (released for another instance)", fn.Name, fn.Stream, partition, e.Offset);
+            return new QueueSettlement(e.Offset, QueueOutcome.Released, TimeSpan.Zero, "cancelled: the instance stopped");
+        }
+        catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.NotStreamOwner)
+        {
+            error = ex;
+            Volatile.Write(ref haltReason, $"outputs refused: {ex.Message.Split('\n')[0]}");
+            host.Logger.LogCritical("{Function}: STOPPED taking events from {Stream}: {Reason}. Restart the app once it may write its output stream.", fn.Name, fn.Stream, HaltReason);
+            return new QueueSettlement(e.Offset, QueueOutcome.Released, TimeSpan.Zero, HaltReason);
+        }
+        catch (Exception ex)
+        {
+            error = ex;
+            metrics.Failed();
+            host.Logger.LogWarning(ex, "{Function}: delivery {Delivery} of {Max} failed for {Stream} partition {Partition} offset {Offset} (event {Id})", fn.Name, delivery.Deliveries, options.MaxDeliveryCount, fn.Stream, partition, e.Offset, e.Event.Id);
+        }
+        finally
+        {
+            metrics.Invoked(Stopwatch.GetElapsedTime(started).TotalSeconds, error);
+            if (error is not null)
+            {
+                FunctionActivities.Failed(span, error);
+            }
+
+            span?.Dispose();
+        }
+
+        if (error is not null)
+        {
+            return delivery.Deliveries >= options.MaxDeliveryCount
+                ? await DeadLetterAsync(partition, delivery, e, held, error, [new QueueAttempt(host.InstanceId, host.Time.GetUtcNow(), DeadLetterWriter.ErrorText(error))], metrics, stall)
+                : new QueueSettlement(e.Offset, QueueOutcome.Released, retry.GetDelay(delivery.Deliveries), DeadLetterWriter.ErrorText(error));
+        }
+
+        if (result.Outputs.Count > 0 && !await AppendOutputsAsync(partition, e, held, result.Outputs, stall))
+        {
+            return null;
+        }
+
+        metrics.Handled(1);
+        return new QueueSettlement(e.Offset, QueueOutcome.Accepted);
+    }
+
+    /// <summary>
+    /// Appends the outputs (plain appends: queue events finish in no order, so they are not sequenced writes), waiting out
+    /// storage failures while the lock lasts. False when the lock ran out or the instance is cut short first.
+    /// </summary>
+    private async Task<bool> AppendOutputsAsync(int partition, StoredEvent e, EventLock held, IReadOnlyList<LogEvent> outputs, WriteStall stall)
+    {
+        using var expiry = CancellationTokenSource.CreateLinkedTokenSource(cutShort);
+        TimeSpan left = held.SafeUntil - host.LeaseClock.GetUtcNow();
+        if (left <= TimeSpan.Zero)
+        {
+            return false;
+        }
+
+        expiry.CancelAfter(left);
+        try
+        {
+            await InfrastructureRetry.RunAsync(ct => host.Outputs.AppendAsync(host.Function.Output!.Connection, host.Function.Output.Stream, outputs, null, ct), $"{host.Function.Name}: appending {outputs.Count} output(s) of {host.Function.Stream} partition {partition} offset {e.Offset}", host.Logger, host.Time, stall, expiry.Token);
+            return true;
+        }
+        catch (OperationCanceledException) when (expiry.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    private async Task<QueueSettlement?> DeadLetterAsync(int partition, QueueDelivery delivery, StoredEvent e, EventLock held, Exception error, IReadOnlyList<QueueAttempt> latest, PartitionMetrics metrics, WriteStall stall)
+    {
+        if (host.Options.DeadLetterMode == DeadLetterMode.Stop)
+        {
+            Volatile.Write(ref haltReason, $"offset {e.Offset} of partition {partition} failed {delivery.Deliveries} deliveries (deadLetter.mode = stop): {error.Message.Split('\n')[0]}");
+            host.Logger.LogCritical(error, "{Function}: STOPPED taking events from {Stream}: {Reason}. Fix the cause and restart the app.", host.Function.Name, host.Function.Stream, HaltReason);
+            return new QueueSettlement(e.Offset, QueueOutcome.Released, TimeSpan.Zero, HaltReason);
+        }
+
+        List<QueueAttempt> history = [.. delivery.History, .. latest];
+        string historyJson = JsonSerializer.Serialize(history.Select(h => new { owner = h.Owner, at = h.At, outcome = h.Outcome }), Json);
+        TimeSpan left = held.SafeUntil - host.LeaseClock.GetUtcNow();
+        if (left <= TimeSpan.Zero)
+        {
+            return null; // the next delivery dead-letters it
+        }
+
+        using var expiry = CancellationTokenSource.CreateLinkedTokenSource(cutShort);
+        expiry.CancelAfter(left);
+        try
+        {
+            await host.DeadLetters.WriteAsync([e], partition, null, error, delivery.Deliveries, stall, expiry.Token, new Dictionary<string, object> { [DeadLetterAttributes.History] = historyJson });
+        }
+        catch (OperationCanceledException) when (expiry.IsCancellationRequested)
+        {
+            return null; // not written before the lock ran out: the next delivery dead-letters it
+        }
+        catch (Exception ex) when (!InfrastructureRetry.IsInfrastructure(ex))
+        {
+            Volatile.Write(ref haltReason, $"the dead letter for offset {e.Offset} of partition {partition} cannot be written: {ex.Message.Split('\n')[0]}");
+            host.Logger.LogCritical("{Function}: STOPPED taking events from {Stream}: {Reason}. Fix the cause and restart the app.", host.Function.Name, host.Function.Stream, HaltReason);
+            return new QueueSettlement(e.Offset, QueueOutcome.Released, TimeSpan.Zero, HaltReason);
+        }
+
+        metrics.DeadLettered(1);
+        return new QueueSettlement(e.Offset, QueueOutcome.Rejected);
+    }
+}

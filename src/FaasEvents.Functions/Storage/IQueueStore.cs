@@ -1,0 +1,23 @@
+using FaasEvents.Log.Queues;
+
+namespace FaasEvents.Functions.Storage;
+
+/// <summary>
+/// Where a queue-consumed group keeps each partition's queue state (<see cref="QueueBook"/>): the blob implementation
+/// is one blob per partition changed with If-Match (<see cref="Log.Queues.PartitionQueue"/>); the in-memory one keeps the
+/// books under a lock. Every change is atomic: racing instances never acquire one event at once.
+/// </summary>
+internal interface IQueueStore
+{
+    /// <summary>Settles what the owner finished and acquires more in one change of the partition's queue.</summary>
+    Task<QueueUpdate> SettleAndAcquireAsync(QueueKey queue, QueueRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Extends the owner's locks; returns the offsets it no longer held.</summary>
+    Task<IReadOnlyList<long>> RenewAsync(QueueKey queue, string owner, IReadOnlyList<long> offsets, TimeSpan lockDuration, CancellationToken cancellationToken);
+
+    /// <summary>Starts a never-consumed queue at <paramref name="offset"/> (initialOffset latest); an existing one is left as it is.</summary>
+    Task PinStartAsync(QueueKey queue, long offset, CancellationToken cancellationToken);
+
+    /// <summary>The partition queue's state (display and tests).</summary>
+    Task<QueueState> GetStateAsync(QueueKey queue, CancellationToken cancellationToken);
+}
