@@ -26,6 +26,11 @@ public class ReliabilityTests(AzuriteFixture azurite, ITestOutputHelper output) 
     public async Task Exactly_once_pipeline_under_kill_9_SIGSTOP_and_faults_delivers_every_output_once() =>
         Check(await ExactlyOncePipelineScenario.RunAsync(Azurite, 10_000, 1, ScenarioSize.Quick.Drain, Limit));
 
+    /// <summary>Issue 17 at CI size: 4,000 email jobs, 4 instances of a queue function on 2 partitions, kill -9, SIGSTOP past the locks, 3% faults.</summary>
+    [Fact]
+    public async Task Queue_consumption_under_kill_9_SIGSTOP_and_faults_loses_nothing_and_dead_letters_only_poison() =>
+        Check(await QueueConsumptionScenario.RunAsync(Azurite, ScenarioSize.Quick, Limit));
+
     [Fact]
     public async Task Zombie_processor_after_SIGSTOP_past_its_lease_moves_no_checkpoint_back() =>
         Check(await ZombieScenario.RunProcessorAsync(Azurite, ScenarioSize.Quick, Limit));

@@ -6,7 +6,14 @@ namespace FaasEvents.Reliability;
 /// <summary>Waits until a consumer group has no lag, polling; fails naming the lag left.</summary>
 public static class Drain
 {
-    public static async Task<TimeSpan> UntilNoLagAsync(EventLogClient log, string stream, string group, TimeSpan limit, CancellationToken cancellationToken)
+    public static Task<TimeSpan> UntilNoLagAsync(EventLogClient log, string stream, string group, TimeSpan limit, CancellationToken cancellationToken) =>
+        UntilAsync(async () => (await log.GetLagAsync(stream, group, cancellationToken: cancellationToken)).TotalLag, stream, group, limit, cancellationToken);
+
+    /// <summary>Until a group consuming <paramref name="stream"/> as a queue has settled every event.</summary>
+    public static Task<TimeSpan> UntilQueueSettledAsync(EventLogClient log, string stream, string group, TimeSpan limit, CancellationToken cancellationToken) =>
+        UntilAsync(async () => (await log.GetQueueLagAsync(stream, group, cancellationToken: cancellationToken)).TotalLag, stream, group, limit, cancellationToken);
+
+    private static async Task<TimeSpan> UntilAsync(Func<Task<long>> readLag, string stream, string group, TimeSpan limit, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         long lag = -1;
@@ -21,7 +28,7 @@ public static class Drain
 
             try
             {
-                lag = (await log.GetLagAsync(stream, group, cancellationToken: cancellationToken)).TotalLag;
+                lag = await readLag();
                 if (lag == 0)
                 {
                     return clock.Elapsed;

@@ -4,7 +4,7 @@ using FaasEvents.Reliability;
 using FaasEvents.Reliability.Scenarios;
 
 // The reliability suite: runs the fault scenarios and writes docs/reliability.md.
-//   dotnet run -c Release --project tests/FaasEvents.Reliability -- [--quick] [--only 1,2,3,4,5,6,7,8,9,10,11] [--soak-minutes N]
+//   dotnet run -c Release --project tests/FaasEvents.Reliability -- [--quick] [--only 1,2,3,4,5,6,7,8,9,10,11,12] [--soak-minutes N]
 bool quick = args.Contains("--quick");
 ScenarioSize size = quick ? ScenarioSize.Quick : ScenarioSize.Full;
 int at = Array.IndexOf(args, "--soak-minutes");
@@ -14,7 +14,7 @@ if (at >= 0 && at + 1 < args.Length)
 }
 
 at = Array.IndexOf(args, "--only");
-HashSet<string> only = at >= 0 && at + 1 < args.Length ? [.. args[at + 1].Split(',')] : ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"];
+HashSet<string> only = at >= 0 && at + 1 < args.Length ? [.. args[at + 1].Split(',')] : ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"];
 string root = AzuriteProcess.FindRepositoryRoot() ?? throw new InvalidOperationException("Run from inside the repository (package.json with azurite not found).");
 using var cts = new CancellationTokenSource(TimeSpan.FromHours(1));
 var reports = new List<ScenarioReport>();
@@ -53,6 +53,7 @@ async Task<T> OnFreshAzurite<T>(Func<AzuriteProcess, Task<T>> scenario)
 await Run("1", "racing producers", () => OnFreshAzurite(a => RacingProducersScenario.RunAsync(a, size, cts.Token)));
 await Run("2", "kill -9 and storage faults", () => OnFreshAzurite(a => KillsAndFaultsScenario.RunAsync(a, size, cts.Token)));
 await Run("11", "exactly-once pipeline", () => OnFreshAzurite(a => ExactlyOncePipelineScenario.RunAsync(a, quick ? 10_000 : 100_000, quick ? 1 : 3, size.Drain, cts.Token)));
+await Run("12", "queue consumption", () => OnFreshAzurite(a => QueueConsumptionScenario.RunAsync(a, size, cts.Token)));
 await Run("3", "zombie processor", () => OnFreshAzurite(a => ZombieScenario.RunProcessorAsync(a, size, cts.Token)));
 await Run("3", "zombie materializer", () => OnFreshAzurite(a => ZombieScenario.RunMaterializerAsync(a, size, cts.Token)));
 await Run("5", "soak", () => OnFreshAzurite(async a =>
