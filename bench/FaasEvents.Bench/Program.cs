@@ -11,7 +11,7 @@ using Spectre.Console;
 
 // Producer benchmark: FaasEvents producer vs raw Append Block calls of the same batch sizes and bytes,
 // against the same Azurite, in one run, rounds interleaved so machine noise hits both alike.
-// Usage: dotnet run -c Release --project bench/FaasEvents.Bench -- [limit|growth|functions|outputs|schema|cost|alternatives|azure-latency|scaling|materializers|state] [--events N] [--size BYTES] [--rounds R] [--latency-sends N] [--out DIR] (scaling: [--wake-only --label NAME] [--app-dll PATH]) (materializers: [--fold-only], a profiling run that writes nothing)
+// Usage: dotnet run -c Release --project bench/FaasEvents.Bench -- [limit|growth|functions|outputs|schema|queue|cost|alternatives|azure-latency|scaling|materializers|state] [--events N] [--size BYTES] [--rounds R] [--latency-sends N] [--out DIR] (scaling: [--wake-only --label NAME] [--app-dll PATH]) (materializers: [--fold-only], a profiling run that writes nothing)
 int events = Arg("--events", 100_000);
 int size = Arg("--size", 1024);
 int rounds = Arg("--rounds", 3);
@@ -80,6 +80,12 @@ try
     if (args.Contains("alternatives"))
     {
         await FaasEvents.Bench.AlternativesBench.RunAsync(storage, root, outDir, Arg("--events", 5_000), Arg("--latency-events", 300), rounds);
+        return;
+    }
+
+    if (args.Contains("queue"))
+    {
+        await FaasEvents.Bench.QueueBench.RunAsync(storage, root, outDir, rounds);
         return;
     }
 

@@ -74,7 +74,7 @@ public sealed class FunctionTestHost : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(functions);
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var log = new InMemoryLog(time);
-        var partitions = new InMemoryPartitions(TimeProvider.System); // leases on real time: one instance owns everything and never loses it
+        var partitions = new InMemoryPartitions(TimeProvider.System, queueClock: time); // leases on real time: one instance owns everything and never loses it; a queue's backoffs pass on the fake clock
         var recorder = new InvocationRecorder();
         FunctionsApplicationBuilder builder = FunctionsApplication.CreateBuilder(["--port", "0", "--instance-id", "test-host"]);
         builder.Services.AddSingleton<IFunctionStorage>(new InMemoryFunctionStorage(log, partitions));

@@ -128,7 +128,7 @@ public class KubernetesManifestTests(AzuriteFixture azurite) : IClassFixture<Azu
     public async Task Generated_manifests_equal_the_checked_in_ones()
     {
         EventLogClient log = new(azurite.ConnectionString);
-        foreach ((string stream, int partitions) in new[] { ("ping", 4), ("orders", 8), ("orders.enriched", 8), ("books", 4), ("stock-movements", 8) })
+        foreach ((string stream, int partitions) in new[] { ("ping", 4), ("orders", 8), ("orders.enriched", 8), ("books", 4), ("stock-movements", 8), ("emails", 4) })
         {
             await log.CreateStreamAsync(new StreamDefinition { Name = stream, Partitions = partitions });
         }

@@ -37,7 +37,8 @@ internal static class FunctionAppListing
                 f.GetProperty("stream").GetString()!,
                 f.GetProperty("consumerGroup").GetString()!,
                 f.GetProperty("kind").GetString()!,
-                f.GetProperty("outputStream").GetString()))
+                f.GetProperty("outputStream").GetString(),
+                f.TryGetProperty("consumption", out JsonElement consumption) ? consumption.GetString() : null))
             .ToList();
     }
 }

@@ -27,16 +27,23 @@ internal sealed class QueueConsumer
     private Lane[] lanes = [];
     private TaskCompletionSource wake = NewWake();
     private int next;
+    private int sticky;
+
+    /// <summary>Rounds in a row a consumer may stay on the partition it settles on before it takes the next one's turn.</summary>
+    private const int StickyRounds = 8;
 
     public QueueConsumer(FunctionHost host, IQueueStore store)
     {
         this.host = host;
         this.store = store;
         options = host.Options.Queue;
-        handler = new QueueEventHandler(host, options, cutShort.Token);
+        handler = new QueueEventHandler(host, options, store.Clock, cutShort.Token);
     }
 
     public FunctionDefinition Function => host.Function;
+
+    /// <summary>The queue store's clock: locks and backoffs are its times.</summary>
+    private TimeProvider Clock => store.Clock;
 
     private int inFlight;
 
@@ -56,40 +63,30 @@ internal sealed class QueueConsumer
     /// <summary>The shutdown budget is running out: cancel the handlers still running (their events are released for others).</summary>
     public void CancelInvocations() => cutShort.Cancel();
 
-    /// <summary>Takes and handles events until <paramref name="stopping"/>; then lets the running handlers finish and settles them.</summary>
+    /// <summary>
+    /// Takes and handles events until <paramref name="stopping"/>; then lets the running handlers finish and settles
+    /// them. A failure other than storage's (waited out where it happens) is logged and the loop starts again after a
+    /// pause: the function never stops taking events on its own.
+    /// </summary>
     public async Task RunAsync(CancellationToken stopping)
     {
         FunctionDefinition fn = host.Function;
+        TimeSpan pause = TimeSpan.FromSeconds(1);
         try
         {
-            await StartAsync(stopping);
-            host.Logger.LogInformation("{Function}: consuming {Stream} as a queue ({Partitions} partitions, {Options})", fn.Name, fn.Stream, lanes.Length, options);
-            TimeSpan idle = host.Options.PollInterval;
-            DateTimeOffset refreshedAt = DateTimeOffset.MinValue;
             while (!stopping.IsCancellationRequested)
             {
-                bool acquired = await RoundAsync(stopping);
-                if (acquired)
+                try
                 {
-                    idle = host.Options.PollInterval;
-                    continue;
+                    await ConsumeAsync(stopping);
                 }
-
-                DateTimeOffset now = host.Time.GetUtcNow();
-                if (now - refreshedAt >= idle && HandlerRoom > 0 && HaltReason is null)
+                catch (Exception ex) when (!stopping.IsCancellationRequested && ex is not OutOfMemoryException)
                 {
-                    refreshedAt = now;
-                    if (await RefreshEndsAsync(stopping))
-                    {
-                        idle = host.Options.PollInterval;
-                        continue; // a partition's end moved: look at it now
-                    }
-
-                    idle = TimeSpan.FromTicks(Math.Min(idle.Ticks * 2, host.Options.MaxPollInterval.Ticks));
+                    LastError = ex.Message.Split('\n')[0];
+                    host.Logger.LogError(ex, "{Function}: consuming {Stream} as a queue failed ({Error}); starting again in {Pause} s", fn.Name, fn.Stream, LastError, pause.TotalSeconds);
+                    await Task.Delay(pause, host.Time, stopping);
+                    pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
                 }
-
-                // With every handler slot busy only a handler finishing (it wakes the wait) makes room.
-                await WaitAsync(HandlerRoom <= 0 || HaltReason is not null ? host.Options.MaxPollInterval : Until(idle), stopping);
             }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -98,6 +95,44 @@ internal sealed class QueueConsumer
         finally
         {
             await DrainAsync();
+        }
+    }
+
+    private async Task ConsumeAsync(CancellationToken stopping)
+    {
+        FunctionDefinition fn = host.Function;
+        if (lanes.Length == 0)
+        {
+            await StartAsync(stopping);
+            host.Logger.LogInformation("{Function}: consuming {Stream} as a queue ({Partitions} partitions, {Options})", fn.Name, fn.Stream, lanes.Length, options);
+        }
+
+        TimeSpan idle = host.Options.PollInterval;
+        DateTimeOffset refreshedAt = DateTimeOffset.MinValue;
+        while (!stopping.IsCancellationRequested)
+        {
+            bool acquired = await RoundAsync(stopping);
+            if (acquired)
+            {
+                idle = host.Options.PollInterval;
+                continue;
+            }
+
+            DateTimeOffset now = host.Time.GetUtcNow();
+            if (now - refreshedAt >= idle && HandlerRoom > 0 && HaltReason is null)
+            {
+                refreshedAt = now;
+                if (await RefreshEndsAsync(stopping))
+                {
+                    idle = host.Options.PollInterval;
+                    continue; // a partition's end moved: look at it now
+                }
+
+                idle = TimeSpan.FromTicks(Math.Min(idle.Ticks * 2, host.Options.MaxPollInterval.Ticks));
+            }
+
+            // With every handler slot busy only a handler finishing (it wakes the wait) makes room.
+            await WaitAsync(HandlerRoom <= 0 || HaltReason is not null ? host.Options.MaxPollInterval : Until(idle), stopping);
         }
     }
 
@@ -119,14 +154,27 @@ internal sealed class QueueConsumer
             lane.Metrics.Start();
         }
 
-        await RefreshEndsAsync(stopping);
-        if (host.Options.InitialOffset == InitialOffset.Latest)
+        try
         {
-            // Pin "latest" now (a queue already consumed keeps its state), so what arrives from now on is delivered.
+            await RefreshEndsAsync(stopping, mustRead: true); // a failure starts again: "latest" is never pinned at an unread end
+            if (host.Options.InitialOffset == InitialOffset.Latest)
+            {
+                // Pin "latest" now (a queue already consumed keeps its state), so what arrives from now on is delivered.
+                foreach (Lane lane in lanes)
+                {
+                    await InfrastructureRetry.RunAsync(ct => store.PinStartAsync(lane.Key, lane.End, ct), $"{fn.Name}: pinning the queue start of {fn.Stream} partition {lane.Key.Partition}", host.Logger, host.Time, lane.Stall, stopping);
+                }
+            }
+        }
+        catch
+        {
             foreach (Lane lane in lanes)
             {
-                await InfrastructureRetry.RunAsync(ct => store.PinStartAsync(lane.Key, lane.End, ct), $"{fn.Name}: pinning the queue start of {fn.Stream} partition {lane.Key.Partition}", host.Logger, host.Time, lane.Stall, stopping);
+                lane.Metrics.End();
             }
+
+            lanes = []; // started again from the beginning (the partition count, the pins) on the next try
+            throw;
         }
     }
 
@@ -135,7 +183,7 @@ internal sealed class QueueConsumer
     {
         Dictionary<int, List<QueueSettlement>> settle = TakeFinished();
         int room = HaltReason is null ? HandlerRoom : 0;
-        Lane? chosen = room > 0 ? NextWithWork() : null;
+        Lane? chosen = room > 0 ? Choose(settle) : null;
         bool acquired = false;
         foreach (Lane lane in lanes)
         {
@@ -176,7 +224,7 @@ internal sealed class QueueConsumer
         }
 
         // Lock expiries and backoffs are the lock clock's (storage's) times.
-        DateTimeOffset now = host.LeaseClock.GetUtcNow();
+        DateTimeOffset now = Clock.GetUtcNow();
         DateTimeOffset available = update.NextAvailableAt ?? DateTimeOffset.MaxValue; // a lock or backoff running out, else only when the end moves
         if (max == 0)
         {
@@ -219,7 +267,7 @@ internal sealed class QueueConsumer
                 continue;
             }
 
-            var held = new EventLock(store, lane.Key, host.InstanceId, d.Offset, options.LockDuration, host.LeaseClock, d.LockedUntil);
+            var held = new EventLock(store, lane.Key, host.InstanceId, d.Offset, options.LockDuration, Clock, d.LockedUntil);
             Interlocked.Increment(ref inFlight);
             lock (running)
             {
@@ -269,17 +317,44 @@ internal sealed class QueueConsumer
     }
 
     /// <summary>
+    /// Where to acquire: a partition this round settles on anyway (one change does both: half the requests), for up to
+    /// <see cref="StickyRounds"/> rounds in a row; else the next partition in turn with work, so every partition is
+    /// served.
+    /// </summary>
+    private Lane? Choose(Dictionary<int, List<QueueSettlement>> settle)
+    {
+        DateTimeOffset now = Clock.GetUtcNow();
+        if (sticky < StickyRounds)
+        {
+            foreach (int partition in settle.Keys)
+            {
+                Lane lane = lanes[partition];
+                if (HasWork(lane, now))
+                {
+                    sticky++;
+                    return lane;
+                }
+            }
+        }
+
+        sticky = 0;
+        return NextWithWork();
+    }
+
+    private bool HasWork(Lane lane, DateTimeOffset now) => (lane.LookAgainAt <= now || now - lane.LookedAt >= Recheck) && lane.End > lane.Floor;
+
+    /// <summary>
     /// The next partition (round robin) whose queue may have events available now: its end moved, a lock or backoff it
     /// saw ran out, or it has not been looked at for a third of the lock duration (what other instances released is
     /// only seen by looking).
     /// </summary>
     private Lane? NextWithWork()
     {
-        DateTimeOffset now = host.LeaseClock.GetUtcNow();
+        DateTimeOffset now = Clock.GetUtcNow();
         for (int i = 0; i < lanes.Length; i++)
         {
             Lane lane = lanes[(next + i) % lanes.Length];
-            if ((lane.LookAgainAt <= now || now - lane.LookedAt >= Recheck) && lane.End > lane.Floor)
+            if (HasWork(lane, now))
             {
                 next = (next + i + 1) % lanes.Length;
                 return lane;
@@ -290,14 +365,14 @@ internal sealed class QueueConsumer
     }
 
     /// <summary>Reads the partitions' ends (one listing); a partition whose end moved is looked at again now. True when any moved.</summary>
-    private async Task<bool> RefreshEndsAsync(CancellationToken stopping)
+    private async Task<bool> RefreshEndsAsync(CancellationToken stopping, bool mustRead = false)
     {
         IReadOnlyList<PartitionInfo> parts;
         try
         {
             parts = await host.Source.GetPartitionsAsync(host.Function.Stream, stopping);
         }
-        catch (Exception ex) when (InfrastructureRetry.IsInfrastructure(ex))
+        catch (Exception ex) when (InfrastructureRetry.IsInfrastructure(ex) && !mustRead)
         {
             LastError = ex.Message.Split('\n')[0];
             host.Logger.LogWarning("{Function}: reading the ends of {Stream} failed ({Error}); trying again", host.Function.Name, host.Function.Stream, LastError);
@@ -325,7 +400,7 @@ internal sealed class QueueConsumer
     /// <summary>How long to wait: the idle interval, or less when a partition's lock or backoff runs out sooner.</summary>
     private TimeSpan Until(TimeSpan idle)
     {
-        DateTimeOffset now = host.LeaseClock.GetUtcNow();
+        DateTimeOffset now = Clock.GetUtcNow();
         TimeSpan wait = idle;
         foreach (Lane lane in lanes.Where(l => l.End > l.Floor))
         {

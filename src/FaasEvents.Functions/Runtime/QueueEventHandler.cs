@@ -16,7 +16,7 @@ namespace FaasEvents.Functions.Runtime;
 /// failed, or the one after a lock ran out on the last). Null: the lock ran out here, nothing is settled (the event is
 /// delivered again, and its outputs, if written, are written again: the one kind of duplicate queue consumption has).
 /// </summary>
-internal sealed class QueueEventHandler(FunctionHost host, QueueOptions options, CancellationToken cutShort)
+internal sealed class QueueEventHandler(FunctionHost host, QueueOptions options, TimeProvider clock, CancellationToken cutShort)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private string? haltReason;
@@ -30,7 +30,7 @@ internal sealed class QueueEventHandler(FunctionHost host, QueueOptions options,
         if (delivery.Deliveries > options.MaxDeliveryCount)
         {
             // Its last delivery ended with the lock running out (a crash or a stall): no more tries.
-            QueueAttempt last = delivery.History.Count > 0 ? delivery.History[^1] : new QueueAttempt("?", host.Time.GetUtcNow(), QueueBook.LockExpired);
+            QueueAttempt last = delivery.History.Count > 0 ? delivery.History[^1] : new QueueAttempt("?", clock.GetUtcNow(), QueueBook.LockExpired);
             return await DeadLetterAsync(partition, delivery, e, held, new TimeoutException($"delivery {delivery.Deliveries - 1} of {options.MaxDeliveryCount} ended with its lock running out on {last.Owner}"), [], metrics, stall);
         }
 
@@ -96,7 +96,7 @@ internal sealed class QueueEventHandler(FunctionHost host, QueueOptions options,
         if (error is not null)
         {
             return delivery.Deliveries >= options.MaxDeliveryCount
-                ? await DeadLetterAsync(partition, delivery, e, held, error, [new QueueAttempt(host.InstanceId, host.Time.GetUtcNow(), DeadLetterWriter.ErrorText(error))], metrics, stall)
+                ? await DeadLetterAsync(partition, delivery, e, held, error, [new QueueAttempt(host.InstanceId, clock.GetUtcNow(), DeadLetterWriter.ErrorText(error))], metrics, stall)
                 : new QueueSettlement(e.Offset, QueueOutcome.Released, retry.GetDelay(delivery.Deliveries), DeadLetterWriter.ErrorText(error));
         }
 
@@ -116,7 +116,7 @@ internal sealed class QueueEventHandler(FunctionHost host, QueueOptions options,
     private async Task<bool> AppendOutputsAsync(int partition, StoredEvent e, EventLock held, IReadOnlyList<LogEvent> outputs, WriteStall stall)
     {
         using var expiry = CancellationTokenSource.CreateLinkedTokenSource(cutShort);
-        TimeSpan left = held.SafeUntil - host.LeaseClock.GetUtcNow();
+        TimeSpan left = held.SafeUntil - clock.GetUtcNow();
         if (left <= TimeSpan.Zero)
         {
             return false;
@@ -145,7 +145,7 @@ internal sealed class QueueEventHandler(FunctionHost host, QueueOptions options,
 
         List<QueueAttempt> history = [.. delivery.History, .. latest];
         string historyJson = JsonSerializer.Serialize(history.Select(h => new { owner = h.Owner, at = h.At, outcome = h.Outcome }), Json);
-        TimeSpan left = held.SafeUntil - host.LeaseClock.GetUtcNow();
+        TimeSpan left = held.SafeUntil - clock.GetUtcNow();
         if (left <= TimeSpan.Zero)
         {
             return null; // the next delivery dead-letters it

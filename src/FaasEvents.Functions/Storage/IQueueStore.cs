@@ -9,6 +9,9 @@ namespace FaasEvents.Functions.Storage;
 /// </summary>
 internal interface IQueueStore
 {
+    /// <summary>The clock locks, backoffs and expiries are stamped and judged by (storage's real time for blobs).</summary>
+    TimeProvider Clock { get; }
+
     /// <summary>Settles what the owner finished and acquires more in one change of the partition's queue.</summary>
     Task<QueueUpdate> SettleAndAcquireAsync(QueueKey queue, QueueRequest request, CancellationToken cancellationToken);
 

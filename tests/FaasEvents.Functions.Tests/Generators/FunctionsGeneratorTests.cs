@@ -94,7 +94,7 @@ public sealed class FunctionsGeneratorTests
 
         Assert.Contains(samples.GetTypes(), t => t.FullName == "FaasEvents.Functions.Generated.FunctionIndex");
         Assert.All(discovered, f => Assert.True(f.Invoke is not null, $"{f.Name} has a generated invoker"));
-        Assert.Equal(discovered.Select(f => f.Name).Order(), ["book-catalog", "customer-totals", "event-display", "inventory", "order-audit", "order-billing", "order-enrich", "order-split", "shipping"]);
+        Assert.Equal(discovered.Select(f => f.Name).Order(), ["book-catalog", "customer-totals", "email-sender", "event-display", "inventory", "order-audit", "order-billing", "order-enrich", "order-split", "shipping"]);
     }
 
     private static (Compilation Output, IReadOnlyList<Diagnostic> Diagnostics) Run(string source)

@@ -211,6 +211,6 @@ public class DiscoveryTests
     public void Sample_app_functions_are_all_valid()
     {
         IReadOnlyList<FunctionDefinition> fns = FunctionDiscovery.Discover(typeof(Samples.OrderFunctions).Assembly);
-        Assert.Equal(["book-catalog", "customer-totals", "event-display", "inventory", "order-audit", "order-billing", "order-enrich", "order-split", "shipping"], fns.Select(f => f.Name).Order());
+        Assert.Equal(["book-catalog", "customer-totals", "email-sender", "event-display", "inventory", "order-audit", "order-billing", "order-enrich", "order-split", "shipping"], fns.Select(f => f.Name).Order());
     }
 }

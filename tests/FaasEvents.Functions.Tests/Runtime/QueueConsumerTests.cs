@@ -211,4 +211,20 @@ public class QueueConsumerTests(ITestOutputHelper output)
         await stop.CancelAsync();
         await run;
     }
+
+    [Fact]
+    public async Task A_consumer_that_cannot_start_says_why_and_starts_once_it_can()
+    {
+        Jobs.Reset();
+        await using var rt = new InMemoryRuntime();
+        (QueueConsumer consumer, Task run, CancellationTokenSource stop) = Start(rt, "i1", Options(), seed: 1); // its stream does not exist yet
+        await AppHarness.WaitUntilAsync(() => consumer.LastError is not null, "the failed start reported", 30);
+        Assert.Contains("qc-jobs", consumer.LastError, StringComparison.Ordinal);
+
+        rt.Log.CreateStream("qc-jobs", 2);
+        rt.Produce("qc-jobs", ["late-1", "late-2"]);
+        await AppHarness.WaitUntilAsync(() => Jobs.Handled.Count == 2, "both handled once the stream exists", 60);
+        await stop.CancelAsync();
+        await run;
+    }
 }

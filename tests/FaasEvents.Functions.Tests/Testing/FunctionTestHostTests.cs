@@ -59,6 +59,25 @@ public sealed class FunctionTestHostTests
     }
 
     [Fact]
+    public async Task A_queue_function_sends_every_job_and_dead_letters_a_bouncing_one_with_its_delivery_history()
+    {
+        await using FunctionTestHost host = await FunctionTestHost.StartAsync(typeof(EmailFunctions));
+
+        host.Send("emails", new EmailJob("j-1", "ann@example.com", "Hi"), id: "j-1");
+        host.Send("emails", new EmailJob("j-2", "nobody@invalid", "Hi"), id: "j-2");
+        host.Send("emails", new EmailJob("j-3", "bob@example.com", "Hi"), id: "j-3");
+        await host.WaitForIdleAsync();
+
+        Assert.Equal(["j-1", "j-3"], host.Events<EmailSent>("emails.sent").Select(e => e!.JobId).Order());
+        var dead = Assert.Single(host.DeadLetters("email-sender"));
+        Assert.Equal("j-2", dead.Event.Id);
+        Assert.Equal(5, Convert.ToInt32(dead.Event.Extensions["dlqattempts"], System.Globalization.CultureInfo.InvariantCulture)); // queue.maxDeliveryCount
+        using var history = System.Text.Json.JsonDocument.Parse((string)dead.Event.Extensions["dlqhistory"]);
+        Assert.Equal(5, history.RootElement.GetArrayLength());
+        Assert.Equal([0, 1, 2, 3, 4], host.Invocations.Where(i => i.Function == "email-sender" && i.Error is not null).Select(i => i.RetryAttempt)); // each delivery counted
+    }
+
+    [Fact]
     public async Task Back_offs_of_minutes_pass_on_the_fake_clock()
     {
         await using FunctionTestHost host = await FunctionTestHost.StartAsync(typeof(SlowRetryFunctions));

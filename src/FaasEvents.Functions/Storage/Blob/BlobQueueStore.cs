@@ -9,6 +9,8 @@ internal sealed class BlobQueueStore(EventLogClient log) : IQueueStore
 {
     private readonly ConcurrentDictionary<QueueKey, Task<PartitionQueue>> queues = new();
 
+    public TimeProvider Clock => TimeProvider.System; // as the queue blobs are stamped
+
     public async Task<QueueUpdate> SettleAndAcquireAsync(QueueKey queue, QueueRequest r, CancellationToken cancellationToken) =>
         await (await OpenAsync(queue, cancellationToken)).SettleAndAcquireAsync(r.Owner, r.Settlements, r.Max, r.LockDuration, r.EndOffset, r.Floor, cancellationToken);
 

@@ -7,12 +7,14 @@ namespace FaasEvents.Functions.Storage.InMemory;
 /// checkpoint and materializer state, as the blob store keeps them on a partition's checkpoint blob. Instances under
 /// test each get their own <see cref="InMemoryCheckpointStore"/> over one of these, and see each other's leases.
 /// </summary>
-internal sealed class InMemoryPartitions(TimeProvider clock)
+/// <param name="clock">The clock leases expire by.</param>
+/// <param name="queueClock">The clock queue locks and backoffs run on (default: <paramref name="clock"/>).</param>
+internal sealed class InMemoryPartitions(TimeProvider clock, TimeProvider? queueClock = null)
 {
     public Lock Gate { get; } = new();
 
     /// <summary>Queue state of queue-consumed groups, shared by every instance like the leases.</summary>
-    public InMemoryQueues Queues { get; } = new(clock);
+    public InMemoryQueues Queues { get; } = new(queueClock ?? clock);
 
     /// <summary>The clock leases expire by.</summary>
     public TimeProvider Clock => clock;

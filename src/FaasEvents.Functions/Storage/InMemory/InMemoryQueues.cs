@@ -7,6 +7,8 @@ internal sealed class InMemoryQueues(TimeProvider clock) : IQueueStore
 {
     private readonly Dictionary<(string Group, string Stream, int Partition), QueueBook> books = [];
 
+    public TimeProvider Clock => clock;
+
     /// <summary>Counts changes (tests: requests per event).</summary>
     public int Changes { get; private set; }
 
