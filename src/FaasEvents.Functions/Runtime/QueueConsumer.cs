@@ -24,10 +24,18 @@ internal sealed class QueueConsumer
     private readonly ConcurrentQueue<(int Partition, QueueSettlement Settlement)> finished = new();
     private readonly CancellationTokenSource cutShort = new();
     private readonly List<Task> running = [];
+    private readonly Queue<(Lane Lane, QueueDelivery Delivery, StoredEvent Event)> ready = new(); // acquired, not started (the loop's alone)
     private Lane[] lanes = [];
     private TaskCompletionSource wake = NewWake();
     private int next;
     private int sticky;
+    private long oldestFinished;
+
+    /// <summary>
+    /// How long a finished event's outcome may wait for others to finish too, while the room freed is small: a round per
+    /// handler would be a change of the queue state per event, and instances sharing a partition would collide more.
+    /// </summary>
+    private static readonly TimeSpan Gather = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Rounds in a row a consumer may stay on the partition it settles on before it takes the next one's turn.</summary>
     private const int StickyRounds = 8;
@@ -111,6 +119,12 @@ internal sealed class QueueConsumer
         DateTimeOffset refreshedAt = DateTimeOffset.MinValue;
         while (!stopping.IsCancellationRequested)
         {
+            if (!ReadyForRound(out TimeSpan gatherLeft))
+            {
+                await WaitAsync(gatherLeft, stopping, evenIfFinished: true);
+                continue;
+            }
+
             bool acquired = await RoundAsync(stopping);
             if (acquired)
             {
@@ -119,7 +133,7 @@ internal sealed class QueueConsumer
             }
 
             DateTimeOffset now = host.Time.GetUtcNow();
-            if (now - refreshedAt >= idle && HandlerRoom > 0 && HaltReason is null)
+            if (now - refreshedAt >= idle && Capacity > 0 && HaltReason is null)
             {
                 refreshedAt = now;
                 if (await RefreshEndsAsync(stopping))
@@ -132,11 +146,48 @@ internal sealed class QueueConsumer
             }
 
             // With every handler slot busy only a handler finishing (it wakes the wait) makes room.
-            await WaitAsync(HandlerRoom <= 0 || HaltReason is not null ? host.Options.MaxPollInterval : Until(idle), stopping);
+            await WaitAsync(Capacity <= 0 || HaltReason is not null ? host.Options.MaxPollInterval : Until(idle), stopping);
         }
     }
 
     private int HandlerRoom => options.MaxConcurrentCalls - InFlight;
+
+    /// <summary>
+    /// Events to acquire now: room for the handlers plus as many again held ready (prefetched: one change of the queue
+    /// then serves twice the events), less what is held ready already.
+    /// </summary>
+    private int Capacity => Math.Max(0, (2 * options.MaxConcurrentCalls) - InFlight - ready.Count);
+
+    /// <summary>
+    /// Starts events held ready while there is room; one whose lock is about to run out is given back unstarted. A round
+    /// settles and acquires at once, so it runs when the events held ready run low, or an outcome has waited
+    /// <see cref="Gather"/>, or nothing is running.
+    /// </summary>
+    private bool ReadyForRound(out TimeSpan gatherLeft)
+    {
+        gatherLeft = TimeSpan.Zero;
+        StartReady();
+        long since = Interlocked.Read(ref oldestFinished);
+        if (ready.Count < Math.Max(1, options.MaxConcurrentCalls / 2) && HaltReason is null)
+        {
+            return true; // running low: refill (and settle what finished on the way)
+        }
+
+        if (since == 0 && ready.Count > 0)
+        {
+            gatherLeft = host.Options.MaxPollInterval; // nothing to settle, enough ready: until a handler finishes
+            return false;
+        }
+
+        if (since == 0 || (InFlight == 0 && ready.Count == 0) || HaltReason is not null)
+        {
+            return true;
+        }
+
+        TimeSpan waited = host.Time.GetElapsedTime(since);
+        gatherLeft = Gather - waited;
+        return gatherLeft <= TimeSpan.Zero;
+    }
 
     private async Task StartAsync(CancellationToken stopping)
     {
@@ -182,7 +233,7 @@ internal sealed class QueueConsumer
     private async Task<bool> RoundAsync(CancellationToken stopping)
     {
         Dictionary<int, List<QueueSettlement>> settle = TakeFinished();
-        int room = HaltReason is null ? HandlerRoom : 0;
+        int room = HaltReason is null ? Capacity : 0;
         Lane? chosen = room > 0 ? Choose(settle) : null;
         bool acquired = false;
         foreach (Lane lane in lanes)
@@ -253,7 +304,7 @@ internal sealed class QueueConsumer
             host.Logger.LogWarning("{Function}: reading {Count} acquired event(s) of {Stream} partition {Partition} failed ({Error}); released", fn.Name, update.Acquired.Count, fn.Stream, lane.Key.Partition, LastError);
             foreach (QueueDelivery d in update.Acquired)
             {
-                finished.Enqueue((lane.Key.Partition, new QueueSettlement(d.Offset, QueueOutcome.Released, TimeSpan.Zero, "not read: " + LastError)));
+                Finish(lane.Key.Partition, new QueueSettlement(d.Offset, QueueOutcome.Returned));
             }
 
             return 0;
@@ -263,19 +314,35 @@ internal sealed class QueueConsumer
         {
             if (!events.TryGetValue(d.Offset, out StoredEvent? e))
             {
-                finished.Enqueue((lane.Key.Partition, new QueueSettlement(d.Offset, QueueOutcome.Accepted))); // no event there any more: nothing to deliver
+                Finish(lane.Key.Partition, new QueueSettlement(d.Offset, QueueOutcome.Accepted)); // no event there any more: nothing to deliver
                 continue;
             }
 
-            var held = new EventLock(store, lane.Key, host.InstanceId, d.Offset, options.LockDuration, Clock, d.LockedUntil);
+            ready.Enqueue((lane, d, e));
+        }
+
+        StartReady();
+        return update.Acquired.Count;
+    }
+
+    /// <summary>Starts events held ready while handler slots are free (an event whose lock is about to run out is given back).</summary>
+    private void StartReady()
+    {
+        while (HandlerRoom > 0 && ready.TryDequeue(out (Lane Lane, QueueDelivery Delivery, StoredEvent Event) r))
+        {
+            var held = new EventLock(store, r.Lane.Key, host.InstanceId, r.Delivery.Offset, options.LockDuration, Clock, r.Delivery.LockedUntil);
+            if (held.Expired || HaltReason is not null)
+            {
+                Finish(r.Lane.Key.Partition, new QueueSettlement(r.Delivery.Offset, QueueOutcome.Returned));
+                continue;
+            }
+
             Interlocked.Increment(ref inFlight);
             lock (running)
             {
-                running.Add(Task.Run(() => HandleAsync(lane, d, e, held), CancellationToken.None));
+                running.Add(Task.Run(() => HandleAsync(r.Lane, r.Delivery, r.Event, held), CancellationToken.None));
             }
         }
-
-        return update.Acquired.Count;
     }
 
     private async Task HandleAsync(Lane lane, QueueDelivery delivery, StoredEvent e, EventLock held)
@@ -285,7 +352,7 @@ internal sealed class QueueConsumer
             QueueSettlement? outcome = await handler.HandleAsync(lane.Key.Partition, delivery, e, held, lane.Metrics, lane.Stall);
             if (outcome is not null)
             {
-                finished.Enqueue((lane.Key.Partition, outcome));
+                Finish(lane.Key.Partition, outcome);
             }
         }
         finally
@@ -295,6 +362,13 @@ internal sealed class QueueConsumer
         }
     }
 
+    /// <summary>An outcome to settle in a coming round (from the handlers' threads and the loop's).</summary>
+    private void Finish(int partition, QueueSettlement settlement)
+    {
+        finished.Enqueue((partition, settlement));
+        Interlocked.CompareExchange(ref oldestFinished, Math.Max(1, host.Time.GetTimestamp()), 0);
+    }
+
     private Dictionary<int, List<QueueSettlement>> TakeFinished()
     {
         lock (running)
@@ -302,6 +376,7 @@ internal sealed class QueueConsumer
             running.RemoveAll(t => t.IsCompleted);
         }
 
+        Interlocked.Exchange(ref oldestFinished, 0);
         var byPartition = new Dictionary<int, List<QueueSettlement>>();
         while (finished.TryDequeue(out (int Partition, QueueSettlement Settlement) f))
         {
@@ -415,9 +490,9 @@ internal sealed class QueueConsumer
     }
 
     /// <summary>For <paramref name="delay"/> (the runtime clock's), until a handler finishes, or the stop.</summary>
-    private async Task WaitAsync(TimeSpan delay, CancellationToken stopping)
+    private async Task WaitAsync(TimeSpan delay, CancellationToken stopping, bool evenIfFinished = false)
     {
-        if (!finished.IsEmpty)
+        if (!finished.IsEmpty && !evenIfFinished)
         {
             return;
         }
@@ -447,6 +522,11 @@ internal sealed class QueueConsumer
         }
 
         await Task.WhenAll(left);
+        while (ready.TryDequeue(out (Lane Lane, QueueDelivery Delivery, StoredEvent Event) r))
+        {
+            Finish(r.Lane.Key.Partition, new QueueSettlement(r.Delivery.Offset, QueueOutcome.Returned)); // never started: others take them at once
+        }
+
         foreach ((int partition, List<QueueSettlement> settlements) in TakeFinished())
         {
             await ChangeAsync(lanes[partition], settlements, 0, CancellationToken.None);

@@ -130,7 +130,11 @@ public sealed class QueueBook
                 continue;
             }
 
-            if (s.Outcome == QueueOutcome.Released)
+            if (s.Outcome == QueueOutcome.Returned)
+            {
+                inFlight[s.Offset] = held with { Owner = null, LockedUntil = now, VisibleAt = now, Deliveries = held.Deliveries - 1 };
+            }
+            else if (s.Outcome == QueueOutcome.Released)
             {
                 string why = s.Error is { Length: > MaxErrorLength } e ? e[..MaxErrorLength] : s.Error ?? "released";
                 inFlight[s.Offset] = held with { Owner = null, LockedUntil = now, VisibleAt = now + s.Backoff, History = [.. Append(held.History, new QueueAttempt(owner, now, why))] };

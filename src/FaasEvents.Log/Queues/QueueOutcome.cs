@@ -11,4 +11,7 @@ public enum QueueOutcome
 
     /// <summary>Given up (dead-lettered by the caller): never delivered again.</summary>
     Rejected,
+
+    /// <summary>Given back without being handled (never started: prefetched by an instance that stopped, or not readable): available again at once, and this delivery does not count.</summary>
+    Returned,
 }
