@@ -24,12 +24,14 @@ internal sealed class QueueConsumer
     private readonly ConcurrentQueue<(int Partition, QueueSettlement Settlement)> finished = new();
     private readonly CancellationTokenSource cutShort = new();
     private readonly List<Task> running = [];
-    private readonly Queue<(Lane Lane, QueueDelivery Delivery, StoredEvent Event)> ready = new(); // acquired, not started (the loop's alone)
+    private readonly ConcurrentQueue<(Lane Lane, QueueDelivery Delivery, StoredEvent Event)> ready = new(); // acquired, not started
+    private volatile bool draining;
     private Lane[] lanes = [];
     private TaskCompletionSource wake = NewWake();
     private int next;
     private int sticky;
     private long oldestFinished;
+    private long averageTicks; // handlers' average duration (moving), for the prefetch
 
     /// <summary>
     /// How long a finished event's outcome may wait for others to finish too, while the room freed is small: a round per
@@ -152,11 +154,29 @@ internal sealed class QueueConsumer
 
     private int HandlerRoom => options.MaxConcurrentCalls - InFlight;
 
+    /// <summary>Events to acquire now: room for the handlers plus <see cref="Prefetch"/>, less what is held ready already.</summary>
+    private int Capacity => Math.Max(0, options.MaxConcurrentCalls + Prefetch - InFlight - ready.Count);
+
     /// <summary>
-    /// Events to acquire now: room for the handlers plus as many again held ready (prefetched: one change of the queue
-    /// then serves twice the events), less what is held ready already.
+    /// Events held ready beside the running ones, so that one change of a partition's queue serves several: as many as
+    /// the handlers can start within a quarter of the lock duration at their average duration so far (none until a
+    /// handler has finished), at most max(maxConcurrentCalls, 8). Fast handlers get a full buffer; slow ones none, so an
+    /// event never waits here while its lock runs out.
     /// </summary>
-    private int Capacity => Math.Max(0, (2 * options.MaxConcurrentCalls) - InFlight - ready.Count);
+    private int Prefetch
+    {
+        get
+        {
+            long average = Interlocked.Read(ref averageTicks);
+            if (average <= 0)
+            {
+                return 0;
+            }
+
+            double startable = options.MaxConcurrentCalls * (options.LockDuration.Ticks / 4.0) / average;
+            return (int)Math.Clamp(startable, 0, Math.Max(options.MaxConcurrentCalls, 8));
+        }
+    }
 
     /// <summary>
     /// Starts events held ready while there is room; one whose lock is about to run out is given back unstarted. A round
@@ -168,9 +188,10 @@ internal sealed class QueueConsumer
         gatherLeft = TimeSpan.Zero;
         StartReady();
         long since = Interlocked.Read(ref oldestFinished);
-        if (ready.Count < Math.Max(1, options.MaxConcurrentCalls / 2) && HaltReason is null)
+        int prefetch = Prefetch;
+        if (ready.Count < Math.Max(1, prefetch / 2) && Capacity >= Math.Max(1, (options.MaxConcurrentCalls + prefetch) / 4) && HaltReason is null)
         {
-            return true; // running low: refill (and settle what finished on the way)
+            return true; // running low and room for a worthwhile round: refill (and settle what finished on the way)
         }
 
         if (since == 0 && ready.Count > 0)
@@ -325,22 +346,42 @@ internal sealed class QueueConsumer
         return update.Acquired.Count;
     }
 
-    /// <summary>Starts events held ready while handler slots are free (an event whose lock is about to run out is given back).</summary>
+    /// <summary>
+    /// Starts events held ready while handler slots are free (an event whose lock is about to run out is given back):
+    /// from the loop after a round, and from each handler as it finishes, so a freed slot never waits for a round's I/O.
+    /// </summary>
     private void StartReady()
     {
-        while (HandlerRoom > 0 && ready.TryDequeue(out (Lane Lane, QueueDelivery Delivery, StoredEvent Event) r))
+        while (!draining)
         {
+            int running = Volatile.Read(ref inFlight);
+            if (running >= options.MaxConcurrentCalls)
+            {
+                return;
+            }
+
+            if (Interlocked.CompareExchange(ref inFlight, running + 1, running) != running)
+            {
+                continue; // another thread took or freed a slot: look again
+            }
+
+            if (!ready.TryDequeue(out (Lane Lane, QueueDelivery Delivery, StoredEvent Event) r))
+            {
+                Interlocked.Decrement(ref inFlight);
+                return;
+            }
+
             var held = new EventLock(store, r.Lane.Key, host.InstanceId, r.Delivery.Offset, options.LockDuration, Clock, r.Delivery.LockedUntil);
             if (held.Expired || HaltReason is not null)
             {
+                Interlocked.Decrement(ref inFlight);
                 Finish(r.Lane.Key.Partition, new QueueSettlement(r.Delivery.Offset, QueueOutcome.Returned));
                 continue;
             }
 
-            Interlocked.Increment(ref inFlight);
-            lock (running)
+            lock (this.running)
             {
-                running.Add(Task.Run(() => HandleAsync(r.Lane, r.Delivery, r.Event, held), CancellationToken.None));
+                this.running.Add(Task.Run(() => HandleAsync(r.Lane, r.Delivery, r.Event, held), CancellationToken.None));
             }
         }
     }
@@ -349,7 +390,11 @@ internal sealed class QueueConsumer
     {
         try
         {
+            long started = host.Time.GetTimestamp();
             QueueSettlement? outcome = await handler.HandleAsync(lane.Key.Partition, delivery, e, held, lane.Metrics, lane.Stall);
+            long took = Math.Max(1, host.Time.GetElapsedTime(started).Ticks);
+            long before = Interlocked.Read(ref averageTicks);
+            Interlocked.Exchange(ref averageTicks, before <= 0 ? took : before + ((took - before) / 8)); // a race loses one sample: harmless
             if (outcome is not null)
             {
                 Finish(lane.Key.Partition, outcome);
@@ -358,6 +403,7 @@ internal sealed class QueueConsumer
         finally
         {
             Interlocked.Decrement(ref inFlight);
+            StartReady();
             wake.TrySetResult();
         }
     }
@@ -515,6 +561,7 @@ internal sealed class QueueConsumer
     /// <summary>Stopping: no more acquisitions; the running handlers finish (or are cut short) and their outcomes are settled.</summary>
     private async Task DrainAsync()
     {
+        draining = true; // nothing held ready starts any more
         Task[] left;
         lock (running)
         {
