@@ -93,7 +93,7 @@ public class KubernetesManifestTests(AzuriteFixture azurite) : IClassFixture<Azu
         JsonSchema schema = await ScaledObjectSchemaAsync();
 
         List<Dictionary<object, object>> objects = ScaledObjects().ToList();
-        Assert.Equal(9, objects.Count); // one per sample function
+        Assert.Equal(10, objects.Count); // one per sample function
         foreach (Dictionary<object, object> so in objects)
         {
             ICollection<NJsonSchema.Validation.ValidationError> errors = schema.Validate(JsonSerializer.Serialize(so));
@@ -121,6 +121,12 @@ public class KubernetesManifestTests(AzuriteFixture azurite) : IClassFixture<Azu
             var metadata = ((Dictionary<object, object>)trigger["metadata"]).ToDictionary(kv => (string)kv.Key, kv => Convert.ToString(kv.Value, System.Globalization.CultureInfo.InvariantCulture)!);
             ScalerMetadata parsed = ScalerMetadata.Parse(metadata); // the server would accept exactly this
             Assert.Equal(1000, parsed.LagThreshold);
+            bool queue = target.EndsWith("email-sender", StringComparison.Ordinal); // the sample's queue-consumed function
+            Assert.Equal(queue, parsed.Queue);
+            if (queue)
+            {
+                Assert.Equal(20, Convert.ToInt32(spec["maxReplicaCount"], System.Globalization.CultureInfo.InvariantCulture)); // past its stream's 4 partitions
+            }
         }
     }
 

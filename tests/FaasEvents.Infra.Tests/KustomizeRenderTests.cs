@@ -58,7 +58,7 @@ public class KustomizeRenderTests
 
         JsonSchema schema = await KubernetesManifestTests.ScaledObjectSchemaAsync();
         List<Dictionary<object, object>> scaled = Kind(docs, "ScaledObject").ToList();
-        Assert.Equal(9, scaled.Count); // one per sample function, materializers included
+        Assert.Equal(10, scaled.Count); // one per sample function, materializers and the queue function included
         Assert.All(scaled, so => Assert.Empty(schema.Validate(JsonSerializer.Serialize(so))));
         Assert.Single(Kind(docs, "ConfigMap"), cm => Name(cm) == "faas-storage");
     }
