@@ -30,7 +30,7 @@ internal static class QueueGroupView
                 Format.Number(r.Waiting),
                 r.Redelivered > 0 ? $"[yellow]{r.Redelivered}[/]" : "0",
                 r.MaxDeliveries.ToString(CultureInfo.InvariantCulture),
-                Markup.Escape(r.Owners.Count == 0 ? "-" : string.Join(", ", r.Owners)),
+                Markup.Escape(r.Owners.Count switch { 0 => "-", <= 2 => string.Join(", ", r.Owners), _ => $"{r.Owners[0]} +{r.Owners.Count - 1}" }),
                 r.OldestUnsettledAt is { } at ? Age(now - at) : "-");
         }
 
