@@ -146,9 +146,11 @@ public class SampleAppTests(AzuriteFixture azurite, ITestOutputHelper output) : 
         Assert.Equal(0, app.ExitCode);
         string json = app.Output[app.Output.IndexOf('[', StringComparison.Ordinal)..];
         JsonElement[] fns = JsonDocument.Parse(json).RootElement.EnumerateArray().ToArray();
-        Assert.Equal(9, fns.Length);
+        Assert.Equal(10, fns.Length);
         JsonElement audit = fns.Single(f => f.GetProperty("name").GetString() == "order-audit");
-        Assert.Equal(("orders", "order-audit", "event"), (audit.GetProperty("stream").GetString(), audit.GetProperty("consumerGroup").GetString(), audit.GetProperty("kind").GetString()));
+        Assert.Equal(("orders", "order-audit", "event", "stream"), (audit.GetProperty("stream").GetString(), audit.GetProperty("consumerGroup").GetString(), audit.GetProperty("kind").GetString(), audit.GetProperty("consumption").GetString()));
+        JsonElement emails = fns.Single(f => f.GetProperty("name").GetString() == "email-sender");
+        Assert.Equal(("emails", "queue", "queue"), (emails.GetProperty("stream").GetString(), emails.GetProperty("kind").GetString(), emails.GetProperty("consumption").GetString()));
     }
 
     [Fact]

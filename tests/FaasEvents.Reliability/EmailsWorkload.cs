@@ -38,20 +38,7 @@ public sealed class EmailsWorkload(int count)
         foreach (int[] chunk in Enumerable.Range(0, count).Chunk(250))
         {
             LogEvent[] events = chunk.Select(Job).ToArray();
-            while (true)
-            {
-                try
-                {
-                    await producer.SendBatchAsync(events, cancellationToken);
-                    break;
-                }
-                catch (EventLogException ex) when (ex.IsTransient)
-                {
-                    Resent++;
-                    await Task.Delay(500, cancellationToken);
-                }
-            }
-
+            Resent += await ChunkSender.SendUntilAcknowledgedAsync(() => producer.SendBatchAsync(events, cancellationToken), cancellationToken);
             foreach (LogEvent e in events)
             {
                 acknowledged[e.Id] = 0;

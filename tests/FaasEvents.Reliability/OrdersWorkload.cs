@@ -42,27 +42,11 @@ public sealed class OrdersWorkload(int count, int customers = 64, Guid? producer
         foreach (int[] chunk in Enumerable.Range(0, count).Chunk(500))
         {
             LogEvent[] events = chunk.Select(Order).ToArray();
-            while (true)
-            {
-                try
-                {
-                    if (producerId is { } writer)
-                    {
-                        await producer.SendSequencedAsync(events, [.. chunk.Select(i => new WriterMark(writer, i))], cancellationToken); // a re-sent chunk is skipped by readers
-                    }
-                    else
-                    {
-                        await producer.SendBatchAsync(events, cancellationToken);
-                    }
-
-                    break;
-                }
-                catch (EventLogException ex) when (ex.IsTransient)
-                {
-                    Resent++;
-                    await Task.Delay(500, cancellationToken);
-                }
-            }
+            Resent += await ChunkSender.SendUntilAcknowledgedAsync(
+                () => producerId is { } writer
+                    ? producer.SendSequencedAsync(events, [.. chunk.Select(i => new WriterMark(writer, i))], cancellationToken) // a re-sent chunk is skipped by readers
+                    : producer.SendBatchAsync(events, cancellationToken),
+                cancellationToken);
 
             foreach (LogEvent e in events)
             {
