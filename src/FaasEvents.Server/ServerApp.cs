@@ -95,6 +95,7 @@ public static class ServerApp
             return EventLogClient.FromSetting(config[FaasSettings.Storage], logOptions);
         });
         builder.Services.AddSingleton<LagService>();
+        builder.Services.AddSingleton<ScaledObjectRegistry>();
         builder.Services.AddSingleton<FaasEvents.Server.Ingress.KnownStreams>();
         builder.Services.AddSingleton<FaasEvents.Server.Ingress.RecentEventIds>();
         builder.Services.AddSingleton<FaasEvents.Server.Ingress.IngressProducers>();
@@ -175,6 +176,7 @@ public static class ServerApp
                 return IngressEndpoints.Problem(400, "Invalid name", ex.Message);
             }
         });
+        app.MapGet("/scaledobjects", (ScaledObjectRegistry registry) => Results.Json(registry.List()));
         app.MapGet("/streams/{stream}/groups/{group}/lag", async (string stream, string group, string? initialOffset, string? consumption, LagService lag, CancellationToken ct) =>
         {
             try

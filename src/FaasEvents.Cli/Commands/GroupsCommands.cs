@@ -49,10 +49,10 @@ internal static class GroupsCommands
                 return 0;
             }
 
-            var table = new Table().AddColumns("Stream", "Group", "Partitions", "Held now");
+            var table = new Table().AddColumns("Stream", "Group", "Consumption", "Partitions", "Held now");
             foreach (ConsumerGroupInfo g in found)
             {
-                table.AddRow(Markup.Escape(g.Stream), Markup.Escape(g.Group), g.Partitions.ToString(CultureInfo.InvariantCulture), g.Owned.ToString(CultureInfo.InvariantCulture));
+                table.AddRow(Markup.Escape(g.Stream), Markup.Escape(g.Group), g.Consumption, g.Partitions.ToString(CultureInfo.InvariantCulture), g.Consumption == "queue" ? "-" : g.Owned.ToString(CultureInfo.InvariantCulture));
             }
 
             AnsiConsole.Write(table);

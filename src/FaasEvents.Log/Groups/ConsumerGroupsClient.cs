@@ -32,7 +32,7 @@ public sealed class ConsumerGroupsClient
         this.store = store;
     }
 
-    /// <summary>Every group with checkpoints, optionally only those on <paramref name="stream"/>, by stream then group.</summary>
+    /// <summary>Every group with checkpoints or queue state, optionally only those on <paramref name="stream"/>, by stream then group.</summary>
     public async Task<IReadOnlyList<ConsumerGroupInfo>> ListAsync(string? stream = null, CancellationToken cancellationToken = default)
     {
         if (stream is not null)
@@ -60,7 +60,18 @@ public sealed class ConsumerGroupsClient
             // No container yet: no groups.
         }
 
+        var queues = new Dictionary<(string Group, string Stream), int>();
+        foreach (string name in await ListNamesAsync(stream is null ? StoragePaths.QueuesRoot : $"{StoragePaths.QueuesRoot}{stream}/", cancellationToken))
+        {
+            string[] parts = name.Split('/'); // queues/{stream}/{created}/{group}/{partition}.json
+            if (parts.Length == 5)
+            {
+                queues[(parts[3], parts[1])] = queues.GetValueOrDefault((parts[3], parts[1])) + 1;
+            }
+        }
+
         return found.Select(kv => new ConsumerGroupInfo(kv.Key.Group, kv.Key.Stream, kv.Value.Partitions, kv.Value.Owned))
+            .Concat(queues.Where(kv => !found.ContainsKey(kv.Key)).Select(kv => new ConsumerGroupInfo(kv.Key.Group, kv.Key.Stream, kv.Value, 0) { Consumption = "queue" }))
             .OrderBy(g => g.Stream, StringComparer.Ordinal).ThenBy(g => g.Group, StringComparer.Ordinal).ToList();
     }
 
@@ -203,6 +214,11 @@ public sealed class ConsumerGroupsClient
     /// </summary>
     public async Task<int> DeleteAsync(string stream, string group, bool force = false, CancellationToken cancellationToken = default)
     {
+        if (await DeleteQueueAsync(stream, group, force, cancellationToken) is { } queueBlobs)
+        {
+            return queueBlobs;
+        }
+
         IReadOnlyList<GroupPartitionState> states = await DescribeAsync(stream, group, InitialOffset.Earliest, cancellationToken);
         RefuseIfOwned(stream, group, states, force, "delete");
         PartitionLeaseClient leases = log.CreateLeaseClient(AdminOwner);
@@ -225,6 +241,39 @@ public sealed class ConsumerGroupsClient
         foreach (PartitionLease lease in held)
         {
             deleted += await DeleteBlobAsync(store.CheckpointBlob(group, stream, lease.Partition), lease.LeaseId, cancellationToken);
+        }
+
+        return deleted;
+    }
+
+    /// <summary>
+    /// Deletes a queue group's state (every partition's queue blob), so it consumes the stream again from its start;
+    /// refused while instances hold locks unless <paramref name="force"/> (their settlements are then refused and the
+    /// events delivered again). Null when the group has no queue state.
+    /// </summary>
+    private async Task<int?> DeleteQueueAsync(string stream, string group, bool force, CancellationToken cancellationToken)
+    {
+        StreamDefinition def = await log.GetStreamAsync(stream, cancellationToken);
+        IReadOnlyList<Queues.QueueState?> queues = await log.GetQueueStatesAsync(group, stream, cancellationToken);
+        if (queues.All(q => q is null))
+        {
+            return null;
+        }
+
+        DateTimeOffset now = store.TimeProvider.GetUtcNow();
+        var locked = queues.Select((q, p) => (Partition: p, Owners: q?.InFlight.Where(f => f.Owner is not null && f.LockedUntil > now).Select(f => f.Owner!).Distinct().ToList() ?? [])).Where(x => x.Owners.Count > 0).ToList();
+        if (locked.Count > 0 && !force)
+        {
+            throw new EventLogException(EventLogErrorReason.GroupInUse, $"Queue group '{group}' on '{stream}' has events locked by running instances ({string.Join("; ", locked.Select(l => $"partition {l.Partition}: {string.Join(", ", l.Owners)}"))}); stop them (scale to zero) first, or delete with --force (their outcomes are then refused and the events delivered again).");
+        }
+
+        int deleted = 0;
+        for (int p = 0; p < def.Partitions; p++)
+        {
+            if (queues[p] is not null)
+            {
+                deleted += await DeleteBlobAsync(store.Container.GetBlobClient(StoragePaths.Queue(stream, def.CreatedAt, group, p)), null, cancellationToken);
+            }
         }
 
         return deleted;

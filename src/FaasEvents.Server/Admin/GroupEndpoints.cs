@@ -14,7 +14,9 @@ internal static class GroupEndpoints
         app.MapGet("/groups", (string? stream, EventLogClient log, CancellationToken ct) =>
             AdminErrors.GuardAsync(async () => Results.Json(await log.Groups.ListAsync(stream, ct))));
         app.MapGet("/streams/{stream}/groups/{group}", (string stream, string group, EventLogClient log, CancellationToken ct) =>
-            AdminErrors.GuardAsync(async () => Results.Json(await log.Groups.DescribeAsync(stream, group, cancellationToken: ct))));
+            AdminErrors.GuardAsync(async () => await log.Groups.DescribeQueueAsync(stream, group, ct) is { } queue
+                ? Results.Json(queue) // a queue group: settled offset, unsettled, locks, redeliveries per partition
+                : Results.Json(await log.Groups.DescribeAsync(stream, group, cancellationToken: ct))));
         app.MapPost("/streams/{stream}/groups/{group}/reset", (string stream, string group, GroupResetRequest body, EventLogClient log, ILoggerFactory loggers, CancellationToken ct) =>
             AdminErrors.GuardAsync(async () =>
             {

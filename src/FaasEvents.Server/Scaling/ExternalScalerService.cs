@@ -11,10 +11,12 @@ public sealed class ExternalScalerService : ExternalScaler.ExternalScalerBase
     private readonly ServerOptions options;
     private readonly TimeProvider time;
     private readonly ILogger<ExternalScalerService> logger;
+    private readonly ScaledObjectRegistry registry;
 
     /// <summary>Creates the service.</summary>
-    public ExternalScalerService(LagService lag, ServerOptions options, TimeProvider time, ILogger<ExternalScalerService> logger)
+    public ExternalScalerService(LagService lag, ServerOptions options, TimeProvider time, ILogger<ExternalScalerService> logger, ScaledObjectRegistry registry)
     {
+        this.registry = registry;
         this.lag = lag;
         this.options = options;
         this.time = time;
@@ -28,6 +30,7 @@ public sealed class ExternalScalerService : ExternalScaler.ExternalScalerBase
         ArgumentNullException.ThrowIfNull(context);
         ScalerMetadata m = ScalerMetadata.Parse(request.ScalerMetadata);
         LagReport report = await lag.GetLagAsync(m.Stream, m.ConsumerGroup, m.InitialOffset, m.Queue, context.CancellationToken);
+        registry.Seen(request, m, report);
         return new IsActiveResponse { Result = m.IsActive(report) };
     }
 
@@ -45,7 +48,9 @@ public sealed class ExternalScalerService : ExternalScaler.ExternalScalerBase
         {
             // Arm the ingress signal before reading lag, so an append in between is not missed.
             Task appended = lag.NextAppend(m.Stream);
-            bool active = m.IsActive(await lag.GetLagAsync(m.Stream, m.ConsumerGroup, m.InitialOffset, m.Queue, ct));
+            LagReport report = await lag.GetLagAsync(m.Stream, m.ConsumerGroup, m.InitialOffset, m.Queue, ct);
+            registry.Seen(request, m, report);
+            bool active = m.IsActive(report);
             if (active != last)
             {
                 await responseStream.WriteAsync(new IsActiveResponse { Result = active }, ct);
@@ -89,6 +94,7 @@ public sealed class ExternalScalerService : ExternalScaler.ExternalScalerBase
         ArgumentNullException.ThrowIfNull(context);
         ScalerMetadata m = ScalerMetadata.Parse(request.ScaledObjectRef?.ScalerMetadata ?? throw new ScalerMetadataException("scaledObjectRef is required"));
         LagReport report = await lag.GetLagAsync(m.Stream, m.ConsumerGroup, m.InitialOffset, m.Queue, context.CancellationToken);
+        registry.Seen(request.ScaledObjectRef, m, report);
         long value = m.Metric(report);
         return new GetMetricsResponse
         {

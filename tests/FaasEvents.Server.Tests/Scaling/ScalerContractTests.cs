@@ -115,6 +115,13 @@ public class ScalerContractTests(AzuriteFixture azurite) : IClassFixture<Azurite
         await Task.Delay(600); // past the lag cache
         Assert.Equal(3, await Metric(("consumption", "queue"), ("consumerGroup", "late"), ("initialOffset", "latest")));
         Assert.Equal(3, (await log.GetQueueLagAsync("jobs-q", "late")).TotalLag);
+
+        // The scaler's view of what it scales (the console's functions page): each ScaledObject with its last answer.
+        System.Text.Json.JsonElement seen = await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<System.Text.Json.JsonElement>(server.Http, "/scaledobjects");
+        System.Text.Json.JsonElement workers = seen.EnumerateArray().Single(v => v.GetProperty("consumerGroup").GetString() == "workers" && v.GetProperty("consumption").GetString() == "queue");
+        Assert.Equal(95, workers.GetProperty("lag").GetInt64());
+        Assert.Equal(10, workers.GetProperty("desiredReplicas").GetInt64()); // ceil(95 / 10): past the 2 partitions
+        Assert.True(workers.GetProperty("active").GetBoolean());
     }
 
     [Fact]

@@ -29,7 +29,7 @@ public static class StreamIsActiveMemoryProbe
         ArgumentNullException.ThrowIfNull(log);
         var time = new SteppedTime();
         var options = new ServerOptions { LagCacheDuration = span * 2 + warmUp * 2 }; // lag is read once: this measures the call, not storage
-        var scaler = new ExternalScalerService(new LagService(log, time, options), options, time, NullLogger<ExternalScalerService>.Instance);
+        var scaler = new ExternalScalerService(new LagService(log, time, options), options, time, NullLogger<ExternalScalerService>.Instance, new ScaledObjectRegistry(time));
         using var call = new CancellationTokenSource();
         var writer = new CollectingWriter<IsActiveResponse>();
         var request = new ScaledObjectRef { Name = "probe", Namespace = "default" };
