@@ -8,6 +8,7 @@ using FaasEvents.Log.Producer;
 using FaasEvents.Log.Streams;
 using FaasEvents.Server.Admin;
 using FaasEvents.Server.Browse;
+using FaasEvents.Server.WebConsole;
 using FaasEvents.Server.Ingress;
 using FaasEvents.Server.Scaling;
 using FaasEvents.Server.Sources;
@@ -119,6 +120,7 @@ public static class ServerApp
         app.MapGroups();
         app.MapDeadLetters();
         app.MapEventBrowser();
+        app.MapConsole();
         MapAdmin(app);
         app.Logger.LogInformation("FaasEvents server: HTTP :{Http} (ingress, admin, /metrics; auth {Auth}), gRPC scaler :{Grpc} ({Tls}); storage {Storage}; telemetry: {Telemetry}", options.HttpPort, auth, options.GrpcPort, options.GrpcTlsCertificate is null ? "h2c" : options.GrpcTlsClientCa is null ? "TLS" : "mutual TLS", app.Services.GetRequiredService<EventLogClient>().StorageDescription, telemetry);
         return app;

@@ -80,6 +80,7 @@ internal sealed class DevEnvironment
                 : ManagedProcess.Start("server", Path.Combine(AppContext.BaseDirectory, "faas.dll"), ["server", .. serverArgs], env, OnLine);
             await WaitForPortAsync(settings.GrpcPort, server, cancellationToken);
             Say($"server: ingress http://127.0.0.1:{settings.HttpPort}/streams/{{stream}}/events, scaler grpc 127.0.0.1:{settings.GrpcPort}{(ping is null ? "" : $", ping source '{ping}' -> ping")}");
+            Say($"console: http://127.0.0.1:{settings.HttpPort}/console/ (streams, events, groups, dead letters, produce)");
             env[FaasSettings.ServerUrl] = $"http://127.0.0.1:{settings.HttpPort}"; // instances hear of appends at once, and say when they append
             if (Environment.GetEnvironmentVariable(FaasSettings.ServerApiKey) is null
                 && FaasSettings.ParseApiKeys(Environment.GetEnvironmentVariable(FaasSettings.ApiKeys) ?? Environment.GetEnvironmentVariable(FaasSettings.IngressApiKeys)) is [string key, ..])

@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using System.Globalization;
+using FaasEvents.DevStorage;
+using FaasEvents.Log;
+using FaasEvents.Log.DeadLetters;
+using FaasEvents.Log.Events;
+using FaasEvents.Log.Producer;
+using FaasEvents.Log.Streams;
+using FaasEvents.TestSupport;
+using Xunit.Abstractions;
+
+namespace FaasEvents.Server.Tests.WebConsole;
+
+/// <summary>
+/// The web console (issue 20) in a real headless Chromium driven by playwright-core (tests/console/console.e2e.mjs):
+/// browse a stream and find an event by id, watch a group's lag and reset it (preview, then applied), replay a dead
+/// letter, produce an event; with an API key required, nothing is shown until the key is given. Screenshots of each page
+/// go to TestResults/console. Skipped, saying how to install them, where Chromium or playwright-core is missing.
+/// </summary>
+public class ConsoleBrowserTests(AzuriteFixture azurite, ITestOutputHelper output) : IClassFixture<AzuriteFixture>
+{
+    private static string Root => AzuriteProcess.FindRepositoryRoot()!;
+
+    private static string Chromium => Environment.GetEnvironmentVariable("CHROMIUM") ?? "/usr/bin/chromium";
+
+    [SkippableTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task The_console_browses_events_resets_a_group_replays_a_dead_letter_and_produces(bool withKey)
+    {
+        Skip.IfNot(File.Exists(Chromium), $"no Chromium at {Chromium}: install it with 'sudo apt-get install chromium' (or set CHROMIUM) to run the console's browser tests");
+        Skip.IfNot(Directory.Exists(Path.Combine(Root, "node_modules", "playwright-core")), "playwright-core is not installed: run 'npm ci' in the repository root");
+
+        EventLogClient log = azurite.CreateClient();
+        await log.CreateStreamAsync(new StreamDefinition { Name = "orders", Partitions = 2 });
+        await using (EventProducerClient producer = log.CreateProducer("orders"))
+        {
+            await producer.SendBatchAsync(Enumerable.Range(0, 15).Select(i => new LogEvent($"o-{i}", "/shop", "com.example.order.created")
+            {
+                PartitionKey = $"c{i % 4}",
+                DataContentType = "application/json",
+                Data = BinaryData.FromObjectAsJson(new { orderId = $"o-{i}", amount = i }),
+            }));
+        }
+
+        await log.Checkpoints.UpdateAsync("billing", "orders", 0, 0);
+        await log.Checkpoints.UpdateAsync("billing", "orders", 1, 0);
+        await log.CreateStreamAsync(new StreamDefinition { Name = "orders.billing.deadletter", Partitions = 1 });
+        await using (EventProducerClient letters = log.CreateProducer("orders.billing.deadletter"))
+        {
+            await letters.SendAsync(new LogEvent("o-3", "/shop", "com.example.order.created")
+            {
+                DataContentType = "application/json",
+                Data = BinaryData.FromObjectAsJson(new { orderId = "o-3", amount = -3 }),
+                Extensions =
+                {
+                    [DeadLetterAttributes.Error] = "InvalidOperationException: negative amount",
+                    [DeadLetterAttributes.Attempts] = 4,
+                    [DeadLetterAttributes.Function] = "billing",
+                    [DeadLetterAttributes.Group] = "billing",
+                    [DeadLetterAttributes.Stream] = "orders",
+                    [DeadLetterAttributes.Partition] = 1,
+                    [DeadLetterAttributes.Offset] = "3",
+                    [DeadLetterAttributes.Time] = DateTimeOffset.UtcNow,
+                },
+            });
+        }
+
+        await using ServerHarness server = withKey
+            ? await ServerHarness.StartAsync(azurite, log, "--FAAS_API_KEYS=console-key")
+            : await ServerHarness.StartAsync(azurite, log);
+        string shots = Path.Combine(Root, "TestResults", "console", withKey ? "with-key" : "open");
+        string[] args = [Path.Combine(Root, "tests", "console", "console.e2e.mjs"), $"http://127.0.0.1:{server.HttpPort.ToString(CultureInfo.InvariantCulture)}", shots, .. withKey ? ["console-key"] : Array.Empty<string>()];
+        var psi = new ProcessStartInfo("node") { WorkingDirectory = Root, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using Process node = Process.Start(psi)!;
+        Task<string> stdout = node.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = node.StandardError.ReadToEndAsync();
+        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await node.WaitForExitAsync(limit.Token);
+        string said = await stdout + await stderr;
+        output.WriteLine(said);
+        Assert.True(node.ExitCode == 0, said);
+        Assert.DoesNotContain("FAILED", said, StringComparison.Ordinal);
+        Assert.All(new[] { "streams", "stream", "group", "deadletters", "produce" }, page => Assert.True(File.Exists(Path.Combine(shots, page + ".png")), $"no screenshot of the {page} page"));
+        Assert.Equal(withKey, File.Exists(Path.Combine(shots, "auth.png")));
+    }
+}
