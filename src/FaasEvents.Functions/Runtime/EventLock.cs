@@ -10,14 +10,15 @@ internal sealed class EventLock(IQueueStore store, QueueKey queue, string owner,
 {
     private long lockedUntilTicks = lockedUntil.UtcTicks;
 
-    public long Offset => offset;
-
     public DateTimeOffset LockedUntil => new(Interlocked.Read(ref lockedUntilTicks), TimeSpan.Zero);
 
     /// <summary>Until when this instance may still start or finish work on the event: a margin before the lock ends (clocks and the settle's own time).</summary>
     public DateTimeOffset SafeUntil => LockedUntil - TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(2).Ticks, duration.Ticks / 10));
 
-    public bool Expired => clock.GetUtcNow() >= SafeUntil;
+    /// <summary>How long until <see cref="SafeUntil"/> (zero or less: too late to start or finish work).</summary>
+    public TimeSpan Remaining => SafeUntil - clock.GetUtcNow();
+
+    public bool Expired => Remaining <= TimeSpan.Zero;
 
     public async Task<DateTimeOffset> RenewAsync(CancellationToken cancellationToken)
     {

@@ -152,8 +152,6 @@ internal sealed class QueueConsumer
         }
     }
 
-    private int HandlerRoom => options.MaxConcurrentCalls - InFlight;
-
     /// <summary>Events to acquire now: room for the handlers plus <see cref="Prefetch"/>, less what is held ready already.</summary>
     private int Capacity => Math.Max(0, options.MaxConcurrentCalls + Prefetch - InFlight - ready.Count);
 
@@ -218,7 +216,7 @@ internal sealed class QueueConsumer
         lanes = Enumerable.Range(0, partitions).Select(p =>
         {
             var metrics = new PartitionMetrics(fn, p, host.Time);
-            return new Lane(new QueueKey(fn.ConsumerGroup, fn.Stream, p, options.Window), new QueueEventCache(host.Source, fn.Stream, p, readAhead), metrics, new WriteStall(metrics));
+            return new Lane(new QueueKey(fn.ConsumerGroup, fn.Stream, p, options.Window), PartitionWriters.For(fn, p, 0).Outputs, new QueueEventCache(host.Source, fn.Stream, p, readAhead), metrics, new WriteStall(metrics));
         }).ToArray();
         next = host.Random.Next(partitions); // instances start on different partitions
         foreach (Lane lane in lanes)
@@ -391,7 +389,7 @@ internal sealed class QueueConsumer
         try
         {
             long started = host.Time.GetTimestamp();
-            QueueSettlement? outcome = await handler.HandleAsync(lane.Key.Partition, delivery, e, held, lane.Metrics, lane.Stall);
+            QueueSettlement? outcome = await handler.HandleAsync(lane.Key.Partition, lane.OutputWriter, delivery, e, held, lane.Metrics, lane.Stall);
             long took = Math.Max(1, host.Time.GetElapsedTime(started).Ticks);
             long before = Interlocked.Read(ref averageTicks);
             Interlocked.Exchange(ref averageTicks, before <= 0 ? took : before + ((took - before) / 8)); // a race loses one sample: harmless
@@ -462,7 +460,7 @@ internal sealed class QueueConsumer
         return NextWithWork();
     }
 
-    private bool HasWork(Lane lane, DateTimeOffset now) => (lane.LookAgainAt <= now || now - lane.LookedAt >= Recheck) && lane.End > lane.Floor;
+    private bool HasWork(Lane lane, DateTimeOffset now) => lane.HasEvents && lane.NextLook(Recheck) <= now;
 
     /// <summary>
     /// The next partition (round robin) whose queue may have events available now: its end moved, a lock or backoff it
@@ -523,12 +521,12 @@ internal sealed class QueueConsumer
     {
         DateTimeOffset now = Clock.GetUtcNow();
         TimeSpan wait = idle;
-        foreach (Lane lane in lanes.Where(l => l.End > l.Floor))
+        foreach (Lane lane in lanes.Where(l => l.HasEvents))
         {
-            DateTimeOffset at = lane.LookAgainAt < lane.LookedAt + Recheck ? lane.LookAgainAt : lane.LookedAt + Recheck;
-            if (at - now < wait)
+            TimeSpan untilLook = lane.NextLook(Recheck) - now;
+            if (untilLook < wait)
             {
-                wait = at - now;
+                wait = untilLook;
             }
         }
 
@@ -588,9 +586,12 @@ internal sealed class QueueConsumer
     private static TaskCompletionSource NewWake() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>One partition as this consumer sees it.</summary>
-    private sealed class Lane(QueueKey key, QueueEventCache cache, PartitionMetrics metrics, WriteStall stall)
+    private sealed class Lane(QueueKey key, Guid outputWriter, QueueEventCache cache, PartitionMetrics metrics, WriteStall stall)
     {
         public QueueKey Key => key;
+
+        /// <summary>The partition's output writer id (hashed once, not per event).</summary>
+        public Guid OutputWriter => outputWriter;
 
         public QueueEventCache Cache => cache;
 
@@ -609,5 +610,14 @@ internal sealed class QueueConsumer
 
         /// <summary>When this consumer last tried to acquire there (lock clock).</summary>
         public DateTimeOffset LookedAt { get; set; } = DateTimeOffset.MinValue;
+
+        /// <summary>The partition holds retained events.</summary>
+        public bool HasEvents => End > Floor;
+
+        /// <summary>
+        /// When to look at its queue again: when a lock or backoff it saw runs out (or its end moved), and at the latest
+        /// <paramref name="recheck"/> after the last look (what other instances released is only seen by looking).
+        /// </summary>
+        public DateTimeOffset NextLook(TimeSpan recheck) => LookAgainAt < LookedAt + recheck ? LookAgainAt : LookedAt + recheck;
     }
 }

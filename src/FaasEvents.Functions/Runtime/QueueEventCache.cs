@@ -6,7 +6,7 @@ namespace FaasEvents.Functions.Runtime;
 
 /// <summary>
 /// The events of one partition a queue consumer acquires, read ahead: a read takes what was acquired and up to
-/// <see cref="ReadAhead"/> events more, so most rounds need no read at all; each read starts from a known batch
+/// <c>readAhead</c> events more, so most rounds need no read at all; each read starts from a known batch
 /// position (the batch holding the offset, or the end of the one before it), so it costs one ranged read, not a scan.
 /// </summary>
 internal sealed class QueueEventCache(IPartitionSource source, string stream, int partition, int readAhead)
@@ -14,11 +14,6 @@ internal sealed class QueueEventCache(IPartitionSource source, string stream, in
     private const int MaxBlocks = 256;
     private readonly SortedDictionary<long, StoredEvent> events = [];
     private readonly SortedDictionary<long, (long Next, LogPosition Start, LogPosition End)> blocks = [];
-
-    public int ReadAhead => readAhead;
-
-    /// <summary>Reads issued (tests and the bench count them).</summary>
-    public int Reads { get; private set; }
 
     /// <summary>
     /// The stored events at <paramref name="offsets"/> (ascending) that exist, read from the log when not cached; an
@@ -50,7 +45,6 @@ internal sealed class QueueEventCache(IPartitionSource source, string stream, in
 
         long until = Math.Min(Math.Max(endOffset, lastMissing + 1), lastMissing + 1 + readAhead);
         var read = new ReadOptions { From = StartPosition.FromOffset(from), Follow = false, EndOffset = until, StartAtEarliestIfTruncated = true, PositionHint = HintFor(from) };
-        Reads++;
         var wanted = new HashSet<long>(offsets);
         await foreach (EventBlock block in source.ReadAsync(stream, partition, read, cancellationToken))
         {

@@ -24,7 +24,14 @@ internal sealed class QueueEventHandler(FunctionHost host, QueueOptions options,
     /// <summary>Set when outputs are refused for a reason no redelivery fixes (not the output stream's owner).</summary>
     public string? HaltReason => Volatile.Read(ref haltReason);
 
-    public async Task<QueueSettlement?> HandleAsync(int partition, QueueDelivery delivery, StoredEvent e, EventLock held, PartitionMetrics metrics, WriteStall stall)
+    /// <param name="partition">The event's partition.</param>
+    /// <param name="outputWriter">The partition's output writer id (deterministic output ids per input event).</param>
+    /// <param name="delivery">The delivery: offset, count, history.</param>
+    /// <param name="e">The event.</param>
+    /// <param name="held">Its lock.</param>
+    /// <param name="metrics">The partition's metrics.</param>
+    /// <param name="stall">The partition's write stall.</param>
+    public async Task<QueueSettlement?> HandleAsync(int partition, Guid outputWriter, QueueDelivery delivery, StoredEvent e, EventLock held, PartitionMetrics metrics, WriteStall stall)
     {
         FunctionDefinition fn = host.Function;
         if (delivery.Deliveries > options.MaxDeliveryCount)
@@ -53,7 +60,7 @@ internal sealed class QueueEventHandler(FunctionHost host, QueueOptions options,
         InvocationResult result = default;
         try
         {
-            result = await host.Invoker.InvokeAsync([e], partition, PartitionWriters.For(fn, partition, 0).Outputs, attempt, options.MaxDeliveryCount - 1, cutShort, eventLock: held);
+            result = await host.Invoker.InvokeAsync([e], partition, outputWriter, attempt, options.MaxDeliveryCount - 1, cutShort, eventLock: held);
             if (result.Outputs.Count > 0)
             {
                 await host.CheckOutputsAsync(result.Outputs, cutShort);
@@ -72,9 +79,7 @@ internal sealed class QueueEventHandler(FunctionHost host, QueueOptions options,
         catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.NotStreamOwner)
         {
             error = ex;
-            Volatile.Write(ref haltReason, $"outputs refused: {ex.Message.Split('\n')[0]}");
-            host.Logger.LogCritical("{Function}: STOPPED taking events from {Stream}: {Reason}. Restart the app once it may write its output stream.", fn.Name, fn.Stream, HaltReason);
-            return new QueueSettlement(e.Offset, QueueOutcome.Released, TimeSpan.Zero, HaltReason);
+            return Halt(e, $"outputs refused: {ex.Message.Split('\n')[0]}", "Restart the app once it may write its output stream.", null);
         }
         catch (Exception ex)
         {
@@ -115,14 +120,12 @@ internal sealed class QueueEventHandler(FunctionHost host, QueueOptions options,
     /// </summary>
     private async Task<bool> AppendOutputsAsync(int partition, StoredEvent e, EventLock held, IReadOnlyList<LogEvent> outputs, WriteStall stall)
     {
-        using var expiry = CancellationTokenSource.CreateLinkedTokenSource(cutShort);
-        TimeSpan left = held.SafeUntil - clock.GetUtcNow();
-        if (left <= TimeSpan.Zero)
+        using CancellationTokenSource? expiry = WhileLocked(held);
+        if (expiry is null)
         {
             return false;
         }
 
-        expiry.CancelAfter(left);
         try
         {
             await InfrastructureRetry.RunAsync(ct => host.Outputs.AppendAsync(host.Function.Output!.Connection, host.Function.Output.Stream, outputs, null, ct), $"{host.Function.Name}: appending {outputs.Count} output(s) of {host.Function.Stream} partition {partition} offset {e.Offset}", host.Logger, host.Time, stall, expiry.Token);
@@ -138,21 +141,17 @@ internal sealed class QueueEventHandler(FunctionHost host, QueueOptions options,
     {
         if (host.Options.DeadLetterMode == DeadLetterMode.Stop)
         {
-            Volatile.Write(ref haltReason, $"offset {e.Offset} of partition {partition} failed {delivery.Deliveries} deliveries (deadLetter.mode = stop): {error.Message.Split('\n')[0]}");
-            host.Logger.LogCritical(error, "{Function}: STOPPED taking events from {Stream}: {Reason}. Fix the cause and restart the app.", host.Function.Name, host.Function.Stream, HaltReason);
-            return new QueueSettlement(e.Offset, QueueOutcome.Released, TimeSpan.Zero, HaltReason);
+            return Halt(e, $"offset {e.Offset} of partition {partition} failed {delivery.Deliveries} deliveries (deadLetter.mode = stop): {error.Message.Split('\n')[0]}", "Fix the cause and restart the app.", error);
         }
 
         List<QueueAttempt> history = [.. delivery.History, .. latest];
         string historyJson = JsonSerializer.Serialize(history.Select(h => new { owner = h.Owner, at = h.At, outcome = h.Outcome }), Json);
-        TimeSpan left = held.SafeUntil - clock.GetUtcNow();
-        if (left <= TimeSpan.Zero)
+        using CancellationTokenSource? expiry = WhileLocked(held);
+        if (expiry is null)
         {
             return null; // the next delivery dead-letters it
         }
 
-        using var expiry = CancellationTokenSource.CreateLinkedTokenSource(cutShort);
-        expiry.CancelAfter(left);
         try
         {
             await host.DeadLetters.WriteAsync([e], partition, null, error, delivery.Deliveries, stall, expiry.Token, new Dictionary<string, object> { [DeadLetterAttributes.History] = historyJson });
@@ -163,12 +162,32 @@ internal sealed class QueueEventHandler(FunctionHost host, QueueOptions options,
         }
         catch (Exception ex) when (!InfrastructureRetry.IsInfrastructure(ex))
         {
-            Volatile.Write(ref haltReason, $"the dead letter for offset {e.Offset} of partition {partition} cannot be written: {ex.Message.Split('\n')[0]}");
-            host.Logger.LogCritical("{Function}: STOPPED taking events from {Stream}: {Reason}. Fix the cause and restart the app.", host.Function.Name, host.Function.Stream, HaltReason);
-            return new QueueSettlement(e.Offset, QueueOutcome.Released, TimeSpan.Zero, HaltReason);
+            return Halt(e, $"the dead letter for offset {e.Offset} of partition {partition} cannot be written: {ex.Message.Split('\n')[0]}", "Fix the cause and restart the app.", null);
         }
 
         metrics.DeadLettered(1);
         return new QueueSettlement(e.Offset, QueueOutcome.Rejected);
+    }
+
+    /// <summary>Cancelled when the lock is about to run out or the instance is cut short; null when it is too late already.</summary>
+    private CancellationTokenSource? WhileLocked(EventLock held)
+    {
+        TimeSpan left = held.Remaining;
+        if (left <= TimeSpan.Zero)
+        {
+            return null;
+        }
+
+        var expiry = CancellationTokenSource.CreateLinkedTokenSource(cutShort);
+        expiry.CancelAfter(left);
+        return expiry;
+    }
+
+    /// <summary>No redelivery helps: the function stops taking events (health says why) and gives this one back for later.</summary>
+    private QueueSettlement Halt(StoredEvent e, string reason, string fix, Exception? error)
+    {
+        Volatile.Write(ref haltReason, reason);
+        host.Logger.LogCritical(error, "{Function}: STOPPED taking events from {Stream}: {Reason}. {Fix}", host.Function.Name, host.Function.Stream, reason, fix);
+        return new QueueSettlement(e.Offset, QueueOutcome.Released, TimeSpan.Zero, reason);
     }
 }

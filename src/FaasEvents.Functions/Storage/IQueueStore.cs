@@ -20,7 +20,4 @@ internal interface IQueueStore
 
     /// <summary>Starts a never-consumed queue at <paramref name="offset"/> (initialOffset latest); an existing one is left as it is.</summary>
     Task PinStartAsync(QueueKey queue, long offset, CancellationToken cancellationToken);
-
-    /// <summary>The partition queue's state (display and tests).</summary>
-    Task<QueueState> GetStateAsync(QueueKey queue, CancellationToken cancellationToken);
 }

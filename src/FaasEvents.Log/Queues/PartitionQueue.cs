@@ -91,11 +91,9 @@ public sealed class PartitionQueue
     public async Task<bool> PinStartAsync(long offset, CancellationToken cancellationToken = default)
     {
         await store.EnsureContainerAsync(cancellationToken);
-        var book = QueueBook.Parse(null);
-        book.Raise(offset);
         try
         {
-            await blob.UploadAsync(book.ToBinaryData(), new BlobUploadOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All } }, cancellationToken);
+            await blob.UploadAsync(QueueBook.StartingAt(offset).ToBinaryData(), new BlobUploadOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All } }, cancellationToken);
             return true;
         }
         catch (RequestFailedException ex) when (ex.Status is 409 or 412)

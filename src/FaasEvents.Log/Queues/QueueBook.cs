@@ -50,6 +50,14 @@ public sealed class QueueBook
         return book;
     }
 
+    /// <summary>A queue nothing has consumed yet that starts at <paramref name="offset"/> (a group starting at the latest event).</summary>
+    public static QueueBook StartingAt(long offset)
+    {
+        var book = new QueueBook();
+        book.Raise(offset);
+        return book;
+    }
+
     /// <summary>The stored form.</summary>
     public BinaryData ToBinaryData() => BinaryData.FromObjectAsJson(
         new Document(SettledBelow, [.. settled], inFlight.ToDictionary(kv => kv.Key.ToString(CultureInfo.InvariantCulture), kv => kv.Value)),

@@ -20,9 +20,6 @@ internal sealed class BlobQueueStore(EventLogClient log) : IQueueStore
     public async Task PinStartAsync(QueueKey queue, long offset, CancellationToken cancellationToken) =>
         await (await OpenAsync(queue, cancellationToken)).PinStartAsync(offset, cancellationToken);
 
-    public async Task<QueueState> GetStateAsync(QueueKey queue, CancellationToken cancellationToken) =>
-        await (await OpenAsync(queue, cancellationToken)).GetStateAsync(cancellationToken);
-
     private async Task<PartitionQueue> OpenAsync(QueueKey key, CancellationToken cancellationToken)
     {
         Task<PartitionQueue> opening = queues.GetOrAdd(key, k => log.OpenQueueAsync(k.Group, k.Stream, k.Partition, k.Window, CancellationToken.None));

@@ -9,9 +9,6 @@ internal sealed class InMemoryQueues(TimeProvider clock) : IQueueStore
 
     public TimeProvider Clock => clock;
 
-    /// <summary>Counts changes (tests: requests per event).</summary>
-    public int Changes { get; private set; }
-
     public Task<QueueUpdate> SettleAndAcquireAsync(QueueKey queue, QueueRequest r, CancellationToken cancellationToken) =>
         Change(queue, book => book.Round(queue.Partition, r.Owner, r.Settlements, r.Max, r.LockDuration, r.EndOffset, r.Floor, queue.Window, clock.GetUtcNow(), out _));
 
@@ -22,18 +19,11 @@ internal sealed class InMemoryQueues(TimeProvider clock) : IQueueStore
     {
         lock (books)
         {
-            if (!books.ContainsKey((queue.Group, queue.Stream, queue.Partition)))
-            {
-                var book = QueueBook.Parse(null);
-                book.Raise(offset);
-                books[(queue.Group, queue.Stream, queue.Partition)] = book;
-            }
+            books.TryAdd((queue.Group, queue.Stream, queue.Partition), QueueBook.StartingAt(offset));
         }
 
         return Task.CompletedTask;
     }
-
-    public Task<QueueState> GetStateAsync(QueueKey queue, CancellationToken cancellationToken) => Change(queue, book => book.ToState());
 
     /// <summary>The state of a partition's queue (tests).</summary>
     public QueueState StateOf(string group, string stream, int partition)
@@ -53,7 +43,6 @@ internal sealed class InMemoryQueues(TimeProvider clock) : IQueueStore
                 books[(queue.Group, queue.Stream, queue.Partition)] = book = QueueBook.Parse(null);
             }
 
-            Changes++;
             return Task.FromResult(change(book));
         }
     }
