@@ -126,9 +126,12 @@ public sealed class EventLogClient
     public async Task<IReadOnlyList<Queues.QueueState?>> GetQueueStatesAsync(string group, string stream, CancellationToken cancellationToken = default)
     {
         StreamDefinition.ValidateName(group, "consumer group");
-        StreamDefinition def = await GetStreamAsync(stream, cancellationToken);
-        return await Task.WhenAll(Enumerable.Range(0, def.Partitions).Select(p => new Queues.PartitionQueue(segments.Store, group, def, p).TryGetStateAsync(cancellationToken)));
+        return await GetQueueStatesAsync(await GetStreamAsync(stream, cancellationToken), group, cancellationToken);
     }
+
+    /// <summary>Every partition's queue state of <paramref name="group"/> on the stream as <paramref name="def"/> defines it.</summary>
+    internal async Task<IReadOnlyList<Queues.QueueState?>> GetQueueStatesAsync(StreamDefinition def, string group, CancellationToken cancellationToken) =>
+        await Task.WhenAll(Enumerable.Range(0, def.Partitions).Select(p => new Queues.PartitionQueue(segments.Store, group, def, p).TryGetStateAsync(cancellationToken)));
 
     /// <summary>
     /// Lag of a group that consumes <paramref name="stream"/> as a queue: per partition the events not settled yet (a

@@ -111,13 +111,13 @@ public sealed class ConsumerGroupsClient
     /// </summary>
     public async Task<IReadOnlyList<QueuePartitionState>?> DescribeQueueAsync(string stream, string group, CancellationToken cancellationToken = default)
     {
-        StreamDefinition.ValidateName(group, "consumer group");
-        IReadOnlyList<PartitionInfo> partitions = await log.GetPartitionsAsync(stream, cancellationToken); // StreamNotFound first
-        IReadOnlyList<Queues.QueueState?> queues = await log.GetQueueStatesAsync(group, stream, cancellationToken);
+        IReadOnlyList<Queues.QueueState?> queues = await log.GetQueueStatesAsync(group, stream, cancellationToken); // StreamNotFound first
         if (queues.All(q => q is null))
         {
-            return null;
+            return null; // a stream group (or none): its partitions are listed by whoever describes it
         }
+
+        IReadOnlyList<PartitionInfo> partitions = await log.GetPartitionsAsync(stream, cancellationToken);
 
         DateTimeOffset now = store.TimeProvider.GetUtcNow();
         var rows = new List<QueuePartitionState>(partitions.Count);
@@ -253,8 +253,9 @@ public sealed class ConsumerGroupsClient
     /// </summary>
     private async Task<int?> DeleteQueueAsync(string stream, string group, bool force, CancellationToken cancellationToken)
     {
+        StreamDefinition.ValidateName(group, "consumer group");
         StreamDefinition def = await log.GetStreamAsync(stream, cancellationToken);
-        IReadOnlyList<Queues.QueueState?> queues = await log.GetQueueStatesAsync(group, stream, cancellationToken);
+        IReadOnlyList<Queues.QueueState?> queues = await log.GetQueueStatesAsync(def, group, cancellationToken);
         if (queues.All(q => q is null))
         {
             return null;

@@ -93,12 +93,12 @@ internal sealed class EventBrowser(EventLogClient log)
             return StartPosition.FromOffset(q.Cursor[p.Partition]);
         }
 
-        return q.From switch
+        return q switch
         {
-            "earliest" => StartPosition.Earliest,
-            "latest" => StartPosition.FromOffset(Math.Max(p.EarliestOffset, p.EndOffset - q.Limit)),
-            _ when long.TryParse(q.From, NumberStyles.None, CultureInfo.InvariantCulture, out long offset) => StartPosition.FromOffset(Math.Max(offset, p.EarliestOffset)),
-            _ => StartPosition.FromTime(DateTimeOffset.Parse(q.From, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal)),
+            { FromOffset: { } offset } => StartPosition.FromOffset(Math.Max(offset, p.EarliestOffset)),
+            { FromTime: { } time } => StartPosition.FromTime(time),
+            { From: "latest" } => StartPosition.FromOffset(Math.Max(p.EarliestOffset, p.EndOffset - q.Limit)),
+            _ => StartPosition.Earliest,
         };
     }
 
