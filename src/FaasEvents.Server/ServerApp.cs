@@ -118,6 +118,7 @@ public static class ServerApp
         app.MapIngress();
         app.MapAppendNotices();
         app.MapGroups();
+        app.MapState();
         app.MapDeadLetters();
         app.MapEventBrowser();
         app.MapConsole();

@@ -18,6 +18,10 @@ const check = async (what, action) => {
   catch (e) { console.log(`FAILED: ${what}: ${e.message.split('\n')[0]}`); await page.screenshot({ path: `${shots}/failed.png`, fullPage: true }); await browser.close(); process.exit(1); }
 };
 const text = async selector => (await page.locator(selector).first().textContent()) ?? '';
+const fitsWindow = async what => {
+  const { scroll, inner } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
+  if (scroll > inner) throw new Error(`${what} is ${scroll} px wide in a ${inner} px window (a long name breaks the layout)`);
+};
 
 if (key) {
   await check('without a key the console asks for one and shows nothing', async () => {
@@ -36,8 +40,23 @@ await check('streams page lists the seeded stream', async () => {
   await page.locator('a[href="#/stream/orders"]').waitFor({ timeout: 10000 });
   await page.screenshot({ path: `${shots}/streams.png` });
 });
+await check('a long stream name does not widen the streams page', () => fitsWindow('the streams page'));
+await check('the keyboard reaches the navigation and opens a page', async () => {
+  await page.locator('body').focus();
+  for (let i = 0; i < 8; i++) {
+    await page.keyboard.press('Tab');
+    if ((await page.evaluate(() => document.activeElement?.textContent)) === 'Consumer groups') break;
+  }
+  if ((await page.evaluate(() => document.activeElement?.textContent)) !== 'Consumer groups') throw new Error('Tab never reached the "Consumer groups" link');
+  await page.keyboard.press('Enter');
+  await page.locator('h1', { hasText: 'Consumer groups' }).waitFor({ timeout: 10000 });
+  await page.locator('main a[href="#/group/orders/billing"]').waitFor({ timeout: 10000 });
+  await fitsWindow('the groups page');
+  await page.screenshot({ path: `${shots}/groups.png`, fullPage: true });
+});
 await check('stream page finds an event by id, with its data as JSON', async () => {
-  await page.click('a[href="#/stream/orders"]');
+  await page.goto(`${base}/console/#/streams`);
+  await page.click('main a[href="#/stream/orders"]');
   await page.locator('#browse').waitFor();
   await page.fill('#browse input[name=id]', 'o-7');
   await page.click('#browse button[type=submit]');
@@ -63,6 +82,53 @@ await check('reset to latest after confirming brings the lag to 0', async () => 
   page.once('dialog', d => d.accept());
   await page.click('#apply');
   await page.waitForFunction(() => document.getElementById('total-lag')?.textContent === '0', null, { timeout: 15000 });
+});
+await check('a running function\'s lag rises as events arrive and falls to 0 as it handles them', async () => {
+  await page.goto(`${base}/console/#/group/shipments/ship`);
+  await page.waitForFunction(() => document.getElementById('total-lag')?.textContent === '0', null, { timeout: 15000 });
+  const batch = Array.from({ length: 40 }, (_, i) => ({ specversion: '1.0', id: `s-${i}`, source: '/warehouse', type: 'com.example.shipment.created', datacontenttype: 'application/json', data: { shipment: i } }));
+  const response = await page.evaluate(async ([b, k]) => (await fetch('/streams/shipments/events', { method: 'POST', headers: { 'content-type': 'application/cloudevents-batch+json', ...(k ? { 'x-api-key': k } : {}) }, body: JSON.stringify(b) })).status, [batch, key]);
+  if (response >= 300) throw new Error(`producing 40 shipments: HTTP ${response}`);
+  let seen = 0, shot = false;
+  const deadline = Date.now() + 45000;
+  for (;;) {
+    const lag = Number((await text('#total-lag')).replace(/,/g, ''));
+    if (lag > 0 && !shot) { await page.screenshot({ path: `${shots}/group-live.png`, fullPage: true }); shot = true; }
+    seen = Math.max(seen, lag || 0);
+    if (seen > 0 && lag === 0) break;
+    if (Date.now() > deadline) throw new Error(`lag never rose and fell back to 0 (highest seen ${seen}, now ${lag})`);
+    await page.waitForTimeout(200);
+  }
+  if (seen < 5) throw new Error(`the lag rose only to ${seen}`);
+  await page.locator('#partitions', { hasText: 'ship-1' }).waitFor({ timeout: 10000 }); // the owner, from the live describe
+  console.log(`  lag rose to ${seen} and fell to 0`);
+});
+await check('the functions page shows the function\'s kind and counts, and the materializer\'s', async () => {
+  await page.goto(`${base}/console/#/functions`);
+  const ship = page.locator('main tbody tr', { hasText: 'shipments' });
+  await ship.waitFor({ timeout: 10000 });
+  await page.waitForFunction(() => [...document.querySelectorAll('main tbody tr')].some(r => r.textContent.includes('shipments') && r.children[5].textContent === '40'), null, { timeout: 20000 })
+    .catch(async () => { throw new Error(`ship row: ${await ship.textContent()}`); });
+  const table = await text('main tbody tr:has-text("customer-table")');
+  if (!table.includes('materializer')) throw new Error(`customer-table row: ${table}`);
+  await fitsWindow('the functions page');
+  await page.screenshot({ path: `${shots}/functions.png`, fullPage: true });
+});
+await check('a materializer\'s table is looked up by prefix and by key', async () => {
+  await page.click('main a[href="#/table/customers/customer-table"]');
+  await page.locator('#lookup').waitFor();
+  await page.waitForFunction(() => document.querySelectorAll('#entries tbody tr').length === 3, null, { timeout: 10000 });
+  await page.fill('#lookup input[name=text]', 'c-');
+  await page.click('#lookup button[type=submit]');
+  await page.waitForFunction(() => document.querySelectorAll('#entries tbody tr').length === 2, null, { timeout: 10000 });
+  await page.screenshot({ path: `${shots}/table.png`, fullPage: true });
+  await page.fill('#lookup input[name=text]', 'c-2');
+  await page.selectOption('#lookup select[name=match]', 'key');
+  await page.click('#lookup button[type=submit]');
+  await page.locator('#entries', { hasText: 'Grace Hopper' }).waitFor({ timeout: 10000 });
+  await page.fill('#lookup input[name=text]', 'c-9');
+  await page.click('#lookup button[type=submit]');
+  await page.locator('#entries .error', { hasText: "Key 'c-9'" }).waitFor({ timeout: 10000 });
 });
 await check('dead letters are listed and one is replayed', async () => {
   await page.goto(`${base}/console/#/deadletters/orders/billing`);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using FaasEvents.Log;
+using FaasEvents.Log.Consumers;
 using FaasEvents.Log.Groups;
 using Spectre.Console;
 
@@ -49,11 +50,21 @@ internal static class GroupsCommands
                 return 0;
             }
 
-            var table = new Table().AddColumns("Stream", "Group", "Consumption", "Partitions", "Held now");
+            var table = new Table().AddColumns("Stream", "Group", "Kind", "Partitions", "Held now", "Handled", "Failures", "Dead-lettered");
             foreach (ConsumerGroupInfo g in found)
             {
-                table.AddRow(Markup.Escape(g.Stream), Markup.Escape(g.Group), g.Consumption, g.Partitions.ToString(CultureInfo.InvariantCulture), g.Consumption == "queue" ? "-" : g.Owned.ToString(CultureInfo.InvariantCulture));
+                table.AddRow(
+                    Markup.Escape(g.Stream),
+                    Markup.Escape(g.Group),
+                    g.Kind,
+                    g.Partitions.ToString(CultureInfo.InvariantCulture),
+                    g.Consumption == "queue" ? "-" : g.Owned.ToString(CultureInfo.InvariantCulture),
+                    g.Counts is { } c ? Format.Number(c.Handled) : "-",
+                    g.Counts is { } f ? Format.Number(f.Failures) : "-",
+                    g.Counts is { } d ? Format.Number(d.DeadLettered) : "-");
             }
+
+            table.Caption("counts are kept with the checkpoints (a queue group's with its queue state: describe it)");
 
             AnsiConsole.Write(table);
             return 0;
@@ -97,7 +108,9 @@ internal static class GroupsCommands
 
             table.AddEmptyRow();
             table.AddRow("[bold]total[/]", "", "", $"[bold]{Format.Number(states.Sum(s => s.Lag))}[/]", "", "", "");
-            table.Caption($"group '{Markup.Escape(parse.GetRequiredValue(group))}' on '{Markup.Escape(parse.GetRequiredValue(stream))}'; partitions without a checkpoint count from the earliest offset");
+            WorkCounts? counts = WorkCounts.Sum(states.Select(s => s.Counts));
+            string did = counts is null ? "nothing counted yet" : $"handled {Format.Number(counts.Handled)}, failures {Format.Number(counts.Failures)}, retries {Format.Number(counts.Retries)}, dead-lettered {Format.Number(counts.DeadLettered)}, cold starts {Format.Number(counts.ColdStarts)}";
+            table.Caption($"group '{Markup.Escape(parse.GetRequiredValue(group))}' on '{Markup.Escape(parse.GetRequiredValue(stream))}': {did}; partitions without a checkpoint count from the earliest offset");
             AnsiConsole.Write(table);
             return 0;
         }));

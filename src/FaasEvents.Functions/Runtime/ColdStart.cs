@@ -16,6 +16,7 @@ namespace FaasEvents.Functions.Runtime;
 internal static class ColdStart
 {
     private static readonly ConcurrentQueue<(string Phase, double Ms)> Marks = new();
+    private static readonly ConcurrentDictionary<string, byte> InvokedFunctions = new(StringComparer.Ordinal);
     private static readonly DateTimeOffset ProcessStart = Process.GetCurrentProcess().StartTime.ToUniversalTime();
     private static int logged;
     private static int invoked;
@@ -40,9 +41,17 @@ internal static class ColdStart
         }
     }
 
-    /// <summary>An invocation is about to start; the process's first records the cold start's last phase and, maybe, a cold wake.</summary>
-    public static void Invoking(PartitionMetrics metrics, StoredEvent first, TimeProvider time)
+    /// <summary>
+    /// An invocation is about to start: each function's first in this process is counted as its cold start (with the
+    /// partition's counts, so checkpoints carry it); the process's first records the cold start's last phase and, maybe, a cold wake.
+    /// </summary>
+    public static void Invoking(string function, PartitionMetrics metrics, StoredEvent first, TimeProvider time)
     {
+        if (InvokedFunctions.TryAdd(function, 0))
+        {
+            metrics.ColdStarted(); // each function's first invocation in this process: an instance started for it
+        }
+
         if (Volatile.Read(ref invoked) != 0 || Interlocked.Exchange(ref invoked, 1) != 0)
         {
             return;

@@ -149,7 +149,7 @@ internal sealed class InvocationRetrier(FunctionHost host, PartitionRun run, Par
                 metrics.Retried();
             }
 
-            ColdStart.Invoking(metrics, events[0], host.Time);
+            ColdStart.Invoking(host.Function.Name, metrics, events[0], host.Time);
             long started = Stopwatch.GetTimestamp();
             Activity? span = FunctionActivities.StartProcess(host.Function, run.Partition, events, attempt);
             InvocationResult result = default;

@@ -51,11 +51,11 @@ internal sealed class MaterializerPartition
 
     /// <summary>
     /// Commits the changes since the last commit together with <paramref name="nextOffset"/> and the duplicate filter's
-    /// state (<paramref name="writers"/>); on failure they stay pending. The changelog records go first, sequenced by the
+    /// state (<paramref name="writers"/>) and what the function did since the last commit (<paramref name="counts"/>); on failure they stay pending. The changelog records go first, sequenced by the
     /// offset of each key's last change under <paramref name="changelogWriter"/>, so a paused owner's late append is a
     /// copy readers skip once its successor committed newer changes.
     /// </summary>
-    public async Task CommitAsync(long nextOffset, LogPosition? position, string? writers, Guid changelogWriter, PartitionLease lease, CancellationToken cancellationToken)
+    public async Task CommitAsync(long nextOffset, LogPosition? position, string? writers, WorkCounts? counts, Guid changelogWriter, PartitionLease lease, CancellationToken cancellationToken)
     {
         (Dictionary<string, BinaryData?> changes, Dictionary<string, long> offsets) = Table.TakeChanges();
         try
@@ -74,14 +74,14 @@ internal sealed class MaterializerPartition
             int count = Table.Count;
             if (deltasSinceFull >= MaxChainLength || (count > 0 && deltaEntriesSinceFull + changes.Count > count))
             {
-                await store.CommitSnapshotAsync(Table.SerializeAll(), nextOffset, lease, position, writers, cancellationToken);
+                await store.CommitSnapshotAsync(Table.SerializeAll(), nextOffset, lease, position, writers, counts, cancellationToken);
                 deltaEntriesSinceFull = 0;
                 deltasSinceFull = 0;
                 _ = SweepAsync();
             }
             else
             {
-                await store.CommitAsync(changes, nextOffset, lease, position, writers, cancellationToken);
+                await store.CommitAsync(changes, nextOffset, lease, position, writers, counts, cancellationToken);
                 deltaEntriesSinceFull += changes.Count;
                 deltasSinceFull++;
             }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using FaasEvents.Functions.Telemetry;
 using FaasEvents.Log;
+using FaasEvents.Log.Consumers;
 using FaasEvents.Log.Reader;
 using Microsoft.Extensions.Logging;
 
@@ -17,6 +18,9 @@ internal sealed class PartitionCheckpointer(FunctionHost host, PartitionRun run,
     private static readonly TimeSpan IdleFlushDelay = TimeSpan.FromSeconds(1);
 
     private long checkpointed = -1;
+
+    /// <summary>The partition's counts as of this run's last checkpoint: what was counted before the run is not this run's to report.</summary>
+    private WorkCounts reported = metrics.Counts;
 
     /// <summary>Records the checkpoint found when the run started.</summary>
     public void Found(long nextOffset) => checkpointed = nextOffset;
@@ -138,9 +142,11 @@ internal sealed class PartitionCheckpointer(FunctionHost host, PartitionRun run,
                 if (next > checkpointed)
                 {
                     long started = Stopwatch.GetTimestamp();
-                    await materializer.CommitAsync(next, run.NextPosition, Writers(next), run.Writers!.Changelog, run.Lease, CancellationToken.None);
+                    WorkCounts counts = metrics.Counts;
+                    await materializer.CommitAsync(next, run.NextPosition, Writers(next), counts - reported, run.Writers!.Changelog, run.Lease, CancellationToken.None);
                     metrics.StateCommitted(Stopwatch.GetElapsedTime(started).TotalSeconds);
                     checkpointed = next;
+                    reported = counts;
                 }
             }
             finally
@@ -153,8 +159,10 @@ internal sealed class PartitionCheckpointer(FunctionHost host, PartitionRun run,
 
         // The position is only a hint for the offset it was taken with; the reader checks it before use.
         LogPosition? position = next == run.NextOffset ? run.NextPosition : null;
-        await host.Checkpoints.UpdateCheckpointAsync(run.Lease, next, position, Writers(next), CancellationToken.None);
+        WorkCounts now = metrics.Counts;
+        await host.Checkpoints.UpdateCheckpointAsync(run.Lease, next, position, Writers(next), now - reported, CancellationToken.None);
         checkpointed = next;
+        reported = now;
     }
 
     /// <summary>What the duplicate filter delivered below <paramref name="next"/>: stored with the checkpoint, so a successor resuming there skips the copies of it.</summary>

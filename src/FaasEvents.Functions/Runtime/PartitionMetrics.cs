@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using FaasEvents.Functions.Telemetry;
+using FaasEvents.Log.Consumers;
 using FaasEvents.Log.Telemetry;
 
 namespace FaasEvents.Functions.Runtime;
@@ -50,7 +51,13 @@ internal sealed class PartitionMetrics
         return since == long.MinValue ? TimeSpan.Zero : TimeSpan.FromMilliseconds(Math.Max(0, time.GetUtcNow().ToUnixTimeMilliseconds() - since));
     }
 
+    /// <summary>What this process counted on the partition so far (a checkpoint stores the difference since the last one).</summary>
+    public WorkCounts Counts => counters.Snapshot();
+
     public void Handled(int events) => counters.AddHandled(events);
+
+    /// <summary>This process invoked the function for the first time, on this partition.</summary>
+    public void ColdStarted() => counters.AddColdStart();
 
     public void Failed() => counters.AddFailure();
 

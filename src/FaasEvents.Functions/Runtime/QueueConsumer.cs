@@ -274,7 +274,8 @@ internal sealed class QueueConsumer
     private async Task<int> ChangeAsync(Lane lane, IReadOnlyList<QueueSettlement> settlements, int max, CancellationToken stopping)
     {
         FunctionDefinition fn = host.Function;
-        var request = new QueueRequest(host.InstanceId, settlements, max, options.LockDuration, lane.End, lane.Floor);
+        WorkCounts counts = lane.Metrics.Counts;
+        var request = new QueueRequest(host.InstanceId, settlements, max, options.LockDuration, lane.End, lane.Floor, counts - lane.Reported);
         QueueUpdate? update = null;
         // Settlements are applied even while stopping (until the shutdown budget runs out); acquiring stops with the instance.
         CancellationToken token = max > 0 ? stopping : cutShort.Token;
@@ -288,7 +289,12 @@ internal sealed class QueueConsumer
             return 0; // their locks run out and the events are delivered again
         }
 
-        foreach (long lost in update!.Lost)
+        if (update!.Counted)
+        {
+            lane.Reported = counts;
+        }
+
+        foreach (long lost in update.Lost)
         {
             host.Logger.LogWarning("{Function}: the lock on {Stream} partition {Partition} offset {Offset} ran out before its outcome was settled; it is not applied and the event is delivered again", fn.Name, fn.Stream, lane.Key.Partition, lost);
         }
@@ -598,6 +604,9 @@ internal sealed class QueueConsumer
         public PartitionMetrics Metrics => metrics;
 
         public WriteStall Stall => stall;
+
+        /// <summary>The partition's counts as of the last round that stored them (<see cref="QueueUpdate.Counted"/>).</summary>
+        public WorkCounts Reported { get; set; } = metrics.Counts;
 
         /// <summary>The partition's end as last read.</summary>
         public long End { get; set; }

@@ -53,7 +53,7 @@ internal sealed class QueueEventHandler(FunctionHost host, QueueOptions options,
             metrics.Retried();
         }
 
-        ColdStart.Invoking(metrics, e, host.Time);
+        ColdStart.Invoking(host.Function.Name, metrics, e, host.Time);
         long started = Stopwatch.GetTimestamp();
         Activity? span = FunctionActivities.StartProcess(fn, partition, [e], attempt);
         Exception? error = null;

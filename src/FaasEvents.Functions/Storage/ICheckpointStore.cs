@@ -19,9 +19,10 @@ internal interface ICheckpointStore
 
     /// <summary>
     /// Moves the checkpoint of the leased partition forward, with the duplicate filter's state for it (<paramref name="writers"/>,
-    /// null: keep what is stored); <see cref="EventLogErrorReason.LeaseLost"/> when the lease is gone.
+    /// null: keep what is stored) and what the function did since its last checkpoint (<paramref name="counts"/>, added to
+    /// the stored <see cref="Checkpoint.Counts"/>); <see cref="EventLogErrorReason.LeaseLost"/> when the lease is gone.
     /// </summary>
-    Task UpdateCheckpointAsync(PartitionLease lease, long nextOffset, LogPosition? position, string? writers, CancellationToken cancellationToken);
+    Task UpdateCheckpointAsync(PartitionLease lease, long nextOffset, LogPosition? position, string? writers, WorkCounts? counts, CancellationToken cancellationToken);
 
     /// <summary>Acquires the partition if it is free or its lease expired; null when another instance holds it.</summary>
     Task<PartitionLease?> TryAcquireAsync(string group, string stream, int partition, TimeSpan duration, CancellationToken cancellationToken);

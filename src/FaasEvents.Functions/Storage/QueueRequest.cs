@@ -1,3 +1,4 @@
+using FaasEvents.Log.Consumers;
 using FaasEvents.Log.Queues;
 
 namespace FaasEvents.Functions.Storage;
@@ -9,4 +10,5 @@ namespace FaasEvents.Functions.Storage;
 /// <param name="LockDuration">Lock of each acquired event.</param>
 /// <param name="EndOffset">Acquire below this offset (the partition's end as last seen).</param>
 /// <param name="Floor">Everything below counts as settled (gone by retention).</param>
-internal sealed record QueueRequest(string Owner, IReadOnlyList<QueueSettlement> Settlements, int Max, TimeSpan LockDuration, long EndOffset, long Floor);
+/// <param name="Counts">What the function did since its last counted round (added if the round changes the queue).</param>
+internal sealed record QueueRequest(string Owner, IReadOnlyList<QueueSettlement> Settlements, int Max, TimeSpan LockDuration, long EndOffset, long Floor, WorkCounts? Counts = null);

@@ -1,3 +1,5 @@
+using FaasEvents.Log.Consumers;
+
 namespace FaasEvents.Functions.Telemetry;
 
 /// <summary>
@@ -12,6 +14,7 @@ internal sealed class PartitionCounters
     private long retries;
     private long deadLettered;
     private long duplicatesSkipped;
+    private long coldStarts;
 
     public long Handled => Volatile.Read(ref handled);
 
@@ -22,6 +25,11 @@ internal sealed class PartitionCounters
     public long DeadLettered => Volatile.Read(ref deadLettered);
 
     public long DuplicatesSkipped => Volatile.Read(ref duplicatesSkipped);
+
+    /// <summary>The counts a checkpoint carries (<see cref="WorkCounts"/>).</summary>
+    public WorkCounts Snapshot() => new(Handled, Failures, Retries, DeadLettered, Volatile.Read(ref coldStarts));
+
+    public void AddColdStart() => Interlocked.Increment(ref coldStarts);
 
     public void AddHandled(int n) => Interlocked.Add(ref handled, n);
 

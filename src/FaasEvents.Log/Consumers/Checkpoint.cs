@@ -22,4 +22,7 @@ public sealed record Checkpoint(string Group, string Stream, int Partition, long
     /// functions write under (<see cref="Producer.WriterIdentity.For(string, string, string, int, long)"/>), so a replay's outputs are new writes.
     /// </summary>
     public long Generation { get; init; }
+
+    /// <summary>What the group's function did in this partition, as far as it checkpointed (null: nothing counted yet).</summary>
+    public WorkCounts? Counts { get; init; }
 }

@@ -18,6 +18,7 @@ public sealed class CheckpointStore
 {
     internal const string OffsetKey = "offset";
     internal const string OwnerKey = "owner";
+    internal const string LeaseSecondsKey = "leaseseconds";
     internal const string PositionKey = "position";
     internal const string StateTipKey = "statetip";
     internal const string WritersKey = "writers";
@@ -26,6 +27,7 @@ public sealed class CheckpointStore
     /// <summary>The longest filter state kept in the checkpoint's metadata (8 KiB in all); a longer one goes to a blob.</summary>
     internal const int MaxInlineWritersLength = 6 * 1024;
     internal const string GenerationKey = "generation";
+    internal const string CountsKey = "counts";
     private readonly LogStore store;
     private readonly ConcurrentDictionary<string, (ETag ETag, IDictionary<string, string> Metadata)> known = new(StringComparer.Ordinal);
 
@@ -108,8 +110,8 @@ public sealed class CheckpointStore
         WriteAsync(group, stream, partition, nextOffset, null, lease, allowBackwards: false, cancellationToken);
 
     /// <summary>Commits materialized state: moves the checkpoint and the committed state blob together, fenced by the lease.</summary>
-    internal Task<bool> CommitStateAsync(string group, string stream, int partition, long nextOffset, LogPosition? position, string stateTip, string? writers, PartitionLease lease, CancellationToken cancellationToken) =>
-        WriteAsync(group, stream, partition, nextOffset, position, lease, allowBackwards: false, cancellationToken, WithWriters(new Dictionary<string, string> { [StateTipKey] = stateTip }, writers));
+    internal Task<bool> CommitStateAsync(string group, string stream, int partition, long nextOffset, LogPosition? position, string stateTip, string? writers, WorkCounts? counts, PartitionLease lease, CancellationToken cancellationToken) =>
+        WriteAsync(group, stream, partition, nextOffset, position, lease, allowBackwards: false, cancellationToken, WithWriters(new Dictionary<string, string> { [StateTipKey] = stateTip }, writers), counts);
 
     /// <summary>The committed state blob and offset of a partition (null tip when nothing was committed).</summary>
     internal async Task<(long? NextOffset, string? StateTip)> GetStateAsync(string group, string stream, int partition, CancellationToken cancellationToken)
@@ -138,6 +140,14 @@ public sealed class CheckpointStore
         WriteAsync(group, stream, partition, nextOffset, position, lease, allowBackwards: false, cancellationToken, WithWriters([], writers));
 
     /// <summary>
+    /// As <see cref="UpdateAsync(string, string, int, long, LogPosition?, string?, PartitionLease?, CancellationToken)"/>, also adding
+    /// <paramref name="counts"/> (what the function did since its last checkpoint here) to the partition's <see cref="Checkpoint.Counts"/>,
+    /// in the same request.
+    /// </summary>
+    public Task<bool> UpdateAsync(string group, string stream, int partition, long nextOffset, LogPosition? position, string? writers, WorkCounts? counts, PartitionLease? lease, CancellationToken cancellationToken = default) =>
+        WriteAsync(group, stream, partition, nextOffset, position, lease, allowBackwards: false, cancellationToken, WithWriters([], writers), counts);
+
+    /// <summary>
     /// Sets the checkpoint to any offset, backwards included (replay). A materializer's committed state is dropped with
     /// it (the table is rebuilt from the new offset: reset to the earliest offset to rebuild it whole), and so is the
     /// duplicate filter's state; the group's writer generation moves on, so what a replay writes is new to its readers,
@@ -151,7 +161,7 @@ public sealed class CheckpointStore
     internal Task ResetAsync(string group, string stream, int partition, long nextOffset, PartitionLease lease, CancellationToken cancellationToken) =>
         WriteAsync(group, stream, partition, nextOffset, null, lease, allowBackwards: true, cancellationToken);
 
-    private async Task<bool> WriteAsync(string group, string stream, int partition, long nextOffset, LogPosition? position, PartitionLease? lease, bool allowBackwards, CancellationToken cancellationToken, Dictionary<string, string>? extra = null)
+    private async Task<bool> WriteAsync(string group, string stream, int partition, long nextOffset, LogPosition? position, PartitionLease? lease, bool allowBackwards, CancellationToken cancellationToken, Dictionary<string, string>? extra = null, WorkCounts? counts = null)
     {
         Validate(group, stream, partition);
         ArgumentOutOfRangeException.ThrowIfNegative(nextOffset);
@@ -168,7 +178,7 @@ public sealed class CheckpointStore
 
         try
         {
-            (bool written, IDictionary<string, string> stored, string? replaced) = await WriteMetadataAsync(group, stream, partition, nextOffset, position, lease, allowBackwards, extra, cancellationToken);
+            (bool written, IDictionary<string, string> stored, string? replaced) = await WriteMetadataAsync(group, stream, partition, nextOffset, position, lease, allowBackwards, extra, counts, cancellationToken);
             stored.TryGetValue(WritersBlobKey, out string? named);
             if (replaced is not null && replaced != named)
             {
@@ -202,7 +212,7 @@ public sealed class CheckpointStore
     }
 
     /// <summary>Writes the checkpoint's metadata: whether it was written, the metadata now stored, and the spilled filter state it replaced.</summary>
-    private async Task<(bool Written, IDictionary<string, string> Stored, string? Replaced)> WriteMetadataAsync(string group, string stream, int partition, long nextOffset, LogPosition? position, PartitionLease? lease, bool allowBackwards, Dictionary<string, string>? extra, CancellationToken cancellationToken)
+    private async Task<(bool Written, IDictionary<string, string> Stored, string? Replaced)> WriteMetadataAsync(string group, string stream, int partition, long nextOffset, LogPosition? position, PartitionLease? lease, bool allowBackwards, Dictionary<string, string>? extra, WorkCounts? counts, CancellationToken cancellationToken)
     {
         BlobClient blob = store.CheckpointBlob(group, stream, partition);
         for (int attempt = 0; ; attempt++)
@@ -226,7 +236,7 @@ public sealed class CheckpointStore
                     }
 
                     await store.EnsureContainerAsync(cancellationToken);
-                    if (await TryCreateAsync(blob, nextOffset, position, extra, cancellationToken) is { } created)
+                    if (await TryCreateAsync(blob, nextOffset, position, WithCounts(extra, null, counts), cancellationToken) is { } created)
                     {
                         return (true, created, null);
                     }
@@ -281,7 +291,7 @@ public sealed class CheckpointStore
                 metadata[GenerationKey] = (ParseGeneration(cached.Metadata) + 1).ToString(CultureInfo.InvariantCulture);
             }
 
-            foreach ((string k, string v) in extra ?? [])
+            foreach ((string k, string v) in WithCounts(extra, cached.Metadata, counts) ?? [])
             {
                 metadata[k] = v;
             }
@@ -367,6 +377,18 @@ public sealed class CheckpointStore
         return extra;
     }
 
+    /// <summary><paramref name="extra"/> with the stored counts plus <paramref name="counts"/> (added to what is stored, so a re-read after a conflict adds them to the newer value).</summary>
+    private static Dictionary<string, string>? WithCounts(Dictionary<string, string>? extra, IDictionary<string, string>? stored, WorkCounts? counts)
+    {
+        if (counts is null || counts.IsNone)
+        {
+            return extra;
+        }
+
+        WorkCounts before = stored is not null && stored.TryGetValue(CountsKey, out string? s) ? WorkCounts.Parse(s) ?? WorkCounts.None : WorkCounts.None;
+        return new Dictionary<string, string>(extra ?? [], StringComparer.OrdinalIgnoreCase) { [CountsKey] = (before + counts).ToString() };
+    }
+
     internal static long ParseGeneration(IDictionary<string, string> metadata) =>
         metadata.TryGetValue(GenerationKey, out string? v) && long.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out long g) ? g : 0;
 
@@ -386,6 +408,7 @@ public sealed class CheckpointStore
             {
                 Writers = metadata.TryGetValue(WritersKey, out string? w) ? w : null,
                 Generation = ParseGeneration(metadata),
+                Counts = metadata.TryGetValue(CountsKey, out string? c) ? WorkCounts.Parse(c) : null,
             }
             : null;
 }

@@ -71,9 +71,13 @@ public sealed class PartitionLeaseClient
             }
         }
 
-        // Record who owns it, so listings show the owner; keep the checkpoint.
+        // Record who owns it and for how long a lease lasts unrenewed, so listings show them; keep the checkpoint.
         BlobProperties props = (await blob.GetPropertiesAsync(new BlobRequestConditions { LeaseId = leaseId }, cancellationToken)).Value;
-        var metadata = new Dictionary<string, string>(props.Metadata, StringComparer.OrdinalIgnoreCase) { [CheckpointStore.OwnerKey] = OwnerId };
+        var metadata = new Dictionary<string, string>(props.Metadata, StringComparer.OrdinalIgnoreCase)
+        {
+            [CheckpointStore.OwnerKey] = OwnerId,
+            [CheckpointStore.LeaseSecondsKey] = ((int)duration.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
         await blob.SetMetadataAsync(metadata, new BlobRequestConditions { LeaseId = leaseId }, cancellationToken);
         return new PartitionLease(group, stream, partition, leaseId, OwnerId, duration, requested);
     }

@@ -40,10 +40,10 @@ public sealed class ConsumerGroupsClient
             StreamDefinition.ValidateName(stream, "stream");
         }
 
-        var found = new Dictionary<(string Group, string Stream), (int Partitions, int Owned)>();
+        var found = new Dictionary<(string Group, string Stream), (int Partitions, int Owned, WorkCounts? Counts, bool State)>();
         try
         {
-            await foreach (BlobItem item in store.Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, StoragePaths.GroupsRoot, cancellationToken))
+            await foreach (BlobItem item in store.Container.GetBlobsAsync(BlobTraits.Metadata, BlobStates.None, StoragePaths.GroupsRoot, cancellationToken))
             {
                 string[] parts = item.Name.Split('/');
                 if (parts.Length != 4 || !int.TryParse(parts[3], NumberStyles.None, CultureInfo.InvariantCulture, out _) || (stream is not null && parts[2] != stream))
@@ -51,8 +51,12 @@ public sealed class ConsumerGroupsClient
                     continue;
                 }
 
-                (int partitions, int owned) = found.GetValueOrDefault((parts[1], parts[2]));
-                found[(parts[1], parts[2])] = (partitions + 1, owned + (IsOwned(item.Properties.LeaseState) ? 1 : 0));
+                (int partitions, int owned, WorkCounts? counts, bool state) = found.GetValueOrDefault((parts[1], parts[2]));
+                found[(parts[1], parts[2])] = (
+                    partitions + 1,
+                    owned + (IsOwned(item.Properties.LeaseState) ? 1 : 0),
+                    WorkCounts.Sum([counts, CountsOf(item)]),
+                    state || item.Metadata?.ContainsKey(CheckpointStore.StateTipKey) == true);
             }
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
@@ -70,7 +74,7 @@ public sealed class ConsumerGroupsClient
             }
         }
 
-        return found.Select(kv => new ConsumerGroupInfo(kv.Key.Group, kv.Key.Stream, kv.Value.Partitions, kv.Value.Owned))
+        return found.Select(kv => new ConsumerGroupInfo(kv.Key.Group, kv.Key.Stream, kv.Value.Partitions, kv.Value.Owned) { Counts = kv.Value.Counts, HasState = kv.Value.State })
             .Concat(queues.Where(kv => !found.ContainsKey(kv.Key)).Select(kv => new ConsumerGroupInfo(kv.Key.Group, kv.Key.Stream, kv.Value, 0) { Consumption = "queue" }))
             .OrderBy(g => g.Stream, StringComparer.Ordinal).ThenBy(g => g.Group, StringComparer.Ordinal).ToList();
     }
@@ -97,7 +101,11 @@ public sealed class ConsumerGroupsClient
             long? checkpoint = blob is null ? null : CheckpointStore.ParseOffset(blob.Metadata);
             string? owner = blob is not null && blob.Metadata.TryGetValue(CheckpointStore.OwnerKey, out string? o) ? o : null;
             PartitionLag lag = PartitionLag.Compute(p, checkpoint, initialOffset);
-            rows.Add(new GroupPartitionState(p.Partition, checkpoint, blob?.Properties.LastModified, p.EarliestOffset, p.EndOffset, lag.Lag, owner, LeaseText(blob?.Properties.LeaseState)));
+            rows.Add(new GroupPartitionState(p.Partition, checkpoint, blob?.Properties.LastModified, p.EarliestOffset, p.EndOffset, lag.Lag, owner, LeaseText(blob?.Properties.LeaseState))
+            {
+                Counts = blob is null ? null : CountsOf(blob),
+                LeaseDuration = blob is not null && blob.Metadata.TryGetValue(CheckpointStore.LeaseSecondsKey, out string? s) && int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int seconds) ? TimeSpan.FromSeconds(seconds) : null,
+            });
         }
 
         return rows;
@@ -152,11 +160,14 @@ public sealed class ConsumerGroupsClient
                 state.InFlight.Count(f => f.Deliveries > 1),
                 state.InFlight.Select(f => f.Deliveries).DefaultIfEmpty(0).Max(),
                 [.. locked.Select(f => f.Owner!).Distinct().Order(StringComparer.Ordinal)],
-                oldest));
+                oldest) { Counts = q?.Counts });
         }
 
         return rows;
     }
+
+    private static WorkCounts? CountsOf(BlobItem checkpoint) =>
+        checkpoint.Metadata is { } m && m.TryGetValue(CheckpointStore.CountsKey, out string? c) ? WorkCounts.Parse(c) : null;
 
     /// <summary>
     /// Moves the group's checkpoints to <paramref name="target"/> on every partition (or only <paramref name="partition"/>),

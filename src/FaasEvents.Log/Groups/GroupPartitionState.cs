@@ -1,3 +1,5 @@
+using FaasEvents.Log.Consumers;
+
 namespace FaasEvents.Log.Groups;
 
 /// <summary>One partition of a consumer group: where it is, how far behind, and who holds it.</summary>
@@ -13,4 +15,14 @@ public sealed record GroupPartitionState(int Partition, long? Checkpoint, DateTi
 {
     /// <summary>True while an instance holds the partition's lease.</summary>
     public bool IsOwned => Lease is "leased" or "breaking";
+
+    /// <summary>What the group's function did in the partition, as far as it checkpointed (null: nothing counted yet).</summary>
+    public WorkCounts? Counts { get; init; }
+
+    /// <summary>
+    /// How long the owner's lease lasts without a renewal (as it claimed it; null: unknown). Storage does not tell when a
+    /// held lease expires, only that it is held: while held, it expires at most this long after the owner last renewed
+    /// it, so a crashed owner's partition is free again within this time.
+    /// </summary>
+    public TimeSpan? LeaseDuration { get; init; }
 }

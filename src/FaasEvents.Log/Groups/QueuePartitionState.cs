@@ -1,3 +1,5 @@
+using FaasEvents.Log.Consumers;
+
 namespace FaasEvents.Log.Groups;
 
 /// <summary>One partition of a group that consumes its stream as a queue.</summary>
@@ -21,4 +23,8 @@ public sealed record QueuePartitionState(
     int Redelivered,
     int MaxDeliveries,
     IReadOnlyList<string> Owners,
-    DateTimeOffset? OldestUnsettledAt);
+    DateTimeOffset? OldestUnsettledAt)
+{
+    /// <summary>What the queue's function did in the partition (null: nothing counted yet).</summary>
+    public WorkCounts? Counts { get; init; }
+}

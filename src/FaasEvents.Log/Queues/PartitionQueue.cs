@@ -3,6 +3,8 @@ using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using FaasEvents.Log.Storage;
 
+using FaasEvents.Log.Consumers;
+
 namespace FaasEvents.Log.Queues;
 
 /// <summary>
@@ -47,27 +49,28 @@ public sealed class PartitionQueue
     /// Events below <paramref name="floor"/> (gone by retention) count as settled.
     /// </summary>
     public async Task<IReadOnlyList<QueueDelivery>> AcquireAsync(string owner, int max, TimeSpan lockDuration, long endOffset, long floor = 0, CancellationToken cancellationToken = default) =>
-        (await SettleAndAcquireAsync(owner, [], max, lockDuration, endOffset, floor, cancellationToken)).Acquired;
+        (await SettleAndAcquireAsync(owner, [], max, lockDuration, endOffset, floor, null, cancellationToken)).Acquired;
 
     /// <summary>
     /// Settles events <paramref name="owner"/> holds; returns the offsets it no longer held (its lock expired and someone
     /// else may have them: their outcome is not applied). The settled offset moves over every contiguous settled event.
     /// </summary>
     public async Task<IReadOnlyList<long>> SettleAsync(string owner, IReadOnlyList<QueueSettlement> settlements, CancellationToken cancellationToken = default) =>
-        (await SettleAndAcquireAsync(owner, settlements, 0, TimeSpan.Zero, 0, 0, cancellationToken)).Lost;
+        (await SettleAndAcquireAsync(owner, settlements, 0, TimeSpan.Zero, 0, 0, null, cancellationToken)).Lost;
 
     /// <summary>
     /// Settles and acquires in one change of the queue (one read, one conditional write): what a consumer that has
-    /// finished some events and has room for more does each round.
+    /// finished some events and has room for more does each round. <paramref name="counts"/>: what the function did since
+    /// its last counted round, added to the queue's counts when the round writes anyway (<see cref="QueueUpdate.Counted"/>).
     /// </summary>
-    public async Task<QueueUpdate> SettleAndAcquireAsync(string owner, IReadOnlyList<QueueSettlement> settlements, int max, TimeSpan lockDuration, long endOffset, long floor = 0, CancellationToken cancellationToken = default)
+    public async Task<QueueUpdate> SettleAndAcquireAsync(string owner, IReadOnlyList<QueueSettlement> settlements, int max, TimeSpan lockDuration, long endOffset, long floor = 0, WorkCounts? counts = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(owner);
         ArgumentNullException.ThrowIfNull(settlements);
         ArgumentOutOfRangeException.ThrowIfNegative(max);
         return await UpdateAsync(book =>
         {
-            QueueUpdate update = book.Round(Partition, owner, settlements, max, lockDuration, endOffset, floor, Window, store.TimeProvider.GetUtcNow(), out bool changed);
+            QueueUpdate update = book.Round(Partition, owner, settlements, max, lockDuration, endOffset, floor, Window, store.TimeProvider.GetUtcNow(), out bool changed, counts);
             return (changed, update);
         }, cancellationToken);
     }

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
 
+using FaasEvents.Log.Consumers;
+
 namespace FaasEvents.Log.Queues;
 
 /// <summary>
@@ -30,6 +32,9 @@ public sealed class QueueBook
     /// <summary>Events in flight.</summary>
     public int InFlightCount => inFlight.Count;
 
+    /// <summary>What the queue's function did (the sum of what its rounds carried).</summary>
+    public WorkCounts Counts { get; private set; } = WorkCounts.None;
+
     /// <summary>Reads a stored book (null or empty: a new queue).</summary>
     public static QueueBook Parse(BinaryData? stored)
     {
@@ -42,6 +47,7 @@ public sealed class QueueBook
         Document doc = stored.ToObjectFromJson<Document>(Json) ?? new Document(0, [], []);
         book.SettledBelow = doc.SettledBelow;
         book.settled.UnionWith(doc.Settled ?? []);
+        book.Counts = WorkCounts.Parse(doc.Counts) ?? WorkCounts.None;
         foreach ((string offset, Entry held) in doc.InFlight ?? [])
         {
             book.inFlight[long.Parse(offset, CultureInfo.InvariantCulture)] = held with { History = held.History ?? [] };
@@ -60,7 +66,7 @@ public sealed class QueueBook
 
     /// <summary>The stored form.</summary>
     public BinaryData ToBinaryData() => BinaryData.FromObjectAsJson(
-        new Document(SettledBelow, [.. settled], inFlight.ToDictionary(kv => kv.Key.ToString(CultureInfo.InvariantCulture), kv => kv.Value)),
+        new Document(SettledBelow, [.. settled], inFlight.ToDictionary(kv => kv.Key.ToString(CultureInfo.InvariantCulture), kv => kv.Value), Counts.IsNone ? null : Counts.ToString()),
         Json);
 
     /// <summary>
@@ -180,15 +186,23 @@ public sealed class QueueBook
     /// <summary>
     /// One round of a consumer in one change: events below <paramref name="floor"/> count as settled, the owner's
     /// <paramref name="settlements"/> are applied, and up to <paramref name="max"/> events acquired. <paramref name="changed"/>
-    /// says whether the book must be stored.
+    /// says whether the book must be stored. <paramref name="counts"/> (what the owner's function did since its last
+    /// counted round) are added when the round changes the book anyway, so counting costs no write of its own:
+    /// <see cref="QueueUpdate.Counted"/> says whether they were.
     /// </summary>
-    public QueueUpdate Round(int partition, string owner, IReadOnlyList<QueueSettlement> settlements, int max, TimeSpan lockDuration, long endOffset, long floor, int window, DateTimeOffset now, out bool changed)
+    public QueueUpdate Round(int partition, string owner, IReadOnlyList<QueueSettlement> settlements, int max, TimeSpan lockDuration, long endOffset, long floor, int window, DateTimeOffset now, out bool changed, WorkCounts? counts = null)
     {
         ArgumentNullException.ThrowIfNull(settlements);
         bool raised = Raise(floor);
         IReadOnlyList<long> lost = settlements.Count == 0 ? [] : Settle(owner, settlements, now);
         IReadOnlyList<QueueDelivery> taken = max == 0 ? [] : Acquire(partition, owner, max, lockDuration, endOffset, window, now);
         changed = raised || lost.Count < settlements.Count || taken.Count > 0;
+        bool counted = changed && counts is { IsNone: false };
+        if (counted)
+        {
+            Counts += counts!;
+        }
+
         DateTimeOffset? nextAvailable = null;
         foreach (Entry e in inFlight.Values)
         {
@@ -199,7 +213,7 @@ public sealed class QueueBook
             }
         }
 
-        return new QueueUpdate(lost, taken) { NextAvailableAt = nextAvailable, Window = SettledBelow + window < endOffset, SettledBelow = SettledBelow };
+        return new QueueUpdate(lost, taken) { NextAvailableAt = nextAvailable, Window = SettledBelow + window < endOffset, SettledBelow = SettledBelow, Counted = counted };
     }
 
     /// <summary>Events not settled below <paramref name="endOffset"/> (the queue group's lag).</summary>
@@ -209,7 +223,7 @@ public sealed class QueueBook
     public QueueState ToState() => new(
         SettledBelow,
         inFlight.Select(kv => new QueueInFlight(kv.Key, kv.Value.Owner, kv.Value.LockedUntil, kv.Value.Deliveries, kv.Value.VisibleAt) { History = kv.Value.History ?? [] }).ToList(),
-        [.. settled]);
+        [.. settled]) { Counts = Counts.IsNone ? null : Counts };
 
     private bool Holds(string owner, long offset, DateTimeOffset now, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Entry? held) =>
         inFlight.TryGetValue(offset, out held) && held.Owner == owner && held.LockedUntil > now;
@@ -227,5 +241,5 @@ public sealed class QueueBook
 
     private sealed record Entry(string? Owner, DateTimeOffset LockedUntil, int Deliveries, DateTimeOffset VisibleAt, List<QueueAttempt> History);
 
-    private sealed record Document(long SettledBelow, List<long> Settled, Dictionary<string, Entry> InFlight);
+    private sealed record Document(long SettledBelow, List<long> Settled, Dictionary<string, Entry> InFlight, string? Counts = null);
 }

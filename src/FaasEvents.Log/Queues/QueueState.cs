@@ -1,3 +1,5 @@
+using FaasEvents.Log.Consumers;
+
 namespace FaasEvents.Log.Queues;
 
 /// <summary>A partition queue's state.</summary>
@@ -8,6 +10,9 @@ public sealed record QueueState(long SettledBelow, IReadOnlyList<QueueInFlight> 
 {
     /// <summary>A queue nothing has consumed yet.</summary>
     public static QueueState Empty { get; } = new(0, [], []);
+
+    /// <summary>What the queue's function did in this partition (null: nothing counted yet).</summary>
+    public WorkCounts? Counts { get; init; }
 
     /// <summary>Events below <paramref name="endOffset"/> not settled yet (from <paramref name="earliestOffset"/>: what retention removed counts as settled).</summary>
     public long Unsettled(long endOffset, long earliestOffset = 0)

@@ -13,4 +13,7 @@ public sealed record QueueUpdate(IReadOnlyList<long> Lost, IReadOnlyList<QueueDe
 
     /// <summary>Every event below the settled offset is settled.</summary>
     public long SettledBelow { get; init; }
+
+    /// <summary>True when the counts the round carried were added to the queue's (the round changed it).</summary>
+    public bool Counted { get; init; }
 }

@@ -107,15 +107,16 @@ public sealed class PartitionStateStore
     /// <param name="lease">The partition lease that fences the commit.</param>
     /// <param name="position">Optional resume hint for <paramref name="nextOffset"/>, stored with the checkpoint.</param>
     /// <param name="writers">Optional duplicate-filter state for <paramref name="nextOffset"/> (<see cref="DuplicateFilter.Settle"/>), stored with the checkpoint.</param>
+    /// <param name="counts">Optional: what the function did since its last commit, added to the checkpoint's <see cref="Checkpoint.Counts"/>.</param>
     /// <param name="cancellationToken">Cancels the commit (nothing is committed then).</param>
-    public Task CommitAsync(IReadOnlyDictionary<string, BinaryData?> changes, long nextOffset, PartitionLease lease, LogPosition? position = null, string? writers = null, CancellationToken cancellationToken = default)
+    public Task CommitAsync(IReadOnlyDictionary<string, BinaryData?> changes, long nextOffset, PartitionLease lease, LogPosition? position = null, string? writers = null, WorkCounts? counts = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(changes);
-        return WriteAndCommitAsync(StateBlobFormat.KindDelta, [.. changes.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => (kv.Key, kv.Value))], nextOffset, lease, position, writers, cancellationToken);
+        return WriteAndCommitAsync(StateBlobFormat.KindDelta, [.. changes.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => (kv.Key, kv.Value))], nextOffset, lease, position, writers, counts, cancellationToken);
     }
 
     /// <summary>Commits the whole table (consolidation): later restores start here.</summary>
-    public Task CommitSnapshotAsync(IReadOnlyDictionary<string, BinaryData> table, long nextOffset, PartitionLease lease, LogPosition? position = null, string? writers = null, CancellationToken cancellationToken = default)
+    public Task CommitSnapshotAsync(IReadOnlyDictionary<string, BinaryData> table, long nextOffset, PartitionLease lease, LogPosition? position = null, string? writers = null, WorkCounts? counts = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(table);
         string[] keys = [.. table.Keys];
@@ -126,7 +127,7 @@ public sealed class PartitionStateStore
             entries[i] = (keys[i], table[keys[i]]);
         }
 
-        return WriteAndCommitAsync(StateBlobFormat.KindFull, entries, nextOffset, lease, position, writers, cancellationToken);
+        return WriteAndCommitAsync(StateBlobFormat.KindFull, entries, nextOffset, lease, position, writers, counts, cancellationToken);
     }
 
     /// <summary>
@@ -162,7 +163,7 @@ public sealed class PartitionStateStore
         return deleted;
     }
 
-    private async Task WriteAndCommitAsync(byte kind, IReadOnlyCollection<(string Key, BinaryData? Value)> entries, long nextOffset, PartitionLease lease, LogPosition? position, string? writers, CancellationToken cancellationToken)
+    private async Task WriteAndCommitAsync(byte kind, IReadOnlyCollection<(string Key, BinaryData? Value)> entries, long nextOffset, PartitionLease lease, LogPosition? position, string? writers, WorkCounts? counts, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
         string name = $"{Prefix}{nextOffset.ToString("D20", CultureInfo.InvariantCulture)}-{(kind == StateBlobFormat.KindFull ? "full" : "delta")}-{Guid.NewGuid().ToString("N")[..8]}";
@@ -183,7 +184,7 @@ public sealed class PartitionStateStore
 
         // The commit point: offset and tip move together, only while this instance holds the lease.
         attempted.Add(name);
-        if (!await checkpoints.CommitStateAsync(Group, Stream, Partition, nextOffset, position, name, writers, lease, cancellationToken))
+        if (!await checkpoints.CommitStateAsync(Group, Stream, Partition, nextOffset, position, name, writers, counts, lease, cancellationToken))
         {
             // An ambiguous failure (a lost response, retried by the SDK or by the caller) may have committed one of our
             // own blobs at this very offset: then the state at nextOffset is committed and this is a success.

@@ -141,16 +141,16 @@ public sealed class PartitionBalancerTests : IAsyncLifetime
         await successor.CycleAsync(CancellationToken.None);
         Assert.Empty(successor.Owned); // the leases are still valid: nothing is taken early
 
-        await stalledHost.Checkpoints.UpdateCheckpointAsync(old[0], 1, null, null, CancellationToken.None); // still its own: writes pass
+        await stalledHost.Checkpoints.UpdateCheckpointAsync(old[0], 1, null, null, null, CancellationToken.None); // still its own: writes pass
         runtime.LeaseClock.Advance(TimeSpan.FromSeconds(16));
-        EventLogException expired = await Assert.ThrowsAsync<EventLogException>(() => stalledHost.Checkpoints.UpdateCheckpointAsync(old[1], 1, null, null, CancellationToken.None));
+        EventLogException expired = await Assert.ThrowsAsync<EventLogException>(() => stalledHost.Checkpoints.UpdateCheckpointAsync(old[1], 1, null, null, null, CancellationToken.None));
         Assert.Equal(EventLogErrorReason.LeaseLost, expired.Reason); // expired, even before anyone else claims it
         await successor.CycleAsync(CancellationToken.None);
         Assert.Equal([0, 1, 2, 3], successor.Owned);
 
         foreach (PartitionLease lease in old)
         {
-            EventLogException lost = await Assert.ThrowsAsync<EventLogException>(() => stalledHost.Checkpoints.UpdateCheckpointAsync(lease, 2, null, null, CancellationToken.None));
+            EventLogException lost = await Assert.ThrowsAsync<EventLogException>(() => stalledHost.Checkpoints.UpdateCheckpointAsync(lease, 2, null, null, null, CancellationToken.None));
             Assert.Equal(EventLogErrorReason.LeaseLost, lost.Reason);
         }
 

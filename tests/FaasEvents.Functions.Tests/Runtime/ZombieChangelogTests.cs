@@ -52,7 +52,7 @@ public sealed class ZombieChangelogTests : IAsyncLifetime
         // It resumes: its changelog append of k = 4 lands after the successor's k = 5, and its state commit is fenced.
         var paused = new MaterializerPartition(zombieHost, 0, new MaterializedTable(zombieHost.Function.StateType!, zombieHost.Serializer));
         paused.Table.Set("k", 4, offset: 3);
-        EventLogException fenced = await Assert.ThrowsAsync<EventLogException>(() => paused.CommitAsync(4, null, null, PartitionWriters.For(zombieHost.Function, 0, 0).Changelog, zombieLease, CancellationToken.None));
+        EventLogException fenced = await Assert.ThrowsAsync<EventLogException>(() => paused.CommitAsync(4, null, null, null, PartitionWriters.For(zombieHost.Function, 0, 0).Changelog, zombieLease, CancellationToken.None));
         Assert.Equal(EventLogErrorReason.LeaseLost, fenced.Reason);
 
         Assert.Equal("4", LastValue(Read(Changelog, deduplicate: false))); // the stale record did land last

@@ -31,6 +31,33 @@ public class ConsumerGroupsClientTests(AzuriteFixture azurite) : IClassFixture<A
         Assert.Equal((0, 3L, 7L, false), (billing[0].Partition, billing[0].Checkpoint!.Value, billing[0].Lag, billing[0].IsOwned));
         Assert.Equal((1, 2L, 4L, true, "instance-a", "leased"), (billing[1].Partition, billing[1].Checkpoint!.Value, billing[1].Lag, billing[1].IsOwned, billing[1].Owner, billing[1].Lease));
         Assert.NotNull(billing[0].CheckpointedAt);
+        Assert.Equal(Lease, billing[1].LeaseDuration); // storage says only "leased": the claim records how long a lease lasts unrenewed
+    }
+
+    [Fact]
+    public async Task What_a_function_did_adds_up_in_its_checkpoints_across_writers_survives_a_reset_and_is_summed_by_the_listing()
+    {
+        EventLogClient log = await StreamWithEventsAsync(10, 6);
+        PartitionLease held = (await log.CreateLeaseClient("instance-a").TryAcquireAsync("billing", "orders", 0, Lease))!;
+        await log.Checkpoints.UpdateAsync("billing", "orders", 0, 3, null, null, new WorkCounts(3, 1, 1, 0, 1), held);
+        await log.Checkpoints.UpdateAsync("billing", "orders", 0, 5, null, null, new WorkCounts(2, 0, 0, 1, 0), held);
+        await log.Checkpoints.UpdateAsync("billing", "orders", 1, 4, null, null, new WorkCounts(4, 0, 0, 0, 1), null);
+        await log.Checkpoints.UpdateAsync("audit", "orders", 0, 10);
+
+        // Another process writes the same checkpoint: this one's remembered ETag is stale, so it re-reads and adds to the newer counts.
+        await log.CreateLeaseClient("instance-a").ReleaseAsync(held);
+        await azurite.CreateClientFor(log).Checkpoints.UpdateAsync("billing", "orders", 0, 6, null, null, new WorkCounts(1, 0, 0, 0, 1), null);
+        await log.Checkpoints.UpdateAsync("billing", "orders", 0, 7, null, null, new WorkCounts(1, 0, 0, 0, 0), null);
+
+        IReadOnlyList<GroupPartitionState> billing = await log.Groups.DescribeAsync("orders", "billing");
+        Assert.Equal(new WorkCounts(7, 1, 1, 1, 2), billing[0].Counts);
+        Assert.Equal(new WorkCounts(4, 0, 0, 0, 1), billing[1].Counts);
+        Assert.Equal(new WorkCounts(7, 1, 1, 1, 2), (await log.Checkpoints.GetAsync("billing", "orders", 0))!.Counts);
+
+        await log.Groups.ResetAsync("orders", "billing", GroupResetTarget.Earliest); // a replay is more work, not a fresh count
+        IReadOnlyList<ConsumerGroupInfo> groups = await log.Groups.ListAsync("orders");
+        Assert.Equal(new WorkCounts(11, 1, 1, 1, 3), groups.Single(g => g.Group == "billing").Counts);
+        Assert.Null(groups.Single(g => g.Group == "audit").Counts); // nothing counted: not zeros
     }
 
     [Fact]

@@ -69,7 +69,7 @@ public class StateReaderMemoryTests(AzuriteFixture azurite, ITestOutputHelper ou
         PartitionLease lease = (await log.CreateLeaseClient("writer").TryAcquireAsync("legacy", "old", 0, Lease))!;
         string name = "state/legacy/old/00000/00000000000000000005-full-abcdef12";
         await log.Container.GetBlobClient(name).UploadAsync(new BinaryData(Version1([("a", "1"), ("b", "2"), ("c", "3")], nextOffset: 5)), new Azure.Storage.Blobs.Models.BlobUploadOptions { Metadata = new Dictionary<string, string> { ["prev"] = "", ["kind"] = "full" } });
-        Assert.True(await log.Checkpoints.CommitStateAsync("legacy", "old", 0, 5, null, name, null, lease, CancellationToken.None));
+        Assert.True(await log.Checkpoints.CommitStateAsync("legacy", "old", 0, 5, null, name, null, null, lease, CancellationToken.None));
 
         PartitionStateStore store = log.CreateStateStore("legacy", "old", 0);
         RestoredState restored = await store.RestoreAsync();

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using FaasEvents.DevStorage;
+using FaasEvents.Functions;
 using FaasEvents.Log;
+using FaasEvents.Log.Consumers;
 using FaasEvents.Log.DeadLetters;
 using FaasEvents.Log.Events;
 using FaasEvents.Log.Producer;
@@ -13,12 +15,30 @@ namespace FaasEvents.Server.Tests.WebConsole;
 
 /// <summary>
 /// The web console (issue 20) in a real headless Chromium driven by playwright-core (tests/console/console.e2e.mjs):
-/// browse a stream and find an event by id, watch a group's lag and reset it (preview, then applied), replay a dead
-/// letter, produce an event; with an API key required, nothing is shown until the key is given. Screenshots of each page
-/// go to TestResults/console. Skipped, saying how to install them, where Chromium or playwright-core is missing.
+/// browse a stream and find an event by id, watch a group's lag and reset it (preview, then applied), watch a running
+/// function's lag rise as events arrive and fall as it handles them, see its counts on the functions page, look up a
+/// materializer's table by prefix and key, replay a dead letter, produce an event, move around with the keyboard, and
+/// no page wider than the window with a long stream name; with an API key required, nothing is shown until the key is
+/// given. Screenshots of each page go to TestResults/console. Skipped, saying how to install them, where Chromium or
+/// playwright-core is missing.
 /// </summary>
 public class ConsoleBrowserTests(AzuriteFixture azurite, ITestOutputHelper output) : IClassFixture<AzuriteFixture>
 {
+    /// <summary>The stream name the layout check uses: as long as a name may be.</summary>
+    private const string LongName = "customer-address-changes-from-the-legacy-crm-nightly-export-eu";
+
+    private const string ShipHostJson = """
+        { "version": "2.0", "logging": { "logLevel": { "default": "Warning" } },
+          "extensions": { "eventLog": { "maxBatchSize": 5, "leaseDuration": "00:00:15", "loadBalancingInterval": "00:00:01", "pollInterval": "00:00:00.100" } } }
+        """;
+
+    /// <summary>The function the console watches: 150 ms of work per shipment, so its lag is seen rising and falling.</summary>
+    public static class Shipping
+    {
+        [Function("ship")]
+        public static Task Run([EventTrigger("shipments")] LogEvent shipment) => Task.Delay(150);
+    }
+
     private static string Root => AzuriteProcess.FindRepositoryRoot()!;
 
     private static string Chromium => Environment.GetEnvironmentVariable("CHROMIUM") ?? "/usr/bin/chromium";
@@ -66,10 +86,21 @@ public class ConsoleBrowserTests(AzuriteFixture azurite, ITestOutputHelper outpu
             });
         }
 
+        await log.CreateStreamAsync(new StreamDefinition { Name = LongName, Partitions = 1 });
+        await log.CreateStreamAsync(new StreamDefinition { Name = "shipments", Partitions = 1 });
+        await SeedTableAsync(log);
+        await using FunctionsApp ship = StartShipping(log);
+        await ship.StartAsync();
+
         await using ServerHarness server = withKey
             ? await ServerHarness.StartAsync(azurite, log, "--FAAS_API_KEYS=console-key")
             : await ServerHarness.StartAsync(azurite, log);
         string shots = Path.Combine(Root, "TestResults", "console", withKey ? "with-key" : "open");
+        if (Directory.Exists(shots))
+        {
+            Directory.Delete(shots, recursive: true); // every screenshot checked below is this run's
+        }
+
         string[] args = [Path.Combine(Root, "tests", "console", "console.e2e.mjs"), $"http://127.0.0.1:{server.HttpPort.ToString(CultureInfo.InvariantCulture)}", shots, .. withKey ? ["console-key"] : Array.Empty<string>()];
         var psi = new ProcessStartInfo("node") { WorkingDirectory = Root, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string a in args)
@@ -86,7 +117,36 @@ public class ConsoleBrowserTests(AzuriteFixture azurite, ITestOutputHelper outpu
         output.WriteLine(said);
         Assert.True(node.ExitCode == 0, said);
         Assert.DoesNotContain("FAILED", said, StringComparison.Ordinal);
-        Assert.All(new[] { "streams", "stream", "group", "deadletters", "produce" }, page => Assert.True(File.Exists(Path.Combine(shots, page + ".png")), $"no screenshot of the {page} page"));
+        Assert.All(new[] { "streams", "stream", "groups", "group", "group-live", "functions", "table", "deadletters", "produce" }, page => Assert.True(File.Exists(Path.Combine(shots, page + ".png")), $"no screenshot of the {page} page"));
         Assert.Equal(withKey, File.Exists(Path.Combine(shots, "auth.png")));
+    }
+
+    /// <summary>A materializer's committed table (customers by id), as the runtime commits it.</summary>
+    private static async Task SeedTableAsync(EventLogClient log)
+    {
+        await log.CreateStreamAsync(new StreamDefinition { Name = "customers", Partitions = 1, Kind = StreamKind.Entities });
+        PartitionLease lease = (await log.CreateLeaseClient("customer-table-1").TryAcquireAsync("customer-table", "customers", 0, TimeSpan.FromSeconds(15)))!;
+        await log.CreateStateStore("customer-table", "customers", 0).CommitAsync(
+            new Dictionary<string, BinaryData?>
+            {
+                ["c-1"] = BinaryData.FromObjectAsJson(new { name = "Ada Lovelace", city = "London" }),
+                ["c-2"] = BinaryData.FromObjectAsJson(new { name = "Grace Hopper", city = "New York" }),
+                ["v-1"] = BinaryData.FromObjectAsJson(new { name = "A vendor" }),
+            },
+            3,
+            lease,
+            counts: new WorkCounts(3, 0, 0, 0, 1));
+        await log.CreateLeaseClient("customer-table-1").ReleaseAsync(lease);
+    }
+
+    private FunctionsApp StartShipping(EventLogClient log)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"host-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, ShipHostJson);
+        FunctionsApplicationBuilder builder = FunctionsApplication.CreateBuilder(["--port", "0", "--host-json", path, "--instance-id", "ship-1"]);
+        builder.Configuration["FAAS_STORAGE"] = azurite.ConnectionString;
+        builder.Configuration["FAAS_CONTAINER"] = log.Container.Name;
+        builder.AddFunctions(typeof(Shipping));
+        return builder.Build();
     }
 }

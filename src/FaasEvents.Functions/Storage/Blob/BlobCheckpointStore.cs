@@ -21,8 +21,8 @@ internal sealed class BlobCheckpointStore : ICheckpointStore
     public Task<Checkpoint?> GetCheckpointAsync(string group, string stream, int partition, CancellationToken cancellationToken) =>
         log.Checkpoints.GetAsync(group, stream, partition, cancellationToken);
 
-    public Task UpdateCheckpointAsync(PartitionLease lease, long nextOffset, LogPosition? position, string? writers, CancellationToken cancellationToken) =>
-        log.Checkpoints.UpdateAsync(lease.Group, lease.Stream, lease.Partition, nextOffset, position, writers, lease, cancellationToken);
+    public Task UpdateCheckpointAsync(PartitionLease lease, long nextOffset, LogPosition? position, string? writers, WorkCounts? counts, CancellationToken cancellationToken) =>
+        log.Checkpoints.UpdateAsync(lease.Group, lease.Stream, lease.Partition, nextOffset, position, writers, counts, lease, cancellationToken);
 
     public Task<PartitionLease?> TryAcquireAsync(string group, string stream, int partition, TimeSpan duration, CancellationToken cancellationToken) =>
         leases.TryAcquireAsync(group, stream, partition, duration, cancellationToken);

@@ -9,11 +9,11 @@ internal sealed class BlobPartitionState(PartitionStateStore store) : IPartition
 {
     public Task<RestoredState> RestoreAsync(CancellationToken cancellationToken) => store.RestoreAsync(cancellationToken);
 
-    public Task CommitAsync(IReadOnlyDictionary<string, BinaryData?> changes, long nextOffset, PartitionLease lease, LogPosition? position, string? writers, CancellationToken cancellationToken) =>
-        store.CommitAsync(changes, nextOffset, lease, position, writers, cancellationToken);
+    public Task CommitAsync(IReadOnlyDictionary<string, BinaryData?> changes, long nextOffset, PartitionLease lease, LogPosition? position, string? writers, WorkCounts? counts, CancellationToken cancellationToken) =>
+        store.CommitAsync(changes, nextOffset, lease, position, writers, counts, cancellationToken);
 
-    public Task CommitSnapshotAsync(IReadOnlyDictionary<string, BinaryData> table, long nextOffset, PartitionLease lease, LogPosition? position, string? writers, CancellationToken cancellationToken) =>
-        store.CommitSnapshotAsync(table, nextOffset, lease, position, writers, cancellationToken);
+    public Task CommitSnapshotAsync(IReadOnlyDictionary<string, BinaryData> table, long nextOffset, PartitionLease lease, LogPosition? position, string? writers, WorkCounts? counts, CancellationToken cancellationToken) =>
+        store.CommitSnapshotAsync(table, nextOffset, lease, position, writers, counts, cancellationToken);
 
     public Task<int> SweepAsync(CancellationToken cancellationToken) => store.SweepAsync(cancellationToken);
 }

@@ -12,7 +12,7 @@ internal sealed class BlobQueueStore(EventLogClient log) : IQueueStore
     public TimeProvider Clock => TimeProvider.System; // as the queue blobs are stamped
 
     public async Task<QueueUpdate> SettleAndAcquireAsync(QueueKey queue, QueueRequest r, CancellationToken cancellationToken) =>
-        await (await OpenAsync(queue, cancellationToken)).SettleAndAcquireAsync(r.Owner, r.Settlements, r.Max, r.LockDuration, r.EndOffset, r.Floor, cancellationToken);
+        await (await OpenAsync(queue, cancellationToken)).SettleAndAcquireAsync(r.Owner, r.Settlements, r.Max, r.LockDuration, r.EndOffset, r.Floor, r.Counts, cancellationToken);
 
     public async Task<IReadOnlyList<long>> RenewAsync(QueueKey queue, string owner, IReadOnlyList<long> offsets, TimeSpan lockDuration, CancellationToken cancellationToken) =>
         await (await OpenAsync(queue, cancellationToken)).RenewAsync(owner, offsets, lockDuration, cancellationToken);

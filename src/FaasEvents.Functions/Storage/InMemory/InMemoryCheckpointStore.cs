@@ -20,17 +20,18 @@ internal sealed class InMemoryCheckpointStore(InMemoryPartitions partitions, str
         lock (partitions.Gate)
         {
             InMemoryPartitions.PartitionRecord r = partitions.Get(group, stream, partition);
-            return Task.FromResult(r.NextOffset is { } next ? new Checkpoint(group, stream, partition, next, r.UpdatedAt, r.Position) { Writers = r.Writers, Generation = r.Generation } : null);
+            return Task.FromResult(r.NextOffset is { } next ? new Checkpoint(group, stream, partition, next, r.UpdatedAt, r.Position) { Writers = r.Writers, Generation = r.Generation, Counts = r.Counts } : null);
         }
     }
 
-    public Task UpdateCheckpointAsync(PartitionLease lease, long nextOffset, LogPosition? position, string? writers, CancellationToken cancellationToken)
+    public Task UpdateCheckpointAsync(PartitionLease lease, long nextOffset, LogPosition? position, string? writers, WorkCounts? counts, CancellationToken cancellationToken)
     {
         lock (partitions.Gate)
         {
             InMemoryPartitions.PartitionRecord r = Fenced(lease);
             if (nextOffset > (r.NextOffset ?? -1))
             {
+                r.Count(counts);
                 r.NextOffset = nextOffset;
                 r.Position = position;
                 r.Writers = writers ?? r.Writers;

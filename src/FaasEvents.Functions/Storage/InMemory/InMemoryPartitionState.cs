@@ -17,7 +17,7 @@ internal sealed class InMemoryPartitionState(InMemoryPartitions partitions, InMe
         }
     }
 
-    public Task CommitAsync(IReadOnlyDictionary<string, BinaryData?> changes, long nextOffset, PartitionLease lease, LogPosition? position, string? writers, CancellationToken cancellationToken)
+    public Task CommitAsync(IReadOnlyDictionary<string, BinaryData?> changes, long nextOffset, PartitionLease lease, LogPosition? position, string? writers, WorkCounts? counts, CancellationToken cancellationToken)
     {
         lock (partitions.Gate)
         {
@@ -34,26 +34,27 @@ internal sealed class InMemoryPartitionState(InMemoryPartitions partitions, InMe
                 }
             }
 
-            Commit(r, nextOffset, position, writers);
+            Commit(r, nextOffset, position, writers, counts);
             return Task.CompletedTask;
         }
     }
 
-    public Task CommitSnapshotAsync(IReadOnlyDictionary<string, BinaryData> table, long nextOffset, PartitionLease lease, LogPosition? position, string? writers, CancellationToken cancellationToken)
+    public Task CommitSnapshotAsync(IReadOnlyDictionary<string, BinaryData> table, long nextOffset, PartitionLease lease, LogPosition? position, string? writers, WorkCounts? counts, CancellationToken cancellationToken)
     {
         lock (partitions.Gate)
         {
             InMemoryPartitions.PartitionRecord r = store.Fenced(lease);
             r.State = new Dictionary<string, BinaryData>(table, StringComparer.Ordinal);
-            Commit(r, nextOffset, position, writers);
+            Commit(r, nextOffset, position, writers, counts);
             return Task.CompletedTask;
         }
     }
 
     public Task<int> SweepAsync(CancellationToken cancellationToken) => Task.FromResult(0);
 
-    private void Commit(InMemoryPartitions.PartitionRecord r, long nextOffset, LogPosition? position, string? writers)
+    private void Commit(InMemoryPartitions.PartitionRecord r, long nextOffset, LogPosition? position, string? writers, WorkCounts? counts)
     {
+        r.Count(counts);
         if (nextOffset >= (r.NextOffset ?? 0))
         {
             r.Position = position;

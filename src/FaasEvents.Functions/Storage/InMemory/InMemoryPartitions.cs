@@ -1,3 +1,4 @@
+using FaasEvents.Log.Consumers;
 using FaasEvents.Log.Reader;
 
 namespace FaasEvents.Functions.Storage.InMemory;
@@ -66,6 +67,18 @@ internal sealed class InMemoryPartitions(TimeProvider clock, TimeProvider? queue
         public Dictionary<string, BinaryData> State { get; set; } = new(StringComparer.Ordinal);
 
         public int StateCommits { get; set; }
+
+        /// <summary>What the function did here, as a checkpoint stores it (<see cref="Checkpoint.Counts"/>).</summary>
+        public WorkCounts? Counts { get; private set; }
+
+        /// <summary>Adds what a checkpoint or commit carried.</summary>
+        public void Count(WorkCounts? counts)
+        {
+            if (counts is { IsNone: false })
+            {
+                Counts = (Counts ?? WorkCounts.None) + counts;
+            }
+        }
 
         /// <summary>True while <paramref name="leaseId"/> may write: the current lease, not expired, or breaking but not broken yet.</summary>
         public bool Fences(string leaseId, DateTimeOffset now) =>

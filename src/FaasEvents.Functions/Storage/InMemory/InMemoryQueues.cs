@@ -10,7 +10,7 @@ internal sealed class InMemoryQueues(TimeProvider clock) : IQueueStore
     public TimeProvider Clock => clock;
 
     public Task<QueueUpdate> SettleAndAcquireAsync(QueueKey queue, QueueRequest r, CancellationToken cancellationToken) =>
-        Change(queue, book => book.Round(queue.Partition, r.Owner, r.Settlements, r.Max, r.LockDuration, r.EndOffset, r.Floor, queue.Window, clock.GetUtcNow(), out _));
+        Change(queue, book => book.Round(queue.Partition, r.Owner, r.Settlements, r.Max, r.LockDuration, r.EndOffset, r.Floor, queue.Window, clock.GetUtcNow(), out _, r.Counts));
 
     public Task<IReadOnlyList<long>> RenewAsync(QueueKey queue, string owner, IReadOnlyList<long> offsets, TimeSpan lockDuration, CancellationToken cancellationToken) =>
         Change(queue, book => book.Renew(owner, offsets, lockDuration, clock.GetUtcNow()));

@@ -21,6 +21,10 @@ function table(headers, rows) {
 }
 
 const fmt = n => (n ?? 0).toLocaleString('en-US');
+const enc = encodeURIComponent;
+const countNames = [['handled', 'Handled'], ['failures', 'Failures'], ['retries', 'Retries'], ['deadLettered', 'Dead-lettered'], ['coldStarts', 'Cold starts']];
+const sumCounts = list => list.filter(Boolean).reduce((a, c) => { a ??= {}; for (const [k] of countNames) a[k] = (a[k] ?? 0) + c[k]; return a; }, null);
+const seconds = span => { const m = /^(?:(\d+)\.)?(\d+):(\d+):(\d+)/.exec(span ?? ''); return m ? ((+(m[1] ?? 0) * 24 + +m[2]) * 60 + +m[3]) * 60 + +m[4] : null; };
 
 function askForKey() {
   return new Promise(resolve => {
@@ -95,43 +99,71 @@ async function streamPage(name) {
 async function groupsPage() {
   const groups = await api('/groups');
   show(el('h1', {}, 'Consumer groups'), groups.length === 0 ? el('p', { class: 'muted' }, 'No consumer groups yet.') : table(
-    ['Stream', 'Group', 'Consumption', { title: 'Partitions', num: true }, { title: 'Held now', num: true }, ''],
-    groups.map(g => [g.stream, el('a', { href: `#/group/${encodeURIComponent(g.stream)}/${encodeURIComponent(g.group)}` }, g.group), g.consumption, g.partitions, g.consumption === 'queue' ? '-' : g.owned,
+    ['Stream', 'Group', 'Kind', { title: 'Partitions', num: true }, { title: 'Held now', num: true }, { title: 'Handled', num: true }, ''],
+    groups.map(g => [g.stream, el('a', { href: `#/group/${encodeURIComponent(g.stream)}/${encodeURIComponent(g.group)}` }, g.group), g.kind, g.partitions, g.consumption === 'queue' ? '-' : g.owned, g.counts ? fmt(g.counts.handled) : '-',
       el('a', { href: `#/deadletters/${encodeURIComponent(g.stream)}/${encodeURIComponent(g.group)}` }, 'dead letters')])));
 }
 
-function drawLag(canvas, history) {
+const palette = ['#0969da', '#bf3989', '#1a7f37', '#bc4c00', '#8250df', '#0598bc', '#9a6700', '#cf222e'];
+
+// Lag over time, one line per partition (colours in the legend) and the total as a thicker line.
+function drawLag(canvas, series) {
   const ctx = canvas.getContext('2d');
   canvas.width = canvas.clientWidth; canvas.height = canvas.clientHeight;
-  const max = Math.max(1, ...history);
+  const values = series.flatMap(x => x.values);
+  const max = Math.max(1, ...values);
+  const n = Math.max(...series.map(x => x.values.length));
   ctx.clearRect(0, 0, canvas.width, canvas.height);
-  ctx.strokeStyle = getComputedStyle(document.body).getPropertyValue('--accent');
-  ctx.lineWidth = 2;
-  ctx.beginPath();
-  history.forEach((v, i) => { const x = history.length < 2 ? 0 : i * (canvas.width - 4) / (history.length - 1) + 2; const y = canvas.height - 4 - v * (canvas.height - 8) / max; i ? ctx.lineTo(x, y) : ctx.moveTo(x, y); });
-  ctx.stroke();
-  if (history.length === 1) { ctx.fillStyle = ctx.strokeStyle; ctx.fillRect(2, canvas.height - 6 - history[0] * (canvas.height - 8) / max, 4, 4); }
+  series.forEach((line, li) => {
+    ctx.strokeStyle = ctx.fillStyle = line.color;
+    ctx.lineWidth = line.total ? 2.5 : 1.5;
+    ctx.beginPath();
+    line.values.forEach((v, i) => { const x = n < 2 ? 2 : i * (canvas.width - 60) / (n - 1) + 2; const y = canvas.height - 4 - v * (canvas.height - 22) / max; i ? ctx.lineTo(x, y) : ctx.moveTo(x, y); });
+    ctx.stroke();
+    if (n === 1) ctx.fillRect(2, canvas.height - 6 - line.values[0] * (canvas.height - 22) / max, 4, 4);
+    ctx.fillText(line.label, canvas.width - 54, 14 + li * 13);
+  });
   ctx.fillStyle = getComputedStyle(document.body).getPropertyValue('--muted');
   ctx.fillText(`max ${fmt(max)}`, 6, 12);
 }
 
+function countsLine(counts) {
+  return el('p', { id: 'counts' }, counts
+    ? countNames.map(([k, title]) => `${title} ${fmt(counts[k])}`).join(' · ')
+    : el('span', { class: 'muted' }, 'Nothing counted yet (counts are kept with checkpoints).'));
+}
+
 async function groupPage(stream, group) {
-  const rows = await api(`/streams/${encodeURIComponent(stream)}/groups/${encodeURIComponent(group)}`);
+  const path = `/streams/${enc(stream)}/groups/${enc(group)}`;
+  let rows = await api(path);
   const queue = rows.length > 0 && 'settledBelow' in rows[0];
   const lagNow = el('strong', { id: 'total-lag' }, '...');
-  const canvas = el('canvas', { id: 'lag-chart', 'aria-label': 'total lag over time' });
-  const history = [];
-  const partitions = queue
-    ? table([{ title: 'Partition', num: true }, { title: 'End offset', num: true }, { title: 'Settled below', num: true }, { title: 'Unsettled', num: true }, { title: 'Locked', num: true }, { title: 'Waiting', num: true }, { title: 'Redelivered', num: true }, 'Owners', 'Oldest unsettled'],
-      rows.map(r => [r.partition, fmt(r.endOffset), r.settledBelow ?? '-', fmt(r.unsettled), r.locked, r.waiting, r.redelivered, r.owners.join(', ') || '-', r.oldestUnsettledAt ?? '-']))
-    : table([{ title: 'Partition', num: true }, { title: 'Checkpoint', num: true }, { title: 'End offset', num: true }, { title: 'Lag', num: true }, 'Owner', 'Lease', 'Checkpointed at'],
-      rows.map(r => [r.partition, r.checkpoint ?? '-', fmt(r.endOffset), fmt(r.lag), r.owner ?? '-', r.lease, r.checkpointedAt ?? '-']));
+  const canvas = el('canvas', { id: 'lag-chart', 'aria-label': 'lag over time, per partition and in total' });
+  const history = { total: [], partitions: new Map() };
+  const partitions = el('div', { id: 'partitions' });
+  const counts = el('div');
+  const lease = r => r.lease === 'leased' && seconds(r.leaseDuration) ? `leased (${seconds(r.leaseDuration)} s lease: free within ${seconds(r.leaseDuration)} s if ${r.owner ?? 'its owner'} stops)` : r.lease;
+  const render = () => {
+    counts.replaceChildren(countsLine(sumCounts(rows.map(r => r.counts))));
+    partitions.replaceChildren(queue
+      ? table([{ title: 'Partition', num: true }, { title: 'End offset', num: true }, { title: 'Settled below', num: true }, { title: 'Unsettled', num: true }, { title: 'Locked', num: true }, { title: 'Waiting', num: true }, { title: 'Redelivered', num: true }, 'Owners', 'Oldest unsettled'],
+        rows.map(r => [r.partition, fmt(r.endOffset), r.settledBelow ?? '-', fmt(r.unsettled), r.locked, r.waiting, r.redelivered, r.owners.join(', ') || '-', r.oldestUnsettledAt ?? '-']))
+      : table([{ title: 'Partition', num: true }, { title: 'Checkpoint', num: true }, { title: 'End offset', num: true }, { title: 'Lag', num: true }, 'Owner', 'Lease', 'Checkpointed at'],
+        rows.map(r => [r.partition, r.checkpoint ?? '-', fmt(r.endOffset), fmt(r.lag), r.owner ?? '-', lease(r), r.checkpointedAt ?? '-'])));
+  };
   const poll = async () => {
     try {
-      const lag = await api(`/streams/${encodeURIComponent(stream)}/groups/${encodeURIComponent(group)}/lag${queue ? '?consumption=queue' : ''}`);
-      history.push(lag.totalLag); if (history.length > 150) history.shift();
+      const lag = await api(`${path}/lag${queue ? '?consumption=queue' : ''}`);
+      const push = (list, v) => { list.push(v); if (list.length > 150) list.shift(); };
+      push(history.total, lag.totalLag);
+      for (const p of lag.partitions) {
+        if (!history.partitions.has(p.partition)) history.partitions.set(p.partition, history.total.slice(0, -1).map(() => 0));
+        push(history.partitions.get(p.partition), p.lag);
+      }
       lagNow.textContent = fmt(lag.totalLag);
-      drawLag(canvas, history);
+      const lines = [...history.partitions].map(([p, values], i) => ({ label: `p${p}`, values, color: palette[i % palette.length] }));
+      drawLag(canvas, lines.length === 1 ? lines : [{ label: 'total', values: history.total, color: getComputedStyle(document.body).getPropertyValue('--fg'), total: true }, ...lines]);
+      rows = await api(path); render(); // owners, leases, checkpoints and counts, live
     } catch (e) { lagNow.textContent = e.message; }
   };
   const result = el('div', { id: 'reset-result' });
@@ -145,14 +177,15 @@ async function groupPage(stream, group) {
     const body = to === 'offset' ? { offset: Number(value) } : to === 'time' ? { time: value } : { to };
     if (!dryRun && !confirm(`Reset group ${group} on ${stream} to ${to} ${value}? Its instances then start from there.`)) return;
     try {
-      const plan = await api(`/streams/${encodeURIComponent(stream)}/groups/${encodeURIComponent(group)}/reset`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...body, dryRun }) });
+      const plan = await api(`${path}/reset`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...body, dryRun }) });
       result.replaceChildren(el('p', {}, dryRun ? 'Preview (nothing changed):' : 'Reset applied:'), table([{ title: 'Partition', num: true }, { title: 'From', num: true }, { title: 'To', num: true }, { title: 'Lag before', num: true }, { title: 'Lag after', num: true }],
         plan.partitions.map(p => [p.partition, p.from, p.to, fmt(p.lagBefore), fmt(p.lagAfter)])));
       if (!dryRun) poll();
     } catch (e) { result.replaceChildren(problem(e)); }
   }
-  show(el('h1', {}, `Group ${group} on ${stream}`), el('p', {}, 'Total lag: ', lagNow, queue ? ' (unsettled events: queue consumption)' : ''), canvas, partitions,
-    el('p', {}, el('a', { href: `#/deadletters/${encodeURIComponent(stream)}/${encodeURIComponent(group)}` }, 'Dead letters')),
+  render();
+  show(el('h1', {}, `Group ${group} on ${stream}`), el('p', {}, 'Total lag: ', lagNow, queue ? ' (unsettled events: queue consumption)' : ''), canvas, counts, partitions,
+    el('p', {}, el('a', { href: `#/deadletters/${enc(stream)}/${enc(group)}` }, 'Dead letters')),
     queue ? el('p', { class: 'muted' }, 'A queue group cannot be reset; deleting it makes it consume the stream from its start.') : [el('h2', {}, 'Reset'), reset, result]);
   poll();
   timers.push(setInterval(poll, 2000));
@@ -176,11 +209,54 @@ async function deadLettersPage(stream, group) {
 }
 
 async function functionsPage() {
-  const seen = await api('/scaledobjects');
-  show(el('h1', {}, 'Functions (as the scaler sees them)'),
-    seen.length === 0 ? el('p', { class: 'muted' }, 'The scaler has not been asked about any ScaledObject yet (KEDA or faas dev asks every polling interval).') : table(
-      ['ScaledObject', 'Stream', 'Group', 'Consumption', { title: 'Lag', num: true }, 'Active', { title: 'Desired instances', num: true }, 'Last asked'],
-      seen.map(s => [`${s.namespace}/${s.name}`, s.stream, el('a', { href: `#/group/${encodeURIComponent(s.stream)}/${encodeURIComponent(s.consumerGroup)}` }, s.consumerGroup), s.consumption, fmt(s.lag), s.active ? 'yes' : 'no', s.desiredReplicas, s.lastAskedAt])));
+  const [seen, groups] = await Promise.all([api('/scaledobjects'), api('/groups')]);
+  // A queue group keeps its counts in its queue state: read them from its description.
+  await Promise.all(groups.filter(g => g.consumption === 'queue').map(async g => { g.counts = sumCounts((await api(`/streams/${enc(g.stream)}/groups/${enc(g.group)}`)).map(r => r.counts)); }));
+  const scaled = new Map(seen.map(s => [`${s.stream}/${s.consumerGroup}`, s]));
+  const rows = groups.map(g => ({ g, s: scaled.get(`${g.stream}/${g.group}`) }));
+  for (const s of seen) if (!groups.some(g => g.stream === s.stream && g.group === s.consumerGroup)) rows.push({ g: { stream: s.stream, group: s.consumerGroup, kind: s.consumption === 'queue' ? 'queue' : '(not run yet)' }, s });
+  show(el('h1', {}, 'Functions'),
+    el('p', { class: 'muted' }, 'One row per consumer group (a function\'s group). Instances are the scaler\'s view (what KEDA or faas dev was last told); counts are kept with the checkpoints, so they outlive the instances.'),
+    rows.length === 0 ? el('p', { class: 'muted' }, 'No function has run or been scaled yet.') : table(
+      ['Function (group)', 'Stream', 'Kind', { title: 'Instances', num: true }, { title: 'Lag', num: true }, ...countNames.map(([, title]) => ({ title, num: true })), ''],
+      rows.map(({ g, s }) => [
+        el('a', { href: `#/group/${enc(g.stream)}/${enc(g.group)}` }, g.group), g.stream, g.kind,
+        s ? `${s.desiredReplicas}${s.active ? '' : ' (idle)'}` : '-', s ? fmt(s.lag) : '-',
+        ...countNames.map(([k]) => g.counts ? fmt(g.counts[k]) : '-'),
+        el('span', {}, g.kind === 'materializer' ? [el('a', { href: `#/table/${enc(g.stream)}/${enc(g.group)}` }, 'table'), ' '] : '',
+          el('a', { href: `#/deadletters/${enc(g.stream)}/${enc(g.group)}` }, 'dead letters'))])));
+}
+
+async function tablePage(stream, group) {
+  const results = el('div', { id: 'entries' });
+  const form = el('form', { class: 'bar', id: 'lookup' },
+    el('label', {}, 'Key or prefix', el('input', { name: 'text', size: 30, placeholder: 'empty: every key' })),
+    el('label', {}, 'Match', el('select', { name: 'match' }, el('option', { value: 'prefix' }, 'keys starting with it'), el('option', { value: 'key' }, 'exactly this key'))),
+    el('label', {}, 'Page size', el('input', { name: 'limit', value: 50, size: 4 })),
+    el('button', { type: 'submit' }, 'Look up'));
+  const path = `/streams/${enc(stream)}/groups/${enc(group)}/state`;
+  const pretty = v => el('pre', {}, JSON.stringify(v, null, 2));
+  const load = async after => {
+    const f = form.elements;
+    try {
+      if (f.match.value === 'key') {
+        if (!f.text.value) { results.replaceChildren(problem(new Error('Enter the key to look up (or match keys starting with it).'))); return; }
+        const e = await api(`${path}?key=${enc(f.text.value)}`);
+        results.replaceChildren(table(['Key', { title: 'Partition', num: true }, 'Value'], [[e.key, e.partition, pretty(e.value)]]));
+        return;
+      }
+      const q = new URLSearchParams({ limit: f.limit.value || 50 });
+      if (f.text.value) q.set('prefix', f.text.value);
+      if (after) q.set('after', after);
+      const page = await api(`${path}?${q}`);
+      results.replaceChildren(page.items.length === 0 ? el('p', { class: 'muted' }, 'No keys match.') : table(['Key', 'Value'], page.items.map(i => [i.key, pretty(i.value)])),
+        page.next ? el('button', { id: 'next-keys', onclick: () => load(page.next) }, 'Next page') : el('p', { class: 'muted' }, 'End of the table.'));
+    } catch (e) { results.replaceChildren(problem(e)); }
+  };
+  form.addEventListener('submit', ev => { ev.preventDefault(); load(); });
+  show(el('h1', {}, `Table of ${group} (from ${stream})`),
+    el('p', { class: 'muted' }, 'The committed state in storage (what a restarting instance restores): readable while the materializer is scaled to zero.'), form, results);
+  load();
 }
 
 function producePage() {
@@ -215,6 +291,7 @@ async function route() {
     else if (page === 'group') await groupPage(args[0], args[1]);
     else if (page === 'deadletters') await deadLettersPage(args[0], args[1]);
     else if (page === 'functions') await functionsPage();
+    else if (page === 'table') await tablePage(args[0], args[1]);
     else if (page === 'produce') producePage();
     else await streamsPage();
   } catch (e) { show(problem(e)); }
