@@ -119,6 +119,7 @@ public static class ServerApp
         app.MapAppendNotices();
         app.MapGroups();
         app.MapState();
+        app.MapContracts();
         app.MapDeadLetters();
         app.MapEventBrowser();
         app.MapConsole();

@@ -42,12 +42,13 @@ await check('streams page lists the seeded stream', async () => {
 });
 await check('a long stream name does not widen the streams page', () => fitsWindow('the streams page'));
 await check('the keyboard reaches the navigation and opens a page', async () => {
-  await page.locator('body').focus();
+  await page.locator('main').focus(); // where a page puts the focus when it opens
   for (let i = 0; i < 8; i++) {
-    await page.keyboard.press('Tab');
+    await page.keyboard.press('Shift+Tab'); // from the page back up to the navigation
     if ((await page.evaluate(() => document.activeElement?.textContent)) === 'Consumer groups') break;
   }
-  if ((await page.evaluate(() => document.activeElement?.textContent)) !== 'Consumer groups') throw new Error('Tab never reached the "Consumer groups" link');
+  const at = await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 80));
+  if ((await page.evaluate(() => document.activeElement?.textContent)) !== 'Consumer groups') throw new Error(`Shift+Tab from the page never reached the "Consumer groups" link (focus on ${at})`);
   await page.keyboard.press('Enter');
   await page.locator('h1', { hasText: 'Consumer groups' }).waitFor({ timeout: 10000 });
   await page.locator('main a[href="#/group/orders/billing"]').waitFor({ timeout: 10000 });
@@ -107,7 +108,7 @@ await check('the functions page shows the function\'s kind and counts, and the m
   await page.goto(`${base}/console/#/functions`);
   const ship = page.locator('main tbody tr', { hasText: 'shipments' });
   await ship.waitFor({ timeout: 10000 });
-  await page.waitForFunction(() => [...document.querySelectorAll('main tbody tr')].some(r => r.textContent.includes('shipments') && r.children[5].textContent === '40'), null, { timeout: 20000 })
+  await page.waitForFunction(() => document.querySelector('main h1')?.textContent === 'Functions' && [...document.querySelectorAll('main tbody tr')].some(r => r.textContent.includes('shipments') && r.children[5]?.textContent === '40'), null, { timeout: 20000 })
     .catch(async () => { throw new Error(`ship row: ${await ship.textContent()}`); });
   const table = await text('main tbody tr:has-text("customer-table")');
   if (!table.includes('materializer')) throw new Error(`customer-table row: ${table}`);
@@ -130,16 +131,50 @@ await check('a materializer\'s table is looked up by prefix and by key', async (
   await page.click('#lookup button[type=submit]');
   await page.locator('#entries .error', { hasText: "Key 'c-9'" }).waitFor({ timeout: 10000 });
 });
-await check('dead letters are listed and one is replayed', async () => {
-  await page.goto(`${base}/console/#/deadletters/orders/billing`);
-  await page.locator('main tbody tr').first().waitFor({ timeout: 10000 });
-  await page.locator('main tbody tr button').first().click();
+await check('dead letters are filtered by type, one is replayed, and the running function handles it', async () => {
+  await page.goto(`${base}/console/#/deadletters/shipments/ship`);
+  await page.waitForFunction(() => document.querySelectorAll('#letters tbody tr').length === 2, null, { timeout: 10000 });
+  await page.fill('#letter-filter input[name=type]', 'com.example.shipment.cancelled');
+  await page.click('#letter-filter button[type=submit]');
+  await page.waitForFunction(() => document.querySelectorAll('#letters tbody tr').length === 1, null, { timeout: 10000 });
+  page.once('dialog', d => d.accept());
+  await page.click('#replay-all');
   await page.locator('#replay-result').getByText('Replayed 1 of 1').waitFor({ timeout: 10000 });
   await page.screenshot({ path: `${shots}/deadletters.png`, fullPage: true });
+  console.log(`  replay: ${await text('#replay-result')}`);
+  await page.goto(`${base}/console/#/functions`);
+  await page.waitForFunction(() => document.querySelector('main h1')?.textContent === 'Functions' && [...document.querySelectorAll('main tbody tr')].some(r => r.textContent.includes('shipments') && r.children[5]?.textContent === '41'), null, { timeout: 20000 })
+    .catch(async () => {
+      const state = await page.evaluate(async k => JSON.stringify(await (await fetch('/streams/shipments/groups/ship', { headers: k ? { 'x-api-key': k } : {} })).json()), key);
+      throw new Error(`the replayed shipment was not handled: ${await text('main tbody tr:has-text("shipments")')}; group: ${state}`);
+    });
+});
+await check('the streams page shows a produce rate', async () => {
+  await page.goto(`${base}/console/#/streams`);
+  await page.locator('main a[href="#/stream/shipments"]').waitFor({ timeout: 10000 });
+  await page.evaluate(async k => {
+    const batch = Array.from({ length: 50 }, (_, i) => ({ specversion: '1.0', id: `rate-${i}`, source: '/rate', type: 'com.example.payment', datacontenttype: 'application/json', data: { amount: i } }));
+    await fetch('/streams/payments/events', { method: 'POST', headers: { 'content-type': 'application/cloudevents-batch+json', ...(k ? { 'x-api-key': k } : {}) }, body: JSON.stringify(batch) });
+  }, key);
+  await page.waitForFunction(() => /^[1-9][\d,]*\/s$/.test([...document.querySelectorAll('main tbody tr')].find(r => r.textContent.startsWith('payments'))?.children[6].textContent ?? ''), null, { timeout: 15000 });
 });
 await check('a test event is produced and refused bad input is explained', async () => {
   await page.goto(`${base}/console/#/produce`);
-  await page.fill('#produce input[name=stream]', 'orders');
+  await page.locator('#produce select[name=stream]').waitFor({ timeout: 10000 });
+  await page.selectOption('#produce select[name=stream]', 'payments');
+  await page.locator('#contract', { hasText: 'schema version 1' }).waitFor({ timeout: 10000 });
+  await page.fill('#produce textarea[name=data]', '{"amount":-1}');
+  await page.click('#check');
+  await page.locator('#produce-result .error', { hasText: 'schema version 1' }).waitFor({ timeout: 10000 });
+  await page.click('#produce button[type=submit]'); // refused before it is sent
+  await page.locator('#produce-result .error', { hasText: 'schema version 1' }).waitFor({ timeout: 10000 });
+  await page.fill('#produce input[name=id]', 'pay-1');
+  await page.fill('#produce textarea[name=data]', '{"amount":12.5}');
+  await page.click('#check');
+  await page.locator('#produce-result', { hasText: 'Matches schema version 1' }).waitFor({ timeout: 10000 });
+  await page.click('#produce button[type=submit]');
+  await page.locator('#produce-result').getByText('Appended pay-1').waitFor({ timeout: 10000 });
+  await page.selectOption('#produce select[name=stream]', 'orders');
   await page.fill('#produce input[name=id]', 'console-1');
   await page.fill('#produce textarea[name=data]', '{"orderId":"console-1","amount":1}');
   await page.click('#produce button[type=submit]');

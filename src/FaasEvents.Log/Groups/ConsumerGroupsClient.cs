@@ -80,7 +80,8 @@ public sealed class ConsumerGroupsClient
     }
 
     /// <summary>
-    /// Each partition of the group on the stream: checkpoint, when it was written, lag, owner and lease. A partition
+    /// Each partition of the group on the stream: checkpoint, when it was written, lag, when the oldest event not handled
+    /// yet was appended (one small read per lagging partition), owner and lease. A partition
     /// the group never checkpointed counts from <paramref name="initialOffset"/>. An unknown group fails with
     /// <see cref="EventLogErrorReason.GroupNotFound"/> naming the groups the stream has.
     /// </summary>
@@ -101,9 +102,11 @@ public sealed class ConsumerGroupsClient
             long? checkpoint = blob is null ? null : CheckpointStore.ParseOffset(blob.Metadata);
             string? owner = blob is not null && blob.Metadata.TryGetValue(CheckpointStore.OwnerKey, out string? o) ? o : null;
             PartitionLag lag = PartitionLag.Compute(p, checkpoint, initialOffset);
+            DateTimeOffset? oldest = lag.Lag > 0 ? await FirstTimestampAsync(stream, p, p.EndOffset - lag.Lag, cancellationToken) : null;
             rows.Add(new GroupPartitionState(p.Partition, checkpoint, blob?.Properties.LastModified, p.EarliestOffset, p.EndOffset, lag.Lag, owner, LeaseText(blob?.Properties.LeaseState))
             {
                 Counts = blob is null ? null : CountsOf(blob),
+                OldestUnhandledAt = oldest,
                 LeaseDuration = blob is not null && blob.Metadata.TryGetValue(CheckpointStore.LeaseSecondsKey, out string? s) && int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int seconds) ? TimeSpan.FromSeconds(seconds) : null,
             });
         }
@@ -164,6 +167,18 @@ public sealed class ConsumerGroupsClient
         }
 
         return rows;
+    }
+
+    /// <summary>When the event at <paramref name="offset"/> (or the first retained after it) was appended; null when none is there.</summary>
+    private async Task<DateTimeOffset?> FirstTimestampAsync(string stream, PartitionInfo p, long offset, CancellationToken cancellationToken)
+    {
+        var read = new ReadOptions { From = StartPosition.FromOffset(offset), StartAtEarliestIfTruncated = true, EndOffset = p.EndOffset };
+        await foreach (StoredEvent e in log.ReadPartitionAsync(stream, p.Partition, read, cancellationToken))
+        {
+            return e.Timestamp;
+        }
+
+        return null;
     }
 
     private static WorkCounts? CountsOf(BlobItem checkpoint) =>

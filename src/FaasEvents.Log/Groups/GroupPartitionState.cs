@@ -25,4 +25,7 @@ public sealed record GroupPartitionState(int Partition, long? Checkpoint, DateTi
     /// it, so a crashed owner's partition is free again within this time.
     /// </summary>
     public TimeSpan? LeaseDuration { get; init; }
+
+    /// <summary>When the oldest event the group has not handled yet was appended (null: caught up).</summary>
+    public DateTimeOffset? OldestUnhandledAt { get; init; }
 }

@@ -31,6 +31,8 @@ public class ConsumerGroupsClientTests(AzuriteFixture azurite) : IClassFixture<A
         Assert.Equal((0, 3L, 7L, false), (billing[0].Partition, billing[0].Checkpoint!.Value, billing[0].Lag, billing[0].IsOwned));
         Assert.Equal((1, 2L, 4L, true, "instance-a", "leased"), (billing[1].Partition, billing[1].Checkpoint!.Value, billing[1].Lag, billing[1].IsOwned, billing[1].Owner, billing[1].Lease));
         Assert.NotNull(billing[0].CheckpointedAt);
+        Assert.NotNull(billing[0].OldestUnhandledAt); // lagging: the age of the event at its checkpoint
+        Assert.Null((await log.Groups.DescribeAsync("orders", "audit"))[0].OldestUnhandledAt); // caught up
         Assert.Equal(Lease, billing[1].LeaseDuration); // storage says only "leased": the claim records how long a lease lasts unrenewed
     }
 

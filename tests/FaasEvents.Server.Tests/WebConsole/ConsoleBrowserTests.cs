@@ -17,7 +17,8 @@ namespace FaasEvents.Server.Tests.WebConsole;
 /// The web console (issue 20) in a real headless Chromium driven by playwright-core (tests/console/console.e2e.mjs):
 /// browse a stream and find an event by id, watch a group's lag and reset it (preview, then applied), watch a running
 /// function's lag rise as events arrive and fall as it handles them, see its counts on the functions page, look up a
-/// materializer's table by prefix and key, replay a dead letter, produce an event, move around with the keyboard, and
+/// materializer's table by prefix and key, filter its dead letters and replay one and see the function handle it, see a
+/// stream's produce rate, check an event against a stream's contract and produce one, move around with the keyboard, and
 /// no page wider than the window with a long stream name; with an API key required, nothing is shown until the key is
 /// given. Screenshots of each page go to TestResults/console. Skipped, saying how to install them, where Chromium or
 /// playwright-core is missing.
@@ -65,27 +66,14 @@ public class ConsoleBrowserTests(AzuriteFixture azurite, ITestOutputHelper outpu
 
         await log.Checkpoints.UpdateAsync("billing", "orders", 0, 0);
         await log.Checkpoints.UpdateAsync("billing", "orders", 1, 0);
-        await log.CreateStreamAsync(new StreamDefinition { Name = "orders.billing.deadletter", Partitions = 1 });
-        await using (EventProducerClient letters = log.CreateProducer("orders.billing.deadletter"))
+        await log.CreateStreamAsync(new StreamDefinition { Name = "shipments.ship.deadletter", Partitions = 1 });
+        await using (EventProducerClient letters = log.CreateProducer("shipments.ship.deadletter"))
         {
-            await letters.SendAsync(new LogEvent("o-3", "/shop", "com.example.order.created")
-            {
-                DataContentType = "application/json",
-                Data = BinaryData.FromObjectAsJson(new { orderId = "o-3", amount = -3 }),
-                Extensions =
-                {
-                    [DeadLetterAttributes.Error] = "InvalidOperationException: negative amount",
-                    [DeadLetterAttributes.Attempts] = 4,
-                    [DeadLetterAttributes.Function] = "billing",
-                    [DeadLetterAttributes.Group] = "billing",
-                    [DeadLetterAttributes.Stream] = "orders",
-                    [DeadLetterAttributes.Partition] = 1,
-                    [DeadLetterAttributes.Offset] = "3",
-                    [DeadLetterAttributes.Time] = DateTimeOffset.UtcNow,
-                },
-            });
+            await letters.SendBatchAsync([DeadLetter("s-dead-1", "com.example.shipment.created", 3), DeadLetter("s-dead-2", "com.example.shipment.cancelled", 4)]);
         }
 
+        await log.CreateStreamAsync(new StreamDefinition { Name = "payments", Partitions = 1 });
+        await log.Schemas.RegisterAsync("payments", """{ "type": "object", "required": ["amount"], "properties": { "amount": { "type": "number", "minimum": 0 } } }""");
         await log.CreateStreamAsync(new StreamDefinition { Name = LongName, Partitions = 1 });
         await log.CreateStreamAsync(new StreamDefinition { Name = "shipments", Partitions = 1 });
         await SeedTableAsync(log);
@@ -120,6 +108,24 @@ public class ConsoleBrowserTests(AzuriteFixture azurite, ITestOutputHelper outpu
         Assert.All(new[] { "streams", "stream", "groups", "group", "group-live", "functions", "table", "deadletters", "produce" }, page => Assert.True(File.Exists(Path.Combine(shots, page + ".png")), $"no screenshot of the {page} page"));
         Assert.Equal(withKey, File.Exists(Path.Combine(shots, "auth.png")));
     }
+
+    /// <summary>A shipment the ship function gave up on (as the runtime dead-letters it).</summary>
+    private static LogEvent DeadLetter(string id, string type, long offset) => new(id, "/warehouse", type)
+    {
+        DataContentType = "application/json",
+        Data = BinaryData.FromObjectAsJson(new { shipment = id }),
+        Extensions =
+        {
+            [DeadLetterAttributes.Error] = "TimeoutException: the carrier did not answer",
+            [DeadLetterAttributes.Attempts] = 4,
+            [DeadLetterAttributes.Function] = "ship",
+            [DeadLetterAttributes.Group] = "ship",
+            [DeadLetterAttributes.Stream] = "shipments",
+            [DeadLetterAttributes.Partition] = 0,
+            [DeadLetterAttributes.Offset] = offset.ToString(CultureInfo.InvariantCulture),
+            [DeadLetterAttributes.Time] = DateTimeOffset.UtcNow,
+        },
+    };
 
     /// <summary>A materializer's committed table (customers by id), as the runtime commits it.</summary>
     private static async Task SeedTableAsync(EventLogClient log)

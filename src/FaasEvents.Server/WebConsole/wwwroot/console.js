@@ -24,6 +24,7 @@ const fmt = n => (n ?? 0).toLocaleString('en-US');
 const enc = encodeURIComponent;
 const countNames = [['handled', 'Handled'], ['failures', 'Failures'], ['retries', 'Retries'], ['deadLettered', 'Dead-lettered'], ['coldStarts', 'Cold starts']];
 const sumCounts = list => list.filter(Boolean).reduce((a, c) => { a ??= {}; for (const [k] of countNames) a[k] = (a[k] ?? 0) + c[k]; return a; }, null);
+const age = at => { if (!at) return '-'; const s = Math.max(0, (Date.now() - Date.parse(at)) / 1000); return s < 90 ? `${s.toFixed(0)} s ago` : s < 5400 ? `${(s / 60).toFixed(0)} min ago` : `${(s / 3600).toFixed(1)} h ago`; };
 const seconds = span => { const m = /^(?:(\d+)\.)?(\d+):(\d+):(\d+)/.exec(span ?? ''); return m ? ((+(m[1] ?? 0) * 24 + +m[2]) * 60 + +m[3]) * 60 + +m[4] : null; };
 
 function askForKey() {
@@ -53,10 +54,23 @@ function show(...nodes) { main.replaceChildren(...nodes.flat()); main.focus(); }
 function problem(e) { return el('p', { class: 'error', role: 'alert' }, e.message); }
 
 async function streamsPage() {
-  const streams = await api('/streams');
-  show(el('h1', {}, 'Streams'), streams.length === 0 ? el('p', { class: 'muted' }, 'No streams yet.') : table(
-    ['Stream', { title: 'Partitions', num: true }, 'Kind', 'Retention', { title: 'Events', num: true }, { title: 'Bytes', num: true }, 'End offsets'],
-    streams.map(s => [el('a', { href: `#/stream/${encodeURIComponent(s.name)}` }, s.name), s.partitions, s.kind, s.retention, fmt(s.events), fmt(s.bytes), s.endOffsets.join(', ')])));
+  const container = el('div', { id: 'stream-list' });
+  let before = null;
+  const load = async () => {
+    const streams = await api('/streams');
+    const now = Date.now();
+    const rate = s => {
+      const was = before?.totals.get(s.name);
+      return was === undefined ? '...' : `${fmt(Math.round((s.endOffsets.reduce((a, b) => a + b, 0) - was) * 1000 / (now - before.at)))}/s`;
+    };
+    container.replaceChildren(streams.length === 0 ? el('p', { class: 'muted' }, 'No streams yet.') : table(
+      ['Stream', { title: 'Partitions', num: true }, 'Kind', 'Retention', { title: 'Events', num: true }, { title: 'Bytes', num: true }, { title: 'Produce rate', num: true }, 'End offsets'],
+      streams.map(s => [el('a', { href: `#/stream/${enc(s.name)}` }, s.name), s.partitions, s.kind, s.retention, fmt(s.events), fmt(s.bytes), rate(s), s.endOffsets.join(', ')])));
+    before = { at: now, totals: new Map(streams.map(s => [s.name, s.endOffsets.reduce((a, b) => a + b, 0)])) };
+  };
+  await load();
+  show(el('h1', {}, 'Streams'), el('p', { class: 'muted' }, 'Produce rate: events appended per second since the previous look (every 5 s).'), container);
+  timers.push(setInterval(() => load().catch(e => container.replaceChildren(problem(e))), 5000));
 }
 
 async function streamPage(name) {
@@ -148,8 +162,8 @@ async function groupPage(stream, group) {
     partitions.replaceChildren(queue
       ? table([{ title: 'Partition', num: true }, { title: 'End offset', num: true }, { title: 'Settled below', num: true }, { title: 'Unsettled', num: true }, { title: 'Locked', num: true }, { title: 'Waiting', num: true }, { title: 'Redelivered', num: true }, 'Owners', 'Oldest unsettled'],
         rows.map(r => [r.partition, fmt(r.endOffset), r.settledBelow ?? '-', fmt(r.unsettled), r.locked, r.waiting, r.redelivered, r.owners.join(', ') || '-', r.oldestUnsettledAt ?? '-']))
-      : table([{ title: 'Partition', num: true }, { title: 'Checkpoint', num: true }, { title: 'End offset', num: true }, { title: 'Lag', num: true }, 'Owner', 'Lease', 'Checkpointed at'],
-        rows.map(r => [r.partition, r.checkpoint ?? '-', fmt(r.endOffset), fmt(r.lag), r.owner ?? '-', lease(r), r.checkpointedAt ?? '-'])));
+      : table([{ title: 'Partition', num: true }, { title: 'Checkpoint', num: true }, { title: 'End offset', num: true }, { title: 'Lag', num: true }, 'Oldest unhandled', 'Owner', 'Lease', 'Checkpointed'],
+        rows.map(r => [r.partition, r.checkpoint ?? '-', fmt(r.endOffset), fmt(r.lag), r.lag > 0 ? `appended ${age(r.oldestUnhandledAt)}` : '-', r.owner ?? '-', lease(r), age(r.checkpointedAt)])));
   };
   const poll = async () => {
     try {
@@ -192,32 +206,42 @@ async function groupPage(stream, group) {
 }
 
 async function deadLettersPage(stream, group) {
-  const letters = await api(`/streams/${encodeURIComponent(stream)}/groups/${encodeURIComponent(group)}/deadletters`);
+  const path = `/streams/${enc(stream)}/groups/${enc(group)}/deadletters`;
   const result = el('div', { id: 'replay-result' });
+  const list = el('div', { id: 'letters' });
+  const filter = el('form', { class: 'bar', id: 'letter-filter' },
+    el('label', {}, 'Type', el('input', { name: 'type', size: 28, placeholder: 'every type' })),
+    el('button', { type: 'submit' }, 'Filter'));
   const replay = async body => {
     try {
-      const r = await api(`/streams/${encodeURIComponent(stream)}/groups/${encodeURIComponent(group)}/deadletters/replay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-      result.replaceChildren(el('p', {}, `Replayed ${r.results.filter(x => x.to).length} of ${r.results.length}.`), table(['Id', 'Result'], r.results.map(x => [x.id, x.to ? `appended to ${x.to}` : (x.note ?? 'skipped')])));
+      const r = await api(`${path}/replay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      result.replaceChildren(el('p', { role: 'status' }, `Replayed ${r.results.filter(x => x.to).length} of ${r.results.length}.`), table(['Id', 'Result'], r.results.map(x => [x.id, x.to ? `appended to ${x.to}` : (x.note ?? 'skipped')])));
     } catch (e) { result.replaceChildren(problem(e)); }
   };
-  show(el('h1', {}, `Dead letters of ${group} on ${stream}`),
-    letters.length === 0 ? el('p', { class: 'muted' }, 'No dead letters.') : [
-      el('p', {}, el('button', { id: 'replay-all', onclick: () => confirm(`Replay all ${letters.length} dead letters to ${stream}?`) && replay({}) }, 'Replay all')),
+  const load = async () => {
+    const type = filter.elements.type.value;
+    const letters = await api(type ? `${path}?type=${enc(type)}` : path);
+    const what = type ? `the ${letters.length} dead letters of type ${type}` : `all ${letters.length} dead letters`;
+    list.replaceChildren(...(letters.length === 0 ? [el('p', { class: 'muted' }, type ? `No dead letters of type ${type}.` : 'No dead letters.')] : [
+      el('p', {}, el('button', { id: 'replay-all', onclick: () => confirm(`Replay ${what} to ${stream}?`) && replay(type ? { type } : {}) }, type ? `Replay the ${letters.length} shown` : 'Replay all')),
       table(['Id', 'Type', 'Key', { title: 'Attempts', num: true }, 'Error', 'From', ''],
-        letters.map(l => [l.id, l.type, l.key ?? '', l.attempts, l.error, `${l.source.stream} ${l.source.partition}/${l.source.offset}`, el('button', { onclick: () => replay({ id: l.id }) }, 'Replay')]))],
-    result);
+        letters.map(l => [l.id, l.type, l.key ?? '', l.attempts, l.error, `${l.source.stream} ${l.source.partition}/${l.source.offset}`, el('button', { onclick: () => replay({ id: l.id }) }, 'Replay')]))]));
+  };
+  filter.addEventListener('submit', ev => { ev.preventDefault(); load().catch(e => list.replaceChildren(problem(e))); });
+  await load();
+  show(el('h1', {}, `Dead letters of ${group} on ${stream}`), filter, list, result);
 }
 
 async function functionsPage() {
-  const [seen, groups] = await Promise.all([api('/scaledobjects'), api('/groups')]);
-  // A queue group keeps its counts in its queue state: read them from its description.
-  await Promise.all(groups.filter(g => g.consumption === 'queue').map(async g => { g.counts = sumCounts((await api(`/streams/${enc(g.stream)}/groups/${enc(g.group)}`)).map(r => r.counts)); }));
-  const scaled = new Map(seen.map(s => [`${s.stream}/${s.consumerGroup}`, s]));
-  const rows = groups.map(g => ({ g, s: scaled.get(`${g.stream}/${g.group}`) }));
-  for (const s of seen) if (!groups.some(g => g.stream === s.stream && g.group === s.consumerGroup)) rows.push({ g: { stream: s.stream, group: s.consumerGroup, kind: s.consumption === 'queue' ? 'queue' : '(not run yet)' }, s });
-  show(el('h1', {}, 'Functions'),
-    el('p', { class: 'muted' }, 'One row per consumer group (a function\'s group). Instances are the scaler\'s view (what KEDA or faas dev was last told); counts are kept with the checkpoints, so they outlive the instances.'),
-    rows.length === 0 ? el('p', { class: 'muted' }, 'No function has run or been scaled yet.') : table(
+  const container = el('div', { id: 'function-list' });
+  const load = async () => {
+    const [seen, groups] = await Promise.all([api('/scaledobjects'), api('/groups')]);
+    // A queue group keeps its counts in its queue state: read them from its description.
+    await Promise.all(groups.filter(g => g.consumption === 'queue').map(async g => { g.counts = sumCounts((await api(`/streams/${enc(g.stream)}/groups/${enc(g.group)}`)).map(r => r.counts)); }));
+    const scaled = new Map(seen.map(s => [`${s.stream}/${s.consumerGroup}`, s]));
+    const rows = groups.map(g => ({ g, s: scaled.get(`${g.stream}/${g.group}`) }));
+    for (const s of seen) if (!groups.some(g => g.stream === s.stream && g.group === s.consumerGroup)) rows.push({ g: { stream: s.stream, group: s.consumerGroup, kind: s.consumption === 'queue' ? 'queue' : '(not run yet)' }, s });
+    container.replaceChildren(rows.length === 0 ? el('p', { class: 'muted' }, 'No function has run or been scaled yet.') : table(
       ['Function (group)', 'Stream', 'Kind', { title: 'Instances', num: true }, { title: 'Lag', num: true }, ...countNames.map(([, title]) => ({ title, num: true })), ''],
       rows.map(({ g, s }) => [
         el('a', { href: `#/group/${enc(g.stream)}/${enc(g.group)}` }, g.group), g.stream, g.kind,
@@ -225,6 +249,12 @@ async function functionsPage() {
         ...countNames.map(([k]) => g.counts ? fmt(g.counts[k]) : '-'),
         el('span', {}, g.kind === 'materializer' ? [el('a', { href: `#/table/${enc(g.stream)}/${enc(g.group)}` }, 'table'), ' '] : '',
           el('a', { href: `#/deadletters/${enc(g.stream)}/${enc(g.group)}` }, 'dead letters'))])));
+  };
+  await load();
+  show(el('h1', {}, 'Functions'),
+    el('p', { class: 'muted' }, 'One row per consumer group (a function\'s group), refreshed every 5 s. Instances are the scaler\'s view (what KEDA or faas dev was last told); counts are kept with the checkpoints, so they outlive the instances.'),
+    container);
+  timers.push(setInterval(() => load().catch(e => container.replaceChildren(problem(e))), 5000));
 }
 
 async function tablePage(stream, group) {
@@ -259,27 +289,52 @@ async function tablePage(stream, group) {
   load();
 }
 
-function producePage() {
+async function producePage() {
+  const streams = await api('/streams');
   const result = el('div', { id: 'produce-result' });
+  const contract = el('div', { id: 'contract' });
   const form = el('form', { id: 'produce' },
-    el('p', {}, el('label', {}, 'Stream', el('input', { name: 'stream', required: true }))),
-    el('p', {}, el('label', {}, 'Type', el('input', { name: 'type', value: 'com.example.test', required: true })), el('label', {}, 'Source', el('input', { name: 'source', value: '/console', required: true })),
+    el('p', {}, el('label', {}, 'Stream', el('select', { name: 'stream', required: true }, streams.map(s => el('option', { value: s.name }, s.name))))),
+    el('p', { class: 'bar' }, el('label', {}, 'Type', el('input', { name: 'type', value: 'com.example.test', required: true })), el('label', {}, 'Source', el('input', { name: 'source', value: '/console', required: true })),
       el('label', {}, 'Id', el('input', { name: 'id', placeholder: 'generated when empty' })), el('label', {}, 'Partition key', el('input', { name: 'key' }))),
     el('p', {}, el('label', {}, 'Data (JSON)', el('textarea', { name: 'data', rows: 8, cols: 70 }, '{}'))),
-    el('button', { type: 'submit' }, 'Send'));
-  form.addEventListener('submit', async ev => {
-    ev.preventDefault();
+    el('p', { class: 'bar' }, el('button', { type: 'button', id: 'check', onclick: () => check(true) }, 'Check against the contract'), el('button', { type: 'submit' }, 'Send')));
+  const stream = () => form.elements.stream.value;
+  const showContract = async () => {
+    try {
+      const c = await api(`/streams/${enc(stream())}/schema`);
+      contract.replaceChildren(el('details', {}, el('summary', {}, `Contract: schema version ${c.version} (${c.format}), checked before sending`), el('pre', {}, c.schema)));
+    } catch (e) { contract.replaceChildren(el('p', { class: 'muted' }, e.message)); }
+  };
+  const event = () => {
     const f = form.elements;
     let data;
-    try { data = JSON.parse(f.data.value || 'null'); } catch (e) { result.replaceChildren(problem(new Error(`data is not JSON: ${e.message}`))); return; }
-    const event = { specversion: '1.0', id: f.id.value || crypto.randomUUID(), source: f.source.value, type: f.type.value, datacontenttype: 'application/json', data };
-    if (f.key.value) event.partitionkey = f.key.value;
+    try { data = JSON.parse(f.data.value || 'null'); } catch (e) { throw new Error(`data is not JSON: ${e.message}`); }
+    const e = { specversion: '1.0', id: f.id.value || crypto.randomUUID(), source: f.source.value, type: f.type.value, datacontenttype: 'application/json', data };
+    if (f.key.value) e.partitionkey = f.key.value;
+    return e;
+  };
+  // Checks the event as an append would (schema, if the stream has one); true when it may be sent.
+  async function check(report) {
     try {
-      const r = await api(`/streams/${encodeURIComponent(f.stream.value)}/events`, { method: 'POST', headers: { 'content-type': 'application/cloudevents+json' }, body: JSON.stringify(event) });
-      result.replaceChildren(el('p', { role: 'status' }, `Appended ${event.id}: ${JSON.stringify(r)}`));
+      const v = await api(`/streams/${enc(stream())}/events/validate`, { method: 'POST', headers: { 'content-type': 'application/cloudevents+json' }, body: JSON.stringify(event()) });
+      if (!v.valid) { result.replaceChildren(el('div', { class: 'error', role: 'alert' }, el('p', {}, `Does not match schema version ${v.version}:`), el('ul', {}, v.errors.map(x => el('li', {}, x))))); return false; }
+      if (report) result.replaceChildren(el('p', { role: 'status' }, v.version ? `Matches schema version ${v.version}.` : 'The stream has no contract: any JSON is accepted.'));
+      return true;
+    } catch (e) { result.replaceChildren(problem(e)); return false; }
+  }
+  form.elements.stream.addEventListener('change', showContract);
+  form.addEventListener('submit', async ev => {
+    ev.preventDefault();
+    if (!await check(false)) return;
+    try {
+      const e = event();
+      const r = await api(`/streams/${enc(stream())}/events`, { method: 'POST', headers: { 'content-type': 'application/cloudevents+json' }, body: JSON.stringify(e) });
+      result.replaceChildren(el('p', { role: 'status' }, `Appended ${e.id}: ${JSON.stringify(r)}`));
     } catch (e) { result.replaceChildren(problem(e)); }
   });
-  show(el('h1', {}, 'Produce a test event'), form, result);
+  show(el('h1', {}, 'Produce a test event'), form, contract, result);
+  if (streams.length) showContract();
 }
 
 async function route() {
@@ -292,7 +347,7 @@ async function route() {
     else if (page === 'deadletters') await deadLettersPage(args[0], args[1]);
     else if (page === 'functions') await functionsPage();
     else if (page === 'table') await tablePage(args[0], args[1]);
-    else if (page === 'produce') producePage();
+    else if (page === 'produce') await producePage();
     else await streamsPage();
   } catch (e) { show(problem(e)); }
 }
