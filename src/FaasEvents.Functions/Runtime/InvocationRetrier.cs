@@ -10,26 +10,54 @@ namespace FaasEvents.Functions.Runtime;
 /// Invokes a function for the events of one chunk: each try waits for a concurrency slot and checks the lease; a
 /// failed try is retried by the function's policy; a batch that keeps failing is halved until the failing event is
 /// alone; an event that still fails is dead-lettered or halts the partition (deadLetter.mode). A handler's outputs
-/// are checked when it returns (an output that can never be written is its failure) and appended together once per
-/// chunk, one append per output partition, before the partition's next offset moves past the events they belong to
-/// (storage failures waited out, not retried as the handler's). A materializer's outputs are appended per invocation,
-/// before its fold takes effect.
+/// are checked when it returns (an output that can never be written is its failure) and kept until the caller flushes
+/// them (<see cref="FlushAsync"/>: once per block read from storage, or sooner, see <see cref="FlushDue"/>), then
+/// appended together, one append per output partition, before the partition's next offset moves past the events they
+/// belong to (storage failures waited out, not retried as the handler's). A materializer's outputs are appended per
+/// invocation, before its fold takes effect.
 /// </summary>
 internal sealed class InvocationRetrier(FunctionHost host, PartitionRun run, PartitionMetrics metrics, WriteStall stall, MaterializedTable? table)
 {
+    /// <summary>Outputs kept this long at most before they are appended (their events' checkpoint waits for them too).</summary>
+    internal static readonly TimeSpan MaxOutputDelay = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Outputs of this many bytes (data) at most are kept before they are appended.</summary>
+    internal const long MaxPendingBytes = 1024 * 1024;
+
     private readonly List<(LogEvent Event, WriterMark Mark)> pending = [];
     private long handledUpTo = -1;
+    private long pendingBytes;
+    private long pendingSince;
 
     /// <summary>
-    /// Handles a chunk, then appends the outputs of what it handled and only then moves the partition's next offset past
-    /// it; false means stop processing this partition (halt policy, a stop/abort during retries, or the outputs could
-    /// not be written before the lease was lost or the shutdown budget ran out).
+    /// True when the kept outputs should be appended now rather than with the rest of the block: they hold
+    /// <see cref="MaxPendingBytes"/> or the first of them has waited <see cref="MaxOutputDelay"/>.
     /// </summary>
-    public async Task<bool> HandleChunkAsync(IReadOnlyList<StoredEvent> chunk)
+    public bool FlushDue => pending.Count > 0 && (pendingBytes >= MaxPendingBytes || host.Time.GetElapsedTime(pendingSince) >= MaxOutputDelay);
+
+    /// <summary>
+    /// Handles a chunk and keeps its outputs; with <paramref name="flush"/>, appends every kept output and only then moves
+    /// the partition's next offset past what was handled. A chunk that does not complete (halt policy, a stop/abort during
+    /// retries) flushes what was handled before it ended. False means stop processing this partition (that, or the
+    /// outputs could not be written before the lease was lost or the shutdown budget ran out).
+    /// </summary>
+    public async Task<bool> HandleChunkAsync(IReadOnlyList<StoredEvent> chunk, bool flush = true)
     {
         bool completed = await HandleEventsAsync(chunk);
-        return await FlushAsync() && completed;
+        if (!completed)
+        {
+            await FlushAsync();
+            return false;
+        }
+
+        return !flush || await FlushAsync();
     }
+
+    /// <summary>True when events were handled whose outputs or next offset wait for a flush.</summary>
+    public bool Unflushed => pending.Count > 0 || handledUpTo > run.NextOffset;
+
+    /// <summary>Everything below <paramref name="offset"/> was handled or passed over (copies): the next flush moves the next offset there.</summary>
+    public void HandledThrough(long offset) => handledUpTo = Math.Max(handledUpTo, offset);
 
     private async Task<bool> HandleEventsAsync(IReadOnlyList<StoredEvent> chunk)
     {
@@ -56,11 +84,12 @@ internal sealed class InvocationRetrier(FunctionHost host, PartitionRun run, Par
         return true;
     }
 
-    /// <summary>Appends the buffered outputs (one append per output partition), then moves the next offset past the events they belong to.</summary>
-    private async Task<bool> FlushAsync()
+    /// <summary>Appends the kept outputs (one append per output partition), then moves the next offset past the events they belong to.</summary>
+    public async Task<bool> FlushAsync()
     {
         long upTo = handledUpTo;
         handledUpTo = -1;
+        pendingBytes = 0;
         if (pending.Count > 0)
         {
             // In input order (a batch function may add outputs for its inputs in any order): readers deliver one writer's
@@ -208,7 +237,13 @@ internal sealed class InvocationRetrier(FunctionHost host, PartitionRun run, Par
                             output.CheckWritable(); // an output that can never be written is the handler's failure now, not the chunk's later
                         }
 
-                        pending.AddRange(result.Outputs.Zip(result.Marks)); // appended with the rest of the chunk's
+                        if (pending.Count == 0)
+                        {
+                            pendingSince = host.Time.GetTimestamp();
+                        }
+
+                        pending.AddRange(result.Outputs.Zip(result.Marks)); // appended with the rest of the block's
+                        pendingBytes += result.Outputs.Sum(o => (long)(o.Data?.ToMemory().Length ?? 0));
                     }
                     else if (!await AppendOutputsAsync(result.Outputs, result.Marks, $"{host.Function.Name}: appending the outputs of {host.Function.Stream} partition {run.Partition} offset {events[0].Offset}"))
                     {

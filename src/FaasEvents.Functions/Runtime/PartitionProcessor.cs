@@ -147,30 +147,62 @@ internal sealed class PartitionProcessor
                 for (int i = 0; i < block.Count && !run.IsStopping; i += host.Options.MaxBatchSize)
                 {
                     IReadOnlyList<StoredEvent> chunk = Slice(block, i, host.Options.MaxBatchSize);
+                    bool last = i + chunk.Count >= block.Count;
                     metrics.Pending(chunk[0].Timestamp);
                     await run.Progress.WaitAsync(run.Aborted);
+                    bool flushed;
                     try
                     {
                         run.NextPosition = stored.Start; // while inside this batch, a resume starts at its beginning
                         IReadOnlyList<StoredEvent> delivered = Deliverable(chunk);
-                        if (delivered.Count > 0 && !await retrier.HandleChunkAsync(delivered))
+                        // A handler's outputs are appended once per block read (what one producer call appended, up to
+                        // 4 MiB), not once per chunk: one Append Block and one checkpoint for the block's chunks, unless
+                        // they grow past 1 MiB or the first waited 250 ms (InvocationRetrier.FlushDue). The next offset
+                        // moves only with a flush, so a checkpoint never passes events whose outputs are not written.
+                        if (delivered.Count > 0 && !await retrier.HandleChunkAsync(delivered, flush: false))
                         {
                             return; // halted by policy, or stopping mid-retry: nothing past the last success is checkpointed
                         }
 
-                        run.NextOffset = chunk[^1].Offset + 1;
-                        run.NextPosition = i + chunk.Count >= block.Count ? stored.End : stored.Start;
+                        retrier.HandledThrough(chunk[^1].Offset + 1);
+                        flushed = materializer is not null || last || run.IsStopping || retrier.FlushDue;
+                        if (flushed)
+                        {
+                            if (!await retrier.FlushAsync())
+                            {
+                                return; // the outputs could not be written (lease lost, shutdown budget spent): unchecked
+                            }
+
+                            run.NextPosition = last ? stored.End : stored.Start;
+                        }
                     }
                     finally
                     {
                         run.Progress.Release();
                     }
 
-                    if (materializer is null && ++sinceCheckpoint >= host.Options.BatchCheckpointFrequency)
+                    if (flushed && materializer is null && ++sinceCheckpoint >= host.Options.BatchCheckpointFrequency)
                     {
                         // A storage failure here is waited out, not a reason to restart the partition and handle again.
                         await InfrastructureRetry.RunAsync(_ => checkpointer.CheckpointAsync(run.NextOffset), $"{fn.Name}: checkpoint of {fn.Stream} partition {partition} at {run.NextOffset}", Log, host.Time, stall, run.Stopping);
                         sinceCheckpoint = 0;
+                    }
+                }
+
+                if (retrier.Unflushed)
+                {
+                    // Stopped between chunks of a block: what was handled is written and checkpointed by the final checkpoint.
+                    await run.Progress.WaitAsync(run.Aborted);
+                    try
+                    {
+                        if (!await retrier.FlushAsync())
+                        {
+                            return;
+                        }
+                    }
+                    finally
+                    {
+                        run.Progress.Release();
                     }
                 }
 

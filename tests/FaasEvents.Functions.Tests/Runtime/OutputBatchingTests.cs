@@ -9,7 +9,11 @@ using Xunit.Abstractions;
 
 namespace FaasEvents.Functions.Tests.Runtime;
 
-/// <summary>What a function's outputs cost in storage requests (issue 19): one Append Block per output partition per chunk, not one per output event.</summary>
+/// <summary>
+/// What a function's outputs cost in storage requests (issue 19): one Append Block per output partition per block read
+/// from storage (what one producer call appended), not one per chunk or per output event, and one checkpoint with it;
+/// outputs that would wait longer than 250 ms for the rest of their block are appended sooner.
+/// </summary>
 public class OutputBatchingTests(AzuriteFixture azurite, ITestOutputHelper output) : IClassFixture<AzuriteFixture>
 {
     public static class Audit
@@ -19,8 +23,19 @@ public class OutputBatchingTests(AzuriteFixture azurite, ITestOutputHelper outpu
         public static string Handle([EventTrigger("ob-in")] LogEvent e) => e.Id + "-audited";
     }
 
+    public static class SlowAudit
+    {
+        [Function("ob-slow")]
+        [EventOutput("ob-slow-out")]
+        public static async Task<string> Handle([EventTrigger("ob-slow-in")] LogEvent e)
+        {
+            await Task.Delay(30); // a chunk of 10 takes 300 ms or more: past the 250 ms an output may wait
+            return e.Id + "-audited";
+        }
+    }
+
     [Fact]
-    public async Task Outputs_of_100_events_in_chunks_of_10_cost_at_most_one_append_per_output_partition_per_chunk()
+    public async Task Outputs_of_a_100_event_block_in_chunks_of_10_cost_one_append_per_output_partition_and_one_checkpoint()
     {
         EventLogClient log = azurite.CreateClient();
         await log.CreateStreamAsync(new StreamDefinition { Name = "ob-in", Partitions = 1 });
@@ -40,6 +55,34 @@ public class OutputBatchingTests(AzuriteFixture azurite, ITestOutputHelper outpu
         Assert.Equal(100, outputs.Count);
         int appends = counter.ByOperation.GetValueOrDefault(StorageOperation.AppendBlock);
         output.WriteLine($"100 output events: {appends} Append Block requests ({appends / 100.0:0.00} per output event); all requests of the app: {counter}");
-        Assert.InRange(appends, 2, 30); // 10 chunks x 2 output partitions = 20 at most, plus a few re-sent requests (a retried Append Block counts again); 100 before batching
+        // One block of 100 input events: 2 appends (one per output partition), plus a re-sent request now and then (a
+        // retried Append Block counts again). 20 when outputs were appended per chunk of 10, 100 before batching.
+        Assert.InRange(appends, 2, 4);
+        int checkpoints = counter.ByOperation.GetValueOrDefault(StorageOperation.SetMetadata);
+        Assert.InRange(checkpoints, 1, 4); // the claim's owner record, the block's checkpoint (and the final one if the stop writes one); 11 per chunk before
+        Assert.Equal(Enumerable.Range(0, 100).Select(i => $"o{i}-audited").Order(StringComparer.Ordinal), outputs.Select(o => o.Event.Data!.ToString()).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Outputs_that_would_wait_more_than_250_ms_for_the_rest_of_their_block_are_appended_sooner()
+    {
+        EventLogClient log = azurite.CreateClient();
+        await log.CreateStreamAsync(new StreamDefinition { Name = "ob-slow-in", Partitions = 1 });
+        await log.CreateStreamAsync(new StreamDefinition { Name = "ob-slow-out", Partitions = 1 });
+        await using (EventProducerClient producer = log.CreateProducer("ob-slow-in"))
+        {
+            await producer.SendBatchAsync(Enumerable.Range(0, 60).Select(i => new LogEvent($"s{i}", "/t", "t")).ToList());
+        }
+
+        var counter = new StorageRequestCounter();
+        await using FunctionsApp app = AppHarness.Build(azurite, log, typeof(SlowAudit), configure: b => b.Services.AddSingleton(counter.CreateOptions())); // maxBatchSize 10
+        await app.StartAsync();
+        await AppHarness.WaitUntilAsync(async () => (await log.GetLagAsync("ob-slow-in", "ob-slow")).TotalLag == 0, "the 60 events handled and checkpointed");
+        await app.StopAsync();
+
+        Assert.Equal(60, (await TestEvents.ReadAllAsync(log, "ob-slow-out")).Count);
+        int appends = counter.ByOperation.GetValueOrDefault(StorageOperation.AppendBlock);
+        output.WriteLine($"60 slow events in one block: {appends} Append Block requests");
+        Assert.InRange(appends, 6, 12); // each chunk's outputs waited 300+ ms: appended after it, not once at the block's end
     }
 }
