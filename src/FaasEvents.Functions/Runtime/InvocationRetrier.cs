@@ -18,7 +18,10 @@ namespace FaasEvents.Functions.Runtime;
 /// </summary>
 internal sealed class InvocationRetrier(FunctionHost host, PartitionRun run, PartitionMetrics metrics, WriteStall stall, MaterializedTable? table)
 {
-    /// <summary>Outputs kept this long at most before they are appended (their events' checkpoint waits for them too).</summary>
+    /// <summary>
+    /// Handled events wait this long at most (checked between chunks) for their outputs to be appended and the next offset
+    /// to move past them, so their checkpoint: a function with few or no outputs checkpoints within it too.
+    /// </summary>
     internal static readonly TimeSpan MaxOutputDelay = TimeSpan.FromMilliseconds(250);
 
     /// <summary>Outputs of this many bytes (data) at most are kept before they are appended.</summary>
@@ -27,13 +30,13 @@ internal sealed class InvocationRetrier(FunctionHost host, PartitionRun run, Par
     private readonly List<(LogEvent Event, WriterMark Mark)> pending = [];
     private long handledUpTo = -1;
     private long pendingBytes;
-    private long pendingSince;
+    private long? unflushedSince; // when the first event not yet flushed was taken
 
     /// <summary>
-    /// True when the kept outputs should be appended now rather than with the rest of the block: they hold
-    /// <see cref="MaxPendingBytes"/> or the first of them has waited <see cref="MaxOutputDelay"/>.
+    /// True when what was handled should be flushed now rather than with the rest of the block: the kept outputs hold
+    /// <see cref="MaxPendingBytes"/>, or the first event not yet flushed was taken <see cref="MaxOutputDelay"/> ago.
     /// </summary>
-    public bool FlushDue => pending.Count > 0 && (pendingBytes >= MaxPendingBytes || host.Time.GetElapsedTime(pendingSince) >= MaxOutputDelay);
+    public bool FlushDue => unflushedSince is { } since && (pendingBytes >= MaxPendingBytes || host.Time.GetElapsedTime(since) >= MaxOutputDelay);
 
     /// <summary>
     /// Handles a chunk and keeps its outputs; with <paramref name="flush"/>, appends every kept output and only then moves
@@ -43,6 +46,7 @@ internal sealed class InvocationRetrier(FunctionHost host, PartitionRun run, Par
     /// </summary>
     public async Task<bool> HandleChunkAsync(IReadOnlyList<StoredEvent> chunk, bool flush = true)
     {
+        unflushedSince ??= host.Time.GetTimestamp();
         bool completed = await HandleEventsAsync(chunk);
         if (!completed)
         {
@@ -57,7 +61,11 @@ internal sealed class InvocationRetrier(FunctionHost host, PartitionRun run, Par
     public bool Unflushed => pending.Count > 0 || handledUpTo > run.NextOffset;
 
     /// <summary>Everything below <paramref name="offset"/> was handled or passed over (copies): the next flush moves the next offset there.</summary>
-    public void HandledThrough(long offset) => handledUpTo = Math.Max(handledUpTo, offset);
+    public void HandledThrough(long offset)
+    {
+        unflushedSince ??= host.Time.GetTimestamp();
+        handledUpTo = Math.Max(handledUpTo, offset);
+    }
 
     private async Task<bool> HandleEventsAsync(IReadOnlyList<StoredEvent> chunk)
     {
@@ -84,12 +92,17 @@ internal sealed class InvocationRetrier(FunctionHost host, PartitionRun run, Par
         return true;
     }
 
-    /// <summary>Appends the kept outputs (one append per output partition), then moves the next offset past the events they belong to.</summary>
+    /// <summary>
+    /// Appends the kept outputs (one append per output partition), then moves the next offset past the events they belong
+    /// to. On false the kept outputs are gone and the next offset stays before their events: the caller must stop this
+    /// run (the next owner handles those events again), never carry on and flush later events past them.
+    /// </summary>
     public async Task<bool> FlushAsync()
     {
         long upTo = handledUpTo;
         handledUpTo = -1;
         pendingBytes = 0;
+        unflushedSince = null;
         if (pending.Count > 0)
         {
             // In input order (a batch function may add outputs for its inputs in any order): readers deliver one writer's
@@ -235,11 +248,6 @@ internal sealed class InvocationRetrier(FunctionHost host, PartitionRun run, Par
                         foreach (LogEvent output in result.Outputs)
                         {
                             output.CheckWritable(); // an output that can never be written is the handler's failure now, not the chunk's later
-                        }
-
-                        if (pending.Count == 0)
-                        {
-                            pendingSince = host.Time.GetTimestamp();
                         }
 
                         pending.AddRange(result.Outputs.Zip(result.Marks)); // appended with the rest of the block's

@@ -155,10 +155,11 @@ internal sealed class PartitionProcessor
                     {
                         run.NextPosition = stored.Start; // while inside this batch, a resume starts at its beginning
                         IReadOnlyList<StoredEvent> delivered = Deliverable(chunk);
-                        // A handler's outputs are appended once per block read (what one producer call appended, up to
-                        // 4 MiB), not once per chunk: one Append Block and one checkpoint for the block's chunks, unless
-                        // they grow past 1 MiB or the first waited 250 ms (InvocationRetrier.FlushDue). The next offset
-                        // moves only with a flush, so a checkpoint never passes events whose outputs are not written.
+                        // A handler's outputs are appended once per block read (what one producer call appended: 1 MiB
+                        // from the default producer, 4 MiB at most), not once per chunk: one Append Block per output
+                        // partition and one checkpoint for the block's chunks, sooner when the outputs reach 1 MiB or the
+                        // first unflushed event was taken 250 ms ago (InvocationRetrier.FlushDue). The next offset moves
+                        // only with a flush, so a checkpoint never passes events whose outputs are not written.
                         if (delivered.Count > 0 && !await retrier.HandleChunkAsync(delivered, flush: false))
                         {
                             return; // halted by policy, or stopping mid-retry: nothing past the last success is checkpointed
@@ -181,7 +182,9 @@ internal sealed class PartitionProcessor
                         run.Progress.Release();
                     }
 
-                    if (flushed && materializer is null && ++sinceCheckpoint >= host.Options.BatchCheckpointFrequency)
+                    // batchCheckpointFrequency counts chunks (batches), as in Azure Functions; the checkpoint waits for the
+                    // next flush, since the next offset moves only then.
+                    if (materializer is null && ++sinceCheckpoint >= host.Options.BatchCheckpointFrequency && flushed)
                     {
                         // A storage failure here is waited out, not a reason to restart the partition and handle again.
                         await InfrastructureRetry.RunAsync(_ => checkpointer.CheckpointAsync(run.NextOffset), $"{fn.Name}: checkpoint of {fn.Stream} partition {partition} at {run.NextOffset}", Log, host.Time, stall, run.Stopping);

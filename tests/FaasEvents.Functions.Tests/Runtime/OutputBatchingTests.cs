@@ -35,6 +35,12 @@ public class OutputBatchingTests(AzuriteFixture azurite, ITestOutputHelper outpu
         }
     }
 
+    public static class QuietSlow
+    {
+        [Function("ob-quiet")]
+        public static Task Handle([EventTrigger("ob-quiet-in")] LogEvent e) => Task.Delay(30); // no outputs; a chunk of 10 takes 300 ms or more
+    }
+
     public static class HeldAudit
     {
         public static readonly SemaphoreSlim Reached = new(0);
@@ -52,6 +58,29 @@ public class OutputBatchingTests(AzuriteFixture azurite, ITestOutputHelper outpu
 
             return e.Id + "-audited";
         }
+    }
+
+    [Fact]
+    public async Task A_function_without_outputs_checkpoints_within_about_250_ms_not_only_at_its_blocks_end()
+    {
+        EventLogClient log = azurite.CreateClient();
+        await log.CreateStreamAsync(new StreamDefinition { Name = "ob-quiet-in", Partitions = 1 });
+        await using (EventProducerClient producer = log.CreateProducer("ob-quiet-in"))
+        {
+            await producer.SendBatchAsync(Enumerable.Range(0, 60).Select(i => new LogEvent($"q{i}", "/t", "t")).ToList()); // one block
+        }
+
+        var counter = new StorageRequestCounter();
+        await using FunctionsApp app = AppHarness.Build(azurite, log, typeof(QuietSlow), configure: b => b.Services.AddSingleton(counter.CreateOptions())); // maxBatchSize 10
+        await app.StartAsync();
+        await AppHarness.WaitUntilAsync(async () => (await log.GetLagAsync("ob-quiet-in", "ob-quiet")).TotalLag == 0, "the 60 events handled and checkpointed");
+        await app.StopAsync();
+
+        int checkpoints = counter.ByOperation.GetValueOrDefault(StorageOperation.SetMetadata);
+        output.WriteLine($"60 slow events in one block, no outputs: {checkpoints} Set Metadata (the claim's owner record and the checkpoints)");
+        // Each chunk took 300+ ms, past the 250 ms that handled events wait for their checkpoint: one after each chunk
+        // (6) and the claim. At the block's end only, a crash would re-run the whole block (thousands of events in 1 MiB).
+        Assert.InRange(checkpoints, 7, 14);
     }
 
     [Fact]
