@@ -107,7 +107,7 @@ internal static class FunctionsBench
         double rt = Median(runtimeRuns), rw = Median(rawRuns), ratio = rw / rt;
         var table = new Table().AddColumns("", "events/s", "median of");
         table.AddRow("FaasEvents runtime, no-op handler", $"{events / rt:N0}", $"{rounds} rounds");
-        table.AddRow("raw ReadPartitionAsync loop", $"{events / rw:N0}", $"{rounds} rounds");
+        table.AddRow("raw ReadBatchesAsync loop", $"{events / rw:N0}", $"{rounds} rounds");
         table.AddRow("[bold]ratio[/]", $"[bold]{ratio:0.00}x[/]", "target >= 0.80x");
         AnsiConsole.Write(table);
         var lat = new Table().AddColumns("append -> handler start", "rate", "p50 ms", "p99 ms", "events");
@@ -123,7 +123,7 @@ internal static class FunctionsBench
         md.AppendLine("| path | events/s |");
         md.AppendLine("| --- | ---: |");
         md.AppendLine(CultureInfo.InvariantCulture, $"| FaasEvents runtime, no-op single-event handler | {events / rt:N0} |");
-        md.AppendLine(CultureInfo.InvariantCulture, $"| raw `ReadPartitionAsync` loop + checkpoints | {events / rw:N0} |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| raw `ReadBatchesAsync` loop + checkpoints | {events / rw:N0} |");
         md.AppendLine(CultureInfo.InvariantCulture, $"| **ratio** | **{ratio:0.00}x** |");
         md.AppendLine();
         md.AppendLine("Per-round ratios: " + string.Join(", ", rawRuns.Zip(runtimeRuns, (r, f) => (r / f).ToString("0.00", CultureInfo.InvariantCulture) + "x")) + ".");
