@@ -64,17 +64,9 @@ public class OutputBatchingTests(AzuriteFixture azurite, ITestOutputHelper outpu
     public async Task A_function_without_outputs_checkpoints_within_about_250_ms_not_only_at_its_blocks_end()
     {
         EventLogClient log = azurite.CreateClient();
-        await log.CreateStreamAsync(new StreamDefinition { Name = "ob-quiet-in", Partitions = 1 });
-        await using (EventProducerClient producer = log.CreateProducer("ob-quiet-in"))
-        {
-            await producer.SendBatchAsync(Enumerable.Range(0, 60).Select(i => new LogEvent($"q{i}", "/t", "t")).ToList()); // one block
-        }
+        await ProduceOneBlockAsync(log, "ob-quiet-in", 60, "q");
 
-        var counter = new StorageRequestCounter();
-        await using FunctionsApp app = AppHarness.Build(azurite, log, typeof(QuietSlow), configure: b => b.Services.AddSingleton(counter.CreateOptions())); // maxBatchSize 10
-        await app.StartAsync();
-        await AppHarness.WaitUntilAsync(async () => (await log.GetLagAsync("ob-quiet-in", "ob-quiet")).TotalLag == 0, "the 60 events handled and checkpointed");
-        await app.StopAsync();
+        StorageRequestCounter counter = await RunUntilCheckpointedAsync(log, typeof(QuietSlow), "ob-quiet-in", "ob-quiet", "the 60 events handled and checkpointed");
 
         int checkpoints = counter.ByOperation.GetValueOrDefault(StorageOperation.SetMetadata);
         output.WriteLine($"60 slow events in one block, no outputs: {checkpoints} Set Metadata (the claim's owner record and the checkpoints)");
@@ -87,12 +79,8 @@ public class OutputBatchingTests(AzuriteFixture azurite, ITestOutputHelper outpu
     public async Task A_stop_in_the_middle_of_a_block_appends_what_was_handled_and_checkpoints_exactly_that()
     {
         EventLogClient log = azurite.CreateClient();
-        await log.CreateStreamAsync(new StreamDefinition { Name = "ob-held-in", Partitions = 1 });
         await log.CreateStreamAsync(new StreamDefinition { Name = "ob-held-out", Partitions = 1 });
-        await using (EventProducerClient producer = log.CreateProducer("ob-held-in"))
-        {
-            await producer.SendBatchAsync(Enumerable.Range(0, 100).Select(i => new LogEvent($"h{i}", "/t", "t")).ToList()); // one block
-        }
+        await ProduceOneBlockAsync(log, "ob-held-in", 100, "h");
 
         await using FunctionsApp app = AppHarness.Build(azurite, log, typeof(HeldAudit)); // maxBatchSize 10
         await app.StartAsync();
@@ -116,18 +104,10 @@ public class OutputBatchingTests(AzuriteFixture azurite, ITestOutputHelper outpu
     public async Task Outputs_of_a_100_event_block_in_chunks_of_10_cost_one_append_per_output_partition_and_one_checkpoint()
     {
         EventLogClient log = azurite.CreateClient();
-        await log.CreateStreamAsync(new StreamDefinition { Name = "ob-in", Partitions = 1 });
         await log.CreateStreamAsync(new StreamDefinition { Name = "ob-out", Partitions = 2 });
-        await using (EventProducerClient producer = log.CreateProducer("ob-in"))
-        {
-            await producer.SendBatchAsync(Enumerable.Range(0, 100).Select(i => new LogEvent($"o{i}", "/t", "t") { PartitionKey = $"k{i % 10}" }).ToList());
-        }
+        await ProduceOneBlockAsync(log, "ob-in", 100, "o", keyed: true);
 
-        var counter = new StorageRequestCounter();
-        await using FunctionsApp app = AppHarness.Build(azurite, log, typeof(Audit), configure: b => b.Services.AddSingleton(counter.CreateOptions())); // maxBatchSize 10
-        await app.StartAsync();
-        await AppHarness.WaitUntilAsync(async () => (await log.GetLagAsync("ob-in", "ob-audit")).TotalLag == 0, "the 100 events handled and checkpointed");
-        await app.StopAsync();
+        StorageRequestCounter counter = await RunUntilCheckpointedAsync(log, typeof(Audit), "ob-in", "ob-audit", "the 100 events handled and checkpointed");
 
         List<StoredEvent> outputs = await TestEvents.ReadAllAsync(log, "ob-out");
         Assert.Equal(100, outputs.Count);
@@ -145,22 +125,33 @@ public class OutputBatchingTests(AzuriteFixture azurite, ITestOutputHelper outpu
     public async Task Outputs_that_would_wait_more_than_250_ms_for_the_rest_of_their_block_are_appended_sooner()
     {
         EventLogClient log = azurite.CreateClient();
-        await log.CreateStreamAsync(new StreamDefinition { Name = "ob-slow-in", Partitions = 1 });
         await log.CreateStreamAsync(new StreamDefinition { Name = "ob-slow-out", Partitions = 1 });
-        await using (EventProducerClient producer = log.CreateProducer("ob-slow-in"))
-        {
-            await producer.SendBatchAsync(Enumerable.Range(0, 60).Select(i => new LogEvent($"s{i}", "/t", "t")).ToList());
-        }
+        await ProduceOneBlockAsync(log, "ob-slow-in", 60, "s");
 
-        var counter = new StorageRequestCounter();
-        await using FunctionsApp app = AppHarness.Build(azurite, log, typeof(SlowAudit), configure: b => b.Services.AddSingleton(counter.CreateOptions())); // maxBatchSize 10
-        await app.StartAsync();
-        await AppHarness.WaitUntilAsync(async () => (await log.GetLagAsync("ob-slow-in", "ob-slow")).TotalLag == 0, "the 60 events handled and checkpointed");
-        await app.StopAsync();
+        StorageRequestCounter counter = await RunUntilCheckpointedAsync(log, typeof(SlowAudit), "ob-slow-in", "ob-slow", "the 60 events handled and checkpointed");
 
         Assert.Equal(60, (await TestEvents.ReadAllAsync(log, "ob-slow-out")).Count);
         int appends = counter.ByOperation.GetValueOrDefault(StorageOperation.AppendBlock);
         output.WriteLine($"60 slow events in one block: {appends} Append Block requests");
         Assert.InRange(appends, 6, 12); // each chunk's outputs waited 300+ ms: appended after it, not once at the block's end
+    }
+
+    /// <summary>Creates a one-partition stream holding one stored block of <paramref name="count"/> events (ids prefix0, prefix1, ...).</summary>
+    private static async Task ProduceOneBlockAsync(EventLogClient log, string stream, int count, string prefix, bool keyed = false)
+    {
+        await log.CreateStreamAsync(new StreamDefinition { Name = stream, Partitions = 1 });
+        await using EventProducerClient producer = log.CreateProducer(stream);
+        await producer.SendBatchAsync(Enumerable.Range(0, count).Select(i => new LogEvent($"{prefix}{i}", "/t", "t") { PartitionKey = keyed ? $"k{i % 10}" : null }).ToList()); // one call, one block
+    }
+
+    /// <summary>Runs the function app (maxBatchSize 10) until the group has checkpointed the whole stream, then stops it; the app's storage requests, counted.</summary>
+    private async Task<StorageRequestCounter> RunUntilCheckpointedAsync(EventLogClient log, Type functions, string stream, string group, string what)
+    {
+        var counter = new StorageRequestCounter();
+        await using FunctionsApp app = AppHarness.Build(azurite, log, functions, configure: b => b.Services.AddSingleton(counter.CreateOptions()));
+        await app.StartAsync();
+        await AppHarness.WaitUntilAsync(async () => (await log.GetLagAsync(stream, group)).TotalLag == 0, what);
+        await app.StopAsync();
+        return counter;
     }
 }
