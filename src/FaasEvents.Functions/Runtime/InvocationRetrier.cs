@@ -39,22 +39,20 @@ internal sealed class InvocationRetrier(FunctionHost host, PartitionRun run, Par
     public bool FlushDue => unflushedSince is { } since && (pendingBytes >= MaxPendingBytes || host.Time.GetElapsedTime(since) >= MaxOutputDelay);
 
     /// <summary>
-    /// Handles a chunk and keeps its outputs; with <paramref name="flush"/>, appends every kept output and only then moves
-    /// the partition's next offset past what was handled. A chunk that does not complete (halt policy, a stop/abort during
-    /// retries) flushes what was handled before it ended. False means stop processing this partition (that, or the
-    /// outputs could not be written before the lease was lost or the shutdown budget ran out).
+    /// Handles a chunk and keeps its outputs for the next <see cref="FlushAsync"/>. A chunk that does not complete (halt
+    /// policy, a stop/abort during retries) flushes what was handled before it ended and returns false: stop processing
+    /// this partition.
     /// </summary>
-    public async Task<bool> HandleChunkAsync(IReadOnlyList<StoredEvent> chunk, bool flush = true)
+    public async Task<bool> HandleChunkAsync(IReadOnlyList<StoredEvent> chunk)
     {
         unflushedSince ??= host.Time.GetTimestamp();
-        bool completed = await HandleEventsAsync(chunk);
-        if (!completed)
+        if (await HandleEventsAsync(chunk))
         {
-            await FlushAsync();
-            return false;
+            return true;
         }
 
-        return !flush || await FlushAsync();
+        await FlushAsync();
+        return false;
     }
 
     /// <summary>True when events were handled whose outputs or next offset wait for a flush.</summary>

@@ -160,13 +160,13 @@ internal sealed class PartitionProcessor
                         // partition and one checkpoint for the block's chunks, sooner when the outputs reach 1 MiB or the
                         // first unflushed event was taken 250 ms ago (InvocationRetrier.FlushDue). The next offset moves
                         // only with a flush, so a checkpoint never passes events whose outputs are not written.
-                        if (delivered.Count > 0 && !await retrier.HandleChunkAsync(delivered, flush: false))
+                        if (delivered.Count > 0 && !await retrier.HandleChunkAsync(delivered))
                         {
                             return; // halted by policy, or stopping mid-retry: nothing past the last success is checkpointed
                         }
 
                         retrier.HandledThrough(chunk[^1].Offset + 1);
-                        flushed = materializer is not null || last || run.IsStopping || retrier.FlushDue;
+                        flushed = materializer is not null || last || retrier.FlushDue; // a stop between chunks: flushed below the loop
                         if (flushed)
                         {
                             if (!await retrier.FlushAsync())
