@@ -66,7 +66,7 @@ internal static class CostBench
         string container = $"cost-{DateTime.UtcNow:HHmmssfff}";
         var scenarios = new List<Scenario>
         {
-            await ProduceAsync(storage, container, Orders, "produce", 500, events, size, inFlight: 64),
+            await ProduceFileAsync(storage, container, events, size),
         };
         (Scenario handler, Scenario instanceIdle) = await HandlerAsync(storage, container, events, Math.Min(idleSeconds, 60));
         scenarios.Add(handler);
@@ -86,45 +86,50 @@ internal static class CostBench
         AnsiConsole.MarkupLine($"Wrote {Markup.Escape(Path.Combine(outDir, "cost.md"))}");
     }
 
-    /// <summary>
-    /// The producer: events of <paramref name="size"/> bytes keyed by customer, in calls of <paramref name="call"/>, up to
-    /// <paramref name="inFlight"/> calls at a time (500 and 64 are how <c>faas produce --file</c> sends a file: the
-    /// producer merges what is pending for a partition into batches of up to 1 MiB).
-    /// </summary>
-    private static async Task<Scenario> ProduceAsync(string storage, string container, string stream, string name, int call, int events, int size, int inFlight = 1)
+    /// <summary>The producer as <c>faas produce --file</c> sends a file: <see cref="BulkSender"/>, full 1 MiB blocks.</summary>
+    private static async Task<Scenario> ProduceFileAsync(string storage, string container, int events, int size)
     {
-        var setup = EventLogClient.FromSetting(storage, new EventLogClientOptions { ContainerName = container });
-        await setup.CreateStreamAsync(new StreamDefinition { Name = stream, Partitions = Partitions });
-        await setup.CreateStreamAsync(new StreamDefinition { Name = stream.Replace("orders", "audit", StringComparison.Ordinal) + "-out", Partitions = Partitions });
+        await CreateStreamsAsync(storage, container, Orders);
+        var counter = new StorageRequestCounter();
+        var log = EventLogClient.FromSetting(storage, new EventLogClientOptions { ContainerName = container, StorageOptions = counter.CreateOptions() });
+        var sw = Stopwatch.StartNew();
+        await BulkSender.SendAllAsync(log, Orders, [.. Enumerable.Range(0, events).Select(n => OrderEvent(n, size))]);
+        Console.WriteLine($"produce: {counter.Total} requests in {sw.Elapsed.TotalSeconds:0.0} s");
+        return new Scenario("produce", $"{events:N0} events of {size} B to {Partitions} partitions, as `faas produce --file` sends a file (`BulkSender`: calls of 500, every block but each partition's last filled to 1 MiB)", events, 0, counter.ByOperation.ToDictionary());
+    }
+
+    /// <summary>The producer tuned for cost: events keyed by customer in calls of <paramref name="call"/>, one call at a time.</summary>
+    private static async Task<Scenario> ProduceAsync(string storage, string container, string stream, string name, int call, int events, int size)
+    {
+        await CreateStreamsAsync(storage, container, stream);
         var counter = new StorageRequestCounter();
         var log = EventLogClient.FromSetting(storage, new EventLogClientOptions { ContainerName = container, StorageOptions = counter.CreateOptions() });
         var sw = Stopwatch.StartNew();
         await using (EventProducerClient producer = log.CreateProducer(stream))
         {
-            string padding = new('x', Math.Max(0, size - 60));
-            var sending = new Queue<Task>();
             for (int i = 0; i < events; i += call)
             {
-                sending.Enqueue(producer.SendBatchAsync(Enumerable.Range(i, Math.Min(call, events - i)).Select(n =>
-                {
-                    string customer = "c" + (n % Customers).ToString(CultureInfo.InvariantCulture);
-                    return new LogEvent("o" + n.ToString(CultureInfo.InvariantCulture), "/bench/cost", "order") { PartitionKey = customer, Data = BinaryData.FromObjectAsJson(new { customer, amount = n % 100, note = padding }) };
-                }).ToList()));
-                while (sending.Count >= inFlight)
-                {
-                    await sending.Dequeue();
-                }
-            }
-
-            while (sending.Count > 0)
-            {
-                await sending.Dequeue();
+                await producer.SendBatchAsync([.. Enumerable.Range(i, Math.Min(call, events - i)).Select(n => OrderEvent(n, size))]);
             }
         }
 
         Console.WriteLine($"{name}: {counter.Total} requests in {sw.Elapsed.TotalSeconds:0.0} s");
-        string how = inFlight > 1 ? $"`SendBatchAsync` of {call:N0}, {inFlight} calls in flight{(call == 500 && inFlight == 64 ? " (as `faas produce --file` sends a file)" : "")}" : $"`SendBatchAsync` of {call:N0}, one call at a time";
-        return new Scenario(name, $"{events:N0} events of {size} B to {Partitions} partitions, {how}", events, 0, counter.ByOperation.ToDictionary());
+        return new Scenario(name, $"{events:N0} events of {size} B to {Partitions} partitions, `SendBatchAsync` of {call:N0}, one call at a time", events, 0, counter.ByOperation.ToDictionary());
+    }
+
+    /// <summary>Creates <paramref name="stream"/> and its handler's output stream.</summary>
+    private static async Task CreateStreamsAsync(string storage, string container, string stream)
+    {
+        var setup = EventLogClient.FromSetting(storage, new EventLogClientOptions { ContainerName = container });
+        await setup.CreateStreamAsync(new StreamDefinition { Name = stream, Partitions = Partitions });
+        await setup.CreateStreamAsync(new StreamDefinition { Name = stream.Replace("orders", "audit", StringComparison.Ordinal) + "-out", Partitions = Partitions });
+    }
+
+    /// <summary>Order <paramref name="n"/>: about <paramref name="size"/> bytes of JSON, keyed by one of the customers.</summary>
+    private static LogEvent OrderEvent(int n, int size)
+    {
+        string customer = "c" + (n % Customers).ToString(CultureInfo.InvariantCulture);
+        return new LogEvent("o" + n.ToString(CultureInfo.InvariantCulture), "/bench/cost", "order") { PartitionKey = customer, Data = BinaryData.FromObjectAsJson(new { customer, amount = n % 100, note = new string('x', Math.Max(0, size - 60)) }) };
     }
 
     /// <summary>The same handler tuned for cost: maxBatchSize 1,000 (fewer, larger output appends), checkpoint every 10 batches.</summary>

@@ -12,13 +12,6 @@ namespace FaasEvents.Cli.Commands;
 
 internal static class ProduceCommand
 {
-    private const int Chunk = 500;
-
-    // Enough calls in flight (32,000 events) that the producer, which merges what is pending for a partition while its
-    // previous append is under way, appends close to 1 MiB at a time to each of 8 partitions: 125-166 Append Blocks
-    // for 100,000 1 KiB events over three runs, 303 with 16 in flight (bench cost; each Append Block is billed as a write).
-    private const int InFlightChunks = 64;
-
     public static Command Build()
     {
         var stream = new Argument<string>("stream") { Description = "Target stream." };
@@ -128,40 +121,24 @@ internal static class ProduceCommand
         }
 
         await log.GetStreamAsync(stream, token); // unknown stream: fail before the progress bar
-        var positions = new List<EventPosition>(events.Count);
+        IReadOnlyList<EventPosition> positions = [];
         var sw = Stopwatch.StartNew();
-        await using (EventProducerClient producer = log.CreateProducer(stream, new EventProducerOptions { Identity = identity }))
-        {
-            async Task Run(Action<int>? advance)
-            {
-                var inFlight = new Queue<Task<IReadOnlyList<EventPosition>>>();
-                for (int i = 0; i < events.Count; i += Chunk)
-                {
-                    List<LogEvent> chunk = events.GetRange(i, Math.Min(Chunk, events.Count - i));
-                    inFlight.Enqueue(partition is { } p ? producer.SendBatchAsync(chunk, p, token) : producer.SendBatchAsync(chunk, token));
-                    while (inFlight.Count >= InFlightChunks || (i + Chunk >= events.Count && inFlight.Count > 0))
-                    {
-                        IReadOnlyList<EventPosition> done = await inFlight.Dequeue();
-                        positions.AddRange(done);
-                        advance?.Invoke(done.Count);
-                    }
-                }
-            }
 
-            if (AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected)
-            {
-                await AnsiConsole.Progress()
-                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
-                    .StartAsync(async ctx =>
-                    {
-                        ProgressTask task = ctx.AddTask($"Producing to {Markup.Escape(stream)}", maxValue: Math.Max(1, events.Count));
-                        await Run(n => task.Increment(n));
-                    });
-            }
-            else
-            {
-                await Run(null);
-            }
+        // Every event is known up front: BulkSender fills each Append Block to 1 MiB (what a file costs follows from its size).
+        async Task Run(Action<int>? advance) => positions = await BulkSender.SendAllAsync(log, stream, events, partition, identity, advance, token);
+        if (AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected)
+        {
+            await AnsiConsole.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                .StartAsync(async ctx =>
+                {
+                    ProgressTask task = ctx.AddTask($"Producing to {Markup.Escape(stream)}", maxValue: Math.Max(1, events.Count));
+                    await Run(n => task.Increment(n));
+                });
+        }
+        else
+        {
+            await Run(null);
         }
 
         sw.Stop();
