@@ -9,7 +9,9 @@ using FaasEvents.Log.Producer;
 using FaasEvents.Log.Reader;
 using FaasEvents.Log.Streams;
 using FaasEvents.Server;
+using FaasEvents.Server.Scaling;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Spectre.Console;
 
 namespace FaasEvents.Bench;
@@ -138,6 +140,20 @@ internal static class WarmLatencyBench
         {
             await using FunctionsApp app = BenchApp.Build(storage, container, 100, 1, "00:00:00.100", typeof(LatencyFunctions), serverUrl: serverUrl);
             await app.StartAsync();
+            if (server is not null)
+            {
+                // Warm means the instance's watch of the server's append notices is connected (it connects as the
+                // instance starts; appends before that are found by a poll, as they would be at any instance's start).
+                AppendWatchers watchers = server.Services.GetRequiredService<LagService>().Watchers;
+                for (var waited = Stopwatch.StartNew(); watchers.Count("bench-lat") == 0; await Task.Delay(10))
+                {
+                    if (waited.Elapsed > TimeSpan.FromSeconds(30))
+                    {
+                        throw new InvalidOperationException("The instance did not watch the server's append notices within 30 s.");
+                    }
+                }
+            }
+
             // Another process has a doorbell of its own: only a notice (or a poll) tells the instance.
             var producerOptions = new EventLogClientOptions { ContainerName = container, ServerUrl = serverUrl };
             if (!sameProcess)
