@@ -18,7 +18,7 @@ namespace FaasEvents.Bench;
 /// </summary>
 internal static class LimitBench
 {
-    private sealed record Round(double Producer, double Raw, int Blocks);
+    private sealed record Round(double Producer, double Raw, int Blocks, double ProducerCpu, double RawCpu, long ProducerAlloc);
 
     public static async Task RunAsync(string storage, string root, string outDir, int megabytes, int rounds)
     {
@@ -36,7 +36,7 @@ internal static class LimitBench
                     for (int round = 0; round <= rounds; round++)
                     {
                         Round r = await RoundAsync(log, $"s{round}", size, partitions, producers, events);
-                        AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, $"{size / 1024} KiB, {partitions} partition(s), {producers} producer(s), round {round}{(round == 0 ? " (warm-up)" : "")}: producer {megabytes / r.Producer:0.0} MiB/s, raw {megabytes / r.Raw:0.0} MiB/s, ratio {r.Raw / r.Producer:0.00}x, {r.Blocks} blocks");
+                        AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, $"{size / 1024} KiB, {partitions} partition(s), {producers} producer(s), round {round}{(round == 0 ? " (warm-up)" : "")}: producer {megabytes / r.Producer:0.0} MiB/s, raw {megabytes / r.Raw:0.0} MiB/s, ratio {r.Raw / r.Producer:0.00}x, {r.Blocks} blocks, client CPU {r.ProducerCpu * 1000 / megabytes:0.0} / {r.RawCpu * 1000 / megabytes:0.0} ms per MiB, producer allocated {r.ProducerAlloc / megabytes / 1024.0 / 1024:0.00} MiB per MiB");
                         if (round > 0)
                         {
                             results.Add(r);
@@ -54,13 +54,13 @@ internal static class LimitBench
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"Commit {BenchApp.Commit(root)}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, .NET {Environment.Version}, Azurite (npm, in memory) on loopback. Command: `dotnet run -c Release --project bench/FaasEvents.Bench -- limit [--megabytes {megabytes}] [--rounds {rounds}]`. Each configuration sends {megabytes} MiB of event data per round with `SendBatchAsync` calls of up to 4 MiB (each producer a separate `EventProducerClient`, calls spread over the partitions, all in flight); the raw side then replays exactly the Append Blocks the producers made, one writer per partition, partitions in parallel. Goal: producer >= 0.95x raw.");
         md.AppendLine();
-        md.AppendLine("| event size | partitions | producers | events | producer MiB/s (median) | raw MiB/s (median) | ratio, median | ratio, range over rounds | Append Blocks |");
-        md.AppendLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |");
+        md.AppendLine("| event size | partitions | producers | events | producer MiB/s (median) | raw MiB/s (median) | ratio, median | ratio, range over rounds | Append Blocks | client CPU ms per MiB, producer / raw (median) | producer allocated MiB per MiB |");
+        md.AppendLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |");
         foreach ((int size, int partitions, int producers, int events, List<Round> rs) in rows)
         {
             List<double> ratios = [.. rs.Select(r => r.Raw / r.Producer)];
             double p = Stats.Percentile(rs.Select(r => r.Producer).ToList(), 50), raw = Stats.Percentile(rs.Select(r => r.Raw).ToList(), 50);
-            md.AppendLine(CultureInfo.InvariantCulture, $"| {size / 1024} KiB | {partitions} | {producers} | {events:N0} | {megabytes / p:0.0} | {megabytes / raw:0.0} | {Stats.Percentile(ratios, 50):0.00}x | {ratios.Min():0.00}x - {ratios.Max():0.00}x | {rs[0].Blocks:N0} |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {size / 1024} KiB | {partitions} | {producers} | {events:N0} | {megabytes / p:0.0} | {megabytes / raw:0.0} | {Stats.Percentile(ratios, 50):0.00}x | {ratios.Min():0.00}x - {ratios.Max():0.00}x | {rs[0].Blocks:N0} | {Stats.Percentile(rs.Select(r => r.ProducerCpu).ToList(), 50) * 1000 / megabytes:0.0} / {Stats.Percentile(rs.Select(r => r.RawCpu).ToList(), 50) * 1000 / megabytes:0.0} | {Stats.Percentile(rs.Select(r => (double)r.ProducerAlloc).ToList(), 50) / megabytes / 1024 / 1024:0.00} |");
         }
 
         Directory.CreateDirectory(outDir);
@@ -86,9 +86,13 @@ internal static class LimitBench
             // Calls prepared before the clock: producer i sends calls i, i + producers, ..., call k to partition k % partitions.
             int calls = (events + perCall - 1) / perCall;
             List<(int Producer, int Partition, List<LogEvent> Events)> work = [.. Enumerable.Range(0, calls).Select(k => (k % producers, k % partitions, Enumerable.Range(0, Math.Min(perCall, events - (k * perCall))).Select(_ => Event(size)).ToList()))];
+            TimeSpan cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            long alloc = GC.GetTotalAllocatedBytes(precise: true);
             var sw = Stopwatch.StartNew();
             await Task.WhenAll(work.Select(w => clients[w.Producer].SendBatchAsync(w.Events, w.Partition)));
             double producerSeconds = sw.Elapsed.TotalSeconds;
+            double producerCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
+            alloc = GC.GetTotalAllocatedBytes(precise: true) - alloc;
 
             // Raw: the same blocks, per partition, minus the warm-up ones.
             var blocks = new List<List<int>>();
@@ -107,6 +111,7 @@ internal static class LimitBench
             }
 
             byte[][][] payloads = [.. blocks.Select(list => list.Select(SegmentBlocks.RandomBytes).ToArray())];
+            cpu = Process.GetCurrentProcess().TotalProcessorTime;
             sw.Restart();
             await Task.WhenAll(blobs.Select(async (blob, p) =>
             {
@@ -115,7 +120,8 @@ internal static class LimitBench
                     await blob.AppendBlockAsync(new MemoryStream(b));
                 }
             }));
-            return new Round(producerSeconds, sw.Elapsed.TotalSeconds, blocks.Sum(b => b.Count));
+            double rawSeconds = sw.Elapsed.TotalSeconds;
+            return new Round(producerSeconds, rawSeconds, blocks.Sum(b => b.Count), producerCpu, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds, alloc);
         }
         finally
         {
