@@ -18,7 +18,7 @@ namespace FaasEvents.Bench;
 /// </summary>
 internal static class LimitBench
 {
-    private sealed record Round(double Producer, double Raw, int Blocks, double ProducerCpu, double RawCpu, long ProducerAlloc);
+    private sealed record Round(double Producer, double Raw, int Blocks, double ProducerCpu, double RawCpu, long ProducerAlloc, long Conflicts, long WastedBytes);
 
     public static async Task RunAsync(string storage, string root, string outDir, int megabytes, int rounds)
     {
@@ -30,13 +30,14 @@ internal static class LimitBench
                 foreach (int producers in new[] { 1, 8 })
                 {
                     int events = (int)((long)megabytes * 1024 * 1024 / size);
-                    var log = EventLogClient.FromSetting(storage, new EventLogClientOptions { ContainerName = $"limit-{DateTime.UtcNow:HHmmssfff}" });
+                    var conflicts = new ConflictCounter();
+                    var log = EventLogClient.FromSetting(storage, new EventLogClientOptions { ContainerName = $"limit-{DateTime.UtcNow:HHmmssfff}", StorageOptions = conflicts.CreateOptions() });
                     await log.Container.CreateIfNotExistsAsync();
                     var results = new List<Round>();
                     for (int round = 0; round <= rounds; round++)
                     {
-                        Round r = await RoundAsync(log, $"s{round}", size, partitions, producers, events);
-                        AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, $"{size / 1024} KiB, {partitions} partition(s), {producers} producer(s), round {round}{(round == 0 ? " (warm-up)" : "")}: producer {megabytes / r.Producer:0.0} MiB/s, raw {megabytes / r.Raw:0.0} MiB/s, ratio {r.Raw / r.Producer:0.00}x, {r.Blocks} blocks, client CPU {r.ProducerCpu * 1000 / megabytes:0.0} / {r.RawCpu * 1000 / megabytes:0.0} ms per MiB, producer allocated {r.ProducerAlloc / megabytes / 1024.0 / 1024:0.00} MiB per MiB");
+                        Round r = await RoundAsync(log, conflicts, $"s{round}", size, partitions, producers, events);
+                        AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, $"{size / 1024} KiB, {partitions} partition(s), {producers} producer(s), round {round}{(round == 0 ? " (warm-up)" : "")}: producer {megabytes / r.Producer:0.0} MiB/s, raw {megabytes / r.Raw:0.0} MiB/s, ratio {r.Raw / r.Producer:0.00}x, {r.Blocks} blocks, client CPU {r.ProducerCpu * 1000 / megabytes:0.0} / {r.RawCpu * 1000 / megabytes:0.0} ms per MiB, producer allocated {r.ProducerAlloc / megabytes / 1024.0 / 1024:0.00} MiB per MiB, {r.Conflicts} appends refused (412), {r.WastedBytes / 1048576.0:0.0} MiB uploaded in vain");
                         if (round > 0)
                         {
                             results.Add(r);
@@ -54,13 +55,13 @@ internal static class LimitBench
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"Commit {BenchApp.Commit(root)}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, .NET {Environment.Version}, Azurite (npm, in memory) on loopback. Command: `dotnet run -c Release --project bench/FaasEvents.Bench -- limit [--megabytes {megabytes}] [--rounds {rounds}]`. Each configuration sends {megabytes} MiB of event data per round with `SendBatchAsync` calls of up to 4 MiB (each producer a separate `EventProducerClient`, calls spread over the partitions, all in flight); the raw side then replays exactly the Append Blocks the producers made, one writer per partition, partitions in parallel. Goal: producer >= 0.95x raw.");
         md.AppendLine();
-        md.AppendLine("| event size | partitions | producers | events | producer MiB/s (median) | raw MiB/s (median) | ratio, median | ratio, range over rounds | Append Blocks | client CPU ms per MiB, producer / raw (median) | producer allocated MiB per MiB |");
-        md.AppendLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |");
+        md.AppendLine("| event size | partitions | producers | events | producer MiB/s (median) | raw MiB/s (median) | ratio, median | ratio, range over rounds | Append Blocks | client CPU ms per MiB, producer / raw (median) | producer allocated MiB per MiB | appends refused (412) per round, MiB uploaded in vain (median) |");
+        md.AppendLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |");
         foreach ((int size, int partitions, int producers, int events, List<Round> rs) in rows)
         {
             List<double> ratios = [.. rs.Select(r => r.Raw / r.Producer)];
             double p = Stats.Percentile(rs.Select(r => r.Producer).ToList(), 50), raw = Stats.Percentile(rs.Select(r => r.Raw).ToList(), 50);
-            md.AppendLine(CultureInfo.InvariantCulture, $"| {size / 1024} KiB | {partitions} | {producers} | {events:N0} | {megabytes / p:0.0} | {megabytes / raw:0.0} | {Stats.Percentile(ratios, 50):0.00}x | {ratios.Min():0.00}x - {ratios.Max():0.00}x | {rs[0].Blocks:N0} | {Stats.Percentile(rs.Select(r => r.ProducerCpu).ToList(), 50) * 1000 / megabytes:0.0} / {Stats.Percentile(rs.Select(r => r.RawCpu).ToList(), 50) * 1000 / megabytes:0.0} | {Stats.Percentile(rs.Select(r => (double)r.ProducerAlloc).ToList(), 50) / megabytes / 1024 / 1024:0.00} |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {size / 1024} KiB | {partitions} | {producers} | {events:N0} | {megabytes / p:0.0} | {megabytes / raw:0.0} | {Stats.Percentile(ratios, 50):0.00}x | {ratios.Min():0.00}x - {ratios.Max():0.00}x | {rs[0].Blocks:N0} | {Stats.Percentile(rs.Select(r => r.ProducerCpu).ToList(), 50) * 1000 / megabytes:0.0} / {Stats.Percentile(rs.Select(r => r.RawCpu).ToList(), 50) * 1000 / megabytes:0.0} | {Stats.Percentile(rs.Select(r => (double)r.ProducerAlloc).ToList(), 50) / megabytes / 1024 / 1024:0.00} | {Stats.Percentile(rs.Select(r => (double)r.Conflicts).ToList(), 50):0}, {Stats.Percentile(rs.Select(r => (double)r.WastedBytes).ToList(), 50) / 1048576:0.0} |");
         }
 
         Directory.CreateDirectory(outDir);
@@ -68,7 +69,7 @@ internal static class LimitBench
         AnsiConsole.WriteLine(md.ToString());
     }
 
-    private static async Task<Round> RoundAsync(EventLogClient log, string stream, int size, int partitions, int producers, int events)
+    private static async Task<Round> RoundAsync(EventLogClient log, ConflictCounter conflicts, string stream, int size, int partitions, int producers, int events)
     {
         await log.CreateStreamAsync(new StreamDefinition { Name = stream, Partitions = partitions });
         int perCall = Math.Max(1, 4 * 1024 * 1024 / (size + 200));
@@ -88,11 +89,13 @@ internal static class LimitBench
             List<(int Producer, int Partition, List<LogEvent> Events)> work = [.. Enumerable.Range(0, calls).Select(k => (k % producers, k % partitions, Enumerable.Range(0, Math.Min(perCall, events - (k * perCall))).Select(_ => Event(size)).ToList()))];
             TimeSpan cpu = Process.GetCurrentProcess().TotalProcessorTime;
             long alloc = GC.GetTotalAllocatedBytes(precise: true);
+            conflicts.Reset();
             var sw = Stopwatch.StartNew();
             await Task.WhenAll(work.Select(w => clients[w.Producer].SendBatchAsync(w.Events, w.Partition)));
             double producerSeconds = sw.Elapsed.TotalSeconds;
             double producerCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
             alloc = GC.GetTotalAllocatedBytes(precise: true) - alloc;
+            (long refused, long wasted) = (conflicts.Conflicts, conflicts.WastedBytes);
 
             // Raw: the same blocks, per partition, minus the warm-up ones.
             var blocks = new List<List<int>>();
@@ -121,7 +124,7 @@ internal static class LimitBench
                 }
             }));
             double rawSeconds = sw.Elapsed.TotalSeconds;
-            return new Round(producerSeconds, rawSeconds, blocks.Sum(b => b.Count), producerCpu, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds, alloc);
+            return new Round(producerSeconds, rawSeconds, blocks.Sum(b => b.Count), producerCpu, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds, alloc, refused, wasted);
         }
         finally
         {
