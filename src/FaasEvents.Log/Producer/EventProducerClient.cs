@@ -250,9 +250,17 @@ public sealed class EventProducerClient : IAsyncDisposable
         var appended = send is null ? null : new Task[events.Count];
         try
         {
-            for (int i = 0; i < events.Count; i++)
+            if (events.Count == 1)
             {
-                records[i] = new EncodedRecord(now, EventCodec.EncodeBody(events[i], now), marks?[i]);
+                records[0] = new EncodedRecord(now, EventCodec.EncodeBody(events[0], now), marks?[0]);
+            }
+            else
+            {
+                ReadOnlyMemory<byte>[] bodies = EventCodec.EncodeBodies(events, now); // one array for the call's events
+                for (int i = 0; i < events.Count; i++)
+                {
+                    records[i] = new EncodedRecord(now, bodies[i], marks?[i]);
+                }
             }
 
             lock (gate)
