@@ -18,14 +18,10 @@ internal static class EventCodec
     /// <summary>Encodes <paramref name="e"/>. Throws <see cref="EventLogException"/> for invalid or oversize events.</summary>
     public static byte[] EncodeBody(LogEvent e, long timestamp)
     {
-        try
-        {
-            return Encode(e, timestamp);
-        }
-        catch (EncoderFallbackException ex)
-        {
-            throw InvalidText(e, ex);
-        }
+        Prepared prepared = Prepare(e);
+        byte[] body = new byte[prepared.Size];
+        Write(e, timestamp, prepared, body);
+        return body;
     }
 
     /// <summary>
@@ -110,18 +106,10 @@ internal static class EventCodec
     {
         var prepared = new Prepared[events.Count];
         long total = 0;
-        int next = 0;
-        try
+        for (int i = 0; i < events.Count; i++)
         {
-            for (; next < events.Count; next++)
-            {
-                prepared[next] = Prepare(events[next]);
-                total += prepared[next].Size;
-            }
-        }
-        catch (EncoderFallbackException ex)
-        {
-            throw InvalidText(events[next], ex);
+            prepared[i] = Prepare(events[i]);
+            total += prepared[i].Size;
         }
 
         byte[] block = GC.AllocateUninitializedArray<byte>(checked((int)total));
@@ -138,20 +126,26 @@ internal static class EventCodec
         return bodies;
     }
 
-    private static byte[] Encode(LogEvent e, long timestamp)
-    {
-        Prepared prepared = Prepare(e);
-        byte[] body = new byte[prepared.Size];
-        Write(e, timestamp, prepared, body);
-        return body;
-    }
-
-    /// <summary>Checks <paramref name="e"/> and works out its attributes and encoded size (one exact allocation follows).</summary>
+    /// <summary>
+    /// Checks <paramref name="e"/> and works out its attributes and encoded size (one exact allocation follows). Every
+    /// text is measured here, so invalid UTF-16 is refused here and <see cref="Write"/> cannot meet it.
+    /// </summary>
     private static Prepared Prepare(LogEvent e)
     {
         Validate(e);
-        (string Name, AttributeType Type, string Value)[] attributes = Attributes(e, out int count);
-        long size = Size(e, attributes, count, out int keyBytes);
+        (string Name, AttributeType Type, string Value)[] attributes;
+        int count, keyBytes;
+        long size;
+        try
+        {
+            attributes = Attributes(e, out count);
+            size = Size(e, attributes, count, out keyBytes);
+        }
+        catch (EncoderFallbackException ex)
+        {
+            throw InvalidText(e, ex);
+        }
+
         if (keyBytes > ushort.MaxValue)
         {
             throw Invalid($"partition key is {keyBytes} bytes; the limit is {ushort.MaxValue}");
