@@ -20,14 +20,15 @@ internal static class LimitBench
 {
     private sealed record Round(double Producer, double Raw, int Blocks, double ProducerCpu, double RawCpu, long ProducerAlloc, long Conflicts, long WastedBytes);
 
-    public static async Task RunAsync(string storage, string root, string outDir, int megabytes, int rounds)
+    /// <summary>Runs every configuration, or only those matching <paramref name="onlySize"/>, <paramref name="onlyPartitions"/>, <paramref name="onlyProducers"/> (0: all; for profiling one).</summary>
+    public static async Task RunAsync(string storage, string root, string outDir, int megabytes, int rounds, int onlySize, int onlyPartitions, int onlyProducers)
     {
         var rows = new List<(int Size, int Partitions, int Producers, int Events, List<Round> Rounds)>();
-        foreach (int size in new[] { 1024, 64 * 1024 })
+        foreach (int size in new[] { 1024, 64 * 1024 }.Where(s => onlySize == 0 || s == onlySize))
         {
-            foreach (int partitions in new[] { 1, 8 })
+            foreach (int partitions in new[] { 1, 8 }.Where(p => onlyPartitions == 0 || p == onlyPartitions))
             {
-                foreach (int producers in new[] { 1, 8 })
+                foreach (int producers in new[] { 1, 8 }.Where(p => onlyProducers == 0 || p == onlyProducers))
                 {
                     int events = (int)((long)megabytes * 1024 * 1024 / size);
                     var conflicts = new ConflictCounter();

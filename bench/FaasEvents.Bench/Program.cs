@@ -11,7 +11,7 @@ using Spectre.Console;
 
 // Producer benchmark: FaasEvents producer vs raw Append Block calls of the same batch sizes and bytes,
 // against the same Azurite, in one run, rounds interleaved so machine noise hits both alike.
-// Usage: dotnet run -c Release --project bench/FaasEvents.Bench -- [limit|growth|functions|outputs|schema|queue|cost|alternatives|azure-latency|scaling|materializers|state] [--events N] [--size BYTES] [--rounds R] [--latency-sends N] [--out DIR] (scaling: [--wake-only --label NAME] [--app-dll PATH]) (materializers: [--fold-only], a profiling run that writes nothing)
+// Usage: dotnet run -c Release --project bench/FaasEvents.Bench -- [limit|growth|functions|outputs|schema|queue|cost|alternatives|azure-latency|scaling|materializers|state] [--events N] [--size BYTES] [--rounds R] [--latency-sends N] [--out DIR] (scaling: [--wake-only --label NAME] [--app-dll PATH]) (materializers: [--fold-only], a profiling run that writes nothing) (limit: [--megabytes N] [--size BYTES] [--partitions 1|8] [--producers 1|8] to run one configuration)
 int events = Arg("--events", 100_000);
 int size = Arg("--size", 1024);
 int rounds = Arg("--rounds", 3);
@@ -62,7 +62,7 @@ try
 
     if (args.Contains("limit"))
     {
-        await FaasEvents.Bench.LimitBench.RunAsync(storage, root, outDir, Arg("--megabytes", 64), rounds);
+        await FaasEvents.Bench.LimitBench.RunAsync(storage, root, outDir, Arg("--megabytes", 64), rounds, Arg("--size", 0), Arg("--partitions", 0), Arg("--producers", 0));
         return;
     }
 

@@ -64,7 +64,7 @@ public sealed class EventProducerClient : IAsyncDisposable
     public Task<EventPosition> SendAsync(LogEvent logEvent, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(logEvent);
-        return EnqueueAll([logEvent], null, cancellationToken)[0];
+        return First(Wait(Enqueue([logEvent], null), cancellationToken));
     }
 
     /// <summary>Appends one event to a given partition.</summary>
@@ -72,7 +72,7 @@ public sealed class EventProducerClient : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(logEvent);
         ArgumentOutOfRangeException.ThrowIfNegative(partition);
-        return EnqueueAll([logEvent], partition, cancellationToken)[0];
+        return First(Wait(Enqueue([logEvent], partition), cancellationToken));
     }
 
     /// <summary>
@@ -124,7 +124,7 @@ public sealed class EventProducerClient : IAsyncDisposable
             }
         }
 
-        return await Task.WhenAll(EnqueueAll(events, null, cancellationToken, marks));
+        return await Wait(Enqueue(events, null, marks), cancellationToken);
     }
 
     /// <summary>
@@ -136,17 +136,18 @@ public sealed class EventProducerClient : IAsyncDisposable
     public async Task<IReadOnlyList<EventSendResult>> SendEachAsync(IEnumerable<LogEvent> events, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(events);
-        Task<EventPosition>[] sends = EnqueueAll([.. events], null, cancellationToken);
+        SendCall call = Enqueue([.. events], null);
         try
         {
-            await Task.WhenAll(sends);
+            await Wait(call, cancellationToken);
         }
-        catch (Exception) when (sends.Any(t => t.IsFaulted || t.IsCanceled))
+        catch (Exception) when (call.Completion.IsFaulted || cancellationToken.IsCancellationRequested)
         {
             // Reported per event below.
         }
 
-        return sends.Select(t => t.IsCompletedSuccessfully ? new EventSendResult(t.Result, null) : new EventSendResult(null, t.Exception?.InnerException ?? new OperationCanceledException(cancellationToken))).ToList();
+        var canceled = new OperationCanceledException(cancellationToken);
+        return [.. Enumerable.Range(0, call.Records.Length).Select(i => call.Outcome(i, canceled))];
     }
 
     /// <summary>
@@ -167,12 +168,12 @@ public sealed class EventProducerClient : IAsyncDisposable
     /// <summary>Waits until every event sent so far is appended (or failed).</summary>
     public async Task FlushAsync(CancellationToken cancellationToken = default)
     {
-        var marker = new TaskCompletionSource<EventPosition>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var marker = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (gate)
         {
             ObjectDisposedException.ThrowIf(disposed, this);
             StartDispatcher();
-            intake.Writer.TryWrite(new Queued(default, null, null, long.MaxValue, marker, IsFlush: true));
+            intake.Writer.TryWrite(new Queued(null, null, long.MaxValue, marker));
         }
 
         await marker.Task.WaitAsync(cancellationToken);
@@ -215,22 +216,33 @@ public sealed class EventProducerClient : IAsyncDisposable
     private async Task<IReadOnlyList<EventPosition>> SendBatchCoreAsync(IEnumerable<LogEvent> events, int? partition, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(events);
-        return await Task.WhenAll(EnqueueAll([.. events], partition, cancellationToken));
+        return await Wait(Enqueue([.. events], partition), cancellationToken);
     }
 
+    private static Task<IReadOnlyList<EventPosition>> Wait(SendCall call, CancellationToken cancellationToken) =>
+        cancellationToken.CanBeCanceled ? call.Completion.WaitAsync(cancellationToken) : call.Completion;
+
+    private static async Task<EventPosition> First(Task<IReadOnlyList<EventPosition>> positions) => (await positions.ConfigureAwait(false))[0];
+
     /// <summary>
-    /// Encodes every event (a bad one throws before anything is queued), then queues them all at once, in order, under
-    /// the producer's lock: the call's place in the append order is fixed before it returns.
+    /// Encodes every event (a bad one throws before anything is queued), then queues the call as one unit under the
+    /// producer's lock: its place in the append order is fixed before it returns.
     /// </summary>
-    private Task<EventPosition>[] EnqueueAll(IReadOnlyList<LogEvent> events, int? partition, CancellationToken cancellationToken, IReadOnlyList<WriterMark>? marks = null)
+    private SendCall Enqueue(IReadOnlyList<LogEvent> events, int? partition, IReadOnlyList<WriterMark>? marks = null)
     {
         foreach (LogEvent e in events)
         {
             ArgumentNullException.ThrowIfNull(e);
         }
 
+        if (events.Count == 0)
+        {
+            return new SendCall(events, []); // nothing to send: complete at once
+        }
+
         Activity? send = ProducerActivity.Start(Stream, partition, events); // stamps the events' trace context before they are encoded
-        var call = new SendCall(events);
+        var records = new EncodedRecord[events.Count];
+        var call = new SendCall(events, records);
         if (schemaGate.TryGetFresh(out ProducerSchemaGate.Contract contract))
         {
             // The contract is known: check (and stamp) here, on the caller's thread, so the dispatcher only routes.
@@ -239,15 +251,13 @@ public sealed class EventProducerClient : IAsyncDisposable
             call.Checked = call.Stamped = true;
             if (call.Refusal is { } refusal)
             {
-                ProducerActivity.StopWhenDone(send, Task.FromException(refusal));
-                return [.. events.Select(_ => Task.FromException<EventPosition>(refusal))];
+                call.FailAll(refusal);
+                ProducerActivity.StopWhenDone(send, call.Completion);
+                return call;
             }
         }
 
         long now = segments.Store.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
-        var records = new EncodedRecord[events.Count];
-        var results = new Task<EventPosition>[events.Count];
-        var appended = send is null ? null : new Task[events.Count];
         try
         {
             if (events.Count == 1)
@@ -267,13 +277,7 @@ public sealed class EventProducerClient : IAsyncDisposable
             {
                 ObjectDisposedException.ThrowIf(disposed, this);
                 StartDispatcher();
-                for (int i = 0; i < events.Count; i++)
-                {
-                    var completion = new TaskCompletionSource<EventPosition>(TaskCreationOptions.RunContinuationsAsynchronously);
-                    intake.Writer.TryWrite(new Queued(records[i], events[i].PartitionKey, partition, ++tickets, completion, Event: events[i], Call: call));
-                    results[i] = cancellationToken.CanBeCanceled ? completion.Task.WaitAsync(cancellationToken) : completion.Task;
-                    appended?[i] = completion.Task;
-                }
+                intake.Writer.TryWrite(new Queued(call, partition, ++tickets, null));
             }
         }
         catch (Exception ex)
@@ -282,8 +286,8 @@ public sealed class EventProducerClient : IAsyncDisposable
             throw;
         }
 
-        ProducerActivity.StopWhenDone(send, appended is null ? Task.CompletedTask : Task.WhenAll(appended));
-        return results;
+        ProducerActivity.StopWhenDone(send, call.Completion);
+        return call;
     }
 
     private void StartDispatcher()
@@ -298,17 +302,18 @@ public sealed class EventProducerClient : IAsyncDisposable
         }
     }
 
-    /// <summary>Moves queued events, in call order, to their partitions' appenders (waiting for room when one is full).</summary>
+    /// <summary>Moves queued calls, in call order, to their partitions' appenders (waiting for room when one is full).</summary>
     private async Task DispatchAsync()
     {
         await foreach (Queued q in intake.Reader.ReadAllAsync())
         {
-            if (q.IsFlush)
+            if (q.Flush is { } marker)
             {
-                _ = FlushAppendersAsync(q.Completion);
+                _ = FlushAppendersAsync(marker);
                 continue;
             }
 
+            SendCall call = q.Call!;
             StreamDefinition def;
             try
             {
@@ -320,50 +325,98 @@ public sealed class EventProducerClient : IAsyncDisposable
             }
             catch (Exception ex)
             {
-                q.Completion.TrySetException(ex);
+                call.FailAll(ex);
                 continue;
             }
 
-            EncodedRecord record = q.Record;
-            if (q.Call is { } call)
+            if (!await ApplyContractAsync(call, def))
             {
-                try
-                {
-                    if (!call.Checked)
-                    {
-                        // A call's events are checked together, against one version, when its first one gets here:
-                        // all of them are written or none.
-                        call.Contract = await GetContractAsync(def);
-                        call.Refusal = call.Contract.Applies(Identity) ? schemaGate.Check(call.Contract, Stream, call.Events) : null;
-                        call.Checked = true;
-                    }
-
-                    if (call.Refusal is { } refusal)
-                    {
-                        q.Completion.TrySetException(refusal);
-                        continue;
-                    }
-
-                    if (call.Contract.Applies(Identity) && !call.Stamped)
-                    {
-                        record = new EncodedRecord(record.Timestamp, EventCodec.EncodeBody(q.Event!, record.Timestamp), record.Mark); // with its dataschema and producer
-                    }
-                }
-                catch (Exception ex)
-                {
-                    call.Checked = true; // the rest of the call fails the same way: never written unchecked
-                    call.Refusal ??= ex as EventLogException ?? new EventLogException(EventLogErrorReason.InvalidSchema, $"The schema of stream '{Stream}' cannot be used to check events ({ex.Message.Split('\n')[0]}); nothing of the call was written.", ex);
-                    q.Completion.TrySetException(call.Refusal);
-                    continue;
-                }
+                continue;
             }
 
-            int partition = q.Partition ?? (q.Key is { } key ? KeyPartitioner.GetPartition(key, def.Partitions) : NextStickyPartition(def, record.Body.Length));
-            await GetAppender(def, partition).EnqueueAsync(record, q.Ticket, q.Completion);
+            if (q.Partition is { } given)
+            {
+                await GetAppender(def, given).EnqueueAsync(call, null, q.Ticket);
+                continue;
+            }
+
+            foreach ((int partition, int[]? indices) in Route(call, def))
+            {
+                await GetAppender(def, partition).EnqueueAsync(call, indices, q.Ticket);
+            }
         }
     }
 
-    private async Task FlushAppendersAsync(TaskCompletionSource<EventPosition> marker)
+    /// <summary>
+    /// Checks a call that was not checked on its caller's thread (the contract was not known yet), all its events
+    /// against one version, and stamps its records; false (and the call failed) when it is refused.
+    /// </summary>
+    private async Task<bool> ApplyContractAsync(SendCall call, StreamDefinition def)
+    {
+        try
+        {
+            if (!call.Checked)
+            {
+                call.Contract = await GetContractAsync(def);
+                call.Refusal = call.Contract.Applies(Identity) ? schemaGate.Check(call.Contract, Stream, call.Events) : null;
+                call.Checked = true;
+            }
+
+            if (call.Refusal is null && call.Contract.Applies(Identity) && !call.Stamped)
+            {
+                for (int i = 0; i < call.Records.Length; i++)
+                {
+                    EncodedRecord r = call.Records[i];
+                    call.Records[i] = new EncodedRecord(r.Timestamp, EventCodec.EncodeBody(call.Events[i], r.Timestamp), r.Mark); // with its dataschema and producer
+                }
+
+                call.Stamped = true;
+            }
+        }
+        catch (Exception ex)
+        {
+            call.Refusal ??= ex as EventLogException ?? new EventLogException(EventLogErrorReason.InvalidSchema, $"The schema of stream '{Stream}' cannot be used to check events ({ex.Message.Split('\n')[0]}); nothing of the call was written.", ex);
+        }
+
+        if (call.Refusal is { } refusal)
+        {
+            call.FailAll(refusal); // never written unchecked
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// The call's events per partition, each partition's in call order (null indices: all of them): keyed events to
+    /// their key's partition, unkeyed ones to the sticky partition.
+    /// </summary>
+    private List<(int Partition, int[]? Indices)> Route(SendCall call, StreamDefinition def)
+    {
+        int count = call.Records.Length;
+        var partitions = new int[count];
+        bool one = true;
+        for (int i = 0; i < count; i++)
+        {
+            partitions[i] = call.Events[i].PartitionKey is { } key ? KeyPartitioner.GetPartition(key, def.Partitions) : NextStickyPartition(def, call.Records[i].Body.Length);
+            one &= partitions[i] == partitions[0];
+        }
+
+        if (one)
+        {
+            return [(partitions[0], null)];
+        }
+
+        var routes = new List<(int Partition, int[]? Indices)>();
+        foreach (IGrouping<int, int> group in Enumerable.Range(0, count).GroupBy(i => partitions[i]))
+        {
+            routes.Add((group.Key, [.. group]));
+        }
+
+        return routes;
+    }
+
+    private async Task FlushAppendersAsync(TaskCompletionSource marker)
     {
         PartitionAppender?[] current;
         lock (gate)
@@ -374,7 +427,7 @@ public sealed class EventProducerClient : IAsyncDisposable
         try
         {
             await Task.WhenAll(current.Where(a => a is not null).Select(a => a!.FlushAsync(CancellationToken.None)));
-            marker.TrySetResult(default);
+            marker.TrySetResult();
         }
         catch (Exception ex)
         {
@@ -454,21 +507,6 @@ public sealed class EventProducerClient : IAsyncDisposable
         }
     }
 
-    /// <summary>One queued send, or a flush marker.</summary>
-    private sealed record Queued(EncodedRecord Record, string? Key, int? Partition, long Ticket, TaskCompletionSource<EventPosition> Completion, bool IsFlush = false, LogEvent? Event = null, SendCall? Call = null);
-
-    /// <summary>The events of one send call: checked against the stream's contract together, refused together.</summary>
-    private sealed class SendCall(IReadOnlyList<LogEvent> events)
-    {
-        public IReadOnlyList<LogEvent> Events { get; } = events;
-
-        public bool Checked { get; set; }
-
-        public EventLogException? Refusal { get; set; }
-
-        public ProducerSchemaGate.Contract Contract { get; set; } = ProducerSchemaGate.Contract.Open;
-
-        /// <summary>True when the events were checked and stamped before they were encoded (their records carry the dataschema).</summary>
-        public bool Stamped { get; set; }
-    }
+    /// <summary>One queued send call, or a flush marker.</summary>
+    private sealed record Queued(SendCall? Call, int? Partition, long Ticket, TaskCompletionSource? Flush);
 }

@@ -40,7 +40,8 @@ public sealed class EventProducerOptions
 
     /// <summary>
     /// Events a partition may hold waiting to be appended; beyond it, later sends wait in the producer's ordered queue
-    /// (in call order) until the partition has room. A caller that does not await its sends keeps them in memory.
+    /// (in call order) until the partition has room for all of a call's events for it (a call larger than this waits
+    /// until the partition holds none, then goes in whole). A caller that does not await its sends keeps them in memory.
     /// <value>Default: 50,000.</value>
     /// </summary>
     public int MaxPendingEventsPerPartition

@@ -3,7 +3,6 @@ using System.Threading.Channels;
 using Azure;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
-using FaasEvents.Log.Events;
 using FaasEvents.Log.Format;
 using FaasEvents.Log.Retry;
 using FaasEvents.Log.Storage;
@@ -24,7 +23,8 @@ internal sealed class PartitionAppender
     private readonly int partition;
     private readonly Guid producerId;
     private readonly EventProducerOptions options;
-    private readonly Channel<Pending> channel;
+    private readonly Channel<Pending> channel = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Lock roomGate = new();
     private readonly uint producerEpoch;
     private readonly Func<long> currentTicket;
     private PartitionTail? tail;
@@ -32,6 +32,8 @@ internal sealed class PartitionAppender
     private Exception? lastFailure;
     private long sequence;
     private long batchesSent;
+    private int queuedEvents;
+    private TaskCompletionSource? room;
 
     /// <param name="segments">The partition's segments.</param>
     /// <param name="streams">Stream definitions (to tell a deleted stream from a lost segment).</param>
@@ -51,11 +53,6 @@ internal sealed class PartitionAppender
         this.producerEpoch = producerEpoch;
         this.currentTicket = currentTicket;
         this.options = options;
-        channel = Channel.CreateBounded<Pending>(new BoundedChannelOptions(options.MaxPendingEventsPerPartition)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
     }
 
     /// <summary>Completes when the appender has stopped (after <see cref="Start"/>).</summary>
@@ -71,47 +68,71 @@ internal sealed class PartitionAppender
 
     public long BatchesSent => Interlocked.Read(ref batchesSent);
 
-    /// <summary>Queues one event (waiting for room); <paramref name="completion"/> completes when it is appended or failed.</summary>
-    public async ValueTask EnqueueAsync(EncodedRecord record, long ticket, TaskCompletionSource<EventPosition> completion)
+    /// <summary>
+    /// Queues a call's events for this partition (<paramref name="indices"/>, in call order; null: all of the call's),
+    /// first waiting until the partition holds fewer than <see cref="EventProducerOptions.MaxPendingEventsPerPartition"/>
+    /// events with them (a call larger than that waits until the partition holds none). The call learns their outcome.
+    /// Called by the producer's one dispatcher, in call order.
+    /// </summary>
+    public async ValueTask EnqueueAsync(SendCall call, int[]? indices, long ticket)
     {
-        try
+        var pending = new Pending(call, indices, ticket, null);
+        int count = pending.Count;
+        while (true)
         {
-            await channel.Writer.WriteAsync(new Pending(record, completion, ticket));
+            Task freed;
+            lock (roomGate)
+            {
+                if (queuedEvents == 0 || queuedEvents + count <= options.MaxPendingEventsPerPartition)
+                {
+                    queuedEvents += count;
+                    break;
+                }
+
+                room ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                freed = room.Task;
+            }
+
+            await freed;
         }
-        catch (ChannelClosedException ex)
+
+        if (!channel.Writer.TryWrite(pending))
         {
-            completion.TrySetException(new ObjectDisposedException($"The producer for stream '{def.Name}' was disposed.", ex));
+            Release(count);
+            call.Failed(new ObjectDisposedException($"The producer for stream '{def.Name}' was disposed."), indices, 0, count);
         }
     }
 
     public async Task FlushAsync(CancellationToken cancellationToken)
     {
-        var marker = new Pending(default, new TaskCompletionSource<EventPosition>(TaskCreationOptions.RunContinuationsAsynchronously), long.MaxValue, IsFlushMarker: true);
-        if (channel.Writer.TryWrite(marker) || await TryWriteAsync(marker, cancellationToken))
+        var marker = new Pending(null, null, long.MaxValue, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (channel.Writer.TryWrite(marker))
         {
-            await marker.Completion.Task.WaitAsync(cancellationToken);
+            await marker.Marker!.Task.WaitAsync(cancellationToken);
         }
     }
 
     public void Complete() => channel.Writer.TryComplete();
 
-    private async Task<bool> TryWriteAsync(Pending marker, CancellationToken cancellationToken)
+    /// <summary><paramref name="count"/> queued events left the queue (into a batch, or failed): room for more.</summary>
+    private void Release(int count)
     {
-        try
+        TaskCompletionSource? freed;
+        lock (roomGate)
         {
-            await channel.Writer.WriteAsync(marker, cancellationToken);
-            return true;
+            queuedEvents -= count;
+            freed = room;
+            room = null;
         }
-        catch (ChannelClosedException)
-        {
-            return false;
-        }
+
+        freed?.TrySetResult();
     }
 
     private async Task RunAsync()
     {
         ChannelReader<Pending> reader = channel.Reader;
-        var batch = new List<Pending>();
+        var slices = new List<Slice>();
+        var records = new List<EncodedRecord>();
         var markers = new List<Pending>();
         while (await reader.WaitToReadAsync())
         {
@@ -121,34 +142,60 @@ internal sealed class PartitionAppender
             {
                 if (reader.TryPeek(out Pending? next))
                 {
-                    if (next.IsFlushMarker)
+                    if (next.Marker is not null)
                     {
                         reader.TryRead(out _);
                         markers.Add(next);
                         break;
                     }
 
+                    int from = next.Taken;
                     if (next.Ticket < failedBefore)
                     {
                         // Sent before an earlier batch's failure was reported: appending it now would overtake that batch.
                         reader.TryRead(out _);
-                        next.Completion.TrySetException(EarlierBatchFailed());
+                        Release(next.Count - from);
+                        next.Call!.Failed(EarlierBatchFailed(), next.Indices, from, next.Count - from);
                         continue;
                     }
 
-                    int size = BatchFormat.RecordPrefixSize + (next.Record.Mark is null ? 0 : Varint.MaxLength) + next.Record.Body.Length;
-                    if (batch.Count > 0 && (bytes + size > options.MaxBatchBytes || next.Record.Mark?.Writer != batch[0].Record.Mark?.Writer))
+                    bool full = false;
+                    int k = from;
+                    for (; k < next.Count; k++)
                     {
-                        break; // full, or another writer's records: a sequenced batch is one writer's
+                        EncodedRecord record = next.Record(k);
+                        int size = BatchFormat.RecordPrefixSize + (record.Mark is null ? 0 : Varint.MaxLength) + record.Body.Length;
+                        if (records.Count > 0 && (bytes + size > options.MaxBatchBytes || record.Mark?.Writer != records[0].Mark?.Writer))
+                        {
+                            full = true; // full, or another writer's records: a sequenced batch is one writer's
+                            break;
+                        }
+
+                        records.Add(record);
+                        bytes += size;
                     }
 
-                    reader.TryRead(out _);
-                    batch.Add(next);
-                    bytes += size;
+                    if (k > from)
+                    {
+                        slices.Add(new Slice(next, from, k - from));
+                        next.Taken = k;
+                        Release(k - from);
+                    }
+
+                    if (k == next.Count)
+                    {
+                        reader.TryRead(out _); // the rest of a call that did not fit stays first in line for the next batch
+                    }
+
+                    if (full)
+                    {
+                        break;
+                    }
+
                     continue;
                 }
 
-                if (batch.Count == 0 || options.Linger == TimeSpan.Zero)
+                if (records.Count == 0 || options.Linger == TimeSpan.Zero)
                 {
                     break;
                 }
@@ -162,15 +209,16 @@ internal sealed class PartitionAppender
                 }
             }
 
-            if (batch.Count > 0)
+            if (records.Count > 0)
             {
-                await SendAsync(batch);
-                batch.Clear();
+                await SendAsync(slices, [.. records]);
+                slices.Clear();
+                records.Clear();
             }
 
             foreach (Pending m in markers)
             {
-                m.Completion.TrySetResult(default);
+                m.Marker!.TrySetResult();
             }
 
             markers.Clear();
@@ -193,44 +241,43 @@ internal sealed class PartitionAppender
         return first == more && more.IsCompletedSuccessfully && more.Result;
     }
 
-    private async Task SendAsync(List<Pending> batch)
+    private async Task SendAsync(List<Slice> slices, EncodedRecord[] records)
     {
-        var records = new EncodedRecord[batch.Count];
-        for (int i = 0; i < batch.Count; i++)
-        {
-            records[i] = batch[i].Record;
-        }
-
         int length = BatchFormat.GetBatchLength(records);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(length);
+        long baseOffset;
         try
         {
-            long baseOffset = await AppendAsync(records, buffer, length, ++sequence);
-            for (int i = 0; i < batch.Count; i++)
-            {
-                batch[i].Completion.TrySetResult(new EventPosition(partition, baseOffset + i));
-            }
-
-            // Only once the callers know their positions: nothing about a wake-up can turn a landed append into a failure.
-            segments.Store.Bell.Ring(segments.Store.Container.Uri, def.Name, partition); // this process's readers read it now
-            segments.Store.Notices?.Appended(def.Name, partition, baseOffset + records.Length - 1); // and the server's watchers
-
-            Interlocked.Increment(ref batchesSent);
+            baseOffset = await AppendAsync(records, buffer, length, ++sequence);
         }
         catch (Exception ex)
         {
             tail = null;
             lastFailure = ex;
             failedBefore = currentTicket(); // every event sent before this failure is reported fails with it
-            foreach (Pending p in batch)
+            foreach (Slice s in slices)
             {
-                p.Completion.TrySetException(ex);
+                s.Pending.Call!.Failed(ex, s.Pending.Indices, s.From, s.Count);
             }
+
+            return;
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+
+        long offset = baseOffset;
+        foreach (Slice s in slices)
+        {
+            s.Pending.Call!.Landed(partition, offset, s.Pending.Indices, s.From, s.Count);
+            offset += s.Count;
+        }
+
+        // Only once the callers know their positions.
+        segments.Store.Bell.Ring(segments.Store.Container.Uri, def.Name, partition); // this process's readers read it now
+        segments.Store.Notices?.Appended(def.Name, partition, baseOffset + records.Length - 1); // and the server's watchers
+        Interlocked.Increment(ref batchesSent);
     }
 
     /// <summary>Appends one batch; returns its base offset. Never abandoned half-way, so it takes no cancellation.</summary>
@@ -404,7 +451,26 @@ internal sealed class PartitionAppender
         tail = new PartitionTail(new SegmentInfo(partition, next, 0, segments.Store.TimeProvider.GetUtcNow(), name), next, 0);
     }
 
-    private sealed record Pending(EncodedRecord Record, TaskCompletionSource<EventPosition> Completion, long Ticket, bool IsFlushMarker = false);
+    /// <summary>A call's events for this partition (or a flush marker); <see cref="Taken"/> of them are in batches already.</summary>
+    private sealed class Pending(SendCall? call, int[]? indices, long ticket, TaskCompletionSource? marker)
+    {
+        public SendCall? Call => call;
+
+        public int[]? Indices => indices;
+
+        public long Ticket => ticket;
+
+        public TaskCompletionSource? Marker => marker;
+
+        public int Count => indices?.Length ?? call?.Records.Length ?? 0;
+
+        public int Taken { get; set; }
+
+        public EncodedRecord Record(int k) => call!.Records[indices?[k] ?? k];
+    }
+
+    /// <summary>Events <see cref="From"/>..+<see cref="Count"/> of a pending call, in one batch.</summary>
+    private readonly record struct Slice(Pending Pending, int From, int Count);
 
     /// <summary>An append whose outcome may be unknown: where it was sent, and what it was numbered.</summary>
     private sealed record Attempt(SegmentInfo Segment, long Position, int BlockIndex, long BaseOffset);
