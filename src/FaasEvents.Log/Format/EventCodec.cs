@@ -270,6 +270,11 @@ internal static class EventCodec
             throw Invalid($"event '{e.Id}': the 'type' attribute is required and must be non-empty");
         }
 
+        if (e.Extensions.Count == 0)
+        {
+            return; // most events: no enumerator allocated per event
+        }
+
         foreach (string name in e.Extensions.Keys)
         {
             if (!IsValidAttributeName(name))
