@@ -192,6 +192,19 @@ public sealed class EventLogClient
     }
 
     /// <summary>
+    /// Completes when this process next learns of an append to <paramref name="partition"/> of <paramref name="stream"/>:
+    /// one made through any client of this process, or one announced (<see cref="AnnounceAppended"/>, the server's
+    /// notices via <see cref="FollowServerNoticesAsync"/>). Take it before looking at the partition's end, so an append in
+    /// between is not missed; cancelling stops the wait only. Without a token every waiter of the partition shares one
+    /// task, so waiting on many partitions with <see cref="Task.WhenAny(IEnumerable{Task})"/> holds nothing once it returns.
+    /// </summary>
+    public Task NextAppendAsync(string stream, int partition, CancellationToken cancellationToken = default)
+    {
+        Task next = segments.Store.Bell.Next(Container.Uri, stream, partition);
+        return cancellationToken.CanBeCanceled ? next.WaitAsync(cancellationToken) : next;
+    }
+
+    /// <summary>
     /// Follows the append notices the server (<see cref="EventLogClientOptions.ServerUrl"/>) sends for
     /// <paramref name="stream"/> and wakes this process's readers of the partitions named, until cancelled; reconnects on
     /// its own and tells <paramref name="problem"/> once per outage. Completes at once when no server is configured.

@@ -119,6 +119,8 @@ internal sealed class QueueConsumer
 
         TimeSpan idle = host.Options.PollInterval;
         DateTimeOffset refreshedAt = DateTimeOffset.MinValue;
+        Task stopped = Task.Delay(Timeout.Infinite, stopping);
+        Task appended = NextAppend(stopped); // taken before the first look at the ends below
         while (!stopping.IsCancellationRequested)
         {
             if (!ReadyForRound(out TimeSpan gatherLeft))
@@ -135,8 +137,13 @@ internal sealed class QueueConsumer
             }
 
             DateTimeOffset now = host.Time.GetUtcNow();
-            if (now - refreshedAt >= idle && Capacity > 0 && HaltReason is null)
+            if ((now - refreshedAt >= idle || appended.IsCompleted) && Capacity > 0 && HaltReason is null)
             {
+                if (appended.IsCompleted)
+                {
+                    appended = NextAppend(stopped); // before the look that sees what woke it: a later append wakes it again
+                }
+
                 refreshedAt = now;
                 if (await RefreshEndsAsync(stopping))
                 {
@@ -147,8 +154,10 @@ internal sealed class QueueConsumer
                 idle = TimeSpan.FromTicks(Math.Min(idle.Ticks * 2, host.Options.MaxPollInterval.Ticks));
             }
 
-            // With every handler slot busy only a handler finishing (it wakes the wait) makes room.
-            await WaitAsync(Capacity <= 0 || HaltReason is not null ? host.Options.MaxPollInterval : Until(idle), stopping);
+            // With every handler slot busy only a handler finishing (it wakes the wait) makes room; otherwise an append
+            // announced to this process (its own, or the server's notice) wakes it before the next poll.
+            bool room = Capacity > 0 && HaltReason is null;
+            await WaitAsync(room ? Until(idle) : host.Options.MaxPollInterval, stopping, appended: room ? appended : null);
         }
     }
 
@@ -540,7 +549,7 @@ internal sealed class QueueConsumer
     }
 
     /// <summary>For <paramref name="delay"/> (the runtime clock's), until a handler finishes, or the stop.</summary>
-    private async Task WaitAsync(TimeSpan delay, CancellationToken stopping, bool evenIfFinished = false)
+    private async Task WaitAsync(TimeSpan delay, CancellationToken stopping, bool evenIfFinished = false, Task? appended = null)
     {
         if (!finished.IsEmpty && !evenIfFinished)
         {
@@ -552,7 +561,7 @@ internal sealed class QueueConsumer
         {
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(stopping);
             Task timer = Task.Delay(delay, host.Time, cts.Token);
-            await Task.WhenAny(signal, timer);
+            await (appended is null ? Task.WhenAny(signal, timer) : Task.WhenAny(signal, timer, appended));
             await cts.CancelAsync();
         }
 
@@ -561,6 +570,14 @@ internal sealed class QueueConsumer
             wake = NewWake();
         }
     }
+
+    /// <summary>
+    /// Completes at the next append this process learns of on any of the stream's partitions (see
+    /// <see cref="Storage.IPartitionSource.NextAppendAsync"/>), or at the stop; never faults. The partitions' tasks are
+    /// shared and WhenAny lets go of them when it completes, so arming again and again holds nothing.
+    /// </summary>
+    private Task NextAppend(Task stopped) =>
+        Task.WhenAny([stopped, .. lanes.Select(l => host.Source.NextAppendAsync(host.Function.Stream, l.Key.Partition))]);
 
     /// <summary>Stopping: no more acquisitions; the running handlers finish (or are cut short) and their outcomes are settled.</summary>
     private async Task DrainAsync()

@@ -20,6 +20,13 @@ internal interface IPartitionSource
     IAsyncEnumerable<EventBlock> ReadAsync(string stream, int partition, ReadOptions options, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Completes when this process next learns of an append to the partition (made here, or announced by the server's
+    /// notices); may complete for other appends too. Take it before looking at the partition's end. Shared by the
+    /// partition's waiters and never cancelled: wait with <see cref="Task.WhenAny(Task[])"/>.
+    /// </summary>
+    Task NextAppendAsync(string stream, int partition);
+
+    /// <summary>
     /// Wakes this process's following readers of <paramref name="stream"/> when others append to it (the server's append
     /// notices), until cancelled; <paramref name="problem"/> hears of outages. Completes at once where there is nothing to follow.
     /// </summary>

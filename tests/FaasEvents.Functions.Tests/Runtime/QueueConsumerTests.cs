@@ -150,6 +150,26 @@ public class QueueConsumerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task An_idle_consumer_is_woken_by_an_append_not_by_its_next_poll()
+    {
+        Jobs.Reset();
+        await using var rt = new InMemoryRuntime();
+        rt.Log.CreateStream("qc-jobs", 2);
+        EventLogHostOptions options = Options();
+        options.PollInterval = options.MaxPollInterval = TimeSpan.FromHours(1); // the next look at the ends: ~70 s of real time here
+        rt.Produce("qc-jobs", ["w0"]);
+        (QueueConsumer _, Task run, CancellationTokenSource stop) = Start(rt, "i1", options, seed: 1);
+        await AppHarness.WaitUntilAsync(() => Jobs.Handled.ContainsKey("w0"), "the first event handled", 30);
+        await AppHarness.WaitUntilAsync(() => Unsettled(rt) == 0, "w0 settled", 30);
+        await Task.Delay(500); // idle now: waiting for its next poll, an hour away on the runtime clock
+
+        rt.Produce("qc-jobs", ["w1"]); // appended in this process (or announced by the server's notices): the consumer hears of it
+        await AppHarness.WaitUntilAsync(() => Jobs.Handled.ContainsKey("w1"), "the event appended while idle handled", 10);
+        await stop.CancelAsync();
+        await run;
+    }
+
+    [Fact]
     public async Task A_released_event_comes_back_only_after_its_backoff()
     {
         Jobs.Reset();

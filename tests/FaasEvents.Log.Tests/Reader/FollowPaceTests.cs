@@ -101,6 +101,30 @@ public class FollowPaceTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixt
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => follow);
     }
 
+    [Fact]
+    public async Task NextAppendAsync_completes_at_this_process_s_next_append_or_announcement_of_the_partition_only()
+    {
+        EventLogClient log = azurite.CreateClient();
+        await log.CreateStreamAsync(new StreamDefinition { Name = "next", Partitions = 2 });
+        CancellationToken ct = TestEvents.Timeout(30);
+        Task p0 = log.NextAppendAsync("next", 0);
+        Task p1 = log.NextAppendAsync("next", 1);
+        await using (EventProducerClient producer = azurite.CreateClientFor(log).CreateProducer("next"))
+        {
+            await producer.SendAsync(TestEvents.Json("a"), 0, ct);
+        }
+
+        await p0.WaitAsync(TimeSpan.FromSeconds(10), ct); // rung by the append, not by a poll
+        Assert.False(p1.IsCompleted); // the other partition heard nothing
+        log.AnnounceAppended("next", [1]); // what the server's notices do for another process's append
+        await p1.WaitAsync(TimeSpan.FromSeconds(10), ct);
+
+        using var cancel = new CancellationTokenSource();
+        Task waiting = log.NextAppendAsync("next", 0, cancel.Token);
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting); // cancelling stops the wait only
+    }
+
     private static int Reads(StorageRequestCounter counter) =>
         counter.ByOperation.Where(o => o.Key is "GetBlob" or "List").Sum(o => o.Value);
 }

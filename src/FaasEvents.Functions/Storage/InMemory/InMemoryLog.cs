@@ -144,6 +144,15 @@ internal sealed class InMemoryLog(TimeProvider time) : IPartitionSource, IOutput
         }
     }
 
+    /// <summary>The next append to any stream of this log (a wake-up for one partition may be early, never late).</summary>
+    public Task NextAppendAsync(string stream, int partition)
+    {
+        lock (gate)
+        {
+            return appended.Task;
+        }
+    }
+
     /// <summary>Nothing to follow: appends to this log wake its readers directly.</summary>
     public Task FollowAppendNoticesAsync(string stream, Action<string> problem, CancellationToken cancellationToken) => Task.CompletedTask;
 
