@@ -128,9 +128,9 @@ internal static class GroupsCommands
         var shift = new Option<long?>("--shift-by") { Description = "Move each checkpoint by N events (negative: back)." };
         var partition = new Option<int?>("--partition", "-p") { Description = "Only this partition." };
         var dryRun = new Option<bool>("--dry-run") { Description = "Only show what would change (the new lag per partition)." };
-        var force = new Option<bool>("--force") { Description = "Fence instances that hold partitions: their leases are taken, they stop at their next checkpoint." };
+        var force = new Option<bool>("--force") { Description = "Fence instances that hold partitions: their leases are taken, they stop at their next checkpoint (a queue group: the locks held go and their outcomes are refused)." };
         var output = OutputOption();
-        var command = new Command("reset", "Move a group's checkpoints: to the earliest or latest offset, an offset, a time, or by a shift. Refused while instances hold partitions unless --force.")
+        var command = new Command("reset", "Move a group's checkpoints (a queue group's settled offset): to the earliest or latest offset, an offset, a time, or by a shift. Refused while instances hold partitions (a queue group: locks) unless --force.")
         {
             stream, group, earliest, latest, offset, time, shift, partition, dryRun, force, output,
         };

@@ -189,11 +189,18 @@ public sealed class ConsumerGroupsClient
     /// each kept within the partition's retained range. <paramref name="dryRun"/>: only says what would change. While
     /// instances hold partitions in scope the reset is refused (<see cref="EventLogErrorReason.GroupInUse"/>) unless
     /// <paramref name="force"/>, which fences them first. A materializer's committed state goes with a reset (it is
-    /// rebuilt from the new offset) and what a replay writes is new to its readers, not taken for copies.
+    /// rebuilt from the new offset) and what a replay writes is new to its readers, not taken for copies. A queue group's
+    /// settled offsets move instead (events from the target on are delivered again), refused while its instances hold
+    /// locks in scope unless forced.
     /// </summary>
     public async Task<IReadOnlyList<PartitionReset>> ResetAsync(string stream, string group, GroupResetTarget target, int? partition = null, bool dryRun = false, bool force = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(target);
+        if (await ResetQueueAsync(stream, group, target, partition, dryRun, force, cancellationToken) is { } queuePlan)
+        {
+            return queuePlan;
+        }
+
         IReadOnlyList<GroupPartitionState> states = await DescribeAsync(stream, group, InitialOffset.Earliest, cancellationToken);
         if (partition is { } only && states.All(s => s.Partition != only))
         {
@@ -287,12 +294,7 @@ public sealed class ConsumerGroupsClient
             return null;
         }
 
-        DateTimeOffset now = store.TimeProvider.GetUtcNow();
-        var locked = queues.Select((q, p) => (Partition: p, Owners: q?.InFlight.Where(f => f.Owner is not null && f.LockedUntil > now).Select(f => f.Owner!).Distinct().ToList() ?? [])).Where(x => x.Owners.Count > 0).ToList();
-        if (locked.Count > 0 && !force)
-        {
-            throw new EventLogException(EventLogErrorReason.GroupInUse, $"Queue group '{group}' on '{stream}' has events locked by running instances ({string.Join("; ", locked.Select(l => $"partition {l.Partition}: {string.Join(", ", l.Owners)}"))}); stop them (scale to zero) first, or delete with --force (their outcomes are then refused and the events delivered again).");
-        }
+        RefuseIfLocked(stream, group, queues, Enumerable.Range(0, queues.Count), force, "delete");
 
         int deleted = 0;
         for (int p = 0; p < def.Partitions; p++)
@@ -304,6 +306,60 @@ public sealed class ConsumerGroupsClient
         }
 
         return deleted;
+    }
+
+    /// <summary>
+    /// A queue group's reset: each partition's queue in scope starts over at the target (the settled offset moves there,
+    /// forwards or back; <c>PartitionQueue.ResetAsync</c>). Refused while instances hold locks in scope unless
+    /// <paramref name="force"/>. Null when the group has no queue state (a stream group).
+    /// </summary>
+    private async Task<IReadOnlyList<PartitionReset>?> ResetQueueAsync(string stream, string group, GroupResetTarget target, int? partition, bool dryRun, bool force, CancellationToken cancellationToken)
+    {
+        StreamDefinition.ValidateName(group, "consumer group");
+        StreamDefinition def = await log.GetStreamAsync(stream, cancellationToken);
+        IReadOnlyList<Queues.QueueState?> queues = await log.GetQueueStatesAsync(def, group, cancellationToken);
+        if (queues.All(q => q is null))
+        {
+            return null;
+        }
+
+        IReadOnlyList<PartitionInfo> partitions = await log.GetPartitionsAsync(stream, cancellationToken);
+        if (partition is { } only && partitions.All(p => p.Partition != only))
+        {
+            throw new EventLogException(EventLogErrorReason.InvalidArgument, $"--partition {only}: stream '{stream}' has partitions 0-{partitions.Count - 1}.");
+        }
+
+        var plan = new List<PartitionReset>();
+        foreach (PartitionInfo p in partitions.Where(p => partition is null || p.Partition == partition))
+        {
+            Queues.QueueState? q = p.Partition < queues.Count ? queues[p.Partition] : null;
+            long unsettled = (q ?? Queues.QueueState.Empty).Unsettled(p.EndOffset, p.EarliestOffset);
+            plan.Add(await PlanAsync(stream, new GroupPartitionState(p.Partition, q?.SettledBelow, null, p.EarliestOffset, p.EndOffset, unsettled, null, "none"), target, cancellationToken));
+        }
+
+        if (dryRun)
+        {
+            return plan;
+        }
+
+        RefuseIfLocked(stream, group, queues, plan.Select(s => s.Partition), force, "reset");
+        foreach (PartitionReset step in plan)
+        {
+            Queues.PartitionQueue queue = await log.OpenQueueAsync(group, stream, step.Partition, cancellationToken: cancellationToken);
+            await queue.ResetAsync(step.To, force, cancellationToken); // checks the locks again: one taken since is not dropped unforced
+        }
+
+        return plan;
+    }
+
+    private void RefuseIfLocked(string stream, string group, IReadOnlyList<Queues.QueueState?> queues, IEnumerable<int> scope, bool force, string what)
+    {
+        DateTimeOffset now = store.TimeProvider.GetUtcNow();
+        var locked = scope.Select(p => (Partition: p, Owners: Queues.PartitionQueue.LockHolders(p < queues.Count ? queues[p] : null, now))).Where(x => x.Owners.Count > 0).ToList();
+        if (locked.Count > 0 && !force)
+        {
+            throw new EventLogException(EventLogErrorReason.GroupInUse, $"Queue group '{group}' on '{stream}' has events locked by running instances ({string.Join("; ", locked.Select(l => $"partition {l.Partition}: {string.Join(", ", l.Owners)}"))}); stop them (scale to zero) first, or {what} with --force (their outcomes are then refused and the events delivered again).");
+        }
     }
 
     private async Task<PartitionReset> PlanAsync(string stream, GroupPartitionState s, GroupResetTarget target, CancellationToken cancellationToken)

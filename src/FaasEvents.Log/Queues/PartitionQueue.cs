@@ -105,6 +105,30 @@ public sealed class PartitionQueue
         }
     }
 
+    /// <summary>
+    /// Starts the queue over at <paramref name="offset"/> (an operator's reset, <see cref="QueueBook.ResetTo"/>): events
+    /// below it count as settled, the others are delivered again, and the locks held go. Refused with
+    /// <see cref="EventLogErrorReason.GroupInUse"/>, naming the holders, while an instance holds a lock, unless
+    /// <paramref name="force"/> (their outcomes are then refused and those events delivered again).
+    /// </summary>
+    public Task ResetAsync(long offset, bool force = false, CancellationToken cancellationToken = default) =>
+        UpdateAsync(
+            book =>
+            {
+                if (!force && LockHolders(book.ToState(), store.TimeProvider.GetUtcNow()) is { Count: > 0 } holders)
+                {
+                    throw new EventLogException(EventLogErrorReason.GroupInUse, $"Queue group '{Group}' on '{Stream}' partition {Partition} has events locked by running instances ({string.Join(", ", holders)}); stop them (scale to zero) first, or reset with --force (their outcomes are then refused and the events delivered again).");
+                }
+
+                book.ResetTo(offset);
+                return (true, 0);
+            },
+            cancellationToken);
+
+    /// <summary>The instances holding a live lock in <paramref name="state"/> at <paramref name="now"/>, in name order.</summary>
+    internal static IReadOnlyList<string> LockHolders(QueueState? state, DateTimeOffset now) =>
+        state is null ? [] : [.. state.InFlight.Where(f => f.Owner is not null && f.LockedUntil > now).Select(f => f.Owner!).Distinct().Order(StringComparer.Ordinal)];
+
     /// <summary>The queue's state, or null when nothing has consumed it yet.</summary>
     public async Task<QueueState?> TryGetStateAsync(CancellationToken cancellationToken = default)
     {

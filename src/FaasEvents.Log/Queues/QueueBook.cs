@@ -92,6 +92,18 @@ public sealed class QueueBook
     }
 
     /// <summary>
+    /// An operator's reset: every event below <paramref name="offset"/> counts as settled and every one at or above it is
+    /// delivered again; the events in flight and their locks go (their holders' outcomes are refused). The counts stay.
+    /// </summary>
+    public void ResetTo(long offset)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        SettledBelow = offset;
+        settled.Clear();
+        inFlight.Clear();
+    }
+
+    /// <summary>
     /// Takes up to <paramref name="max"/> free events below <paramref name="endOffset"/> and within
     /// <paramref name="window"/> of the settled offset for <paramref name="owner"/>, lowest first: not settled, not
     /// locked (an expired lock is free, and recorded in the event's history) and visible (a released one after its backoff).
