@@ -119,7 +119,7 @@ public sealed class EventLogClient
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(window);
         StreamDefinition def = await GetStreamAsync(stream, cancellationToken);
         def.CheckPartition(partition);
-        return new Queues.PartitionQueue(segments.Store, group, def, partition) { Window = window };
+        return new Queues.PartitionQueue(segments.Store, group, def, partition, ct => streams.TryGetStreamAsync(stream, ct)) { Window = window };
     }
 
     /// <summary>Every partition's queue state of a queue-consumed group, by partition (null where nothing consumed it yet): one read per partition.</summary>
@@ -131,7 +131,7 @@ public sealed class EventLogClient
 
     /// <summary>Every partition's queue state of <paramref name="group"/> on the stream as <paramref name="def"/> defines it.</summary>
     internal async Task<IReadOnlyList<Queues.QueueState?>> GetQueueStatesAsync(StreamDefinition def, string group, CancellationToken cancellationToken) =>
-        await Task.WhenAll(Enumerable.Range(0, def.Partitions).Select(p => new Queues.PartitionQueue(segments.Store, group, def, p).TryGetStateAsync(cancellationToken)));
+        await Task.WhenAll(Enumerable.Range(0, def.Partitions).Select(p => new Queues.PartitionQueue(segments.Store, group, def, p, ct => streams.TryGetStreamAsync(def.Name, ct)).TryGetStateAsync(cancellationToken)));
 
     /// <summary>
     /// Lag of a group that consumes <paramref name="stream"/> as a queue: per partition the events not settled yet (a

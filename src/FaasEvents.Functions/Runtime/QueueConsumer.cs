@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using FaasEvents.Functions.Storage;
+using FaasEvents.Log;
 using FaasEvents.Log.Consumers;
 using FaasEvents.Log.Events;
 using FaasEvents.Log.Queues;
@@ -21,7 +22,7 @@ internal sealed class QueueConsumer
     private readonly IQueueStore store;
     private readonly QueueOptions options;
     private readonly QueueEventHandler handler;
-    private readonly ConcurrentQueue<(int Partition, QueueSettlement Settlement)> finished = new();
+    private readonly ConcurrentQueue<(Lane Lane, QueueSettlement Settlement)> finished = new();
     private readonly CancellationTokenSource cutShort = new();
     private readonly List<Task> running = [];
     private readonly ConcurrentQueue<(Lane Lane, QueueDelivery Delivery, StoredEvent Event)> ready = new(); // acquired, not started
@@ -92,6 +93,11 @@ internal sealed class QueueConsumer
                 }
                 catch (Exception ex) when (!stopping.IsCancellationRequested && ex is not OutOfMemoryException)
                 {
+                    if (ex is EventLogException { Reason: EventLogErrorReason.StreamNotFound or EventLogErrorReason.GroupNotFound })
+                    {
+                        StartOver(); // the stream was deleted or created again, or the group's queues deleted
+                    }
+
                     LastError = ex.Message.Split('\n')[0];
                     host.Logger.LogError(ex, "{Function}: consuming {Stream} as a queue failed ({Error}); starting again in {Pause} s", fn.Name, fn.Stream, LastError, pause.TotalSeconds);
                     await Task.Delay(pause, host.Time, stopping);
@@ -338,7 +344,7 @@ internal sealed class QueueConsumer
             host.Logger.LogWarning("{Function}: reading {Count} acquired event(s) of {Stream} partition {Partition} failed ({Error}); released", fn.Name, update.Acquired.Count, fn.Stream, lane.Key.Partition, LastError);
             foreach (QueueDelivery d in update.Acquired)
             {
-                Finish(lane.Key.Partition, new QueueSettlement(d.Offset, QueueOutcome.Returned));
+                Finish(lane, new QueueSettlement(d.Offset, QueueOutcome.Returned));
             }
 
             return 0;
@@ -348,7 +354,7 @@ internal sealed class QueueConsumer
         {
             if (!events.TryGetValue(d.Offset, out StoredEvent? e))
             {
-                Finish(lane.Key.Partition, new QueueSettlement(d.Offset, QueueOutcome.Accepted)); // no event there any more: nothing to deliver
+                Finish(lane, new QueueSettlement(d.Offset, QueueOutcome.Accepted)); // no event there any more: nothing to deliver
                 continue;
             }
 
@@ -388,7 +394,7 @@ internal sealed class QueueConsumer
             if (held.Expired || HaltReason is not null)
             {
                 Interlocked.Decrement(ref inFlight);
-                Finish(r.Lane.Key.Partition, new QueueSettlement(r.Delivery.Offset, QueueOutcome.Returned));
+                Finish(r.Lane, new QueueSettlement(r.Delivery.Offset, QueueOutcome.Returned));
                 continue;
             }
 
@@ -410,7 +416,7 @@ internal sealed class QueueConsumer
             Interlocked.Exchange(ref averageTicks, before <= 0 ? took : before + ((took - before) / 8)); // a race loses one sample: harmless
             if (outcome is not null)
             {
-                Finish(lane.Key.Partition, outcome);
+                Finish(lane, outcome);
             }
         }
         finally
@@ -422,9 +428,9 @@ internal sealed class QueueConsumer
     }
 
     /// <summary>An outcome to settle in a coming round (from the handlers' threads and the loop's).</summary>
-    private void Finish(int partition, QueueSettlement settlement)
+    private void Finish(Lane lane, QueueSettlement settlement)
     {
-        finished.Enqueue((partition, settlement));
+        finished.Enqueue((lane, settlement));
         Interlocked.CompareExchange(ref oldestFinished, Math.Max(1, host.Time.GetTimestamp()), 0);
     }
 
@@ -437,11 +443,17 @@ internal sealed class QueueConsumer
 
         Interlocked.Exchange(ref oldestFinished, 0);
         var byPartition = new Dictionary<int, List<QueueSettlement>>();
-        while (finished.TryDequeue(out (int Partition, QueueSettlement Settlement) f))
+        while (finished.TryDequeue(out (Lane Lane, QueueSettlement Settlement) f))
         {
-            if (!byPartition.TryGetValue(f.Partition, out List<QueueSettlement>? list))
+            int p = f.Lane.Key.Partition;
+            if (p >= lanes.Length || !ReferenceEquals(lanes[p], f.Lane))
             {
-                byPartition[f.Partition] = list = [];
+                continue; // an outcome from a queue that is gone (its stream was re-created): never applied to the new one
+            }
+
+            if (!byPartition.TryGetValue(p, out List<QueueSettlement>? list))
+            {
+                byPartition[p] = list = [];
             }
 
             list.Add(f.Settlement);
@@ -592,7 +604,7 @@ internal sealed class QueueConsumer
         await Task.WhenAll(left);
         while (ready.TryDequeue(out (Lane Lane, QueueDelivery Delivery, StoredEvent Event) r))
         {
-            Finish(r.Lane.Key.Partition, new QueueSettlement(r.Delivery.Offset, QueueOutcome.Returned)); // never started: others take them at once
+            Finish(r.Lane, new QueueSettlement(r.Delivery.Offset, QueueOutcome.Returned)); // never started: others take them at once
         }
 
         foreach ((int partition, List<QueueSettlement> settlements) in TakeFinished())
@@ -604,6 +616,25 @@ internal sealed class QueueConsumer
         {
             lane.Metrics.End();
         }
+    }
+
+    /// <summary>
+    /// Forgets the partitions as they were (count, queues, ends, events held ready), so the next start reads the stream
+    /// and its queues as they are now. Handlers still running finish; their outcomes belong to the old queues and are
+    /// dropped (<see cref="TakeFinished"/>): the same offset in a new queue is another event.
+    /// </summary>
+    private void StartOver()
+    {
+        while (ready.TryDequeue(out _))
+        {
+        }
+
+        foreach (Lane lane in lanes)
+        {
+            lane.Metrics.End();
+        }
+
+        lanes = [];
     }
 
     private static TaskCompletionSource NewWake() => new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -20,10 +20,20 @@ public sealed class PartitionQueue
 {
     private readonly LogStore store;
     private readonly BlobClient blob;
+    private readonly DateTimeOffset created;
+    private readonly Func<CancellationToken, Task<Streams.StreamDefinition?>> currentStream;
+    private volatile bool seen;
 
-    internal PartitionQueue(LogStore store, string group, Streams.StreamDefinition stream, int partition)
+    /// <param name="store">The log's storage.</param>
+    /// <param name="group">The consumer group.</param>
+    /// <param name="stream">The stream as it was when the queue was opened.</param>
+    /// <param name="partition">The partition.</param>
+    /// <param name="currentStream">Reads the stream's definition now (null: deleted), to tell a new queue from one whose stream went.</param>
+    internal PartitionQueue(LogStore store, string group, Streams.StreamDefinition stream, int partition, Func<CancellationToken, Task<Streams.StreamDefinition?>> currentStream)
     {
         this.store = store;
+        this.currentStream = currentStream;
+        created = stream.CreatedAt;
         Group = group;
         Stream = stream.Name;
         Partition = partition;
@@ -144,11 +154,17 @@ public sealed class PartitionQueue
         await store.EnsureContainerAsync(cancellationToken);
         for (int attempt = 0; ; attempt++)
         {
+            bool existedBefore = seen; // taken before the read: another thread's first write may land between the two
             (QueueBook book, ETag? etag) = await ReadAsync(cancellationToken);
             (bool changed, T result) = change(book);
             if (!changed)
             {
                 return result;
+            }
+
+            if (etag is null)
+            {
+                await RefuseIfGoneAsync(existedBefore, cancellationToken); // before creating the blob: never a queue nobody reads
             }
 
             try
@@ -157,6 +173,7 @@ public sealed class PartitionQueue
                     book.ToBinaryData(),
                     new BlobUploadOptions { Conditions = etag is { } e ? new BlobRequestConditions { IfMatch = e } : new BlobRequestConditions { IfNoneMatch = ETag.All } },
                     cancellationToken);
+                seen = true;
                 return result;
             }
             catch (RequestFailedException ex) when (ex.Status is 409 or 412 && attempt < 50)
@@ -168,11 +185,32 @@ public sealed class PartitionQueue
         }
     }
 
+    /// <summary>
+    /// The queue has no blob and a change is about to create it: right for a queue nothing consumed yet, wrong when its
+    /// stream was deleted (and perhaps created again: the blob would go under the old stream's path, where neither the
+    /// scaler nor the admin commands look) or its state was deleted under this instance (a forced group delete: the
+    /// group starts over at its initial offset). Refuses those, so the runtime opens the queue again.
+    /// </summary>
+    private async Task RefuseIfGoneAsync(bool existedBefore, CancellationToken cancellationToken)
+    {
+        Streams.StreamDefinition? now = await currentStream(cancellationToken);
+        if (now is null || now.CreatedAt != created)
+        {
+            throw new EventLogException(EventLogErrorReason.StreamNotFound, $"Stream '{Stream}' was deleted{(now is null ? "" : " and created again")} since the queue of group '{Group}' on partition {Partition} was opened; nothing was written. Open the queue again to consume the stream as it is now (the runtime starts over on its own).");
+        }
+
+        if (existedBefore)
+        {
+            throw new EventLogException(EventLogErrorReason.GroupNotFound, $"The queue state of group '{Group}' on '{Stream}' partition {Partition} was deleted since this instance last changed it (faas groups delete); nothing was written. Open the queue again: the group starts over at its initial offset (the runtime does this on its own).");
+        }
+    }
+
     private async Task<(QueueBook Book, ETag? ETag)> ReadAsync(CancellationToken cancellationToken)
     {
         try
         {
             Response<BlobDownloadResult> read = await blob.DownloadContentAsync(cancellationToken);
+            seen = true;
             return (QueueBook.Parse(read.Value.Content), read.Value.Details.ETag);
         }
         catch (RequestFailedException ex) when (ex.Status == 404)

@@ -106,6 +106,46 @@ public class PartitionQueueTests(AzuriteFixture azurite) : IClassFixture<Azurite
     }
 
     [Fact]
+    public async Task A_queue_opened_before_its_stream_was_deleted_and_created_again_refuses_instead_of_writing_a_queue_for_the_old_stream()
+    {
+        EventLogClient log = azurite.CreateClient();
+        await log.CreateStreamAsync(new StreamDefinition { Name = "life" });
+        PartitionQueue used = await log.OpenQueueAsync("g", "life", 0);
+        PartitionQueue unused = await log.OpenQueueAsync("h", "life", 0); // opened, never written
+        IReadOnlyList<QueueDelivery> got = await used.AcquireAsync("a", 3, Lock, endOffset: 3);
+        await used.SettleAsync("a", [.. got.Select(d => new QueueSettlement(d.Offset, QueueOutcome.Accepted))]);
+
+        await log.DeleteStreamAsync("life");
+        await log.CreateStreamAsync(new StreamDefinition { Name = "life" }); // under running instances that hold these queues
+
+        // Written on, either would make a queue under the old stream's path: a running instance would go on settling there,
+        // unseen by the scaler and the admin commands, and an instance started later would deliver everything again.
+        EventLogException gone = await Assert.ThrowsAsync<EventLogException>(() => used.AcquireAsync("a", 3, Lock, endOffset: 2));
+        Assert.Equal(EventLogErrorReason.StreamNotFound, gone.Reason);
+        Assert.Contains("open", gone.Message, StringComparison.Ordinal);
+        Assert.Equal(EventLogErrorReason.StreamNotFound, (await Assert.ThrowsAsync<EventLogException>(() => unused.AcquireAsync("b", 3, Lock, endOffset: 2))).Reason);
+        Assert.Empty(await log.Container.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, "queues/life/", CancellationToken.None).ToListAsync());
+
+        PartitionQueue reopened = await log.OpenQueueAsync("g", "life", 0); // what the runtime does on that error
+        Assert.Equal([0L, 1L], (await reopened.AcquireAsync("a", 3, Lock, endOffset: 2)).Select(d => d.Offset));
+        Assert.NotNull((await log.GetQueueStatesAsync("g", "life"))[0]); // where the scaler and the admin commands look
+    }
+
+    [Fact]
+    public async Task A_queue_whose_state_was_deleted_under_it_refuses_so_its_consumer_starts_over()
+    {
+        EventLogClient log = azurite.CreateClient();
+        await log.CreateStreamAsync(new StreamDefinition { Name = "wiped" });
+        PartitionQueue queue = await log.OpenQueueAsync("g", "wiped", 0);
+        await queue.AcquireAsync("a", 2, Lock, endOffset: 4);
+        await log.Groups.DeleteAsync("wiped", "g", force: true);
+
+        EventLogException gone = await Assert.ThrowsAsync<EventLogException>(() => queue.AcquireAsync("a", 2, Lock, endOffset: 4));
+        Assert.Equal(EventLogErrorReason.GroupNotFound, gone.Reason);
+        Assert.Null((await log.GetQueueStatesAsync("g", "wiped"))[0]); // not written back by the old holder
+    }
+
+    [Fact]
     public async Task The_window_bounds_what_is_in_flight_above_the_settled_offset()
     {
         EventLogClient log = azurite.CreateClient();
