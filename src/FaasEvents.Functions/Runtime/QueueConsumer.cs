@@ -28,6 +28,8 @@ internal sealed class QueueConsumer
     private readonly ConcurrentQueue<(Lane Lane, QueueDelivery Delivery, StoredEvent Event)> ready = new(); // acquired, not started
     private volatile bool draining;
     private Lane[] lanes = [];
+    private bool startAtEarliest; // the stream was created again under this instance: a "latest" group starts at its start
+    private DateTimeOffset? consumingCreatedAt; // the creation time of the stream the lanes belong to, as the ends showed it
     private TaskCompletionSource wake = NewWake();
     private int next;
     private int sticky;
@@ -83,19 +85,20 @@ internal sealed class QueueConsumer
     {
         FunctionDefinition fn = host.Function;
         TimeSpan pause = TimeSpan.FromSeconds(1);
+        Task stopped = Task.Delay(Timeout.Infinite, stopping); // one per run, not per restart of the loop
         try
         {
             while (!stopping.IsCancellationRequested)
             {
                 try
                 {
-                    await ConsumeAsync(stopping);
+                    await ConsumeAsync(stopped, stopping);
                 }
                 catch (Exception ex) when (!stopping.IsCancellationRequested && ex is not OutOfMemoryException)
                 {
-                    if (ex is EventLogException { Reason: EventLogErrorReason.StreamNotFound or EventLogErrorReason.GroupNotFound })
+                    if (ex is EventLogException { Reason: EventLogErrorReason.StreamNotFound or EventLogErrorReason.GroupNotFound } gone)
                     {
-                        StartOver(); // the stream was deleted or created again, or the group's queues deleted
+                        StartOver(recreated: gone.Reason == EventLogErrorReason.StreamNotFound); // the stream was deleted or created again, or the group's queues deleted
                     }
 
                     LastError = ex.Message.Split('\n')[0];
@@ -114,7 +117,7 @@ internal sealed class QueueConsumer
         }
     }
 
-    private async Task ConsumeAsync(CancellationToken stopping)
+    private async Task ConsumeAsync(Task stopped, CancellationToken stopping)
     {
         FunctionDefinition fn = host.Function;
         if (lanes.Length == 0)
@@ -125,7 +128,6 @@ internal sealed class QueueConsumer
 
         TimeSpan idle = host.Options.PollInterval;
         DateTimeOffset refreshedAt = DateTimeOffset.MinValue;
-        Task stopped = Task.Delay(Timeout.Infinite, stopping);
         Task appended = NextAppend(stopped); // taken before the first look at the ends below
         while (!stopping.IsCancellationRequested)
         {
@@ -245,11 +247,16 @@ internal sealed class QueueConsumer
             if (host.Options.InitialOffset == InitialOffset.Latest)
             {
                 // Pin "latest" now (a queue already consumed keeps its state), so what arrives from now on is delivered.
+                // After the stream was created again under this instance, its events so far arrived after the group
+                // first saw the stream (it was consuming it): they are delivered, from the new stream's start.
                 foreach (Lane lane in lanes)
                 {
-                    await InfrastructureRetry.RunAsync(ct => store.PinStartAsync(lane.Key, lane.End, ct), $"{fn.Name}: pinning the queue start of {fn.Stream} partition {lane.Key.Partition}", host.Logger, host.Time, lane.Stall, stopping);
+                    long start = startAtEarliest ? lane.Floor : lane.End;
+                    await InfrastructureRetry.RunAsync(ct => store.PinStartAsync(lane.Key, start, ct), $"{fn.Name}: pinning the queue start of {fn.Stream} partition {lane.Key.Partition}", host.Logger, host.Time, lane.Stall, stopping);
                 }
             }
+
+            startAtEarliest = false;
         }
         catch
         {
@@ -391,6 +398,13 @@ internal sealed class QueueConsumer
             }
 
             var held = new EventLock(store, r.Lane.Key, host.InstanceId, r.Delivery.Offset, options.LockDuration, Clock, r.Delivery.LockedUntil);
+            Lane[] current = lanes;
+            if (r.Lane.Key.Partition >= current.Length || !ReferenceEquals(current[r.Lane.Key.Partition], r.Lane))
+            {
+                Interlocked.Decrement(ref inFlight); // taken from a queue that is gone (the consumer started over): never started
+                continue;
+            }
+
             if (held.Expired || HaltReason is not null)
             {
                 Interlocked.Decrement(ref inFlight);
@@ -525,6 +539,17 @@ internal sealed class QueueConsumer
             return false;
         }
 
+        DateTimeOffset? created = host.Source.StreamCreatedAt(host.Function.Stream);
+        if (mustRead)
+        {
+            consumingCreatedAt = created;
+        }
+        else if (created is not null && consumingCreatedAt is not null && created != consumingCreatedAt)
+        {
+            // Deleted and created again between two looks: these lanes and queues belong to the old stream.
+            throw new EventLogException(EventLogErrorReason.StreamNotFound, $"Stream '{host.Function.Stream}' was created again while {host.Function.Name} consumed it as a queue; starting over on the new stream's queues.");
+        }
+
         bool moved = false;
         foreach (PartitionInfo p in parts.Where(p => p.Partition < lanes.Length))
         {
@@ -623,8 +648,10 @@ internal sealed class QueueConsumer
     /// and its queues as they are now. Handlers still running finish; their outcomes belong to the old queues and are
     /// dropped (<see cref="TakeFinished"/>): the same offset in a new queue is another event.
     /// </summary>
-    private void StartOver()
+    private void StartOver(bool recreated)
     {
+        startAtEarliest |= recreated;
+        store.Forget(host.Function.ConsumerGroup, host.Function.Stream); // opened again with the stream as it is now
         while (ready.TryDequeue(out _))
         {
         }

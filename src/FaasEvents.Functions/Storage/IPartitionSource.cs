@@ -20,6 +20,12 @@ internal interface IPartitionSource
     IAsyncEnumerable<EventBlock> ReadAsync(string stream, int partition, ReadOptions options, CancellationToken cancellationToken);
 
     /// <summary>
+    /// When the stream was created, as the last <see cref="GetPartitionsAsync"/> found it (no request): a different value
+    /// later means it was deleted and created again in between. Null when not known.
+    /// </summary>
+    DateTimeOffset? StreamCreatedAt(string stream);
+
+    /// <summary>
     /// Completes when this process next learns of an append to the partition (made here, or announced by the server's
     /// notices); may complete for other appends too. Take it before looking at the partition's end. Shared by the
     /// partition's waiters and never cancelled: wait with <see cref="Task.WhenAny(Task[])"/>.

@@ -20,4 +20,7 @@ internal interface IQueueStore
 
     /// <summary>Starts a never-consumed queue at <paramref name="offset"/> (initialOffset latest); an existing one is left as it is.</summary>
     Task PinStartAsync(QueueKey queue, long offset, CancellationToken cancellationToken);
+
+    /// <summary>The group's queues on the stream are gone (stream deleted or created again): open them again as they are now.</summary>
+    void Forget(string group, string stream);
 }

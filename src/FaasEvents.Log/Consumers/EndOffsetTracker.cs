@@ -30,6 +30,9 @@ public sealed class EndOffsetTracker
     /// <summary>The stream tracked.</summary>
     public string Stream { get; }
 
+    /// <summary>When the stream was created, as the last refresh found its definition (null before the first).</summary>
+    public DateTimeOffset? CreatedAt => definition?.CreatedAt;
+
     /// <summary>Footer reads made so far (for measuring cost).</summary>
     public long FooterReads { get; private set; }
 

@@ -343,10 +343,21 @@ public sealed class ConsumerGroupsClient
         }
 
         RefuseIfLocked(stream, group, queues, plan.Select(s => s.Partition), force, "reset");
+        var done = new List<int>();
         foreach (PartitionReset step in plan)
         {
             Queues.PartitionQueue queue = await log.OpenQueueAsync(group, stream, step.Partition, cancellationToken: cancellationToken);
-            await queue.ResetAsync(step.To, force, cancellationToken); // checks the locks again: one taken since is not dropped unforced
+            try
+            {
+                await queue.ResetAsync(step.To, force, cancellationToken); // checks the locks again: one taken since is not dropped unforced
+            }
+            catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.GroupInUse && done.Count > 0)
+            {
+                // An instance took a lock after the check: no lease fences a queue, so say what did move.
+                throw new EventLogException(EventLogErrorReason.GroupInUse, $"{ex.Message} Partition(s) {string.Join(", ", done)} were reset already; run the reset again once the instances are stopped, or with --force.", ex);
+            }
+
+            done.Add(step.Partition);
         }
 
         return plan;

@@ -169,10 +169,15 @@ public sealed class PartitionQueue
 
             try
             {
-                await blob.UploadAsync(
+                Response<BlobContentInfo> written = await blob.UploadAsync(
                     book.ToBinaryData(),
                     new BlobUploadOptions { Conditions = etag is { } e ? new BlobRequestConditions { IfMatch = e } : new BlobRequestConditions { IfNoneMatch = ETag.All } },
                     cancellationToken);
+                if (etag is null)
+                {
+                    await UndoIfGoneAsync(written.Value.ETag, cancellationToken);
+                }
+
                 seen = true;
                 return result;
             }
@@ -203,6 +208,31 @@ public sealed class PartitionQueue
         {
             throw new EventLogException(EventLogErrorReason.GroupNotFound, $"The queue state of group '{Group}' on '{Stream}' partition {Partition} was deleted since this instance last changed it (faas groups delete); nothing was written. Open the queue again: the group starts over at its initial offset (the runtime does this on its own).");
         }
+    }
+
+    /// <summary>
+    /// The blob was just created: if the stream was deleted (or created again) between the check before and now, the
+    /// stream's delete may have swept its queues already, so the blob would be left under the old stream's path. Deletes
+    /// it again and refuses. Otherwise the stream was not marked for deletion yet, and a delete to come sweeps the blob.
+    /// </summary>
+    private async Task UndoIfGoneAsync(ETag created, CancellationToken cancellationToken)
+    {
+        Streams.StreamDefinition? now = await currentStream(cancellationToken);
+        if (now is not null && now.CreatedAt == this.created)
+        {
+            return;
+        }
+
+        try
+        {
+            await blob.DeleteAsync(conditions: new BlobRequestConditions { IfMatch = created }, cancellationToken: cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status is 404 or 412)
+        {
+            // Swept already, or changed since (another instance on the old stream: it fails the same way at its next look).
+        }
+
+        throw new EventLogException(EventLogErrorReason.StreamNotFound, $"Stream '{Stream}' was deleted{(now is null ? "" : " and created again")} while the queue of group '{Group}' on partition {Partition} was being created; nothing was kept. Open the queue again to consume the stream as it is now (the runtime starts over on its own).");
     }
 
     private async Task<(QueueBook Book, ETag? ETag)> ReadAsync(CancellationToken cancellationToken)

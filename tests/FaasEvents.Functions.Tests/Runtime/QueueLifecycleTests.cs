@@ -16,6 +16,12 @@ namespace FaasEvents.Functions.Tests.Runtime;
 [Collection(nameof(QueueLifecycleTests))] // the handler's static state
 public sealed class QueueLifecycleTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
 {
+    private const string LatestHostJson = """
+        { "version": "2.0",
+          "logging": { "logLevel": { "default": "Warning" } },
+          "extensions": { "eventLog": { "initialOffset": "latest", "pollInterval": "00:00:00.050" } } }
+        """;
+
     public static class Jobs
     {
         public static readonly ConcurrentDictionary<string, int> Handled = new();
@@ -47,6 +53,29 @@ public sealed class QueueLifecycleTests(AzuriteFixture azurite) : IClassFixture<
         Assert.NotEmpty(queueBlobs);
         Assert.All(queueBlobs, name => Assert.StartsWith($"queues/ql-in/{second.CreatedAt.UtcTicks}/", name, StringComparison.Ordinal)); // nothing under the old stream's path
         Assert.All(Jobs.Handled, kv => Assert.Equal(1, kv.Value)); // duplicated: none
+    }
+
+    [Fact]
+    public async Task A_group_starting_at_latest_delivers_every_event_of_a_stream_created_again_under_it()
+    {
+        Jobs.Handled.Clear();
+        EventLogClient log = azurite.CreateClient();
+        await log.CreateStreamAsync(new StreamDefinition { Name = "ql-in", Partitions = 2 });
+        await Send(log, "history-0", "history-1"); // before the group first saw the stream: skipped
+        await using FunctionsApp app = AppHarness.Build(azurite, log, typeof(Jobs), LatestHostJson);
+        await app.StartAsync();
+        await AppHarness.WaitUntilAsync(async () => (await log.GetQueueStatesAsync("ql-jobs", "ql-in")).All(q => q is not null), "the group pinned its start at the end");
+        await Send(log, "old-0");
+        await AppHarness.WaitUntilAsync(() => Jobs.Handled.ContainsKey("old-0"), "an event after the start handled");
+
+        await log.DeleteStreamAsync("ql-in");
+        await log.CreateStreamAsync(new StreamDefinition { Name = "ql-in", Partitions = 2 });
+        await Send(log, "new-0", "new-1", "new-2"); // the instance notices the re-creation only after these: still delivered
+
+        await AppHarness.WaitUntilAsync(() => Enumerable.Range(0, 3).All(i => Jobs.Handled.ContainsKey($"new-{i}")), "every event of the new stream handled");
+        await AppHarness.WaitUntilAsync(async () => (await log.GetQueueLagAsync("ql-in", "ql-jobs")).TotalLag == 0, "the new stream's queues show every event settled");
+        Assert.False(Jobs.Handled.ContainsKey("history-0"));
+        Assert.All(Jobs.Handled, kv => Assert.Equal(1, kv.Value));
     }
 
     private static async Task Send(EventLogClient log, params string[] ids)

@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using FaasEvents.Log.Queues;
 using FaasEvents.Log.Streams;
 using FaasEvents.TestSupport;
+using FaasEvents.TestSupport.Faults;
+using FaasEvents.Log.Storage;
 using Microsoft.Extensions.Time.Testing;
 
 namespace FaasEvents.Log.Tests.Queues;
@@ -129,6 +131,31 @@ public class PartitionQueueTests(AzuriteFixture azurite) : IClassFixture<Azurite
         PartitionQueue reopened = await log.OpenQueueAsync("g", "life", 0); // what the runtime does on that error
         Assert.Equal([0L, 1L], (await reopened.AcquireAsync("a", 3, Lock, endOffset: 2)).Select(d => d.Offset));
         Assert.NotNull((await log.GetQueueStatesAsync("g", "life"))[0]); // where the scaler and the admin commands look
+    }
+
+    [Fact]
+    public async Task A_stream_deleted_and_created_again_between_the_queue_s_check_and_its_first_write_leaves_no_queue_under_the_old_path()
+    {
+        var faults = new StorageFaultInjector();
+        EventLogClient log = azurite.CreateClient(new EventLogClientOptions { StorageOptions = faults.CreateOptions() });
+        EventLogClient admin = azurite.CreateClientFor(log);
+        await log.CreateStreamAsync(new StreamDefinition { Name = "swept" });
+        PartitionQueue queue = await log.OpenQueueAsync("g", "swept", 0);
+
+        // Right after the queue's check of the stream (before its first write): the stream is deleted (its queues swept)
+        // and created again. The first write then lands under the old stream's path.
+        faults.After(
+            StorageOperation.GetBlob,
+            async () =>
+            {
+                await admin.DeleteStreamAsync("swept");
+                await admin.CreateStreamAsync(new StreamDefinition { Name = "swept" });
+            },
+            where: r => r.Uri.Path.EndsWith(StoragePaths.StreamDocument("swept"), StringComparison.Ordinal));
+
+        EventLogException gone = await Assert.ThrowsAsync<EventLogException>(() => queue.AcquireAsync("a", 3, Lock, endOffset: 3));
+        Assert.Equal(EventLogErrorReason.StreamNotFound, gone.Reason);
+        Assert.Empty(await log.Container.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, "queues/swept/", CancellationToken.None).ToListAsync()); // deleted again: no orphan
     }
 
     [Fact]

@@ -22,6 +22,8 @@ internal sealed class BlobPartitionSource(EventLogClient log) : IPartitionSource
     public IAsyncEnumerable<EventBlock> ReadAsync(string stream, int partition, ReadOptions options, CancellationToken cancellationToken) =>
         log.ReadBlocksAsync(stream, partition, options, cancellationToken);
 
+    public DateTimeOffset? StreamCreatedAt(string stream) => trackers.TryGetValue(stream, out EndOffsetTracker? tracker) ? tracker.CreatedAt : null;
+
     public Task NextAppendAsync(string stream, int partition) => log.NextAppendAsync(stream, partition);
 
     public Task FollowAppendNoticesAsync(string stream, Action<string> problem, CancellationToken cancellationToken) =>

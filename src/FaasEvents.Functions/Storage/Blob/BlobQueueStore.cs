@@ -35,12 +35,16 @@ internal sealed class BlobQueueStore(EventLogClient log) : IQueueStore
         }
         catch (EventLogException ex) when (ex.Reason is EventLogErrorReason.StreamNotFound or EventLogErrorReason.GroupNotFound)
         {
-            foreach (QueueKey gone in queues.Keys.Where(k => k.Group == key.Group && k.Stream == key.Stream))
-            {
-                queues.TryRemove(gone, out _);
-            }
-
+            Forget(key.Group, key.Stream);
             throw;
+        }
+    }
+
+    public void Forget(string group, string stream)
+    {
+        foreach (QueueKey gone in queues.Keys.Where(k => k.Group == group && k.Stream == stream))
+        {
+            queues.TryRemove(gone, out _);
         }
     }
 

@@ -144,6 +144,9 @@ internal sealed class InMemoryLog(TimeProvider time) : IPartitionSource, IOutput
         }
     }
 
+    /// <summary>Streams here are never created again under a consumer: not tracked.</summary>
+    public DateTimeOffset? StreamCreatedAt(string stream) => null;
+
     /// <summary>The next append to any stream of this log (a wake-up for one partition may be early, never late).</summary>
     public Task NextAppendAsync(string stream, int partition)
     {

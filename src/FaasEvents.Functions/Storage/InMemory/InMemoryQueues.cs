@@ -9,6 +9,11 @@ internal sealed class InMemoryQueues(TimeProvider clock) : IQueueStore
 
     public TimeProvider Clock => clock;
 
+    /// <summary>Nothing opened: the books are the queues.</summary>
+    public void Forget(string group, string stream)
+    {
+    }
+
     public Task<QueueUpdate> SettleAndAcquireAsync(QueueKey queue, QueueRequest r, CancellationToken cancellationToken) =>
         Change(queue, book => book.Round(queue.Partition, r.Owner, r.Settlements, r.Max, r.LockDuration, r.EndOffset, r.Floor, queue.Window, clock.GetUtcNow(), out _, r.Counts));
 
