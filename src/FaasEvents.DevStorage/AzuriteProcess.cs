@@ -147,9 +147,9 @@ public sealed class AzuriteProcess : IAsyncDisposable
                     break;
                 }
 
-                if (await IsListeningAsync(p, cancellationToken))
+                if (HasSaidListening(output) && await IsListeningAsync(p, cancellationToken))
                 {
-                    return azurite;
+                    return azurite; // Azurite's own words, not just an open port: another server may hold the port
                 }
 
                 await Task.Delay(100, cancellationToken);
@@ -167,7 +167,21 @@ public sealed class AzuriteProcess : IAsyncDisposable
                 continue; // lost a race for the free port
             }
 
+            if (log.Contains("EADDRINUSE", StringComparison.Ordinal))
+            {
+                throw new InvalidOperationException($"Azurite did not start: port {p} is in use by another program; stop it or choose another storage port.");
+            }
+
             throw new InvalidOperationException($"Azurite did not start on port {p}: {log.Trim()}");
+        }
+    }
+
+    /// <summary>True once Azurite's blob service has printed that it listens (blob/main.js: "... successfully listens on ...").</summary>
+    private static bool HasSaidListening(StringBuilder output)
+    {
+        lock (output)
+        {
+            return output.ToString().Contains("successfully listen", StringComparison.Ordinal);
         }
     }
 
