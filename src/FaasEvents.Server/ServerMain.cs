@@ -1,5 +1,5 @@
-using FaasEvents.DevStorage;
 using FaasEvents.Log;
+using FaasEvents.DevStorage;
 
 namespace FaasEvents.Server;
 
@@ -17,7 +17,26 @@ public static class ServerMain
 
         try
         {
-            await ServerApp.Build(args).RunAsync();
+            Microsoft.AspNetCore.Builder.WebApplication app = ServerApp.Build(args);
+            ServerOptions options = app.Services.GetRequiredService<ServerOptions>(); // RunAsync disposes the services when it fails
+            foreach ((int port, string option) in new[] { (options.HttpPort, "--http-port"), (options.GrpcPort, "--grpc-port") })
+            {
+                if (IsTaken(port))
+                {
+                    Console.Error.WriteLine("error: " + PortInUse(port, option)); // before the host logs the same as a stack trace
+                    return 1;
+                }
+            }
+
+            try
+            {
+                await app.RunAsync();
+            }
+            catch (IOException ex) when (ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+            {
+                Console.Error.WriteLine("error: " + PortInUse(options, ex.Message));
+                return 1;
+            }
         }
         catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
         {
@@ -26,5 +45,34 @@ public static class ServerMain
         }
 
         return 0;
+    }
+
+    /// <summary>Names the taken port and its option; Kestrel's message ("Failed to bind to address http://0.0.0.0:P: ...") says which.</summary>
+    private static string PortInUse(ServerOptions options, string kestrelMessage) =>
+        kestrelMessage.Contains($":{options.GrpcPort}:", StringComparison.Ordinal)
+            ? PortInUse(options.GrpcPort, "--grpc-port")
+            : PortInUse(options.HttpPort, "--http-port");
+
+    private static string PortInUse(int port, string option) =>
+        $"port {port} ({option}) is in use by another program; stop it or choose another {option}.";
+
+    /// <summary>True when binding all addresses on <paramref name="port"/> fails now, as Kestrel's ListenAnyIP would.</summary>
+    private static bool IsTaken(int port)
+    {
+        if (port == 0)
+        {
+            return false;
+        }
+
+        using var probe = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetworkV6, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { DualMode = true };
+        try
+        {
+            probe.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.IPv6Any, port));
+            return false;
+        }
+        catch (System.Net.Sockets.SocketException ex) when (ex.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse)
+        {
+            return true;
+        }
     }
 }

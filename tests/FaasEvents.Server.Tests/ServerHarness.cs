@@ -45,17 +45,27 @@ internal sealed class ServerHarness : IAsyncDisposable
     /// <summary>A server whose storage clients use <paramref name="storage"/> (e.g. with a fault injector).</summary>
     public static async Task<ServerHarness> StartAsync(AzuriteFixture azurite, EventLogClient log, Azure.Storage.Blobs.BlobClientOptions? storage, params string[] extraArgs)
     {
-        (int http, int grpc) = AzuriteProcess.GetFreePorts(2) is [var h, var g] ? (h, g) : throw new InvalidOperationException("two ports");
-        string[] args = ["--http-port", http.ToString(System.Globalization.CultureInfo.InvariantCulture), "--grpc-port", grpc.ToString(System.Globalization.CultureInfo.InvariantCulture), $"--FAAS_STORAGE={azurite.ConnectionString}", $"--FAAS_CONTAINER={log.Container.Name}", "--Logging:LogLevel:Default=Warning", .. extraArgs];
-        WebApplication app = ServerApp.Build(args, b =>
+        for (int attempt = 0; ; attempt++)
         {
-            if (storage is not null)
+            (int http, int grpc) = AzuriteProcess.GetFreePorts(2) is [var h, var g] ? (h, g) : throw new InvalidOperationException("two ports");
+            string[] args = ["--http-port", http.ToString(System.Globalization.CultureInfo.InvariantCulture), "--grpc-port", grpc.ToString(System.Globalization.CultureInfo.InvariantCulture), $"--FAAS_STORAGE={azurite.ConnectionString}", $"--FAAS_CONTAINER={log.Container.Name}", "--Logging:LogLevel:Default=Warning", .. extraArgs];
+            WebApplication app = ServerApp.Build(args, b =>
             {
-                b.Services.AddSingleton(storage);
+                if (storage is not null)
+                {
+                    b.Services.AddSingleton(storage);
+                }
+            });
+            try
+            {
+                await app.StartAsync();
+                return new ServerHarness(app, http, grpc);
             }
-        });
-        await app.StartAsync();
-        return new ServerHarness(app, http, grpc);
+            catch (IOException) when (attempt < 3)
+            {
+                await app.DisposeAsync(); // a free port was taken by another test's server or Azurite in the meantime
+            }
+        }
     }
 
     public static ScaledObjectRef Ref(params (string Key, string Value)[] metadata)

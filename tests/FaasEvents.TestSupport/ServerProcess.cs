@@ -27,7 +27,21 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>Starts the server on free ports and waits until its HTTP port answers.</summary>
     public static async Task<ServerProcess> StartAsync(string storage, string container, CancellationToken cancellationToken, params string[] extra)
     {
-        int http = AzuriteProcess.GetFreePort(), grpc = AzuriteProcess.GetFreePort();
+        for (int attempt = 0; ; attempt++)
+        {
+            ServerProcess? server = await TryStartAsync(storage, container, cancellationToken, extra);
+            if (server is not null || attempt == 3)
+            {
+                return server ?? throw new InvalidOperationException("The server found its free ports taken four times in a row.");
+            }
+        }
+    }
+
+    /// <summary>Null when another program took one of the free ports before the server bound it.</summary>
+    private static async Task<ServerProcess?> TryStartAsync(string storage, string container, CancellationToken cancellationToken, string[] extra)
+    {
+        int[] ports = AzuriteProcess.GetFreePorts(2);
+        int http = ports[0], grpc = ports[1];
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string a in new[]
         {
@@ -48,6 +62,11 @@ public sealed class ServerProcess : IAsyncDisposable
             try
             {
                 using HttpResponseMessage r = await server.Http.GetAsync(new Uri("/healthz", UriKind.Relative), cancellationToken);
+                if (server.process.HasExited || r.StatusCode is not (System.Net.HttpStatusCode.OK or System.Net.HttpStatusCode.ServiceUnavailable))
+                {
+                    throw new HttpRequestException($"healthz: {(int)r.StatusCode}"); // not our server (healthy or not) answering on the port
+                }
+
                 return server;
             }
             catch (HttpRequestException) when (!server.process.HasExited && waited.Elapsed < TimeSpan.FromSeconds(60))
@@ -58,6 +77,11 @@ public sealed class ServerProcess : IAsyncDisposable
             {
                 string printed = server.Output;
                 await server.DisposeAsync();
+                if (printed.Contains("in use by another program", StringComparison.Ordinal) || printed.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+                {
+                    return null;
+                }
+
                 throw new InvalidOperationException($"The server did not answer on port {http} within 60 s: {printed}", ex);
             }
         }
