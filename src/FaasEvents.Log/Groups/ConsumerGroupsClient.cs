@@ -202,10 +202,7 @@ public sealed class ConsumerGroupsClient
         }
 
         IReadOnlyList<GroupPartitionState> states = await DescribeAsync(stream, group, InitialOffset.Earliest, cancellationToken);
-        if (partition is { } only && states.All(s => s.Partition != only))
-        {
-            throw new EventLogException(EventLogErrorReason.InvalidArgument, $"--partition {only}: stream '{stream}' has partitions 0-{states.Count - 1}.");
-        }
+        RefuseOutOfRange(stream, partition, states.Count);
 
         List<GroupPartitionState> scope = states.Where(s => partition is null || s.Partition == partition).ToList();
         var plan = new List<PartitionReset>(scope.Count);
@@ -286,10 +283,7 @@ public sealed class ConsumerGroupsClient
     /// </summary>
     private async Task<int?> DeleteQueueAsync(string stream, string group, bool force, CancellationToken cancellationToken)
     {
-        StreamDefinition.ValidateName(group, "consumer group");
-        StreamDefinition def = await log.GetStreamAsync(stream, cancellationToken);
-        IReadOnlyList<Queues.QueueState?> queues = await log.GetQueueStatesAsync(def, group, cancellationToken);
-        if (queues.All(q => q is null))
+        if (await ReadQueueGroupAsync(stream, group, cancellationToken) is not var (def, queues))
         {
             return null;
         }
@@ -315,19 +309,13 @@ public sealed class ConsumerGroupsClient
     /// </summary>
     private async Task<IReadOnlyList<PartitionReset>?> ResetQueueAsync(string stream, string group, GroupResetTarget target, int? partition, bool dryRun, bool force, CancellationToken cancellationToken)
     {
-        StreamDefinition.ValidateName(group, "consumer group");
-        StreamDefinition def = await log.GetStreamAsync(stream, cancellationToken);
-        IReadOnlyList<Queues.QueueState?> queues = await log.GetQueueStatesAsync(def, group, cancellationToken);
-        if (queues.All(q => q is null))
+        if (await ReadQueueGroupAsync(stream, group, cancellationToken) is not var (_, queues))
         {
             return null;
         }
 
         IReadOnlyList<PartitionInfo> partitions = await log.GetPartitionsAsync(stream, cancellationToken);
-        if (partition is { } only && partitions.All(p => p.Partition != only))
-        {
-            throw new EventLogException(EventLogErrorReason.InvalidArgument, $"--partition {only}: stream '{stream}' has partitions 0-{partitions.Count - 1}.");
-        }
+        RefuseOutOfRange(stream, partition, partitions.Count);
 
         var plan = new List<PartitionReset>();
         foreach (PartitionInfo p in partitions.Where(p => partition is null || p.Partition == partition))
@@ -361,6 +349,23 @@ public sealed class ConsumerGroupsClient
         }
 
         return plan;
+    }
+
+    /// <summary>The group's queue states on the stream (one per partition, null where none), or null for a group without any (a stream group).</summary>
+    private async Task<(StreamDefinition Definition, IReadOnlyList<Queues.QueueState?> Queues)?> ReadQueueGroupAsync(string stream, string group, CancellationToken cancellationToken)
+    {
+        StreamDefinition.ValidateName(group, "consumer group");
+        StreamDefinition def = await log.GetStreamAsync(stream, cancellationToken);
+        IReadOnlyList<Queues.QueueState?> queues = await log.GetQueueStatesAsync(def, group, cancellationToken);
+        return queues.All(q => q is null) ? null : (def, queues);
+    }
+
+    private static void RefuseOutOfRange(string stream, int? partition, int partitions)
+    {
+        if (partition is { } only && (only < 0 || only >= partitions))
+        {
+            throw new EventLogException(EventLogErrorReason.InvalidArgument, $"--partition {only}: stream '{stream}' has partitions 0-{partitions - 1}.");
+        }
     }
 
     private void RefuseIfLocked(string stream, string group, IReadOnlyList<Queues.QueueState?> queues, IEnumerable<int> scope, bool force, string what)

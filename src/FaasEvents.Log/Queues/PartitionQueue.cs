@@ -198,10 +198,9 @@ public sealed class PartitionQueue
     /// </summary>
     private async Task RefuseIfGoneAsync(bool existedBefore, CancellationToken cancellationToken)
     {
-        Streams.StreamDefinition? now = await currentStream(cancellationToken);
-        if (now is null || now.CreatedAt != created)
+        if (await StreamChangeAsync(cancellationToken) is { } change)
         {
-            throw new EventLogException(EventLogErrorReason.StreamNotFound, $"Stream '{Stream}' was deleted{(now is null ? "" : " and created again")} since the queue of group '{Group}' on partition {Partition} was opened; nothing was written. Open the queue again to consume the stream as it is now (the runtime starts over on its own).");
+            throw new EventLogException(EventLogErrorReason.StreamNotFound, $"Stream '{Stream}' was {change} since the queue of group '{Group}' on partition {Partition} was opened; nothing was written. Open the queue again to consume the stream as it is now (the runtime starts over on its own).");
         }
 
         if (existedBefore)
@@ -217,8 +216,7 @@ public sealed class PartitionQueue
     /// </summary>
     private async Task UndoIfGoneAsync(ETag created, CancellationToken cancellationToken)
     {
-        Streams.StreamDefinition? now = await currentStream(cancellationToken);
-        if (now is not null && now.CreatedAt == this.created)
+        if (await StreamChangeAsync(cancellationToken) is not { } change)
         {
             return;
         }
@@ -232,7 +230,14 @@ public sealed class PartitionQueue
             // Swept already, or changed since (another instance on the old stream: it fails the same way at its next look).
         }
 
-        throw new EventLogException(EventLogErrorReason.StreamNotFound, $"Stream '{Stream}' was deleted{(now is null ? "" : " and created again")} while the queue of group '{Group}' on partition {Partition} was being created; nothing was kept. Open the queue again to consume the stream as it is now (the runtime starts over on its own).");
+        throw new EventLogException(EventLogErrorReason.StreamNotFound, $"Stream '{Stream}' was {change} while the queue of group '{Group}' on partition {Partition} was being created; nothing was kept. Open the queue again to consume the stream as it is now (the runtime starts over on its own).");
+    }
+
+    /// <summary>"deleted" or "deleted and created again" when the stream is no longer the one this queue was opened on; else null.</summary>
+    private async Task<string?> StreamChangeAsync(CancellationToken cancellationToken)
+    {
+        Streams.StreamDefinition? now = await currentStream(cancellationToken);
+        return now is null ? "deleted" : now.CreatedAt != created ? "deleted and created again" : null;
     }
 
     private async Task<(QueueBook Book, ETag? ETag)> ReadAsync(CancellationToken cancellationToken)
