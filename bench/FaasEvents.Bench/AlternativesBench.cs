@@ -47,12 +47,11 @@ internal static class AlternativesBench
 
     public static async Task RunAsync(string storage, string root, string outDir, int events, int latencyEvents, int rounds)
     {
-        await using QueueAzurite queues = await QueueAzurite.StartAsync(root);
         string[] patterns = ["FaasEvents, `SendAsync` per event", "FaasEvents, `SendBatchAsync` of 1,000", $"Storage Queues ({QueueReceivers} receive loops of 32)", "HTTP push 1:1"];
         var runs = patterns.ToDictionary(p => p, _ => new List<Run>());
         for (int round = 0; round <= rounds; round++)
         {
-            Run[] r = [await FaasAsync(storage, events, 1), await FaasAsync(storage, events, 1_000), await QueueAsync(queues.ConnectionString, events), await PushAsync(events)];
+            Run[] r = [await FaasAsync(storage, events, 1), await FaasAsync(storage, events, 1_000), await QueueAsync(root, events), await PushAsync(events)];
             AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, $"round {round}{(round == 0 ? " (warm-up)" : "")}: " + string.Join(", ", patterns.Zip(r, (p, x) => $"{Markup.Escape(p)} {x.EventsPerSecond:N0}/s")));
             if (round > 0)
             {
@@ -63,6 +62,7 @@ internal static class AlternativesBench
             }
         }
 
+        await using QueueAzurite queues = await QueueAzurite.StartAsync(root);
         var latency = new Dictionary<string, List<double>>
         {
             [patterns[0]] = await WarmLatencyBench.MeasureAsync(storage, sameProcess: false, notices: true, TimeSpan.FromMilliseconds(20), latencyEvents),
@@ -169,10 +169,16 @@ internal static class AlternativesBench
             }
         })));
 
-    private static async Task<Run> QueueAsync(string connection, int events)
+    /// <summary>
+    /// The queue pattern on an Azurite queue service of its own: the emulator's cost per request grows with every message
+    /// it ever held (its queue service was CPU-bound at 127-223 events/s in the third round of one process, 600+ in the
+    /// first), which Azure's queues do not.
+    /// </summary>
+    private static async Task<Run> QueueAsync(string root, int events)
     {
+        await using QueueAzurite queues = await QueueAzurite.StartAsync(root);
         var counter = new StorageRequestCounter();
-        QueueClient queue = Queue(connection, counter);
+        QueueClient queue = Queue(queues.ConnectionString, counter);
         await queue.CreateAsync();
         var handled = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
         using var stop = new CancellationTokenSource();
@@ -346,7 +352,7 @@ internal static class AlternativesBench
         var md = new StringBuilder();
         md.AppendLine("# FaasEvents beside the alternatives");
         md.AppendLine();
-        md.AppendLine(CultureInfo.InvariantCulture, $"Commit {commit}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, .NET {Environment.Version}, Azurite (npm, in memory) for blobs and queues, everything on loopback in one process. Command: `dotnet run -c Release --project bench/FaasEvents.Bench -- alternatives [--events {events}] [--rounds {rounds}] [--latency-events {latencyEvents}]`.");
+        md.AppendLine(CultureInfo.InvariantCulture, $"Commit {commit}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, .NET {Environment.Version}, Azurite (npm, in memory) for blobs and queues, every client on loopback in one process. Command: `dotnet run -c Release --project bench/FaasEvents.Bench -- alternatives [--events {events}] [--rounds {rounds}] [--latency-events {latencyEvents}]`.");
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"## Throughput: {events:N0} events of 1 KiB, {InFlight} calls in flight, consumed at the same time; first send to last handler start");
         md.AppendLine();
@@ -360,7 +366,7 @@ internal static class AlternativesBench
         }
 
         md.AppendLine();
-        md.AppendLine(CultureInfo.InvariantCulture, $"Storage Queues: one Put Message per event, {QueueReceivers} loops each receiving up to 32 messages (30 s visibility) and deleting every handled message; an empty receive waits {QueueEmptyPoll.TotalMilliseconds:0} ms (Azure Functions' queue trigger backs off further when idle, up to a minute by default). HTTP push: each event POSTed to the consumer, which handles it before answering. FaasEvents: an 8-partition stream, one handler instance at default settings except checkpoint every 10 batches; `SendAsync` per event (the producer merges the calls waiting for a partition into one append) or `SendBatchAsync` of 1,000 (as `faas produce --file` sends a file). Everything here shares one Azurite, a single Node.js process, so a pattern's throughput mostly follows how many storage requests it makes per event (last column); HTTP push makes none and stores nothing.");
+        md.AppendLine(CultureInfo.InvariantCulture, $"Storage Queues: one Put Message per event, {QueueReceivers} loops each receiving up to 32 messages (30 s visibility) and deleting every handled message; an empty receive waits {QueueEmptyPoll.TotalMilliseconds:0} ms (Azure Functions' queue trigger backs off further when idle, up to a minute by default). The queue pattern runs on an Azurite queue service of its own, started afresh for each round, with its extent garbage collection moved from every minute to once a day (as the blob service's here): that collection's removal of deleted messages' data blocked every queue request for minutes once some 20,000 messages had been handled (a `node --prof` profile: 84% of the time in LokiJS re-sorting an index per removed extent, `MemoryExtentStore.deleteExtents`), and the emulator's cost per request grows with the messages it held, so one long-lived queue service gave 26-307 events/s between rounds before 2026-12-07. The queue service is CPU-bound in this run (about 85% of a core). HTTP push: each event POSTed to the consumer, which handles it before answering. FaasEvents: an 8-partition stream, one handler instance at default settings except checkpoint every 10 batches; `SendAsync` per event (the producer merges the calls waiting for a partition into one append) or `SendBatchAsync` of 1,000 (as `faas produce --file` sends a file). FaasEvents' producer and consumer share one Azurite blob service, a single Node.js process, so a pattern's throughput mostly follows how many storage requests it makes per event (last column); HTTP push makes none and stores nothing.");
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"## Latency: one event every 20 ms to a warm consumer, send to handler start ({latencyEvents} events)");
         md.AppendLine();

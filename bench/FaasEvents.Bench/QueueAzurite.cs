@@ -27,7 +27,7 @@ internal sealed class QueueAzurite : IAsyncDisposable
 
         int port = AzuriteProcess.GetFreePort();
         var psi = new ProcessStartInfo("node") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = root };
-        foreach (string arg in new[] { script, "--queueHost", "127.0.0.1", "--queuePort", port.ToString(CultureInfo.InvariantCulture), "--inMemoryPersistence", "--skipApiVersionCheck", "--loose" })
+        foreach (string arg in new[] { "--require", AzuriteProcess.GcOncePerDayPreload(script), script, "--queueHost", "127.0.0.1", "--queuePort", port.ToString(CultureInfo.InvariantCulture), "--inMemoryPersistence", "--skipApiVersionCheck", "--loose" })
         {
             psi.ArgumentList.Add(arg);
         }

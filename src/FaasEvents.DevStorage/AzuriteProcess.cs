@@ -113,7 +113,7 @@ public sealed class AzuriteProcess : IAsyncDisposable
                 UseShellExecute = false,
                 WorkingDirectory = repositoryRoot,
             };
-            foreach (string arg in new[] { "--require", GcPreload(script), script, "--blobHost", "127.0.0.1", "--blobPort", p.ToString(System.Globalization.CultureInfo.InvariantCulture), "--skipApiVersionCheck", "--loose", "--disableProductStyleUrl" })
+            foreach (string arg in new[] { "--require", GcOncePerDayPreload(script), script, "--blobHost", "127.0.0.1", "--blobPort", p.ToString(System.Globalization.CultureInfo.InvariantCulture), "--skipApiVersionCheck", "--loose", "--disableProductStyleUrl" })
             {
                 psi.ArgumentList.Add(arg);
             }
@@ -186,16 +186,21 @@ public sealed class AzuriteProcess : IAsyncDisposable
     }
 
     /// <summary>
-    /// A script node loads before Azurite that moves Azurite's extent garbage collection from every 10 minutes to once
-    /// a day. Its mark-and-sweep grows with the blocks Azurite holds and blocks every request while it runs: with
-    /// ~150,000 blocks (a day of a small function app's outputs) it stalled storage for more than 3 minutes, twice,
-    /// in the reliability suite. Only the reclaiming of deleted blobs' space waits; no data changes.
+    /// A script for <c>node --require</c> that moves the extent garbage collection of the Azurite service whose
+    /// <c>main.js</c> is <paramref name="script"/> (blob: every 10 minutes, queue: every minute) to once a day. Its
+    /// mark-and-sweep grows with what the service held and blocks every request while it runs: with ~150,000 blocks (a
+    /// day of a small function app's outputs) it stalled blob storage for more than 3 minutes, twice, in the reliability
+    /// suite; the queue service's removal of deleted messages' extents (LokiJS re-sorting its indexes per removal)
+    /// stalled the queue benchmark for minutes after ~20,000 messages. Only the reclaiming of deleted data waits; no
+    /// data changes.
     /// </summary>
-    private static string GcPreload(string script)
+    public static string GcOncePerDayPreload(string script)
     {
+        ArgumentNullException.ThrowIfNull(script);
         string constants = Path.Combine(Path.GetDirectoryName(script)!, "utils", "constants.js");
-        string path = Path.Combine(Path.GetTempPath(), "faas-azurite-gc-daily.js");
-        string content = "// Written by FaasEvents.DevStorage: Azurite's extent GC once a day (it stalls Azurite for minutes with many blocks).\n"
+        string service = Path.GetFileName(Path.GetDirectoryName(script)!);
+        string path = Path.Combine(Path.GetTempPath(), $"faas-azurite-{service}-gc-daily.js");
+        string content = "// Written by FaasEvents.DevStorage: Azurite's extent GC once a day (it stalls Azurite for minutes with many extents).\n"
             + $"require({System.Text.Json.JsonSerializer.Serialize(constants)}).DEFAULT_GC_INTERVAL_MS = 24 * 60 * 60 * 1000;\n";
         if (!File.Exists(path) || File.ReadAllText(path) != content)
         {
