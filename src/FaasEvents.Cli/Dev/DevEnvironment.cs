@@ -40,6 +40,15 @@ internal sealed class DevEnvironment
         ManagedProcess? server = null;
         try
         {
+            foreach ((int port, string option) in new[] { (settings.HttpPort, "--http-port"), (settings.GrpcPort, "--grpc-port") })
+            {
+                if (await AzuriteProcess.IsListeningAsync(port, cancellationToken))
+                {
+                    // Checked first: the start-up wait for the server would take another program on its ports (another faas dev's server) for this one.
+                    throw new InvalidOperationException($"port {port} ({option}) is in use by another program (another faas dev?); stop it or choose another {option}.");
+                }
+            }
+
             string appDll = settings.AppDll ?? await BuildAppAsync(workspace.AppProject!, cancellationToken);
             if (await AzuriteProcess.IsListeningAsync(settings.StoragePort, cancellationToken))
             {

@@ -122,6 +122,47 @@ public class DevTests
         }
     }
 
+    /// <summary>
+    /// A second faas dev (or anything else) on the server's port: it used to say "ready" and scale instances against the
+    /// other session's server while its own server had exited, the only sign one buried log line.
+    /// </summary>
+    [Theory]
+    [InlineData("--http-port")]
+    [InlineData("--grpc-port")]
+    public async Task A_server_port_in_use_stops_faas_dev_at_once_naming_the_port(string option)
+    {
+        using var holder = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        holder.Start();
+        int taken = ((System.Net.IPEndPoint)holder.LocalEndpoint).Port;
+        int storage = AzuriteProcess.GetFreePort(), free = AzuriteProcess.GetFreePort();
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string a in DevArgs(storage, option == "--http-port" ? taken : free, option == "--grpc-port" ? taken : free, cooldown: 3, pingSchedule: "off"))
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using Process dev = Process.Start(psi)!;
+        var output = new ProcessOutput(dev);
+        try
+        {
+            bool exited = await dev.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(90)).ContinueWith(t => t.IsCompletedSuccessfully, TaskScheduler.Default);
+            string log = output.ToString();
+            Assert.True(exited, "faas dev kept running with its server port taken:\n" + log);
+            Assert.NotEqual(0, dev.ExitCode);
+            Assert.Contains($"port {taken} ({option}) is in use", log, StringComparison.Ordinal);
+            Assert.DoesNotContain("ready", log, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", log, StringComparison.Ordinal);
+            Assert.False(await IsListeningAsync(storage), "faas dev left its Azurite running");
+        }
+        finally
+        {
+            if (!dev.HasExited)
+            {
+                dev.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
     private static async Task<bool> IsListeningAsync(int port)
     {
         using var client = new System.Net.Sockets.TcpClient();
