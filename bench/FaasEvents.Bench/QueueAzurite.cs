@@ -32,12 +32,15 @@ internal sealed class QueueAzurite : IAsyncDisposable
             psi.ArgumentList.Add(arg);
         }
 
-        Process process = Process.Start(psi)!;
+        var process = new Process { StartInfo = psi };
+        bool listening = false; // Azurite's own words: another program may have taken the free port meanwhile
+        process.OutputDataReceived += (_, e) => listening |= e.Data?.Contains("successfully listen", StringComparison.Ordinal) == true;
+        process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         for (int i = 0; i < 600 && !process.HasExited; i++)
         {
-            if (await AzuriteProcess.IsListeningAsync(port))
+            if (Volatile.Read(ref listening) && await AzuriteProcess.IsListeningAsync(port))
             {
                 return new QueueAzurite(process, port);
             }
