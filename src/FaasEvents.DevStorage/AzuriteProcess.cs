@@ -144,6 +144,7 @@ public sealed class AzuriteProcess : IAsyncDisposable
                 cancellationToken.ThrowIfCancellationRequested();
                 if (process.HasExited)
                 {
+                    process.WaitForExit(); // its last lines (e.g. EADDRINUSE) may still be on their way through the output readers
                     break;
                 }
 
