@@ -24,8 +24,9 @@ internal static class FunctionsBench
         public static void Noop([EventTrigger("bench-fn")] LogEvent e) => Interlocked.Increment(ref handled);
     }
 
-    public static async Task RunAsync(string storage, string outDir, int events, int rounds, int latencyEvents)
+    public static async Task RunAsync(string storage, string outDir, int events, int rounds, int latencyEvents, bool allocTypes = false)
     {
+        using AllocationSampler? sampler = allocTypes ? new AllocationSampler() : null;
         const int batch = 100, checkpointEvery = 10; // runtime: maxBatchSize 100, batchCheckpointFrequency 10
         var runtimeRuns = new List<double>();
         var rawRuns = new List<double>();
@@ -46,6 +47,7 @@ internal static class FunctionsBench
             // Raw loop: read every event, batch by batch as stored, and checkpoint at the end of the first stored batch after
             // every batch * checkpointEvery events, as a hand-written consumer would; the runtime does the same (it
             // checkpoints after batchCheckpointFrequency chunks, at the end of the block read, where its outputs are flushed).
+            sampler?.Start();
             long alloc0 = GC.GetTotalAllocatedBytes(precise: true);
             TimeSpan pause0 = GC.GetTotalPauseDuration();
             var sw = Stopwatch.StartNew();
@@ -69,6 +71,7 @@ internal static class FunctionsBench
             double raw = sw.Elapsed.TotalSeconds;
             double rawAlloc = (GC.GetTotalAllocatedBytes(precise: true) - alloc0) / (double)events;
             double rawPause = (GC.GetTotalPauseDuration() - pause0).TotalSeconds / raw;
+            IReadOnlyList<(string Type, double Share)>? rawTypes = sampler?.Stop(15);
 
             Interlocked.Exchange(ref handled, 0);
             await using FunctionsApp app = Build(storage, container, batch, checkpointEvery, "00:00:00.100", typeof(NoopFunctions));
@@ -80,6 +83,7 @@ internal static class FunctionsBench
 
             sw.Restart(); // from the first invocation: excludes start-up and the first lease claim
             long startCount = Interlocked.Read(ref handled);
+            sampler?.Start();
             long alloc1 = GC.GetTotalAllocatedBytes(precise: true);
             TimeSpan pause1 = GC.GetTotalPauseDuration();
             while (Interlocked.Read(ref handled) < events)
@@ -90,6 +94,11 @@ internal static class FunctionsBench
             double fn = sw.Elapsed.TotalSeconds * events / (events - startCount);
             double fnAlloc = (GC.GetTotalAllocatedBytes(precise: true) - alloc1) / (double)(events - startCount);
             double fnPause = (GC.GetTotalPauseDuration() - pause1).TotalSeconds / sw.Elapsed.TotalSeconds;
+            if (sampler is not null)
+            {
+                Console.WriteLine($"round {round}: allocated by type, sampled (raw loop, then runtime):\n{AllocationSampler.Format(rawTypes!)}\n--\n{AllocationSampler.Format(sampler.Stop(20))}");
+            }
+
             await app.StopAsync();
             if (round > 0)
             {
@@ -99,6 +108,11 @@ internal static class FunctionsBench
             }
 
             AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, $"round {round}{(round == 0 ? " (warm-up)" : "")}: runtime {events / fn:N0} inv/s ({fnAlloc:N0} B allocated per event, GC pauses {fnPause:P0} of the time), raw loop {events / raw:N0} events/s ({rawAlloc:N0} B per event, GC pauses {rawPause:P0})");
+        }
+
+        if (sampler is not null)
+        {
+            return; // a profiling run: its timings carry the sampler's cost, so nothing is written
         }
 
         // Latency: a warm instance at default settings, linger 0.

@@ -11,7 +11,7 @@ using Spectre.Console;
 
 // Producer benchmark: FaasEvents producer vs raw Append Block calls of the same batch sizes and bytes,
 // against the same Azurite, in one run, rounds interleaved so machine noise hits both alike.
-// Usage: dotnet run -c Release --project bench/FaasEvents.Bench -- [limit|growth|functions|outputs|schema|queue|cost|alternatives|azure-latency|scaling|materializers|state] [--events N] [--size BYTES] [--rounds R] [--latency-sends N] [--out DIR] (scaling: [--wake-only --label NAME] [--app-dll PATH]) (materializers: [--fold-only], a profiling run that writes nothing) (limit: [--megabytes N] [--size BYTES] [--partitions 1|8] [--producers 1|8] to run one configuration)
+// Usage: dotnet run -c Release --project bench/FaasEvents.Bench -- [limit|growth|functions|outputs|schema|queue|cost|alternatives|azure-latency|scaling|materializers|state] [--events N] [--size BYTES] [--rounds R] [--latency-sends N] [--out DIR] (scaling: [--wake-only --label NAME] [--app-dll PATH]) (functions: [--alloc-types] prints what each phase allocates, by type, and writes nothing) (materializers: [--fold-only], a profiling run that writes nothing) (limit: [--megabytes N] [--size BYTES] [--partitions 1|8] [--producers 1|8] to run one configuration)
 int events = Arg("--events", 100_000);
 int size = Arg("--size", 1024);
 int rounds = Arg("--rounds", 3);
@@ -103,7 +103,7 @@ try
 
     if (args.Contains("functions"))
     {
-        await FaasEvents.Bench.FunctionsBench.RunAsync(storage, outDir, Arg("--events", 1_000_000), rounds, Arg("--latency-events", 300));
+        await FaasEvents.Bench.FunctionsBench.RunAsync(storage, outDir, Arg("--events", 1_000_000), rounds, Arg("--latency-events", 300), args.Contains("--alloc-types"));
         return;
     }
 
