@@ -22,6 +22,8 @@ internal sealed class FunctionInvoker
     private readonly TimeProvider time;
 
     private readonly bool needsScope;
+    private readonly bool takesContext;
+    private readonly ILogger logger;
 
     public FunctionInvoker(FunctionDefinition function, IServiceProvider services, IReadOnlyList<Type> middleware, TimeProvider time)
     {
@@ -33,6 +35,8 @@ internal sealed class FunctionInvoker
 
         // A scope per invocation only when something can use one: services, an instance method, or middleware.
         needsScope = middleware.Count > 0 || !function.Method.IsStatic || function.Parameters.Any(p => p.Kind == ParameterKind.Service);
+        takesContext = function.Parameters.Any(p => p.Kind == ParameterKind.Context);
+        logger = loggers.CreateLogger("Function." + function.Name);
     }
 
     /// <summary>
@@ -41,6 +45,27 @@ internal sealed class FunctionInvoker
     /// </summary>
     public async ValueTask<InvocationResult> InvokeAsync(IReadOnlyList<StoredEvent> events, int partition, Guid outputWriter, int attempt, int maxRetries, CancellationToken cancellationToken, MaterializedTable? table = null, EventLock? eventLock = null)
     {
+        if (!needsScope && !takesContext)
+        {
+            // Nothing can reach a context (no FunctionContext parameter, no middleware, no scope): none is made.
+            object? value = await RunMethodAsync(events, null, services, cancellationToken, table);
+            if (function.IsMaterializer)
+            {
+                return new InvocationResult([], [], value);
+            }
+
+            if (function.Output is not { } output || value is null)
+            {
+                return new InvocationResult([], [], null);
+            }
+
+            var ids = new OutputIds(outputWriter);
+            List<LogEvent> outputs = [];
+            AddReturned(value, output, events, ids, outputs);
+            StampTraceContext(outputs);
+            return new InvocationResult(outputs, ids.Marks, null);
+        }
+
         if (!needsScope)
         {
             var direct = new InvocationContext(function, partition, outputWriter, events, attempt, maxRetries, services, cancellationToken, loggers, this, table) { Lock = eventLock };
@@ -79,10 +104,24 @@ internal sealed class FunctionInvoker
     private async Task ExecuteAsync(FunctionContext context)
     {
         var ctx = (InvocationContext)context;
-        string? key = ctx.Events[0].Event.PartitionKey;
+        object? value = await RunMethodAsync(ctx.Events, ctx, ctx.InstanceServices, ctx.CancellationToken, ctx.Table);
+        if (function.IsMaterializer)
+        {
+            ctx.State = value;
+        }
+        else if (function.Output is { } output && value is not null)
+        {
+            AddReturned(value, output, ctx.Events, ctx.Ids, ctx.Outputs);
+        }
+    }
+
+    /// <summary>Binds the arguments, runs the method and returns what it returned (awaited when it is a task).</summary>
+    private async ValueTask<object?> RunMethodAsync(IReadOnlyList<StoredEvent> events, InvocationContext? ctx, IServiceProvider instanceServices, CancellationToken cancellationToken, MaterializedTable? table)
+    {
+        string? key = events[0].Event.PartitionKey;
         if (function.IsMaterializer && key is null)
         {
-            throw new UnkeyedEntityException($"Event '{ctx.Events[0].Event.Id}' at offset {ctx.Events[0].Offset} has no partition key; materializer '{function.Name}' folds entity events keyed by entity id. Produce it with a key (faas produce --key, partitionkey extension).");
+            throw new UnkeyedEntityException($"Event '{events[0].Event.Id}' at offset {events[0].Offset} has no partition key; materializer '{function.Name}' folds entity events keyed by entity id. Produce it with a key (faas produce --key, partitionkey extension).");
         }
 
         object?[] args = new object?[function.Parameters.Length];
@@ -91,17 +130,17 @@ internal sealed class FunctionInvoker
             ParameterBinding p = function.Parameters[i];
             args[i] = p.Kind switch
             {
-                ParameterKind.Trigger => BindTrigger(ctx.Events),
+                ParameterKind.Trigger => BindTrigger(events),
                 ParameterKind.Context => ctx,
-                ParameterKind.CancellationToken => ctx.CancellationToken,
-                ParameterKind.Logger => ctx.Logger,
+                ParameterKind.CancellationToken => cancellationToken,
+                ParameterKind.Logger => logger,
                 ParameterKind.Key => key,
-                ParameterKind.State => ctx.Table?.Get(key!),
-                _ => ctx.InstanceServices.GetRequiredService(p.Type),
+                ParameterKind.State => table?.Get(key!),
+                _ => instanceServices.GetRequiredService(p.Type),
             };
         }
 
-        object? target = function.Method.IsStatic ? null : ActivatorUtilities.GetServiceOrCreateInstance(ctx.InstanceServices, function.Method.DeclaringType!);
+        object? target = function.Method.IsStatic ? null : ActivatorUtilities.GetServiceOrCreateInstance(instanceServices, function.Method.DeclaringType!);
         object? result;
         try
         {
@@ -113,15 +152,7 @@ internal sealed class FunctionInvoker
             throw;
         }
 
-        object? value = function.Returns.Async == AsyncKind.Sync ? result : await UnwrapAsync(result); // no task for a plain return
-        if (function.IsMaterializer)
-        {
-            ctx.State = value;
-        }
-        else if (function.Output is { } output && value is not null)
-        {
-            AddReturned(value, output, ctx.Events, ctx.Ids, ctx.Outputs);
-        }
+        return function.Returns.Async == AsyncKind.Sync ? result : await UnwrapAsync(result); // no task for a plain return
     }
 
     /// <summary>
