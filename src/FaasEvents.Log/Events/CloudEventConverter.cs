@@ -87,19 +87,22 @@ public static class CloudEventConverter
             ce.SetPartitionKey(logEvent.PartitionKey);
         }
 
-        foreach (KeyValuePair<string, object> ext in logEvent.Extensions)
+        if (logEvent.ExtensionCount > 0)
         {
-            CloudEventAttributeType type = ext.Value switch
+            foreach (KeyValuePair<string, object> ext in logEvent.Extensions)
             {
-                bool => CloudEventAttributeType.Boolean,
-                int => CloudEventAttributeType.Integer,
-                byte[] => CloudEventAttributeType.Binary,
-                Uri { IsAbsoluteUri: true } => CloudEventAttributeType.Uri,
-                Uri => CloudEventAttributeType.UriReference,
-                DateTimeOffset => CloudEventAttributeType.Timestamp,
-                _ => CloudEventAttributeType.String,
-            };
-            ce[CloudEventAttribute.CreateExtension(ext.Key, type)] = type == CloudEventAttributeType.String ? ext.Value.ToString() : ext.Value;
+                CloudEventAttributeType type = ext.Value switch
+                {
+                    bool => CloudEventAttributeType.Boolean,
+                    int => CloudEventAttributeType.Integer,
+                    byte[] => CloudEventAttributeType.Binary,
+                    Uri { IsAbsoluteUri: true } => CloudEventAttributeType.Uri,
+                    Uri => CloudEventAttributeType.UriReference,
+                    DateTimeOffset => CloudEventAttributeType.Timestamp,
+                    _ => CloudEventAttributeType.String,
+                };
+                ce[CloudEventAttribute.CreateExtension(ext.Key, type)] = type == CloudEventAttributeType.String ? ext.Value.ToString() : ext.Value;
+            }
         }
 
         if (logEvent.Data is { } data)

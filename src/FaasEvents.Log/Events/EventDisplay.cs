@@ -42,7 +42,7 @@ public static class EventDisplay
             sb.Append(CultureInfo.InvariantCulture, $"  dataschema: {e.DataSchema}\n");
         }
 
-        if (e.PartitionKey is not null || e.Extensions.Count > 0)
+        if (e.PartitionKey is not null || e.ExtensionCount > 0)
         {
             sb.Append("Extensions,\n");
             if (e.PartitionKey is not null)

@@ -75,7 +75,19 @@ public sealed class LogEvent
     /// <see cref="int"/>, <see cref="byte"/>[] (binary), <see cref="Uri"/> or <see cref="DateTimeOffset"/>.
     /// The partitioning extension <c>partitionkey</c> is not kept here: it is <see cref="PartitionKey"/>.
     /// </summary>
-    public IDictionary<string, object> Extensions { get; } = new Dictionary<string, object>(StringComparer.Ordinal);
+    public IDictionary<string, object> Extensions => extensions ??= new Dictionary<string, object>(StringComparer.Ordinal);
+
+    /// <summary>How many extension attributes the event has, without making the dictionary of an event that has none.</summary>
+    internal int ExtensionCount => extensions?.Count ?? 0;
+
+    private Dictionary<string, object>? extensions; // made on first use: most events read from a stream have no extensions
+
+    /// <summary>The extension <paramref name="name"/>'s value, without making the dictionary of an event that has none.</summary>
+    internal bool TryGetExtension(string name, out object? value)
+    {
+        value = null;
+        return extensions is not null && extensions.TryGetValue(name, out value);
+    }
 
     /// <summary>The partition key (entity id for entity streams); null for unkeyed events.</summary>
     public string? PartitionKey { get; set; }

@@ -135,6 +135,7 @@ internal static class BatchFormat
         int pos = HeaderSize;
         int end = batch.Length - FooterSize;
         long sequence = 0;
+        var texts = new TextCache();
         for (int i = 0; i < header.RecordCount; i++)
         {
             if (pos + RecordPrefixSize > end)
@@ -169,7 +170,7 @@ internal static class BatchFormat
             }
 
             ReadOnlySpan<byte> body = batch.Slice(pos + RecordPrefixSize + sequenceBytes, recordLength - 4 - sequenceBytes);
-            (long timestamp, LogEvent e) = EventCodec.DecodeBody(body);
+            (long timestamp, LogEvent e) = EventCodec.DecodeBody(body, texts);
             into.Add(new StoredEvent(partition, header.BaseOffset + offsetDelta, DateTimeOffset.FromUnixTimeMilliseconds(timestamp), e) { Mark = mark });
             pos += 4 + recordLength;
         }

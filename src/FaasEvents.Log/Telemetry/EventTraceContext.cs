@@ -19,7 +19,7 @@ public static class EventTraceContext
     public static void Inject(LogEvent logEvent, ActivityContext context)
     {
         ArgumentNullException.ThrowIfNull(logEvent);
-        if (context == default || logEvent.Extensions.ContainsKey(TraceParent))
+        if (context == default || logEvent.TryGetExtension(TraceParent, out _))
         {
             return;
         }
@@ -37,12 +37,12 @@ public static class EventTraceContext
     {
         ArgumentNullException.ThrowIfNull(logEvent);
         context = default;
-        if (!logEvent.Extensions.TryGetValue(TraceParent, out object? parent) || parent is not string traceParent)
+        if (!logEvent.TryGetExtension(TraceParent, out object? parent) || parent is not string traceParent)
         {
             return false;
         }
 
-        string? traceState = logEvent.Extensions.TryGetValue(TraceState, out object? state) ? state as string : null;
+        string? traceState = logEvent.TryGetExtension(TraceState, out object? state) ? state as string : null;
         return ActivityContext.TryParse(traceParent, traceState, isRemote: true, out context);
     }
 }
