@@ -47,7 +47,7 @@ internal static class ColdStart
     /// </summary>
     public static void Invoking(string function, PartitionMetrics metrics, StoredEvent first, TimeProvider time)
     {
-        if (InvokedFunctions.TryAdd(function, 0))
+        if (!InvokedFunctions.ContainsKey(function) && InvokedFunctions.TryAdd(function, 0)) // a lock-free read on every later invocation
         {
             metrics.ColdStarted(); // each function's first invocation in this process: an instance started for it
         }

@@ -28,6 +28,7 @@ internal sealed class InvocationRetrier(FunctionHost host, PartitionRun run, Par
     internal const long MaxPendingBytes = 1024 * 1024;
 
     private readonly List<(LogEvent Event, WriterMark Mark)> pending = [];
+    private bool holdsSlot; // one of maxConcurrentPartitions, kept from one invocation to the next of a chunk while others are free
     private long handledUpTo = -1;
     private long pendingBytes;
     private long? unflushedSince; // when the first event not yet flushed was taken
@@ -46,7 +47,17 @@ internal sealed class InvocationRetrier(FunctionHost host, PartitionRun run, Par
     public async Task<bool> HandleChunkAsync(IReadOnlyList<StoredEvent> chunk)
     {
         unflushedSince ??= host.Time.GetTimestamp();
-        if (await HandleEventsAsync(chunk))
+        bool completed;
+        try
+        {
+            completed = await HandleEventsAsync(chunk);
+        }
+        finally
+        {
+            ReleaseSlot(); // between chunks (reading, flushing) other partitions may run
+        }
+
+        if (completed)
         {
             return true;
         }
@@ -154,6 +165,7 @@ internal sealed class InvocationRetrier(FunctionHost host, PartitionRun run, Par
             tries = attempt + 1;
             if (attempt > 0)
             {
+                ReleaseSlot(); // nobody runs here while the retry waits
                 try
                 {
                     using var either = CancellationTokenSource.CreateLinkedTokenSource(run.Stopping, run.Aborted);
@@ -165,20 +177,16 @@ internal sealed class InvocationRetrier(FunctionHost host, PartitionRun run, Par
                 }
             }
 
-            try
+            if (!await TakeSlotAsync())
             {
-                await host.Concurrency.WaitAsync(run.Stopping); // stopping while waiting for a slot: this event was not started
-            }
-            catch (OperationCanceledException)
-            {
-                return false;
+                return false; // stopping while waiting for a slot: this event was not started
             }
 
             if (host.LeaseClock.GetUtcNow() >= LeaseWatchdog.SafeUntil(run.Lease))
             {
                 // Past the lease's expiry by this instance's own clock (e.g. resumed after a pause): another instance
                 // may own the partition now, so nothing more starts here.
-                host.Concurrency.Release();
+                ReleaseSlot();
                 host.Logger.LogWarning("{Function}: lease on partition {Partition} of {Stream} expired ({Expiry:O}) before offset {Offset} could start; stopping without checkpointing", host.Function.Name, run.Partition, host.Function.Stream, run.Lease.ExpiresAt, events[0].Offset);
                 run.Abort();
                 return false;
@@ -227,7 +235,12 @@ internal sealed class InvocationRetrier(FunctionHost host, PartitionRun run, Par
                 }
 
                 span?.Dispose();
-                host.Concurrency.Release();
+                if (!invoked || host.Concurrency.CurrentCount == 0)
+                {
+                    // A failure's retry waits without it; with every slot taken another partition may be waiting for one,
+                    // so partitions take turns per invocation. Otherwise the next event of the chunk keeps it (no lock).
+                    ReleaseSlot();
+                }
             }
 
             if (!invoked)
@@ -251,9 +264,13 @@ internal sealed class InvocationRetrier(FunctionHost host, PartitionRun run, Par
                         pending.AddRange(result.Outputs.Zip(result.Marks)); // appended with the rest of the block's
                         pendingBytes += result.Outputs.Sum(o => (long)(o.Data?.ToMemory().Length ?? 0));
                     }
-                    else if (!await AppendOutputsAsync(result.Outputs, result.Marks, $"{host.Function.Name}: appending the outputs of {host.Function.Stream} partition {run.Partition} offset {events[0].Offset}"))
+                    else
                     {
-                        return false;
+                        ReleaseSlot(); // the append waits for storage
+                        if (!await AppendOutputsAsync(result.Outputs, result.Marks, $"{host.Function.Name}: appending the outputs of {host.Function.Stream} partition {run.Partition} offset {events[0].Offset}"))
+                        {
+                            return false;
+                        }
                     }
                 }
                 catch (EventLogException ex) when (ex.Reason == EventLogErrorReason.NotStreamOwner && !run.IsAborted)
@@ -278,6 +295,7 @@ internal sealed class InvocationRetrier(FunctionHost host, PartitionRun run, Par
             return true;
         }
 
+        ReleaseSlot(); // what follows (halves, a dead letter, a halt) waits for storage or ends the run
         if (events.Count > 1 && last is not UnkeyedEntityException && !run.IsStopping)
         {
             // A batch that keeps failing: halve it until the failing event is alone, so only the poison event is
@@ -320,5 +338,36 @@ internal sealed class InvocationRetrier(FunctionHost host, PartitionRun run, Par
 
         metrics.DeadLettered(events.Count);
         return true;
+    }
+
+    /// <summary>Takes one of the instance's <c>maxConcurrentPartitions</c> slots unless this partition holds one already; false when stopping.</summary>
+    private async ValueTask<bool> TakeSlotAsync()
+    {
+        if (holdsSlot)
+        {
+            return true; // the next event of the same chunk, while other slots were free: no lock on the shared semaphore
+        }
+
+        try
+        {
+            await host.Concurrency.WaitAsync(run.Stopping);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+
+        holdsSlot = true;
+        return true;
+    }
+
+    /// <summary>Gives this partition's slot back if it holds one.</summary>
+    private void ReleaseSlot()
+    {
+        if (holdsSlot)
+        {
+            holdsSlot = false;
+            host.Concurrency.Release();
+        }
     }
 }
