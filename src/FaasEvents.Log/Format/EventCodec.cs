@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
@@ -102,7 +103,14 @@ internal static class EventCodec
     /// wait for their append together, and one large array is not copied from generation to generation by the GC while
     /// they wait, as thousands of small ones are. Throws like <see cref="EncodeBody"/> before returning anything.
     /// </summary>
-    public static ReadOnlyMemory<byte>[] EncodeBodies(IReadOnlyList<LogEvent> events, long timestamp)
+    public static ReadOnlyMemory<byte>[] EncodeBodies(IReadOnlyList<LogEvent> events, long timestamp) => EncodeBodies(events, timestamp, rent: false, out _);
+
+    /// <summary>
+    /// As <see cref="EncodeBodies(IReadOnlyList{LogEvent}, long)"/>; with <paramref name="rent"/> the array comes from
+    /// <see cref="ArrayPool{T}.Shared"/> (a call's array is often megabytes: a fresh large-object array per call cost the
+    /// producer a tenth of its CPU), and the caller returns <paramref name="block"/> once nothing reads the bodies.
+    /// </summary>
+    public static ReadOnlyMemory<byte>[] EncodeBodies(IReadOnlyList<LogEvent> events, long timestamp, bool rent, out byte[] block)
     {
         var prepared = new Prepared[events.Count];
         long total = 0;
@@ -112,7 +120,7 @@ internal static class EventCodec
             total += prepared[i].Size;
         }
 
-        byte[] block = GC.AllocateUninitializedArray<byte>(checked((int)total));
+        block = rent ? ArrayPool<byte>.Shared.Rent(checked((int)total)) : GC.AllocateUninitializedArray<byte>(checked((int)total));
         var bodies = new ReadOnlyMemory<byte>[events.Count];
         int at = 0;
         for (int i = 0; i < events.Count; i++)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using FaasEvents.Log.Events;
 using FaasEvents.Log.Format;
 
@@ -14,6 +15,7 @@ internal sealed class SendCall
     private readonly TaskCompletionSource<IReadOnlyList<EventPosition>> done = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Exception?[]? errors;
     private int remaining;
+    private byte[]? rented;
 
     /// <summary>A call of <paramref name="events"/>, encoded as <paramref name="records"/> (same order).</summary>
     public SendCall(IReadOnlyList<LogEvent> events, EncodedRecord[] records)
@@ -30,6 +32,12 @@ internal sealed class SendCall
 
     /// <summary>The call's events, in call order.</summary>
     public IReadOnlyList<LogEvent> Events { get; }
+
+    /// <summary>
+    /// Gives the call the pooled array its records' bodies live in: returned to <see cref="ArrayPool{T}.Shared"/> when the
+    /// call completes, when every event was appended or failed and no appender reads them any more.
+    /// </summary>
+    public void Holds(byte[] block) => rented = block;
 
     /// <summary>The events' records (re-encoded with their dataschema when the contract is applied late).</summary>
     public EncodedRecord[] Records { get; }
@@ -95,6 +103,11 @@ internal sealed class SendCall
         if (Interlocked.Add(ref remaining, -count) != 0)
         {
             return;
+        }
+
+        if (Interlocked.Exchange(ref rented, null) is { } block)
+        {
+            ArrayPool<byte>.Shared.Return(block); // every event was reported: nothing reads the bodies any more
         }
 
         Exception? first;
