@@ -1,5 +1,5 @@
-using FaasEvents.Log;
 using FaasEvents.DevStorage;
+using FaasEvents.Log;
 
 namespace FaasEvents.Server;
 
