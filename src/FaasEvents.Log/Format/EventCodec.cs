@@ -101,16 +101,12 @@ internal static class EventCodec
     /// <summary>
     /// Encodes <paramref name="events"/> (all with one timestamp) into one array, one slice per event: a call's events
     /// wait for their append together, and one large array is not copied from generation to generation by the GC while
-    /// they wait, as thousands of small ones are. Throws like <see cref="EncodeBody"/> before returning anything.
+    /// they wait, as thousands of small ones are. The array (<paramref name="block"/>) comes from
+    /// <see cref="ArrayPool{T}.Shared"/>: a call's array is often megabytes, and a fresh large-object array per call cost
+    /// the producer a tenth of its CPU; the caller may return it once nothing reads the bodies. Throws like
+    /// <see cref="EncodeBody"/> before returning anything.
     /// </summary>
-    public static ReadOnlyMemory<byte>[] EncodeBodies(IReadOnlyList<LogEvent> events, long timestamp) => EncodeBodies(events, timestamp, rent: false, out _);
-
-    /// <summary>
-    /// As <see cref="EncodeBodies(IReadOnlyList{LogEvent}, long)"/>; with <paramref name="rent"/> the array comes from
-    /// <see cref="ArrayPool{T}.Shared"/> (a call's array is often megabytes: a fresh large-object array per call cost the
-    /// producer a tenth of its CPU), and the caller returns <paramref name="block"/> once nothing reads the bodies.
-    /// </summary>
-    public static ReadOnlyMemory<byte>[] EncodeBodies(IReadOnlyList<LogEvent> events, long timestamp, bool rent, out byte[] block)
+    public static ReadOnlyMemory<byte>[] EncodeBodies(IReadOnlyList<LogEvent> events, long timestamp, out byte[] block)
     {
         var prepared = new Prepared[events.Count];
         long total = 0;
@@ -120,7 +116,7 @@ internal static class EventCodec
             total += prepared[i].Size;
         }
 
-        block = rent ? ArrayPool<byte>.Shared.Rent(checked((int)total)) : GC.AllocateUninitializedArray<byte>(checked((int)total));
+        block = ArrayPool<byte>.Shared.Rent(checked((int)total));
         var bodies = new ReadOnlyMemory<byte>[events.Count];
         int at = 0;
         for (int i = 0; i < events.Count; i++)
@@ -299,7 +295,7 @@ internal static class EventCodec
     {
         Span<char> chars = utf8.Length <= 64 ? stackalloc char[64] : new char[utf8.Length];
         int length = Utf8.GetChars(utf8, chars);
-        return DateTimeOffset.Parse(chars[..length], CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind | DateTimeStyles.AssumeUniversal);
+        return ParseTimestamp(chars[..length]);
     }
 
     /// <summary>Checks required attributes and extension names and types.</summary>
@@ -350,7 +346,9 @@ internal static class EventCodec
     public static string FormatTimestamp(DateTimeOffset time) =>
         time.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture);
 
-    public static DateTimeOffset ParseTimestamp(string value) =>
+    public static DateTimeOffset ParseTimestamp(string value) => ParseTimestamp(value.AsSpan());
+
+    private static DateTimeOffset ParseTimestamp(ReadOnlySpan<char> value) =>
         DateTimeOffset.Parse(value, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind | DateTimeStyles.AssumeUniversal);
 
     private static (AttributeType, string) ToCanonical(string name, object value) => value switch

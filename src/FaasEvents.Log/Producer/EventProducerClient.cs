@@ -266,7 +266,7 @@ public sealed class EventProducerClient : IAsyncDisposable
             }
             else
             {
-                ReadOnlyMemory<byte>[] bodies = EventCodec.EncodeBodies(events, now, rent: true, out byte[] block); // one array for the call's events
+                ReadOnlyMemory<byte>[] bodies = EventCodec.EncodeBodies(events, now, out byte[] block); // one array for the call's events
                 call.Holds(block);
                 for (int i = 0; i < events.Count; i++)
                 {

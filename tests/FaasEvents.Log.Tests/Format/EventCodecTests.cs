@@ -15,7 +15,7 @@ public class EventCodecTests
         var tombstone = new LogEvent("3", "/src", "t.three") { PartitionKey = "gone" };
         LogEvent[] events = [keyed, extended, tombstone];
 
-        ReadOnlyMemory<byte>[] bodies = EventCodec.EncodeBodies(events, 1234);
+        ReadOnlyMemory<byte>[] bodies = EventCodec.EncodeBodies(events, 1234, out _);
 
         Assert.Equal(events.Length, bodies.Length);
         for (int i = 0; i < events.Length; i++)
@@ -30,7 +30,7 @@ public class EventCodecTests
     {
         LogEvent[] events = [new("ok", "/src", "t"), new("bad", "/src", "t") { Subject = "\ud800" }, new("after", "/src", "t")];
 
-        EventLogException ex = Assert.Throws<EventLogException>(() => EventCodec.EncodeBodies(events, 1));
+        EventLogException ex = Assert.Throws<EventLogException>(() => EventCodec.EncodeBodies(events, 1, out _));
 
         Assert.Contains("'bad'", ex.Message, StringComparison.Ordinal);
     }
